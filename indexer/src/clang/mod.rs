@@ -1,0 +1,389 @@
+//! Safe wrappers around the parts of libclang that nccrs uses.
+//!
+//! This is the only module with `unsafe` code or `clang_sys`. Every handle has one
+//! owning type with `Drop`; cursors, locations and files borrow their translation unit,
+//! so nothing outlives it.
+
+#![allow(non_upper_case_globals)] // libclang's constant names, matched as patterns
+
+use std::any::Any;
+use std::ffi::{c_void, CStr, CString};
+use std::marker::PhantomData;
+use std::os::raw::{c_char, c_int, c_uint};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::ptr;
+
+use clang_sys::*;
+
+/// Converts a `CXString` to a `String` and disposes of it at once.
+fn take_string(s: CXString) -> String {
+    // SAFETY: `s` is a live CXString returned by libclang; the pointer it yields is
+    // valid until `clang_disposeString`, which is called right after the copy.
+    unsafe {
+        let p = clang_getCString(s);
+        let out = if p.is_null() { String::new() } else { CStr::from_ptr(p).to_string_lossy().into_owned() };
+        clang_disposeString(s);
+        out
+    }
+}
+
+/// libclang's own version string, e.g. "Debian clang version 19.1.7".
+pub fn version() -> String {
+    // SAFETY: no preconditions.
+    take_string(unsafe { clang_getClangVersion() })
+}
+
+/// A libclang index: owns every translation unit parsed through it.
+pub struct Index {
+    raw: CXIndex,
+}
+
+impl Index {
+    pub fn new() -> Index {
+        // SAFETY: no preconditions; the result is disposed of in Drop.
+        let raw = unsafe { clang_createIndex(0, 0) };
+        Index { raw }
+    }
+
+    /// Parses `source` with compiler arguments `args` (without the source itself).
+    /// Keeps going after errors so that a broken file still yields what can be read.
+    pub fn parse(&self, source: &str, args: &[String]) -> Result<TranslationUnit<'_>, ParseError> {
+        let source = CString::new(source).map_err(|_| ParseError::Nul)?;
+        let args: Vec<CString> =
+            args.iter().map(|a| CString::new(a.as_str())).collect::<Result<_, _>>().map_err(|_| ParseError::Nul)?;
+        let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
+        let flags = CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_KeepGoing;
+        let mut tu: CXTranslationUnit = ptr::null_mut();
+        // SAFETY: every pointer is valid for the duration of the call (`source`, `args`
+        // and `argv` outlive it); `tu` is written by libclang on success.
+        let code = unsafe {
+            clang_parseTranslationUnit2(
+                self.raw,
+                source.as_ptr(),
+                argv.as_ptr(),
+                argv.len() as c_int,
+                ptr::null_mut(),
+                0,
+                flags,
+                &mut tu,
+            )
+        };
+        if code != CXError_Success || tu.is_null() {
+            return Err(ParseError::Code(code));
+        }
+        Ok(TranslationUnit { raw: tu, _index: PhantomData })
+    }
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index::new()
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        // SAFETY: `raw` came from clang_createIndex; translation units borrow the index,
+        // so all of them are gone by now.
+        unsafe { clang_disposeIndex(self.raw) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("an argument holds a NUL byte")]
+    Nul,
+    #[error("libclang could not parse the file (error code {0})")]
+    Code(CXErrorCode),
+}
+
+pub struct TranslationUnit<'i> {
+    raw: CXTranslationUnit,
+    _index: PhantomData<&'i Index>,
+}
+
+impl Drop for TranslationUnit<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` came from a successful parse and is disposed of once.
+        unsafe { clang_disposeTranslationUnit(self.raw) }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Ignored,
+    Note,
+    Warning,
+    Error,
+    Fatal,
+}
+
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// "file:line:col: message", as the compiler would print it.
+    pub text: String,
+}
+
+impl<'i> TranslationUnit<'i> {
+    pub fn cursor(&self) -> Cursor<'_> {
+        // SAFETY: `raw` is a live translation unit.
+        Cursor { raw: unsafe { clang_getTranslationUnitCursor(self.raw) }, _tu: PhantomData }
+    }
+
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        // SAFETY: `raw` is live; each diagnostic is disposed of after use.
+        unsafe {
+            let n = clang_getNumDiagnostics(self.raw);
+            (0..n)
+                .map(|i| {
+                    let d = clang_getDiagnostic(self.raw, i);
+                    let severity = match clang_getDiagnosticSeverity(d) {
+                        CXDiagnostic_Note => Severity::Note,
+                        CXDiagnostic_Warning => Severity::Warning,
+                        CXDiagnostic_Error => Severity::Error,
+                        CXDiagnostic_Fatal => Severity::Fatal,
+                        _ => Severity::Ignored,
+                    };
+                    let opts = CXDiagnostic_DisplaySourceLocation | CXDiagnostic_DisplayColumn;
+                    let text = take_string(clang_formatDiagnostic(d, opts));
+                    clang_disposeDiagnostic(d);
+                    Diagnostic { severity, text }
+                })
+                .collect()
+        }
+    }
+
+    /// The bytes of a file as libclang read them.
+    pub fn file_contents(&self, file: File<'_>) -> Option<&[u8]> {
+        let mut size: usize = 0;
+        // SAFETY: `raw` and `file` are live; the buffer libclang returns lives as long
+        // as the translation unit, which the returned slice borrows.
+        unsafe {
+            let p = clang_getFileContents(self.raw, file.raw, &mut size);
+            if p.is_null() {
+                None
+            } else {
+                Some(std::slice::from_raw_parts(p as *const u8, size))
+            }
+        }
+    }
+}
+
+/// A source file of a translation unit. Equal handles mean the same file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct File<'tu> {
+    raw: CXFile,
+    _tu: PhantomData<&'tu ()>,
+}
+
+impl File<'_> {
+    pub fn name(&self) -> String {
+        // SAFETY: `raw` is a non-null file of a live translation unit.
+        take_string(unsafe { clang_getFileName(self.raw) })
+    }
+}
+
+/// A position resolved to a file: 1-based line and column, 0-based byte offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FilePos<'tu> {
+    pub file: File<'tu>,
+    pub line: u32,
+    pub col: u32,
+    pub offset: u32,
+}
+
+#[derive(Clone, Copy)]
+pub struct SourceLocation<'tu> {
+    raw: CXSourceLocation,
+    _tu: PhantomData<&'tu ()>,
+}
+
+type LocFn = unsafe extern "C" fn(CXSourceLocation, *mut CXFile, *mut c_uint, *mut c_uint, *mut c_uint);
+
+impl<'tu> SourceLocation<'tu> {
+    fn resolve(&self, f: LocFn) -> Option<FilePos<'tu>> {
+        let (mut file, mut line, mut col, mut offset) = (ptr::null_mut(), 0, 0, 0);
+        // SAFETY: `raw` is a location of a live translation unit; the out-pointers are valid.
+        unsafe { f(self.raw, &mut file, &mut line, &mut col, &mut offset) };
+        if file.is_null() {
+            return None;
+        }
+        Some(FilePos { file: File { raw: file, _tu: PhantomData }, line, col, offset })
+    }
+
+    /// Where the text is written: for a macro argument, in the argument; for anything
+    /// else a macro produced, at the outermost macro invocation.
+    pub fn file_location(&self) -> Option<FilePos<'tu>> {
+        self.resolve(clang_getFileLocation)
+    }
+
+    /// The start of the outermost macro invocation that produced this location, or the
+    /// location itself when no macro did.
+    pub fn expansion_location(&self) -> Option<FilePos<'tu>> {
+        self.resolve(clang_getExpansionLocation)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Linkage {
+    None,
+    Internal,
+    External,
+}
+
+/// What a visitor wants next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visit {
+    Break,
+    Continue,
+    Recurse,
+}
+
+/// A cursor, tied to the lifetime of its translation unit.
+#[derive(Clone, Copy)]
+pub struct Cursor<'tu> {
+    raw: CXCursor,
+    _tu: PhantomData<&'tu ()>,
+}
+
+pub use clang_sys::CXCursorKind as CursorKind;
+
+/// The cursor kinds nccrs looks at.
+pub mod kind {
+    pub use clang_sys::{
+        CXCursor_CallExpr as CALL_EXPR, CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL,
+        CXCursor_EnumDecl as ENUM_DECL, CXCursor_FieldDecl as FIELD_DECL,
+        CXCursor_FunctionDecl as FUNCTION_DECL, CXCursor_MacroDefinition as MACRO_DEFINITION,
+        CXCursor_MacroExpansion as MACRO_EXPANSION, CXCursor_ParmDecl as PARM_DECL,
+        CXCursor_StructDecl as STRUCT_DECL, CXCursor_TranslationUnit as TRANSLATION_UNIT,
+        CXCursor_TypedefDecl as TYPEDEF_DECL, CXCursor_UnionDecl as UNION_DECL,
+        CXCursor_VarDecl as VAR_DECL,
+    };
+}
+
+struct VisitState<'a, 'tu> {
+    callback: &'a mut dyn FnMut(Cursor<'tu>) -> Visit,
+    panic: Option<Box<dyn Any + Send>>,
+}
+
+extern "C" fn trampoline(cursor: CXCursor, _parent: CXCursor, data: CXClientData) -> CXChildVisitResult {
+    // SAFETY: `data` is the `VisitState` that `visit_children` passed in, alive and
+    // exclusively ours for the duration of clang_visitChildren.
+    let state = unsafe { &mut *(data as *mut VisitState<'_, '_>) };
+    if state.panic.is_some() {
+        return CXChildVisit_Break;
+    }
+    let c = Cursor { raw: cursor, _tu: PhantomData };
+    match catch_unwind(AssertUnwindSafe(|| (state.callback)(c))) {
+        Ok(Visit::Break) => CXChildVisit_Break,
+        Ok(Visit::Continue) => CXChildVisit_Continue,
+        Ok(Visit::Recurse) => CXChildVisit_Recurse,
+        Err(p) => {
+            state.panic = Some(p);
+            CXChildVisit_Break
+        }
+    }
+}
+
+impl<'tu> Cursor<'tu> {
+    fn wrap(&self, raw: CXCursor) -> Option<Cursor<'tu>> {
+        // SAFETY: `raw` came from libclang for the same translation unit.
+        if unsafe { clang_Cursor_isNull(raw) } != 0 {
+            None
+        } else {
+            Some(Cursor { raw, _tu: PhantomData })
+        }
+    }
+
+    pub fn kind(&self) -> CursorKind {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_getCursorKind(self.raw) }
+    }
+
+    pub fn spelling(&self) -> String {
+        // SAFETY: plain accessor on a valid cursor.
+        take_string(unsafe { clang_getCursorSpelling(self.raw) })
+    }
+
+    pub fn usr(&self) -> String {
+        // SAFETY: plain accessor on a valid cursor.
+        take_string(unsafe { clang_getCursorUSR(self.raw) })
+    }
+
+    pub fn location(&self) -> SourceLocation<'tu> {
+        // SAFETY: plain accessor on a valid cursor.
+        SourceLocation { raw: unsafe { clang_getCursorLocation(self.raw) }, _tu: PhantomData }
+    }
+
+    /// The declaration a reference or call refers to.
+    pub fn referenced(&self) -> Option<Cursor<'tu>> {
+        // SAFETY: plain accessor on a valid cursor.
+        self.wrap(unsafe { clang_getCursorReferenced(self.raw) })
+    }
+
+    /// The definition of the entity, if this translation unit has it.
+    pub fn definition(&self) -> Option<Cursor<'tu>> {
+        // SAFETY: plain accessor on a valid cursor.
+        self.wrap(unsafe { clang_getCursorDefinition(self.raw) })
+    }
+
+    /// The first declaration of the entity.
+    pub fn canonical(&self) -> Cursor<'tu> {
+        // SAFETY: plain accessor on a valid cursor; never null for a valid cursor.
+        Cursor { raw: unsafe { clang_getCanonicalCursor(self.raw) }, _tu: PhantomData }
+    }
+
+    pub fn semantic_parent(&self) -> Option<Cursor<'tu>> {
+        // SAFETY: plain accessor on a valid cursor.
+        self.wrap(unsafe { clang_getCursorSemanticParent(self.raw) })
+    }
+
+    pub fn is_definition(&self) -> bool {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_isCursorDefinition(self.raw) != 0 }
+    }
+
+    pub fn is_extern(&self) -> bool {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_Cursor_getStorageClass(self.raw) == CX_SC_Extern }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_Cursor_isAnonymous(self.raw) != 0 }
+    }
+
+    pub fn type_spelling(&self) -> String {
+        // SAFETY: plain accessors on a valid cursor and its type.
+        take_string(unsafe { clang_getTypeSpelling(clang_getCursorType(self.raw)) })
+    }
+
+    pub fn linkage(&self) -> Linkage {
+        // SAFETY: plain accessor on a valid cursor.
+        match unsafe { clang_getCursorLinkage(self.raw) } {
+            CXLinkage_Internal => Linkage::Internal,
+            CXLinkage_External | CXLinkage_UniqueExternal => Linkage::External,
+            _ => Linkage::None,
+        }
+    }
+
+    pub fn same(&self, other: &Cursor<'_>) -> bool {
+        // SAFETY: plain comparison of two valid cursors.
+        unsafe { clang_equalCursors(self.raw, other.raw) != 0 }
+    }
+
+    /// Calls `f` on each child (and, on `Visit::Recurse`, their children). A panic in
+    /// `f` stops the walk and is resumed here, never crossing into C.
+    pub fn visit_children(&self, mut f: impl FnMut(Cursor<'tu>) -> Visit) {
+        let mut state = VisitState { callback: &mut f, panic: None };
+        // SAFETY: `state` outlives the call and is only reached through `data` by
+        // `trampoline`, which never lets a panic unwind into libclang.
+        unsafe {
+            clang_visitChildren(self.raw, trampoline, &mut state as *mut VisitState<'_, '_> as *mut c_void);
+        }
+        if let Some(p) = state.panic {
+            resume_unwind(p);
+        }
+    }
+}

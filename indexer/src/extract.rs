@@ -1,0 +1,337 @@
+//! Reading facts out of a parsed translation unit.
+
+use std::collections::{HashMap, HashSet};
+
+use schema::{Kind, Linkage, NewCall, NewDefinition, NewFile, NewSymbol, TuFacts, TuStatus};
+
+use crate::clang::{kind, Cursor, File, Severity, SourceLocation, TranslationUnit, Visit};
+use crate::paths::PathMapper;
+
+/// The facts of one translation unit and how well it parsed.
+pub struct Extraction {
+    pub facts: TuFacts,
+    pub status: TuStatus,
+    pub reason: Option<String>,
+}
+
+struct Ctx<'tu, 'p> {
+    paths: &'p mut PathMapper,
+    main_path: NewFile,
+    facts: TuFacts,
+    files: HashMap<File<'tu>, usize>,
+    symbols: HashMap<String, usize>,
+    /// Start of each macro expansion written in a file -> index into `macro_names`.
+    expansions: HashMap<(File<'tu>, u32), u32>,
+    macro_names: Vec<String>,
+    macro_ids: HashMap<String, u32>,
+    seen_defs: HashSet<(usize, usize, u32, u32)>,
+    seen_calls: HashSet<(usize, usize, usize, u32, u32)>,
+    declared: HashSet<usize>,
+}
+
+/// Extracts every fact of `tu`. `main` is the path of its source file as given to the
+/// compiler; `flavor` is passed through to [`TuFacts::flavor`].
+pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper, flavor: String) -> Extraction {
+    let main_path = paths.file(main);
+    let mut ctx = Ctx {
+        paths,
+        main_path,
+        facts: TuFacts { flavor, ..TuFacts::default() },
+        files: HashMap::new(),
+        symbols: HashMap::new(),
+        expansions: HashMap::new(),
+        macro_names: Vec::new(),
+        macro_ids: HashMap::new(),
+        seen_defs: HashSet::new(),
+        seen_calls: HashSet::new(),
+        declared: HashSet::new(),
+    };
+    let root = tu.cursor();
+
+    // Preprocessing entities first, so that every declaration and call can be told
+    // which macro expansion it came out of.
+    root.visit_children(|c| {
+        match c.kind() {
+            kind::MACRO_EXPANSION => ctx.macro_expansion(c),
+            kind::MACRO_DEFINITION => ctx.macro_definition(c),
+            _ => {}
+        }
+        Visit::Continue
+    });
+    root.visit_children(|c| {
+        ctx.top_level(c);
+        Visit::Continue
+    });
+
+    let errors: Vec<_> =
+        tu.diagnostics().into_iter().filter(|d| d.severity >= Severity::Error).collect();
+    let (status, reason) = match errors.first() {
+        None => (TuStatus::Ok, None),
+        Some(first) => {
+            let more = match errors.len() {
+                1 => String::new(),
+                n => format!(" (and {} more errors)", n - 1),
+            };
+            (TuStatus::Partial, Some(format!("{}{more}", first.text)))
+        }
+    };
+    if ctx.facts.main_file.is_none() {
+        // The main file declared nothing; still record it as the unit's source.
+        let idx = ctx.facts.files.len();
+        ctx.facts.files.push(ctx.main_path.clone());
+        ctx.facts.main_file = Some(idx);
+    }
+    Extraction { facts: ctx.facts, status, reason }
+}
+
+/// Resolved position of a name or call site.
+struct Place {
+    file: usize,
+    line: u32,
+    col: u32,
+    macro_name: Option<String>,
+}
+
+impl<'tu> Ctx<'tu, '_> {
+    fn file_index(&mut self, f: File<'tu>) -> usize {
+        if let Some(&i) = self.files.get(&f) {
+            return i;
+        }
+        let nf = self.paths.file(&f.name());
+        let i = self.facts.files.len();
+        if nf.root == self.main_path.root && nf.path == self.main_path.path {
+            self.facts.main_file = Some(i);
+        }
+        self.facts.files.push(nf);
+        self.files.insert(f, i);
+        i
+    }
+
+    fn macro_expansion(&mut self, c: Cursor<'tu>) {
+        let Some(pos) = c.location().file_location() else { return };
+        let name = c.spelling();
+        let next = self.macro_names.len() as u32;
+        let id = *self.macro_ids.entry(name.clone()).or_insert(next);
+        if id == next {
+            self.macro_names.push(name);
+        }
+        self.expansions.insert((pos.file, pos.offset), id);
+    }
+
+    /// The macro whose expansion produced `loc`, if any.
+    fn macro_at(&self, loc: SourceLocation<'tu>) -> Option<String> {
+        let e = loc.expansion_location()?;
+        self.expansions.get(&(e.file, e.offset)).map(|&i| self.macro_names[i as usize].clone())
+    }
+
+    fn place(&mut self, loc: SourceLocation<'tu>) -> Option<Place> {
+        let pos = loc.file_location()?;
+        let file = self.file_index(pos.file);
+        Some(Place { file, line: pos.line, col: pos.col, macro_name: self.macro_at(loc) })
+    }
+
+    /// The symbol of declaration `c`, created on first sight.
+    fn symbol(&mut self, c: Cursor<'tu>, kind: Kind, scope: Option<String>) -> Option<usize> {
+        let mut usr = c.usr();
+        if usr.is_empty() {
+            return None;
+        }
+        // clang names file-local entities (statics, macros, anonymous types) after the
+        // *base name* of their file: `fs/x/core.c` and `drivers/y/core.c` would collide.
+        if usr.starts_with("c:") && !usr.starts_with("c:@") {
+            let first = c.canonical();
+            if let Some(pos) = first.location().expansion_location() {
+                let f = self.file_index(pos.file);
+                let f = &self.facts.files[f];
+                usr = format!("{usr}@{}:{}", f.root, f.path);
+            }
+        }
+        if let Some(&i) = self.symbols.get(&usr) {
+            return Some(i);
+        }
+        let linkage = match kind {
+            Kind::Function | Kind::Variable => match c.linkage() {
+                crate::clang::Linkage::Internal => Linkage::Internal,
+                _ => Linkage::External,
+            },
+            _ => Linkage::None,
+        };
+        let i = self.facts.symbols.len();
+        self.facts.symbols.push(NewSymbol { usr: usr.clone(), name: c.spelling(), scope, kind, linkage });
+        self.symbols.insert(usr, i);
+        Some(i)
+    }
+
+    /// Records that `symbol` is defined (or declared) where `c` names it.
+    fn define(&mut self, c: Cursor<'tu>, symbol: usize, definition: bool, owner_main: bool) {
+        let Some(p) = self.place(c.location()) else { return };
+        if !self.seen_defs.insert((symbol, p.file, p.line, p.col)) {
+            return;
+        }
+        let owner = if owner_main { self.facts.main_file.unwrap_or(p.file) } else { p.file };
+        self.facts.definitions.push(NewDefinition {
+            symbol,
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            macro_name: p.macro_name,
+            definition,
+            owner,
+        });
+    }
+
+    fn define_new(&mut self, c: Cursor<'tu>, kind: Kind, scope: Option<String>) -> Option<usize> {
+        let s = self.symbol(c, kind, scope)?;
+        self.define(c, s, true, false);
+        Some(s)
+    }
+
+    fn macro_definition(&mut self, c: Cursor<'tu>) {
+        // Built-in and command-line macros have no file.
+        if c.location().file_location().is_none() {
+            return;
+        }
+        self.define_new(c, Kind::Macro, None);
+    }
+
+    fn top_level(&mut self, c: Cursor<'tu>) {
+        match c.kind() {
+            kind::FUNCTION_DECL => self.function(c),
+            kind::VAR_DECL => self.variable(c),
+            kind::STRUCT_DECL | kind::UNION_DECL | kind::ENUM_DECL => self.record(c),
+            kind::TYPEDEF_DECL => {
+                self.define_new(c, Kind::Typedef, None);
+                // `typedef struct { ... } foo_t;` holds the struct itself.
+                c.visit_children(|k| {
+                    if matches!(k.kind(), kind::STRUCT_DECL | kind::UNION_DECL | kind::ENUM_DECL) {
+                        self.record(k);
+                    }
+                    Visit::Continue
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn function(&mut self, c: Cursor<'tu>) {
+        if !c.is_definition() {
+            return;
+        }
+        let Some(sym) = self.define_new(c, Kind::Function, None) else { return };
+        let Some(owner) = self.place(c.location()).map(|p| p.file) else { return };
+        c.visit_children(|n| {
+            if n.kind() == kind::CALL_EXPR {
+                self.call(n, sym, owner);
+            }
+            Visit::Recurse
+        });
+    }
+
+    fn variable(&mut self, c: Cursor<'tu>) {
+        // `extern int x;` declares; `int x;` (tentative) and `int x = 1;` define. A
+        // tentative definition followed by the real one counts once, at the real one.
+        if c.is_extern() && !c.is_definition() {
+            return;
+        }
+        if !c.is_definition() {
+            if c.definition().is_some() || !c.same(&c.canonical()) {
+                return;
+            }
+        }
+        self.define_new(c, Kind::Variable, None);
+    }
+
+    /// The name a field's container goes by: the nearest named struct or union, or the
+    /// typedef of an anonymous one.
+    fn scope_name(record: Cursor<'tu>) -> String {
+        let mut cur = Some(record);
+        while let Some(r) = cur {
+            if !matches!(r.kind(), kind::STRUCT_DECL | kind::UNION_DECL) {
+                break;
+            }
+            let name = r.spelling();
+            if !name.is_empty() && !r.is_anonymous() && !name.contains("(unnamed") && !name.contains("(anonymous") {
+                return name;
+            }
+            cur = r.semantic_parent();
+        }
+        let t = record.type_spelling();
+        if t.contains("(unnamed") || t.contains("(anonymous") {
+            "(anonymous)".to_owned()
+        } else {
+            t.trim_start_matches("struct ").trim_start_matches("union ").to_owned()
+        }
+    }
+
+    fn record(&mut self, c: Cursor<'tu>) {
+        if !c.is_definition() {
+            return;
+        }
+        let kind = match c.kind() {
+            kind::STRUCT_DECL => Kind::Struct,
+            kind::UNION_DECL => Kind::Union,
+            _ => Kind::Enum,
+        };
+        let name = c.spelling();
+        if !name.is_empty() && !c.is_anonymous() && !name.contains("(unnamed") && !name.contains("(anonymous") {
+            self.define_new(c, kind, None);
+        }
+        let scope = if kind == Kind::Enum { None } else { Some(Self::scope_name(c)) };
+        c.visit_children(|k| {
+            match k.kind() {
+                kind::FIELD_DECL => {
+                    self.define_new(k, Kind::Field, scope.clone());
+                }
+                kind::ENUM_CONSTANT_DECL => {
+                    self.define_new(k, Kind::Enumerator, None);
+                }
+                kind::STRUCT_DECL | kind::UNION_DECL | kind::ENUM_DECL => self.record(k),
+                _ => {}
+            }
+            Visit::Continue
+        });
+    }
+
+    fn call(&mut self, call: Cursor<'tu>, caller: usize, owner: usize) {
+        let Some(target) = call.referenced() else { return };
+        let (callee, indirect) = match target.kind() {
+            kind::FUNCTION_DECL => {
+                // Builtins (`__builtin_memcpy`) have no file: not calls in the source's sense.
+                if target.location().file_location().is_none() {
+                    return;
+                }
+                let Some(s) = self.symbol(target, Kind::Function, None) else { return };
+                if target.definition().is_none() && self.declared.insert(s) {
+                    // Called but not defined here: remember where it is declared.
+                    self.define(target.canonical(), s, false, true);
+                }
+                (s, false)
+            }
+            kind::FIELD_DECL => {
+                let scope = target.semantic_parent().map(Self::scope_name);
+                let Some(s) = self.symbol(target, Kind::Field, scope) else { return };
+                (s, true)
+            }
+            kind::VAR_DECL if target.semantic_parent().is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT) => {
+                let Some(s) = self.symbol(target, Kind::Variable, None) else { return };
+                (s, true)
+            }
+            // Calls through parameters and local variables are not recorded yet.
+            _ => return,
+        };
+        let Some(p) = self.place(call.location()) else { return };
+        if !self.seen_calls.insert((caller, callee, p.file, p.line, p.col)) {
+            return;
+        }
+        self.facts.calls.push(NewCall {
+            caller,
+            callee,
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            indirect,
+            macro_name: p.macro_name,
+            owner,
+        });
+    }
+}

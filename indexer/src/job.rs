@@ -1,0 +1,169 @@
+//! The indexing child process: parses the translation units of one compiler call with
+//! libclang and writes their facts. It runs apart from the wrapper, so that a crash or
+//! a hang in libclang only costs the facts of that call, never the build.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, Context, Result};
+use schema::{Db, TuFacts, TuRecord, TuStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::args::{classify, Invocation, Unit};
+use crate::clang::Index;
+use crate::paths::{absolute, PathMapper};
+
+/// What the wrapper hands to the child on its standard input, as JSON.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IndexJob {
+    /// The database to write.
+    pub db: PathBuf,
+    /// The compiler's working directory.
+    pub directory: PathBuf,
+    /// The compiler's arguments, without the program name (`@file`s expanded).
+    pub args: Vec<String>,
+    /// The whole command as the build ran it.
+    pub command: Vec<String>,
+    pub srctree: Option<PathBuf>,
+    pub objtree: Option<PathBuf>,
+    /// Fault injection for tests: `crash:PATTERN` or `hang:PATTERN` makes the child
+    /// abort or hang on a source whose path contains PATTERN.
+    pub fault: Option<String>,
+}
+
+impl IndexJob {
+    pub fn units(&self) -> Vec<Unit> {
+        let args: Vec<OsString> = self.args.iter().map(OsString::from).collect();
+        match classify(&args) {
+            Invocation::Compile(job) => job.units,
+            Invocation::PassThrough(_) => Vec::new(),
+        }
+    }
+
+    /// The record of `unit` with everything but its outcome filled in.
+    pub fn record(&self, unit: &Unit, paths: &mut PathMapper, status: TuStatus, reason: Option<String>) -> TuRecord {
+        let module = self.args.iter().any(|a| a == "-DMODULE")
+            || self.args.windows(2).any(|w| w[0] == "-D" && w[1] == "MODULE");
+        let object = absolute(&self.directory, Path::new(&unit.object));
+        TuRecord {
+            object: object.to_string_lossy().into_owned(),
+            source: Some(paths.file(&unit.source.to_string_lossy())),
+            directory: self.directory.to_string_lossy().into_owned(),
+            command: self.command.clone(),
+            module,
+            status,
+            reason,
+        }
+    }
+
+    pub fn path_mapper(&self) -> PathMapper {
+        PathMapper::new(&self.directory, self.srctree.as_deref(), self.objtree.as_deref())
+    }
+
+    /// Records every unit as failed, keeping what earlier builds recorded for it.
+    pub fn record_failure(&self, reason: &str) -> Result<()> {
+        let mut paths = self.path_mapper();
+        let mut db = Db::open_writer(&self.db)?;
+        for unit in self.units() {
+            let rec = self.record(&unit, &mut paths, TuStatus::Failed, Some(reason.to_owned()));
+            db.write_tu_record(&rec)?;
+        }
+        Ok(())
+    }
+}
+
+/// clang's resource directory (its own `stddef.h`, `stdarg.h`, ...), found the same way
+/// whatever the current directory: `NCCRS_CLANG_RESOURCE_DIR`, else the directory of
+/// the libclang version in use, else what `clang-N -print-resource-dir` says.
+pub fn resource_dir() -> Result<String> {
+    if let Some(d) = std::env::var_os("NCCRS_CLANG_RESOURCE_DIR") {
+        return Ok(d.to_string_lossy().into_owned());
+    }
+    let version = crate::clang::version();
+    let major: String = version
+        .split("version ")
+        .nth(1)
+        .unwrap_or("")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let ok = |d: &Path| d.join("include/stddef.h").is_file();
+    for d in [
+        format!("/usr/lib/llvm-{major}/lib/clang/{major}"),
+        format!("/usr/lib/clang/{major}"),
+        format!("/usr/lib64/clang/{major}"),
+        format!("/usr/local/lib/clang/{major}"),
+    ] {
+        if ok(Path::new(&d)) {
+            return Ok(d);
+        }
+    }
+    for clang in [format!("clang-{major}"), "clang".to_owned()] {
+        if let Ok(out) = Command::new(&clang).arg("-print-resource-dir").output() {
+            let d = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if out.status.success() && ok(Path::new(&d)) {
+                return Ok(d);
+            }
+        }
+    }
+    Err(anyhow!("cannot find clang's resource headers for {version}; set NCCRS_CLANG_RESOURCE_DIR"))
+}
+
+fn inject_fault(fault: Option<&str>, source: &str) {
+    let Some((what, pattern)) = fault.and_then(|f| f.split_once(':')) else { return };
+    if !source.contains(pattern) {
+        return;
+    }
+    match what {
+        "crash" => std::process::abort(),
+        "hang" => loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
+        _ => {}
+    }
+}
+
+/// Parses and records every unit of `job`. Runs in the child process.
+pub fn run(job: &IndexJob) -> Result<()> {
+    let units = job.units();
+    if units.is_empty() {
+        return Ok(());
+    }
+    let mut paths = job.path_mapper();
+    let resource = resource_dir()?;
+    let args: Vec<OsString> = job.args.iter().map(OsString::from).collect();
+    let Invocation::Compile(compile) = classify(&args) else { return Ok(()) };
+    let parse_args = crate::flags::parse_args(&compile, &resource);
+
+    let index = Index::new();
+    let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
+    for unit in &units {
+        let source = unit.source.to_string_lossy().into_owned();
+        inject_fault(job.fault.as_deref(), &source);
+        let (facts, status, reason) = match index.parse(&source, &parse_args.args) {
+            Ok(tu) => {
+                let x = crate::extract::extract(&tu, &source, &mut paths, parse_args.flavor.clone());
+                (x.facts, x.status, x.reason)
+            }
+            Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
+        };
+        let rec = job.record(unit, &mut paths, status, reason);
+        results.push((rec, facts));
+    }
+
+    let mut db = Db::open_writer(&job.db).with_context(|| format!("cannot open {}", job.db.display()))?;
+    for (tree, key) in [(&job.srctree, "srctree"), (&job.objtree, "objtree")] {
+        if let Some(t) = tree {
+            db.set_meta(key, &absolute(&job.directory, t).to_string_lossy())?;
+        }
+    }
+    for (rec, facts) in &results {
+        if rec.status == TuStatus::Failed {
+            db.write_tu_record(rec)?;
+        } else {
+            db.write_tu(rec, facts)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! Where files are stored: relative to the source tree, the build tree, or absolute.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use schema::{NewFile, Root};
+
+/// Maps the file names libclang reports to stored paths, caching each answer.
+pub struct PathMapper {
+    cwd: PathBuf,
+    trees: Vec<(PathBuf, Root)>,
+    cache: HashMap<String, NewFile>,
+}
+
+/// Removes `.` and resolves `..` without touching the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// An absolute, symlink-free form of `path` (lexical when the file does not exist).
+pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined = cwd.join(path);
+    std::fs::canonicalize(&joined).unwrap_or_else(|_| normalize(&joined))
+}
+
+impl PathMapper {
+    pub fn new(cwd: &Path, srctree: Option<&Path>, objtree: Option<&Path>) -> PathMapper {
+        let mut trees: Vec<(PathBuf, Root)> = Vec::new();
+        if let Some(s) = srctree {
+            trees.push((absolute(cwd, s), Root::Src));
+        }
+        if let Some(o) = objtree {
+            let o = absolute(cwd, o);
+            // In an in-tree build both are the same directory: call it the source tree.
+            if !trees.iter().any(|(t, _)| *t == o) {
+                trees.push((o, Root::Obj));
+            }
+        }
+        // The most specific tree wins (an O= directory inside the source tree).
+        trees.sort_by_key(|(t, _)| std::cmp::Reverse(t.as_os_str().len()));
+        PathMapper { cwd: cwd.to_owned(), trees, cache: HashMap::new() }
+    }
+
+    /// Stored root and path of `name`, with the version of its content.
+    pub fn file(&mut self, name: &str) -> NewFile {
+        if let Some(f) = self.cache.get(name) {
+            return f.clone();
+        }
+        let abs = absolute(&self.cwd, Path::new(name));
+        let version = std::fs::metadata(&abs)
+            .ok()
+            .map(|m| {
+                let mtime = m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
+                format!("{}:{}", mtime.as_nanos(), m.len())
+            })
+            .unwrap_or_default();
+        let (root, path) = self
+            .trees
+            .iter()
+            .find_map(|(tree, root)| abs.strip_prefix(tree).ok().map(|rel| (*root, rel.to_path_buf())))
+            .unwrap_or((Root::Abs, abs));
+        let f = NewFile { root, path: path.to_string_lossy().into_owned(), version };
+        self.cache.insert(name.to_owned(), f.clone());
+        f
+    }
+}

@@ -1,0 +1,278 @@
+//! The compiler wrapper: runs the real compiler exactly as asked and, for compiles of
+//! C to objects, an indexing child beside it.
+//!
+//! The real compiler inherits standard input, output and error, so its bytes reach the
+//! build untouched; its exit status becomes ours (a signal as a shell reports it,
+//! 128 + N). Whatever happens to the indexer costs at most one `nccrs: warning:` line.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::args::{classify, expand_response_files, Invocation};
+use crate::job::IndexJob;
+
+/// Set in the environment of everything nccrs starts: a nested nccrs passes straight
+/// through, so nccrs never indexes (or runs) itself recursively.
+pub const ACTIVE_ENV: &str = "NCCRS_ACTIVE";
+
+/// The shortest time the indexer is given, whatever the compile took.
+const MIN_INDEX_TIME: Duration = Duration::from_secs(60);
+/// The indexer is given this many times the compile's own duration.
+const INDEX_TIME_FACTOR: u32 = 10;
+
+fn warn(msg: impl std::fmt::Display) {
+    // One line, never more: the build's own output is what matters.
+    let line = msg.to_string().replace('\n', " ");
+    let _ = writeln!(std::io::stderr(), "nccrs: warning: {line}");
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Finds `name` on `PATH`, skipping nccrs itself (a masquerade symlink or a copy).
+fn find_on_path(name: &OsStr, me: &Path) -> Option<PathBuf> {
+    if name.as_bytes().contains(&b'/') {
+        let p = PathBuf::from(name);
+        return (!same_file(&p, me)).then_some(p);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode_is_exec()) && !same_file(p, me)
+    })
+}
+
+trait ModeExt {
+    fn mode_is_exec(&self) -> bool;
+}
+impl ModeExt for std::fs::Permissions {
+    fn mode_is_exec(&self) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        self.mode() & 0o111 != 0
+    }
+}
+
+/// The real compiler as a program and its leading arguments.
+pub fn resolve_compiler(argv0: &OsStr) -> Result<Vec<OsString>, String> {
+    let me = std::env::current_exe().unwrap_or_default();
+    if let Some(cc) = std::env::var_os("NCCRS_CC").filter(|v| !v.is_empty()) {
+        let words: Vec<OsString> = cc
+            .as_bytes()
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+            .map(|w| OsStr::from_bytes(w).to_owned())
+            .collect();
+        if let Some(first) = words.first() {
+            match find_on_path(first, &me) {
+                Some(p) => {
+                    let mut out = vec![p.into_os_string()];
+                    out.extend(words[1..].iter().cloned());
+                    return Ok(out);
+                }
+                None => return Err(format!("NCCRS_CC: {}: not found", first.to_string_lossy())),
+            }
+        }
+    }
+    let base = Path::new(argv0).file_name().unwrap_or(argv0);
+    let name: &OsStr = if base.as_bytes().starts_with(b"nccrs") { OsStr::new("gcc") } else { base };
+    find_on_path(name, &me)
+        .map(|p| vec![p.into_os_string()])
+        .ok_or_else(|| format!("{}: not found on PATH", name.to_string_lossy()))
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    match (status.code(), status.signal()) {
+        (Some(c), _) => c,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => 1,
+    }
+}
+
+/// Where the facts go: `NCCRS_DB`, else `vmlinux.db` at the top of a kernel build tree,
+/// else `nccrs.db` in the current directory.
+pub fn database_path(cwd: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("NCCRS_DB").filter(|v| !v.is_empty()) {
+        return cwd.join(p);
+    }
+    match std::env::var_os("abs_objtree").filter(|v| !v.is_empty()) {
+        Some(o) => cwd.join(o).join("vmlinux.db"),
+        None => cwd.join("nccrs.db"),
+    }
+}
+
+/// Runs nccrs as the compiler. Returns the exit status to leave with.
+pub fn run(argv: &[OsString]) -> i32 {
+    let argv0 = argv.first().cloned().unwrap_or_else(|| OsString::from("nccrs"));
+    let args = &argv[argv.len().min(1)..];
+    let compiler = match resolve_compiler(&argv0) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "nccrs: error: cannot run the real compiler: {e}");
+            return 127;
+        }
+    };
+    let mut cmd = Command::new(&compiler[0]);
+    cmd.args(&compiler[1..]).args(args).env(ACTIVE_ENV, "1");
+
+    let nested = std::env::var_os(ACTIVE_ENV).is_some();
+    let expanded = expand_response_files(args, &mut |p| std::fs::read(p).ok());
+    let job = match classify(&expanded) {
+        Invocation::Compile(_) if !nested => Some(expanded),
+        _ => None,
+    };
+    let Some(expanded) = job else {
+        // Not ours to index: become the compiler.
+        let err = cmd.exec();
+        let _ = writeln!(std::io::stderr(), "nccrs: error: cannot run {}: {err}", compiler[0].to_string_lossy());
+        return 127;
+    };
+
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut command: Vec<String> = compiler.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    command.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
+    let job = IndexJob {
+        db: database_path(&cwd),
+        directory: cwd,
+        args: expanded.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        command,
+        srctree: std::env::var_os("abs_srctree").filter(|v| !v.is_empty()).map(PathBuf::from),
+        objtree: std::env::var_os("abs_objtree").filter(|v| !v.is_empty()).map(PathBuf::from),
+        fault: std::env::var("NCCRS_FAULT").ok(),
+    };
+
+    let started = Instant::now();
+    let indexer = spawn_indexer(&job);
+    let status = match cmd.status() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "nccrs: error: cannot run {}: {e}", compiler[0].to_string_lossy());
+            if let Ok((mut child, _)) = indexer {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            return 127;
+        }
+    };
+    let limit = index_time_limit(started.elapsed());
+    match indexer {
+        Ok((child, stderr)) => finish_indexer(&job, child, stderr, started + limit),
+        Err(e) => warn(format_args!("cannot start the indexer: {e}")),
+    }
+    exit_code(status)
+}
+
+fn index_time_limit(compile: Duration) -> Duration {
+    if let Some(secs) = std::env::var("NCCRS_INDEX_TIMEOUT").ok().and_then(|s| s.parse::<f64>().ok()) {
+        return Duration::from_secs_f64(secs.max(0.0));
+    }
+    (compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME)
+}
+
+type StderrReader = std::thread::JoinHandle<String>;
+
+fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
+    let me = std::env::current_exe()?;
+    let mut child = Command::new(me)
+        .arg("--index-job")
+        .env(ACTIVE_ENV, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let json = serde_json::to_vec(job).map_err(std::io::Error::other)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(&json)?;
+    }
+    let mut err = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.take(64 * 1024).read_to_string(&mut s);
+        }
+        s
+    });
+    Ok((child, reader))
+}
+
+fn finish_indexer(job: &IndexJob, mut child: Child, stderr: StderrReader, deadline: Instant) {
+    let source = job.units().first().map(|u| u.source.to_string_lossy().into_owned()).unwrap_or_default();
+    let outcome = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break Err("timed out".to_owned());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => break Err(e.to_string()),
+        }
+    };
+    let message = stderr.join().unwrap_or_default();
+    let message = message.lines().next().unwrap_or("").trim().to_owned();
+    let reason = match outcome {
+        Ok(status) if status.success() => return,
+        Ok(status) => match status.signal() {
+            Some(sig) => format!("indexer killed by signal {sig}"),
+            None if !message.is_empty() => {
+                // The child already tried to record what it could; say why once.
+                warn(format_args!("{source}: not indexed: {message}"));
+                return;
+            }
+            None => format!("indexer exited with status {}", status.code().unwrap_or(-1)),
+        },
+        Err(e) => format!("indexer {e}"),
+    };
+    match job.record_failure(&reason) {
+        Ok(()) => warn(format_args!("{source}: not indexed: {reason}")),
+        Err(e) => warn(format_args!("{source}: not indexed: {reason}; {e:#}")),
+    }
+}
+
+/// `nccrs --index-job`: the child side. Reads the job from standard input.
+pub fn run_index_job() -> i32 {
+    let mut input = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+        eprintln!("cannot read the job: {e}");
+        return 2;
+    }
+    let job: IndexJob = match serde_json::from_slice(&input) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("bad job description: {e}");
+            return 2;
+        }
+    };
+    // Deep ASTs make for deep visits: give the walk room.
+    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || {
+        crate::job::run(&job).map_err(|e| {
+            // Record the failure if the database itself is not the problem.
+            let msg = format!("{e:#}");
+            let _ = job.record_failure(&msg);
+            msg
+        })
+    });
+    match worker.map(|w| w.join()) {
+        Ok(Ok(Ok(()))) => 0,
+        Ok(Ok(Err(msg))) => {
+            eprintln!("{msg}");
+            1
+        }
+        Ok(Err(_)) => {
+            eprintln!("indexer panicked");
+            1
+        }
+        Err(e) => {
+            eprintln!("cannot start the indexer thread: {e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! nccnav: reading an nccrs database from the command line.
+#![forbid(unsafe_code)]
+
+mod query;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+pub use query::{Navigator, QueryError};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nccnav",
+    version,
+    about = "Browse what nccrs recorded: definitions, callers, callees",
+    after_help = "\
+Commands:
+  nccnav DB def SYMBOL       where SYMBOL is defined (and by which macro)
+  nccnav DB callers SYMBOL   who calls SYMBOL (direct and through ops tables)
+  nccnav DB callees SYMBOL   what SYMBOL calls
+  nccnav DB dump             every fact, one JSON object a line
+
+SYMBOL is a name (`vfs_read`), FILE:NAME to pick one of several same-named statics
+(`fs/dcache.c:init`, or any tail of the path), or STRUCT::FIELD (`file_operations::read`).
+
+Exit status: 0 found, 1 unknown symbol, 2 unusable database or bad usage."
+)]
+struct Cli {
+    /// The database written by nccrs (vmlinux.db, nccrs.db)
+    db: PathBuf,
+    /// A command (def, callers, callees, dump) and its symbol
+    words: Vec<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs nccnav; returns the exit status.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = dispatch(&cli, &mut out).and_then(|()| out.flush().map_err(QueryError::from));
+    match result {
+        Ok(()) => 0,
+        Err(QueryError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            drop(out);
+            eprintln!("nccnav: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
+    let words: Vec<&str> = cli.words.iter().map(String::as_str).collect();
+    let nav = Navigator::open(&cli.db)?;
+    match words.as_slice() {
+        ["def", name] => nav.def(name, cli.json, out),
+        ["callers", name] => nav.calls(name, query::Direction::Callers, cli.json, out),
+        ["callees", name] => nav.calls(name, query::Direction::Callees, cli.json, out),
+        ["dump"] => nav.dump(out),
+        [cmd @ ("def" | "callers" | "callees"), ..] => {
+            Err(QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")))
+        }
+        [] | [_] => Err(QueryError::Usage(
+            "the interactive navigator is not available yet; use: nccnav DB def|callers|callees SYMBOL, or nccnav DB dump"
+                .to_owned(),
+        )),
+        _ => Err(QueryError::Usage(format!("unknown command {:?}; see nccnav --help", cli.words.join(" ")))),
+    }
+}

@@ -1,0 +1,461 @@
+//! The command-line queries: def, callers, callees, dump.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use schema::{CallEdge, Db, Definition, DumpVisitor, File, FileId, Kind, Root, Symbol, Tu};
+use serde::Serialize;
+
+#[derive(Debug)]
+pub enum QueryError {
+    Db(schema::Error),
+    Unknown { name: String, suggestions: Vec<String> },
+    Usage(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Db(e) => write!(f, "{e}"),
+            QueryError::Unknown { name, suggestions } if suggestions.is_empty() => {
+                write!(f, "no symbol named {name:?}")
+            }
+            QueryError::Unknown { name, suggestions } => {
+                write!(f, "no symbol named {name:?}; close matches: {}", suggestions.join(", "))
+            }
+            QueryError::Usage(m) => write!(f, "{m}"),
+            QueryError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl From<schema::Error> for QueryError {
+    fn from(e: schema::Error) -> Self {
+        QueryError::Db(e)
+    }
+}
+
+impl From<std::io::Error> for QueryError {
+    fn from(e: std::io::Error) -> Self {
+        QueryError::Io(e)
+    }
+}
+
+impl QueryError {
+    /// 1 for an unknown symbol, 2 for anything that makes the database unusable.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            QueryError::Unknown { .. } => 1,
+            _ => 2,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Callers,
+    Callees,
+}
+
+pub struct Navigator {
+    db: Db,
+    files: HashMap<FileId, File>,
+}
+
+fn shown_path(f: &File) -> String {
+    match f.root {
+        Root::Src | Root::Abs => f.path.clone(),
+        Root::Obj => format!("{} (build tree)", f.path),
+    }
+}
+
+#[derive(Serialize)]
+struct JsonDef<'a> {
+    name: String,
+    kind: &'a str,
+    linkage: &'a str,
+    root: &'a str,
+    file: &'a str,
+    line: u32,
+    col: u32,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+    definition: bool,
+}
+
+#[derive(Serialize)]
+struct JsonCall<'a> {
+    caller: String,
+    callee: String,
+    root: &'a str,
+    file: &'a str,
+    line: u32,
+    col: u32,
+    indirect: bool,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+}
+
+impl Navigator {
+    pub fn open(path: &Path) -> Result<Navigator, QueryError> {
+        let db = Db::open_readonly(path)?;
+        Ok(Navigator { db, files: HashMap::new() })
+    }
+
+    fn file(&mut self, id: FileId) -> Result<&File, QueryError> {
+        if !self.files.contains_key(&id) {
+            let f = self.db.file(id)?;
+            self.files.insert(id, f);
+        }
+        Ok(&self.files[&id])
+    }
+
+    /// The symbols `spec` names: NAME, FILE:NAME or STRUCT::FIELD.
+    pub fn resolve(&self, spec: &str) -> Result<Vec<Symbol>, QueryError> {
+        let found = if let Some((scope, field)) = spec.rsplit_once("::") {
+            let mut v = self.db.symbols_named(field)?;
+            v.retain(|s| s.kind == Kind::Field && s.scope.as_deref() == Some(scope));
+            v
+        } else if let Some((file, name)) = spec.rsplit_once(':') {
+            let mut v = self.db.symbols_named(name)?;
+            let mut keep = Vec::new();
+            for s in v.drain(..) {
+                let defs = self.db.definitions(s.id)?;
+                let mut hit = false;
+                for d in &defs {
+                    let f = self.db.file(d.loc.file)?;
+                    if f.path == file || f.path.ends_with(&format!("/{file}")) {
+                        hit = true;
+                    }
+                }
+                if hit {
+                    keep.push(s);
+                }
+            }
+            keep
+        } else {
+            self.db.symbols_named(spec)?
+        };
+        if found.is_empty() {
+            return Err(QueryError::Unknown { name: spec.to_owned(), suggestions: self.close_matches(spec)? });
+        }
+        Ok(found)
+    }
+
+    /// Up to eight known names that look like `spec`.
+    fn close_matches(&self, spec: &str) -> Result<Vec<String>, QueryError> {
+        let want = spec.rsplit(':').next().unwrap_or(spec);
+        let mut scored: Vec<(usize, usize, String)> = self
+            .db
+            .names()?
+            .into_iter()
+            .filter_map(|n| {
+                let d = strsim::levenshtein(want, &n);
+                let sub = n.contains(want) || (want.len() >= 4 && want.contains(n.as_str()) && n.len() >= 4);
+                let limit = (want.len() / 3).clamp(1, 3);
+                (d <= limit || sub).then(|| (if sub { d.min(limit) } else { d }, n.len(), n))
+            })
+            .collect();
+        scored.sort();
+        Ok(scored.into_iter().take(8).map(|(_, _, n)| n).collect())
+    }
+
+    /// A symbol's name, with its file when another symbol has the same name.
+    fn label(&mut self, s: &Symbol) -> Result<String, QueryError> {
+        let name = s.display_name();
+        let same = self.db.symbols_named(&s.name)?;
+        if same.len() <= 1 {
+            return Ok(name);
+        }
+        match self.db.definitions(s.id)?.first() {
+            Some(d) => {
+                let f = shown_path(self.file(d.loc.file)?);
+                Ok(format!("{name} [{f}]"))
+            }
+            None => Ok(name),
+        }
+    }
+
+    pub fn def(mut self, spec: &str, json: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+        let symbols = self.resolve(spec)?;
+        let mut rows: Vec<(Symbol, Definition)> = Vec::new();
+        let mut undefined: Vec<Symbol> = Vec::new();
+        for s in symbols {
+            let defs = self.db.definitions(s.id)?;
+            let has_def = defs.iter().any(|d| d.definition);
+            if defs.is_empty() {
+                undefined.push(s.clone());
+            }
+            // Declarations only matter when nothing defines the symbol.
+            for d in defs.into_iter().filter(|d| d.definition || !has_def) {
+                rows.push((s.clone(), d));
+            }
+        }
+        if json {
+            let text = serde_json::to_string_pretty(&rows_json(&mut self, &rows)?).map_err(std::io::Error::other)?;
+            writeln!(out, "{text}")?;
+            return Ok(());
+        }
+        for (s, d) in &rows {
+            let f = shown_path(self.file(d.loc.file)?);
+            let what = if d.definition { "" } else { ", declared only" };
+            let via = d.macro_name.as_deref().map(|m| format!("  via {m}")).unwrap_or_default();
+            writeln!(out, "{}:{}:{}: {} {} ({}{what}){via}", f, d.loc.line, d.loc.col, s.kind, s.display_name(), s.linkage)?;
+        }
+        for s in &undefined {
+            writeln!(out, "{}: {} called, but neither defined nor declared in any indexed file", s.display_name(), s.kind)?;
+        }
+        Ok(())
+    }
+
+    pub fn calls(mut self, spec: &str, dir: Direction, json: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+        let symbols = self.resolve(spec)?;
+        let many = symbols.len() > 1;
+        let mut all_json = Vec::new();
+        for s in &symbols {
+            let edges = match dir {
+                Direction::Callers => self.db.callers(s.id)?,
+                Direction::Callees => self.db.callees(s.id)?,
+            };
+            if json {
+                for e in &edges {
+                    all_json.push(self.edge_json(e)?);
+                }
+                continue;
+            }
+            if many {
+                let head = self.label(s)?;
+                writeln!(out, "{head}:")?;
+            }
+            if edges.is_empty() {
+                let none = match dir {
+                    Direction::Callers => "no recorded callers",
+                    Direction::Callees => "no recorded calls",
+                };
+                writeln!(out, "{}({none})", if many { "  " } else { "" })?;
+            }
+            let lines: Vec<(String, String, String)> = edges
+                .iter()
+                .map(|e| {
+                    let other = match dir {
+                        Direction::Callers => e.caller,
+                        Direction::Callees => e.callee,
+                    };
+                    let sym = self.db.symbol(other)?;
+                    let mut name = self.label(&sym)?;
+                    if e.indirect {
+                        name = match dir {
+                            Direction::Callees => format!("{name} (indirect call through {})", sym.kind),
+                            Direction::Callers => name,
+                        };
+                    }
+                    let f = shown_path(self.file(e.site.file)?);
+                    let site = format!("{f}:{}:{}", e.site.line, e.site.col);
+                    let via = e.macro_name.as_deref().map(|m| format!("via {m}")).unwrap_or_default();
+                    Ok((name, site, via))
+                })
+                .collect::<Result<_, QueryError>>()?;
+            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
+            for (name, site, via) in lines {
+                let indent = if many { "  " } else { "" };
+                let line = format!("{indent}{name:<width$}  {site}  {via}");
+                writeln!(out, "{}", line.trim_end())?;
+            }
+        }
+        if json {
+            let text = serde_json::to_string_pretty(&all_json).map_err(std::io::Error::other)?;
+            writeln!(out, "{text}")?;
+        }
+        Ok(())
+    }
+
+    fn edge_json(&mut self, e: &CallEdge) -> Result<serde_json::Value, QueryError> {
+        let caller = self.db.symbol(e.caller)?;
+        let callee = self.db.symbol(e.callee)?;
+        let f = self.file(e.site.file)?.clone();
+        let v = JsonCall {
+            caller: caller.display_name(),
+            callee: callee.display_name(),
+            root: f.root.as_str(),
+            file: &f.path,
+            line: e.site.line,
+            col: e.site.col,
+            indirect: e.indirect,
+            macro_name: e.macro_name.as_deref(),
+        };
+        Ok(serde_json::to_value(v).map_err(std::io::Error::other)?)
+    }
+
+    pub fn dump(self, out: &mut dyn Write) -> Result<(), QueryError> {
+        let mut v = Dumper { out };
+        self.db.dump(&mut v)
+    }
+}
+
+fn rows_json(nav: &mut Navigator, rows: &[(Symbol, Definition)]) -> Result<Vec<serde_json::Value>, QueryError> {
+    let mut v = Vec::new();
+    for (s, d) in rows {
+        let f = nav.file(d.loc.file)?.clone();
+        let j = JsonDef {
+            name: s.display_name(),
+            kind: s.kind.as_str(),
+            linkage: s.linkage.as_str(),
+            root: f.root.as_str(),
+            file: &f.path,
+            line: d.loc.line,
+            col: d.loc.col,
+            macro_name: d.macro_name.as_deref(),
+            definition: d.definition,
+        };
+        v.push(serde_json::to_value(j).map_err(std::io::Error::other)?);
+    }
+    Ok(v)
+}
+
+/// Writes the SPEC's `dump` format: one JSON object a line.
+struct Dumper<'a> {
+    out: &'a mut dyn Write,
+}
+
+#[derive(Serialize)]
+struct DumpFile<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    id: i64,
+    root: &'a str,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct DumpSymbol<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    id: i64,
+    name: &'a str,
+    kind: &'a str,
+    linkage: &'a str,
+    file: Option<i64>,
+    line: Option<u32>,
+    col: Option<u32>,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+    definition: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DumpDef<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    symbol: i64,
+    file: i64,
+    line: u32,
+    col: u32,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+    definition: bool,
+}
+
+#[derive(Serialize)]
+struct DumpCall<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    caller: i64,
+    callee: i64,
+    file: i64,
+    line: u32,
+    col: u32,
+    indirect: bool,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DumpTu<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    id: i64,
+    object: &'a str,
+    source: Option<i64>,
+    directory: &'a str,
+    command: &'a [String],
+    module: bool,
+    status: &'a str,
+    reason: Option<&'a str>,
+}
+
+impl Dumper<'_> {
+    fn line<T: Serialize>(&mut self, v: &T) -> Result<(), QueryError> {
+        serde_json::to_writer(&mut *self.out, v).map_err(std::io::Error::other)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+impl DumpVisitor for Dumper<'_> {
+    type Error = QueryError;
+
+    fn file(&mut self, f: &File) -> Result<(), QueryError> {
+        self.line(&DumpFile { ty: "file", id: f.id.0, root: f.root.as_str(), path: &f.path })
+    }
+
+    fn symbol(&mut self, s: &Symbol, primary: Option<&Definition>) -> Result<(), QueryError> {
+        self.line(&DumpSymbol {
+            ty: "symbol",
+            id: s.id.0,
+            name: &s.name,
+            kind: s.kind.as_str(),
+            linkage: s.linkage.as_str(),
+            file: primary.map(|d| d.loc.file.0),
+            line: primary.map(|d| d.loc.line),
+            col: primary.map(|d| d.loc.col),
+            macro_name: primary.and_then(|d| d.macro_name.as_deref()),
+            definition: primary.is_some_and(|d| d.definition),
+            scope: s.scope.as_deref(),
+        })
+    }
+
+    fn definition(&mut self, d: &Definition) -> Result<(), QueryError> {
+        self.line(&DumpDef {
+            ty: "def",
+            symbol: d.symbol.0,
+            file: d.loc.file.0,
+            line: d.loc.line,
+            col: d.loc.col,
+            macro_name: d.macro_name.as_deref(),
+            definition: d.definition,
+        })
+    }
+
+    fn call(&mut self, c: &CallEdge) -> Result<(), QueryError> {
+        self.line(&DumpCall {
+            ty: "call",
+            caller: c.caller.0,
+            callee: c.callee.0,
+            file: c.site.file.0,
+            line: c.site.line,
+            col: c.site.col,
+            indirect: c.indirect,
+            macro_name: c.macro_name.as_deref(),
+        })
+    }
+
+    fn tu(&mut self, t: &Tu) -> Result<(), QueryError> {
+        self.line(&DumpTu {
+            ty: "tu",
+            id: t.id.0,
+            object: &t.object,
+            source: t.source.map(|f| f.0),
+            directory: &t.directory,
+            command: &t.command,
+            module: t.module,
+            status: t.status.as_str(),
+            reason: t.reason.as_deref(),
+        })
+    }
+}

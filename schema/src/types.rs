@@ -1,0 +1,263 @@
+//! Plain data exchanged with the rest of the project. No SQL here.
+
+use std::fmt;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                i64::column_result(v).map($name)
+            }
+        }
+    };
+}
+
+id_type!(FileId);
+id_type!(SymbolId);
+id_type!(TuId);
+
+/// Which directory a stored path is relative to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Root {
+    /// The kernel source tree (`abs_srctree`).
+    Src,
+    /// The build tree (`abs_objtree`): generated files.
+    Obj,
+    /// Neither: the path is absolute.
+    Abs,
+}
+
+/// What kind of thing a symbol is. The names are those of the `dump` format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Function,
+    Variable,
+    Macro,
+    Struct,
+    Union,
+    Enum,
+    Typedef,
+    Field,
+    Enumerator,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Linkage {
+    External,
+    Internal,
+    None,
+}
+
+/// Outcome of indexing one translation unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TuStatus {
+    /// Parsed without errors; every fact was recorded.
+    Ok,
+    /// Parsed with errors: the facts that could be read were recorded.
+    Partial,
+    /// Nothing could be recorded (the indexer crashed, timed out or could not parse).
+    Failed,
+}
+
+macro_rules! string_enum {
+    ($ty:ident { $($variant:ident = $s:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $s),* }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some($ty::$variant),)* _ => None }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl rusqlite::ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+        impl rusqlite::types::FromSql for $ty {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                let s = v.as_str()?;
+                $ty::parse(s).ok_or_else(|| rusqlite::types::FromSqlError::Other(
+                    format!("unknown {} {s:?}", stringify!($ty)).into()))
+            }
+        }
+    };
+}
+
+string_enum!(Root { Src = "src", Obj = "obj", Abs = "abs" });
+string_enum!(Kind {
+    Function = "function",
+    Variable = "variable",
+    Macro = "macro",
+    Struct = "struct",
+    Union = "union",
+    Enum = "enum",
+    Typedef = "typedef",
+    Field = "field",
+    Enumerator = "enumerator",
+});
+string_enum!(Linkage { External = "external", Internal = "internal", None = "none" });
+string_enum!(TuStatus { Ok = "ok", Partial = "partial", Failed = "failed" });
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    pub id: FileId,
+    pub root: Root,
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    pub id: SymbolId,
+    pub usr: String,
+    pub name: String,
+    /// For a field, the struct or union it belongs to.
+    pub scope: Option<String>,
+    pub kind: Kind,
+    pub linkage: Linkage,
+}
+
+impl Symbol {
+    /// `name`, or `scope::name` for a field.
+    pub fn display_name(&self) -> String {
+        match &self.scope {
+            Some(s) => format!("{s}::{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Location {
+    pub file: FileId,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Where a symbol is defined (or, for `definition == false`, declared).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Definition {
+    pub symbol: SymbolId,
+    pub loc: Location,
+    /// The macro invoked at that place, when the name came out of a macro expansion.
+    pub macro_name: Option<String>,
+    pub definition: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallEdge {
+    pub caller: SymbolId,
+    /// A function for a direct call; the field or pointer variable for an indirect one.
+    pub callee: SymbolId,
+    pub site: Location,
+    pub indirect: bool,
+    /// The macro whose expansion holds the call.
+    pub macro_name: Option<String>,
+}
+
+/// One translation unit as the build compiled it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tu {
+    pub id: TuId,
+    /// The object file, absolute.
+    pub object: String,
+    pub source: Option<FileId>,
+    pub directory: String,
+    pub command: Vec<String>,
+    pub module: bool,
+    pub status: TuStatus,
+    pub reason: Option<String>,
+}
+
+// ---- What the indexer hands over for one translation unit ----
+
+/// A file seen by a translation unit. `version` changes whenever its content may have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewFile {
+    pub root: Root,
+    pub path: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSymbol {
+    pub usr: String,
+    pub name: String,
+    pub scope: Option<String>,
+    pub kind: Kind,
+    pub linkage: Linkage,
+}
+
+/// Indexes below point into [`TuFacts::files`] and [`TuFacts::symbols`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDefinition {
+    pub symbol: usize,
+    pub file: usize,
+    pub line: u32,
+    pub col: u32,
+    pub macro_name: Option<String>,
+    pub definition: bool,
+    /// The file whose content this fact comes from (the definition's own file).
+    pub owner: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCall {
+    pub caller: usize,
+    pub callee: usize,
+    pub file: usize,
+    pub line: u32,
+    pub col: u32,
+    pub indirect: bool,
+    pub macro_name: Option<String>,
+    /// The file holding the caller's body.
+    pub owner: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TuRecord {
+    pub object: String,
+    pub source: Option<NewFile>,
+    pub directory: String,
+    pub command: Vec<String>,
+    pub module: bool,
+    pub status: TuStatus,
+    pub reason: Option<String>,
+}
+
+/// Everything one translation unit contributes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TuFacts {
+    /// Index into `files` of the main source file, if it was parsed.
+    pub main_file: Option<usize>,
+    /// Identifies the preprocessor context (flags that change what headers expand to).
+    /// A header already recorded under the same flavor and version is not recorded again.
+    pub flavor: String,
+    pub files: Vec<NewFile>,
+    pub symbols: Vec<NewSymbol>,
+    pub definitions: Vec<NewDefinition>,
+    pub calls: Vec<NewCall>,
+}
+
+/// Counts reported by [`crate::Db::write_tu`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    pub files_recorded: usize,
+    pub files_skipped: usize,
+    pub definitions: usize,
+    pub calls: usize,
+}
