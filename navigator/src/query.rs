@@ -391,7 +391,7 @@ struct DumpTu<'a> {
 
 impl Dumper<'_> {
     fn line<T: Serialize>(&mut self, v: &T) -> Result<(), QueryError> {
-        serde_json::to_writer(&mut *self.out, v).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut *self.out, v).map_err(std::io::Error::from)?;
         self.out.write_all(b"\n")?;
         Ok(())
     }
