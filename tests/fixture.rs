@@ -1,0 +1,434 @@
+//! `make CC=nccrs` on fixtures/minikernel: the facts, the build's transparency, and
+//! the nccnav commands.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use nccrs_e2e::{bin, expect_file, facts_text, files_under, fixture, make, nccnav, stdout};
+use serde_json::Value;
+
+/// One nccrs build of the fixture (all and the broken file), shared by the tests.
+struct Built {
+    _dir: tempfile::TempDir,
+    objdir: PathBuf,
+    db: PathBuf,
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let objdir = dir.path().join("build");
+        let out = make("minikernel", &objdir, &bin("nccrs"), &[], &["all"]);
+        assert!(out.status.success(), "make failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("nccrs:"),
+            "nccrs complained:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let broken = make("minikernel", &objdir, &bin("nccrs"), &[], &["broken"]);
+        assert!(!broken.status.success(), "broken.c compiled");
+        // kbuild exports abs_objtree, and so does the fixture: the database goes there.
+        let db = objdir.join("vmlinux.db");
+        assert!(db.is_file(), "no database at the top of the build tree");
+        Built { _dir: dir, objdir, db }
+    })
+}
+
+#[test]
+fn facts_match_the_hand_checked_list() {
+    let b = built();
+    expect_file(&fixture("minikernel").join("expected.facts"), &facts_text(&b.db));
+}
+
+fn lines(db: &Path, args: &[&str]) -> Vec<String> {
+    let out = nccnav(db, args);
+    assert!(out.status.success(), "nccnav {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    stdout(&out).lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+}
+
+#[test]
+fn def_callers_callees_answer_each_case() {
+    let db = &built().db;
+    let rows: &[(&[&str], &[&str])] = &[
+        // Variables declared by macros, with the macro named.
+        (&["def", "mmlist_lock"], &["kernel/fork.c:8:17: variable mmlist_lock (external) via DEFINE_SPINLOCK"]),
+        (&["def", "sched_mutex"], &["kernel/sched.c:7:14: variable sched_mutex (external) via DEFINE_MUTEX"]),
+        (&["def", "process_counts"], &["kernel/fork.c:9:31: variable process_counts (external) via DEFINE_PER_CPU"]),
+        (&["def", "rename_lock"], &["fs/dcache.c:6:43: variable rename_lock (internal) via DEFINE_SEQLOCK"]),
+        // Names made by token pasting point at the macro invocation.
+        (&["def", "__do_sys_read"], &["fs/read_write.c:23:1: function __do_sys_read (internal) via SYSCALL_DEFINE3"]),
+        (&["def", "__se_sys_read"], &["fs/read_write.c:23:1: function __se_sys_read (external) via SYSCALL_DEFINE3"]),
+        (&["def", "__ksymtab_vfs_read"], &["fs/read_write.c:14:1: variable __ksymtab_vfs_read (internal) via EXPORT_SYMBOL"]),
+        (&["callees", "__do_sys_read"], &["ksys_read fs/read_write.c:25:9"]),
+        (&["callees", "__se_sys_read"], &["__do_sys_read fs/read_write.c:23:1 via SYSCALL_DEFINE3"]),
+        (
+            &["callers", "vfs_read"],
+            &["ksys_read fs/read_write.c:20:9", "demo_init drivers/demo/demo.c:14:2", "broken_ok broken/broken.c:7:9"],
+        ),
+        // A header static inline: one symbol, its call recorded once, callers from many files.
+        (&["def", "spin_lock"], &["include/linux/spinlock.h:11:20: function spin_lock (internal)"]),
+        (&["callees", "spin_lock"], &["arch_spin_lock include/linux/spinlock.h:13:2"]),
+        (
+            &["callers", "spin_lock"],
+            &[
+                "mmput kernel/fork.c:21:2",
+                "write_seqlock include/linux/seqlock.h:11:2",
+                "d_alloc fs/dcache.c:18:2",
+                "demo_init drivers/demo/demo.c:13:2",
+            ],
+        ),
+        // Two static functions of one name: both shown with their file; FILE:NAME picks.
+        (&["def", "init"], &["kernel/fork.c:13:12: function init (internal)", "fs/dcache.c:11:12: function init (internal)"]),
+        (&["callers", "fs/dcache.c:init"], &["fget fs/dcache.c:27:3"]),
+        (&["callers", "fork.c:init"], &["copy_process kernel/fork.c:43:2"]),
+        // Calls written inside a macro body, and a call in a macro argument.
+        (
+            &["callees", "wait_for_children"],
+            &[
+                "prepare_to_wait kernel/sched.c:50:2 via wait_event",
+                "finish_wait kernel/sched.c:50:2 via wait_event",
+                "schedule kernel/sched.c:50:2 via wait_event",
+                "count_ancestors kernel/sched.c:50:25 via wait_event",
+                "is_even kernel/sched.c:51:9",
+            ],
+        ),
+        // Recursion, direct and mutual.
+        (&["callees", "count_ancestors"], &["count_ancestors kernel/sched.c:32:13"]),
+        (&["callees", "is_even"], &["is_odd kernel/sched.c:40:22"]),
+        (&["callees", "is_odd"], &["is_even kernel/sched.c:45:22"]),
+        // A call through an ops table, recorded against the member.
+        (&["callees", "vfs_read"], &["file_operations::read (indirect call through field) fs/read_write.c:12:9"]),
+        (&["callers", "file_operations::read"], &["vfs_read fs/read_write.c:12:9"]),
+        (&["def", "file_operations::read"], &["include/linux/fs.h:6:12: field file_operations::read"]),
+        // A static of a module.
+        (&["def", "demo_lock"], &["drivers/demo/demo.c:6:24: variable demo_lock (internal) via DEFINE_SPINLOCK"]),
+        // The part of the broken file that could be read.
+        (&["callees", "broken_ok"], &["fget broken/broken.c:7:18", "vfs_read broken/broken.c:7:9"]),
+    ];
+    let mut failures = Vec::new();
+    for (args, want) in rows {
+        let got = lines(db, args);
+        let want: Vec<String> = want.iter().map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+        let mut g = got.clone();
+        let mut w = want.clone();
+        g.sort();
+        w.sort();
+        if g != w {
+            failures.push(format!("nccnav {args:?}\n  want: {want:?}\n  got:  {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn disabled_code_is_absent() {
+    let db = &built().db;
+    let out = nccnav(db, &["def", "debug_fork_dump"]);
+    assert_eq!(out.status.code(), Some(1), "debug_fork_dump is under an unset CONFIG_ option");
+    let out = nccnav(db, &["callees", "copy_process"]);
+    assert!(!stdout(&out).contains("debug_fork_dump"));
+    assert!(stdout(&out).contains("count_fork"), "enabled code is present: {}", stdout(&out));
+}
+
+#[test]
+fn translation_units_are_recorded() {
+    let db = &built().db;
+    let dump = stdout(&nccnav(db, &["dump"]));
+    let tus: Vec<Value> = dump
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+        .filter(|v| v["type"] == "tu")
+        .collect();
+    assert_eq!(tus.len(), 8, "7 objects and the broken one: {tus:?}");
+    let by_object = |suffix: &str| tus.iter().find(|t| t["object"].as_str().unwrap_or("").ends_with(suffix)).cloned();
+    let demo = by_object("drivers/demo/demo.o").expect("demo.o");
+    assert_eq!(demo["module"], true);
+    assert_eq!(demo["status"], "ok");
+    let fork = by_object("kernel/fork.o").expect("fork.o");
+    assert_eq!(fork["module"], false);
+    assert_eq!(fork["directory"].as_str(), built().objdir.to_str());
+    let cmd: Vec<&str> = fork["command"].as_array().expect("command").iter().filter_map(Value::as_str).collect();
+    assert!(cmd.contains(&"-fconserve-stack") && cmd.contains(&"kernel/fork.o"), "the full command: {cmd:?}");
+    let broken = by_object("broken/broken.o").expect("broken.o");
+    assert_eq!(broken["status"], "partial");
+    let reason = broken["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("broken.c:12:9") && reason.contains("undeclared_variable"), "{reason}");
+}
+
+#[test]
+fn dump_follows_the_spec_format() {
+    let db = &built().db;
+    let dump = stdout(&nccnav(db, &["dump"]));
+    let keys = |t: &str| -> &[&str] {
+        match t {
+            "file" => &["type", "id", "root", "path"],
+            "symbol" => &["type", "id", "name", "kind", "linkage", "file", "line", "col", "macro", "definition"],
+            "call" => &["type", "caller", "callee", "file", "line", "col", "indirect", "macro"],
+            _ => &["type"],
+        }
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for l in dump.lines() {
+        let v: Value = serde_json::from_str(l).expect("each line is one JSON object");
+        let t = v["type"].as_str().expect("type").to_owned();
+        for k in keys(&t) {
+            assert!(v.get(k).is_some(), "{t} line without {k}: {l}");
+        }
+        if t == "symbol" {
+            let kind = v["kind"].as_str().unwrap_or("");
+            assert!(
+                ["function", "variable", "macro", "struct", "union", "enum", "typedef", "field", "enumerator"]
+                    .contains(&kind),
+                "{l}"
+            );
+            assert!(["external", "internal", "none"].contains(&v["linkage"].as_str().unwrap_or("")), "{l}");
+        }
+        if t == "file" {
+            assert!(["src", "obj", "abs"].contains(&v["root"].as_str().unwrap_or("")), "{l}");
+        }
+        seen.insert(t);
+    }
+    // The SPEC's own example line, for a macro-made variable.
+    let rename = dump
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+        .find(|v| v["type"] == "symbol" && v["name"] == "rename_lock")
+        .expect("rename_lock");
+    assert_eq!(rename["kind"], "variable");
+    assert_eq!(rename["linkage"], "internal");
+    assert_eq!(rename["macro"], "DEFINE_SEQLOCK");
+    assert_eq!(rename["definition"], true);
+    for t in ["file", "symbol", "call", "tu"] {
+        assert!(seen.contains(t), "no {t} lines");
+    }
+}
+
+/// Truth from the compiler: every function and variable `nm` shows defined in an
+/// object is a recorded definition.
+#[test]
+fn every_symbol_nm_sees_is_defined_in_the_database() {
+    let b = built();
+    let facts = facts_text(&b.db);
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for rel in files_under(&b.objdir) {
+        if rel.extension().is_none_or(|e| e != "o") || rel == Path::new("vmlinux.o") {
+            continue;
+        }
+        let out = Command::new("nm").arg("--defined-only").arg(b.objdir.join(&rel)).output().expect("nm runs");
+        for line in stdout(&out).lines() {
+            let mut parts = line.split_whitespace();
+            let (Some(_addr), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            if !"TtDdBbRr".contains(kind) {
+                continue;
+            }
+            checked += 1;
+            let needle = format!(" {name} at ");
+            let needle_dup = format!(" {name}@");
+            if !facts.lines().any(|l| l.starts_with("def ") && (l.contains(&needle) || l.contains(&needle_dup))) {
+                missing.push(format!("{}: {name}", rel.display()));
+            }
+        }
+    }
+    assert!(checked > 20, "nm found only {checked} symbols");
+    assert!(missing.is_empty(), "defined in the objects but not recorded: {missing:?}");
+}
+
+/// The same sources built with gcc and with nccrs give byte-identical objects,
+/// dependency files and link output, in the same build directory.
+#[test]
+fn objects_are_identical_with_and_without_nccrs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let plain = make("minikernel", &objdir, Path::new("gcc"), &[], &["all"]);
+    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
+    let snapshot = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        files_under(dir)
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().contains(".db"))
+            .map(|p| {
+                let bytes = std::fs::read(dir.join(&p)).expect("read");
+                (p, bytes)
+            })
+            .collect()
+    };
+    let before = snapshot(&objdir);
+    assert!(before.iter().any(|(p, _)| p.ends_with("kernel/.fork.o.d")), "kbuild-style .d files are written");
+    std::fs::remove_dir_all(&objdir).expect("clean");
+    let wrapped = make("minikernel", &objdir, &bin("nccrs"), &[], &["all"]);
+    assert!(wrapped.status.success(), "{}", String::from_utf8_lossy(&wrapped.stderr));
+    assert_eq!(plain.stderr, wrapped.stderr, "the compiler's diagnostics differ");
+    let after = snapshot(&objdir);
+    let names = |v: &[(PathBuf, Vec<u8>)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&before), names(&after));
+    for ((p, a), (_, b)) in before.iter().zip(&after) {
+        assert!(a == b, "{} differs between the gcc and the nccrs build", p.display());
+    }
+}
+
+/// Calling the compiler directly: output, diagnostics and exit status pass through.
+#[test]
+fn compiler_output_and_status_pass_through() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inc = fixture("minikernel").join("include");
+    let broken = fixture("minikernel").join("broken/broken.c");
+    let fork = fixture("minikernel").join("kernel/fork.c");
+    let db = dir.path().join("t.db");
+    let run = |cc: &Path, args: &[&str]| {
+        Command::new(cc)
+            .args(args)
+            .current_dir(dir.path())
+            .env("NCCRS_DB", &db)
+            .env_remove("abs_objtree")
+            .env_remove("abs_srctree")
+            .output()
+            .expect("runs")
+    };
+    let i = format!("-I{}", inc.display());
+    let cases: Vec<Vec<String>> = vec![
+        vec![i.clone(), "-Wall".into(), "-c".into(), broken.display().to_string(), "-o".into(), "b.o".into()],
+        vec![i.clone(), "-Wall".into(), "-Wextra".into(), "-c".into(), fork.display().to_string()],
+        vec!["--version".into()],
+        vec!["-print-file-name=include".into()],
+        vec![i.clone(), "-E".into(), fork.display().to_string()],
+        vec!["-c".into(), "no-such-file.c".into()],
+        vec!["-x".into(), "c".into(), "-c".into(), "/dev/null".into(), "-o".into(), "probe.o".into()],
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let gcc = run(Path::new("gcc"), &args);
+        let gcc_objects: Vec<_> = files_under(dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "o")).map(|p| (p.clone(), std::fs::read(dir.path().join(p)).expect("read"))).collect();
+        let ours = run(&bin("nccrs"), &args);
+        assert_eq!(gcc.status.code(), ours.status.code(), "exit status of {args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&gcc.stdout),
+            String::from_utf8_lossy(&ours.stdout),
+            "stdout of {args:?}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&gcc.stderr),
+            String::from_utf8_lossy(&ours.stderr),
+            "stderr of {args:?}"
+        );
+        for (p, bytes) in gcc_objects {
+            assert_eq!(std::fs::read(dir.path().join(&p)).expect("read"), bytes, "{} differs", p.display());
+        }
+    }
+    // Without a kernel build around it, the database is the one NCCRS_DB names.
+    assert!(db.is_file());
+}
+
+#[test]
+fn masquerade_symlink_and_nested_calls_do_not_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shim = dir.path().join("bin");
+    std::fs::create_dir(&shim).expect("mkdir");
+    std::os::unix::fs::symlink(bin("nccrs"), shim.join("gcc")).expect("symlink");
+    let path = format!("{}:{}", shim.display(), std::env::var("PATH").unwrap_or_default());
+    let src = dir.path().join("a.c");
+    std::fs::write(&src, "int twice(int x) { return 2 * x; }\nint four(void) { return twice(2); }\n").expect("write");
+    for env in [vec![], vec![("NCCRS_CC", "gcc")], vec![("NCCRS_CC", "gcc -O1")]] {
+        let mut cmd = Command::new(shim.join("gcc"));
+        cmd.args(["-c", "a.c", "-o", "a.o"]).current_dir(dir.path()).env("PATH", &path);
+        cmd.env("NCCRS_DB", dir.path().join("m.db"));
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("runs");
+        assert!(out.status.success(), "{env:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{env:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Outside a kernel tree, paths are absolute.
+    let got = lines(&dir.path().join("m.db"), &["callers", "twice"]);
+    assert_eq!(got, vec![format!("four {}:2:25", src.display())]);
+}
+
+#[test]
+fn parallel_make_gives_the_same_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let out = Command::new("make")
+        .arg("-j8")
+        .arg("-C")
+        .arg(fixture("minikernel"))
+        .arg(format!("O={}", objdir.display()))
+        .arg(format!("CC={}", bin("nccrs").display()))
+        .arg("all")
+        .env_remove("MAKEFLAGS")
+        .output()
+        .expect("make");
+    assert!(out.status.success());
+    // The broken file is built in the shared build only.
+    let ours: String = facts_text(&objdir.join("vmlinux.db"));
+    let shared: String = facts_text(&built().db)
+        .lines()
+        .filter(|l| !l.contains("broken"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(ours, shared);
+}
+
+#[test]
+fn rebuilding_a_unit_replaces_its_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("x.c");
+    let db = dir.path().join("r.db");
+    let compile = || {
+        let out = Command::new(bin("nccrs"))
+            .args(["-c", "x.c"])
+            .current_dir(dir.path())
+            .env("NCCRS_DB", &db)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    std::fs::write(&src, "void a(void) {}\nvoid b(void) { a(); }\n").expect("write");
+    compile();
+    compile();
+    let first = facts_text(&db);
+    assert_eq!(first.matches("call b -> a").count(), 1, "{first}");
+    // Rename a function and drop the call: nothing of the old version stays.
+    std::fs::write(&src, "void a2(void) {}\nvoid b(void) { }\n").expect("write");
+    compile();
+    let second = facts_text(&db);
+    assert!(!second.contains(" a at ") && !second.contains("call b"), "{second}");
+    assert!(second.contains("def function external a2 at"), "{second}");
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "this is not a database\n".repeat(100)).expect("write");
+    let out = nccnav(&text, &["def", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an nccrs database"), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&text).expect("read"), "this is not a database\n".repeat(100));
+
+    let out = nccnav(&dir.path().join("missing.db"), &["def", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"), "{out:?}");
+    assert!(!dir.path().join("missing.db").exists());
+
+    let db = &built().db;
+    let out = nccnav(db, &["callers", "vfs_reed"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("nccnav: no symbol named \"vfs_reed\"") && err.contains("vfs_read"), "{err}");
+}
+
+#[test]
+fn json_output_parses() {
+    let db = &built().db;
+    let out = nccnav(db, &["def", "mmlist_lock", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v[0]["file"], "kernel/fork.c");
+    assert_eq!(v[0]["line"], 8);
+    assert_eq!(v[0]["macro"], "DEFINE_SPINLOCK");
+    let out = nccnav(db, &["--json", "callers", "vfs_read"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let callers: Vec<&str> = v.as_array().expect("array").iter().filter_map(|c| c["caller"].as_str()).collect();
+    assert!(callers.contains(&"ksys_read") && callers.contains(&"demo_init"), "{callers:?}");
+}

@@ -1,1 +1,180 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: find the binaries, build fixtures with and
+//! without nccrs, and turn a database into sorted, reviewable text.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+}
+
+/// A binary of this workspace, built by the same `cargo test` run.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current test executable");
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let p = dir.join(name);
+    assert!(p.is_file(), "{} is missing: run the tests with `cargo test --workspace`", p.display());
+    p
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("fixtures").join(name)
+}
+
+/// Runs `make -C fixtures/NAME O=objdir TARGETS` with `CC` set as given.
+pub fn make(fixture_name: &str, objdir: &Path, cc: &Path, env: &[(&str, &Path)], targets: &[&str]) -> Output {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C").arg(fixture(fixture_name)).arg(format!("O={}", objdir.display()));
+    cmd.arg(format!("CC={}", cc.display())).args(targets);
+    cmd.env_remove("NCCRS_DB").env_remove("MAKEFLAGS").env_remove("MFLAGS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("make runs")
+}
+
+pub fn nccnav(db: &Path, args: &[&str]) -> Output {
+    Command::new(bin("nccnav")).arg(db).args(args).output().expect("nccnav runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every fact of a database as sorted lines, with names in place of ids, so that a
+/// human can check them against the source:
+///
+/// ```text
+/// def KIND LINKAGE NAME at FILE:LINE:COL [via MACRO] [declaration]
+/// call CALLER -> CALLEE at FILE:LINE:COL [indirect] [via MACRO]
+/// tu SOURCE STATUS [module]
+/// ```
+///
+/// A name that several symbols share is written `NAME@FILE` (its first definition).
+pub fn facts_text(db: &Path) -> String {
+    let out = nccnav(db, &["dump"]);
+    assert!(out.status.success(), "nccnav dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<Value> =
+        stdout(&out).lines().map(|l| serde_json::from_str(l).expect("dump line is JSON")).collect();
+    let mut files: HashMap<i64, String> = HashMap::new();
+    let mut symbols: HashMap<i64, Value> = HashMap::new();
+    let mut name_count: HashMap<String, usize> = HashMap::new();
+    for v in &lines {
+        match v["type"].as_str() {
+            Some("file") => {
+                let root = v["root"].as_str().unwrap_or("?");
+                let path = v["path"].as_str().unwrap_or("?");
+                let shown = if root == "src" { path.to_owned() } else { format!("{root}:{path}") };
+                files.insert(v["id"].as_i64().unwrap_or(-1), shown);
+            }
+            Some("symbol") => {
+                let name = full_name(v);
+                *name_count.entry(name).or_default() += 1;
+                symbols.insert(v["id"].as_i64().unwrap_or(-1), v.clone());
+            }
+            _ => {}
+        }
+    }
+    let file = |id: &Value| files.get(&id.as_i64().unwrap_or(-1)).cloned().unwrap_or_else(|| "?".into());
+    let name = |id: &Value| {
+        let s = &symbols[&id.as_i64().unwrap_or(-1)];
+        let n = full_name(s);
+        if name_count[&n] > 1 {
+            format!("{n}@{}", file(&s["file"]))
+        } else {
+            n
+        }
+    };
+    let via = |v: &Value| v["macro"].as_str().map(|m| format!(" via {m}")).unwrap_or_default();
+    let mut out = BTreeSet::new();
+    for v in &lines {
+        match v["type"].as_str() {
+            Some("def") => {
+                let s = &symbols[&v["symbol"].as_i64().unwrap_or(-1)];
+                let decl = if v["definition"].as_bool() == Some(true) { "" } else { " declaration" };
+                out.insert(format!(
+                    "def {} {} {} at {}:{}:{}{}{decl}",
+                    s["kind"].as_str().unwrap_or("?"),
+                    s["linkage"].as_str().unwrap_or("?"),
+                    name(&v["symbol"]),
+                    file(&v["file"]),
+                    v["line"],
+                    v["col"],
+                    via(v)
+                ));
+            }
+            Some("call") => {
+                let ind = if v["indirect"].as_bool() == Some(true) { " indirect" } else { "" };
+                out.insert(format!(
+                    "call {} -> {} at {}:{}:{}{ind}{}",
+                    name(&v["caller"]),
+                    name(&v["callee"]),
+                    file(&v["file"]),
+                    v["line"],
+                    v["col"],
+                    via(v)
+                ));
+            }
+            Some("tu") => {
+                let module = if v["module"].as_bool() == Some(true) { " module" } else { "" };
+                out.insert(format!("tu {} {}{module}", file(&v["source"]), v["status"].as_str().unwrap_or("?")));
+            }
+            _ => {}
+        }
+    }
+    out.into_iter().map(|l| l + "\n").collect()
+}
+
+fn full_name(s: &Value) -> String {
+    let n = s["name"].as_str().unwrap_or("?");
+    match s["scope"].as_str() {
+        Some(scope) => format!("{scope}::{n}"),
+        None => n.to_owned(),
+    }
+}
+
+/// Compares `actual` with the file at `expected`; `UPDATE_EXPECT=1` rewrites the file.
+pub fn expect_file(expected: &Path, actual: &str) {
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(expected, actual).expect("write expected file");
+        return;
+    }
+    let want = std::fs::read_to_string(expected)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_EXPECT=1 writes it)", expected.display()));
+    if want != actual {
+        let want_set: BTreeSet<&str> = want.lines().collect();
+        let got_set: BTreeSet<&str> = actual.lines().collect();
+        let missing: Vec<_> = want_set.difference(&got_set).collect();
+        let extra: Vec<_> = got_set.difference(&want_set).collect();
+        panic!(
+            "facts differ from {} (UPDATE_EXPECT=1 rewrites it after review)\nmissing:\n  {}\nunexpected:\n  {}",
+            expected.display(),
+            missing.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("\n  "),
+            extra.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("\n  ")
+        );
+    }
+}
+
+/// Every regular file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                out.push(rel.to_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}

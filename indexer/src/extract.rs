@@ -27,6 +27,7 @@ struct Ctx<'tu, 'p> {
     seen_defs: HashSet<(usize, usize, u32, u32)>,
     seen_calls: HashSet<(usize, usize, usize, u32, u32)>,
     declared: HashSet<usize>,
+    tentative: HashSet<usize>,
 }
 
 /// Extracts every fact of `tu`. `main` is the path of its source file as given to the
@@ -45,6 +46,7 @@ pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper, fla
         seen_defs: HashSet::new(),
         seen_calls: HashSet::new(),
         declared: HashSet::new(),
+        tentative: HashSet::new(),
     };
     let root = tu.cursor();
 
@@ -228,15 +230,18 @@ impl<'tu> Ctx<'tu, '_> {
     }
 
     fn variable(&mut self, c: Cursor<'tu>) {
-        // `extern int x;` declares; `int x;` (tentative) and `int x = 1;` define. A
-        // tentative definition followed by the real one counts once, at the real one.
-        if c.is_extern() && !c.is_definition() {
-            return;
-        }
+        // `int x = 1;` defines; `extern int x;` only declares; `int x;` is a tentative
+        // definition: it defines `x` unless the file defines it for real elsewhere,
+        // and counts once however often it is repeated.
         if !c.is_definition() {
-            if c.definition().is_some() || !c.same(&c.canonical()) {
+            if c.is_extern() || c.definition().is_some() {
                 return;
             }
+            let Some(s) = self.symbol(c, Kind::Variable, None) else { return };
+            if self.tentative.insert(s) {
+                self.define(c, s, true, false);
+            }
+            return;
         }
         self.define_new(c, Kind::Variable, None);
     }
@@ -249,9 +254,8 @@ impl<'tu> Ctx<'tu, '_> {
             if !matches!(r.kind(), kind::STRUCT_DECL | kind::UNION_DECL) {
                 break;
             }
-            let name = r.spelling();
-            if !name.is_empty() && !r.is_anonymous() && !name.contains("(unnamed") && !name.contains("(anonymous") {
-                return name;
+            if is_named_record(r) {
+                return r.spelling();
             }
             cur = r.semantic_parent();
         }
@@ -272,8 +276,7 @@ impl<'tu> Ctx<'tu, '_> {
             kind::UNION_DECL => Kind::Union,
             _ => Kind::Enum,
         };
-        let name = c.spelling();
-        if !name.is_empty() && !c.is_anonymous() && !name.contains("(unnamed") && !name.contains("(anonymous") {
+        if is_named_record(c) {
             self.define_new(c, kind, None);
         }
         let scope = if kind == Kind::Enum { None } else { Some(Self::scope_name(c)) };
@@ -334,4 +337,16 @@ impl<'tu> Ctx<'tu, '_> {
             owner,
         });
     }
+}
+
+/// Whether a struct, union or enum has a tag of its own. clang spells an anonymous
+/// one after its typedef (`typedef struct { ... } atomic_t;`), but its USR tells
+/// (`c:@SA@atomic_t`, `c:@S@page@Ua`, `c:file.h@123@S@...`).
+fn is_named_record(c: Cursor<'_>) -> bool {
+    let name = c.spelling();
+    if name.is_empty() || c.is_anonymous() || name.contains("(unnamed") || name.contains("(anonymous") {
+        return false;
+    }
+    let usr = c.usr();
+    ["@S@", "@U@", "@E@"].iter().any(|tag| usr.ends_with(&format!("{tag}{name}")))
 }

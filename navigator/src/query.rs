@@ -204,7 +204,12 @@ impl Navigator {
             let f = shown_path(self.file(d.loc.file)?);
             let what = if d.definition { "" } else { ", declared only" };
             let via = d.macro_name.as_deref().map(|m| format!("  via {m}")).unwrap_or_default();
-            writeln!(out, "{}:{}:{}: {} {} ({}{what}){via}", f, d.loc.line, d.loc.col, s.kind, s.display_name(), s.linkage)?;
+            let linkage = match s.linkage {
+                schema::Linkage::None => what.trim_start_matches(", ").to_owned(),
+                l => format!("{l}{what}"),
+            };
+            let linkage = if linkage.is_empty() { String::new() } else { format!(" ({linkage})") };
+            writeln!(out, "{}:{}:{}: {} {}{linkage}{via}", f, d.loc.line, d.loc.col, s.kind, s.display_name())?;
         }
         for s in &undefined {
             writeln!(out, "{}: {} called, but neither defined nor declared in any indexed file", s.display_name(), s.kind)?;
