@@ -131,6 +131,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         return Ok(());
     }
     let mut paths = job.path_mapper();
+    crate::clang::load().map_err(|e| anyhow!(e))?;
     let resource = resource_dir()?;
     let args: Vec<OsString> = job.args.iter().map(OsString::from).collect();
     let Invocation::Compile(compile) = classify(&args) else { return Ok(()) };

@@ -27,6 +27,22 @@ fn take_string(s: CXString) -> String {
     }
 }
 
+/// Loads libclang for the calling thread (clang-sys keeps the library per thread).
+/// Only the indexing child loads it: the wrapper that stands in for the compiler
+/// starts as fast as the compiler does.
+pub fn load() -> Result<(), String> {
+    if clang_sys::is_loaded() {
+        return Ok(());
+    }
+    // Without LIBCLANG_PATH, use the libclang this build was made against.
+    if std::env::var_os("LIBCLANG_PATH").is_none() {
+        if let Some(dir) = option_env!("LIBCLANG_PATH") {
+            std::env::set_var("LIBCLANG_PATH", dir);
+        }
+    }
+    clang_sys::load().map_err(|e| format!("cannot load libclang: {e}"))
+}
+
 /// libclang's own version string, e.g. "Debian clang version 19.1.7".
 pub fn version() -> String {
     // SAFETY: no preconditions.
@@ -199,13 +215,17 @@ pub struct SourceLocation<'tu> {
     _tu: PhantomData<&'tu ()>,
 }
 
-type LocFn = unsafe extern "C" fn(CXSourceLocation, *mut CXFile, *mut c_uint, *mut c_uint, *mut c_uint);
-
 impl<'tu> SourceLocation<'tu> {
-    fn resolve(&self, f: LocFn) -> Option<FilePos<'tu>> {
-        let (mut file, mut line, mut col, mut offset) = (ptr::null_mut(), 0, 0, 0);
+    fn resolve(&self, expansion: bool) -> Option<FilePos<'tu>> {
+        let (mut file, mut line, mut col, mut offset): (CXFile, c_uint, c_uint, c_uint) = (ptr::null_mut(), 0, 0, 0);
         // SAFETY: `raw` is a location of a live translation unit; the out-pointers are valid.
-        unsafe { f(self.raw, &mut file, &mut line, &mut col, &mut offset) };
+        unsafe {
+            if expansion {
+                clang_getExpansionLocation(self.raw, &mut file, &mut line, &mut col, &mut offset);
+            } else {
+                clang_getFileLocation(self.raw, &mut file, &mut line, &mut col, &mut offset);
+            }
+        }
         if file.is_null() {
             return None;
         }
@@ -215,13 +235,13 @@ impl<'tu> SourceLocation<'tu> {
     /// Where the text is written: for a macro argument, in the argument; for anything
     /// else a macro produced, at the outermost macro invocation.
     pub fn file_location(&self) -> Option<FilePos<'tu>> {
-        self.resolve(clang_getFileLocation)
+        self.resolve(false)
     }
 
     /// The start of the outermost macro invocation that produced this location, or the
     /// location itself when no macro did.
     pub fn expansion_location(&self) -> Option<FilePos<'tu>> {
-        self.resolve(clang_getExpansionLocation)
+        self.resolve(true)
     }
 }
 
