@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use schema::{Db, TuFacts, TuRecord, TuStatus};
@@ -139,20 +140,27 @@ pub fn run(job: &IndexJob) -> Result<()> {
 
     let index = Index::new();
     let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
+    let mut profile = Profile::default();
     for unit in &units {
         let source = unit.source.to_string_lossy().into_owned();
         inject_fault(job.fault.as_deref(), &source);
-        let (facts, status, reason) = match index.parse(&source, &parse_args.args) {
+        let t = Instant::now();
+        let parsed = index.parse(&source, &parse_args.args);
+        profile.parse += t.elapsed();
+        let t = Instant::now();
+        let (facts, status, reason) = match parsed {
             Ok(tu) => {
                 let x = crate::extract::extract(&tu, &source, &mut paths, parse_args.flavor.clone());
                 (x.facts, x.status, x.reason)
             }
             Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
         };
+        profile.extract += t.elapsed();
         let rec = job.record(unit, &mut paths, status, reason);
         results.push((rec, facts));
     }
 
+    let t = Instant::now();
     let mut db = Db::open_writer(&job.db).with_context(|| format!("cannot open {}", job.db.display()))?;
     for (tree, key) in [(&job.srctree, "srctree"), (&job.objtree, "objtree")] {
         if let Some(t) = tree {
@@ -166,5 +174,33 @@ pub fn run(job: &IndexJob) -> Result<()> {
             db.write_tu(rec, facts)?;
         }
     }
+    profile.write = t.elapsed();
+    profile.save(&units, &results);
     Ok(())
+}
+
+/// Where the child's time goes, appended to the file `NCCRS_PROFILE` names (for
+/// benchmarks; one line per compiler call).
+#[derive(Default)]
+struct Profile {
+    parse: Duration,
+    extract: Duration,
+    write: Duration,
+}
+
+impl Profile {
+    fn save(&self, units: &[Unit], results: &[(TuRecord, TuFacts)]) {
+        let Some(path) = std::env::var_os("NCCRS_PROFILE") else { return };
+        let facts: usize = results.iter().map(|(_, f)| f.definitions.len() + f.calls.len()).sum();
+        let line = format!(
+            "{}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tfacts={facts}\n",
+            units.first().map(|u| u.source.to_string_lossy().into_owned()).unwrap_or_default(),
+            self.parse.as_secs_f64() * 1e3,
+            self.extract.as_secs_f64() * 1e3,
+            self.write.as_secs_f64() * 1e3,
+        );
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = std::io::Write::write_all(&mut f, line.as_bytes());
+        }
+    }
 }
