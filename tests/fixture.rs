@@ -21,7 +21,11 @@ fn built() -> &'static Built {
         let dir = tempfile::tempdir().expect("tempdir");
         let objdir = dir.path().join("build");
         let out = make("minikernel", &objdir, &bin("nccrs"), &[], &["all"]);
-        assert!(out.status.success(), "make failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "make failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(
             !String::from_utf8_lossy(&out.stderr).contains("nccrs:"),
             "nccrs complained:\n{}",
@@ -32,20 +36,34 @@ fn built() -> &'static Built {
         // kbuild exports abs_objtree, and so does the fixture: the database goes there.
         let db = objdir.join("vmlinux.db");
         assert!(db.is_file(), "no database at the top of the build tree");
-        Built { _dir: dir, objdir, db }
+        Built {
+            _dir: dir,
+            objdir,
+            db,
+        }
     })
 }
 
 #[test]
 fn facts_match_the_hand_checked_list() {
     let b = built();
-    expect_file(&fixture("minikernel").join("expected.facts"), &facts_text(&b.db));
+    expect_file(
+        &fixture("minikernel").join("expected.facts"),
+        &facts_text(&b.db),
+    );
 }
 
 fn lines(db: &Path, args: &[&str]) -> Vec<String> {
     let out = nccnav(db, args);
-    assert!(out.status.success(), "nccnav {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    stdout(&out).lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+    assert!(
+        out.status.success(),
+        "nccnav {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&out)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
 }
 
 #[test]
@@ -53,23 +71,60 @@ fn def_callers_callees_answer_each_case() {
     let db = &built().db;
     let rows: &[(&[&str], &[&str])] = &[
         // Variables declared by macros, with the macro named.
-        (&["def", "mmlist_lock"], &["kernel/fork.c:8:17: variable mmlist_lock (external) via DEFINE_SPINLOCK"]),
-        (&["def", "sched_mutex"], &["kernel/sched.c:7:14: variable sched_mutex (external) via DEFINE_MUTEX"]),
-        (&["def", "process_counts"], &["kernel/fork.c:9:31: variable process_counts (external) via DEFINE_PER_CPU"]),
-        (&["def", "rename_lock"], &["fs/dcache.c:6:43: variable rename_lock (internal) via DEFINE_SEQLOCK"]),
+        (
+            &["def", "mmlist_lock"],
+            &["kernel/fork.c:8:17: variable mmlist_lock (external) via DEFINE_SPINLOCK"],
+        ),
+        (
+            &["def", "sched_mutex"],
+            &["kernel/sched.c:7:14: variable sched_mutex (external) via DEFINE_MUTEX"],
+        ),
+        (
+            &["def", "process_counts"],
+            &["kernel/fork.c:9:31: variable process_counts (external) via DEFINE_PER_CPU"],
+        ),
+        (
+            &["def", "rename_lock"],
+            &["fs/dcache.c:6:43: variable rename_lock (internal) via DEFINE_SEQLOCK"],
+        ),
         // Names made by token pasting point at the macro invocation.
-        (&["def", "__do_sys_read"], &["fs/read_write.c:23:1: function __do_sys_read (internal) via SYSCALL_DEFINE3"]),
-        (&["def", "__se_sys_read"], &["fs/read_write.c:23:1: function __se_sys_read (external) via SYSCALL_DEFINE3"]),
-        (&["def", "__ksymtab_vfs_read"], &["fs/read_write.c:14:1: variable __ksymtab_vfs_read (internal) via EXPORT_SYMBOL"]),
-        (&["callees", "__do_sys_read"], &["ksys_read fs/read_write.c:25:9"]),
-        (&["callees", "__se_sys_read"], &["__do_sys_read fs/read_write.c:23:1 via SYSCALL_DEFINE3"]),
+        (
+            &["def", "__do_sys_read"],
+            &["fs/read_write.c:23:1: function __do_sys_read (internal) via SYSCALL_DEFINE3"],
+        ),
+        (
+            &["def", "__se_sys_read"],
+            &["fs/read_write.c:23:1: function __se_sys_read (external) via SYSCALL_DEFINE3"],
+        ),
+        (
+            &["def", "__ksymtab_vfs_read"],
+            &["fs/read_write.c:14:1: variable __ksymtab_vfs_read (internal) via EXPORT_SYMBOL"],
+        ),
+        (
+            &["callees", "__do_sys_read"],
+            &["ksys_read fs/read_write.c:25:9"],
+        ),
+        (
+            &["callees", "__se_sys_read"],
+            &["__do_sys_read fs/read_write.c:23:1 via SYSCALL_DEFINE3"],
+        ),
         (
             &["callers", "vfs_read"],
-            &["ksys_read fs/read_write.c:20:9", "demo_init drivers/demo/demo.c:14:2", "broken_ok broken/broken.c:7:9"],
+            &[
+                "ksys_read fs/read_write.c:20:9",
+                "demo_init drivers/demo/demo.c:14:2",
+                "broken_ok broken/broken.c:7:9",
+            ],
         ),
         // A header static inline: one symbol, its call recorded once, callers from many files.
-        (&["def", "spin_lock"], &["include/linux/spinlock.h:11:20: function spin_lock (internal)"]),
-        (&["callees", "spin_lock"], &["arch_spin_lock include/linux/spinlock.h:13:2"]),
+        (
+            &["def", "spin_lock"],
+            &["include/linux/spinlock.h:11:20: function spin_lock (internal)"],
+        ),
+        (
+            &["callees", "spin_lock"],
+            &["arch_spin_lock include/linux/spinlock.h:13:2"],
+        ),
         (
             &["callers", "spin_lock"],
             &[
@@ -80,9 +135,18 @@ fn def_callers_callees_answer_each_case() {
             ],
         ),
         // Two static functions of one name: both shown with their file; FILE:NAME picks.
-        (&["def", "init"], &["kernel/fork.c:13:12: function init (internal)", "fs/dcache.c:11:12: function init (internal)"]),
+        (
+            &["def", "init"],
+            &[
+                "kernel/fork.c:13:12: function init (internal)",
+                "fs/dcache.c:11:12: function init (internal)",
+            ],
+        ),
         (&["callers", "fs/dcache.c:init"], &["fget fs/dcache.c:27:3"]),
-        (&["callers", "fork.c:init"], &["copy_process kernel/fork.c:43:2"]),
+        (
+            &["callers", "fork.c:init"],
+            &["copy_process kernel/fork.c:43:2"],
+        ),
         // Calls written inside a macro body, and a call in a macro argument.
         (
             &["callees", "wait_for_children"],
@@ -95,28 +159,51 @@ fn def_callers_callees_answer_each_case() {
             ],
         ),
         // Recursion, direct and mutual.
-        (&["callees", "count_ancestors"], &["count_ancestors kernel/sched.c:32:13"]),
+        (
+            &["callees", "count_ancestors"],
+            &["count_ancestors kernel/sched.c:32:13"],
+        ),
         (&["callees", "is_even"], &["is_odd kernel/sched.c:40:22"]),
         (&["callees", "is_odd"], &["is_even kernel/sched.c:45:22"]),
         // A call through an ops table, recorded against the member.
-        (&["callees", "vfs_read"], &["file_operations::read (indirect call through field) fs/read_write.c:12:9"]),
-        (&["callers", "file_operations::read"], &["vfs_read fs/read_write.c:12:9"]),
-        (&["def", "file_operations::read"], &["include/linux/fs.h:6:12: field file_operations::read"]),
+        (
+            &["callees", "vfs_read"],
+            &["file_operations::read (indirect call through field) fs/read_write.c:12:9"],
+        ),
+        (
+            &["callers", "file_operations::read"],
+            &["vfs_read fs/read_write.c:12:9"],
+        ),
+        (
+            &["def", "file_operations::read"],
+            &["include/linux/fs.h:6:12: field file_operations::read"],
+        ),
         // A static of a module.
-        (&["def", "demo_lock"], &["drivers/demo/demo.c:6:24: variable demo_lock (internal) via DEFINE_SPINLOCK"]),
+        (
+            &["def", "demo_lock"],
+            &["drivers/demo/demo.c:6:24: variable demo_lock (internal) via DEFINE_SPINLOCK"],
+        ),
         // The part of the broken file that could be read.
-        (&["callees", "broken_ok"], &["fget broken/broken.c:7:18", "vfs_read broken/broken.c:7:9"]),
+        (
+            &["callees", "broken_ok"],
+            &["fget broken/broken.c:7:18", "vfs_read broken/broken.c:7:9"],
+        ),
     ];
     let mut failures = Vec::new();
     for (args, want) in rows {
         let got = lines(db, args);
-        let want: Vec<String> = want.iter().map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
+        let want: Vec<String> = want
+            .iter()
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
         let mut g = got.clone();
         let mut w = want.clone();
         g.sort();
         w.sort();
         if g != w {
-            failures.push(format!("nccnav {args:?}\n  want: {want:?}\n  got:  {got:?}"));
+            failures.push(format!(
+                "nccnav {args:?}\n  want: {want:?}\n  got:  {got:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -126,10 +213,18 @@ fn def_callers_callees_answer_each_case() {
 fn disabled_code_is_absent() {
     let db = &built().db;
     let out = nccnav(db, &["def", "debug_fork_dump"]);
-    assert_eq!(out.status.code(), Some(1), "debug_fork_dump is under an unset CONFIG_ option");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "debug_fork_dump is under an unset CONFIG_ option"
+    );
     let out = nccnav(db, &["callees", "copy_process"]);
     assert!(!stdout(&out).contains("debug_fork_dump"));
-    assert!(stdout(&out).contains("count_fork"), "enabled code is present: {}", stdout(&out));
+    assert!(
+        stdout(&out).contains("count_fork"),
+        "enabled code is present: {}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -142,19 +237,34 @@ fn translation_units_are_recorded() {
         .filter(|v| v["type"] == "tu")
         .collect();
     assert_eq!(tus.len(), 8, "7 objects and the broken one: {tus:?}");
-    let by_object = |suffix: &str| tus.iter().find(|t| t["object"].as_str().unwrap_or("").ends_with(suffix)).cloned();
+    let by_object = |suffix: &str| {
+        tus.iter()
+            .find(|t| t["object"].as_str().unwrap_or("").ends_with(suffix))
+            .cloned()
+    };
     let demo = by_object("drivers/demo/demo.o").expect("demo.o");
     assert_eq!(demo["module"], true);
     assert_eq!(demo["status"], "ok");
     let fork = by_object("kernel/fork.o").expect("fork.o");
     assert_eq!(fork["module"], false);
     assert_eq!(fork["directory"].as_str(), built().objdir.to_str());
-    let cmd: Vec<&str> = fork["command"].as_array().expect("command").iter().filter_map(Value::as_str).collect();
-    assert!(cmd.contains(&"-fconserve-stack") && cmd.contains(&"kernel/fork.o"), "the full command: {cmd:?}");
+    let cmd: Vec<&str> = fork["command"]
+        .as_array()
+        .expect("command")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        cmd.contains(&"-fconserve-stack") && cmd.contains(&"kernel/fork.o"),
+        "the full command: {cmd:?}"
+    );
     let broken = by_object("broken/broken.o").expect("broken.o");
     assert_eq!(broken["status"], "partial");
     let reason = broken["reason"].as_str().unwrap_or("");
-    assert!(reason.contains("broken.c:12:9") && reason.contains("undeclared_variable"), "{reason}");
+    assert!(
+        reason.contains("broken.c:12:9") && reason.contains("undeclared_variable"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -164,8 +274,21 @@ fn dump_follows_the_spec_format() {
     let keys = |t: &str| -> &[&str] {
         match t {
             "file" => &["type", "id", "root", "path"],
-            "symbol" => &["type", "id", "name", "kind", "linkage", "file", "line", "col", "macro", "definition"],
-            "call" => &["type", "caller", "callee", "file", "line", "col", "indirect", "macro"],
+            "symbol" => &[
+                "type",
+                "id",
+                "name",
+                "kind",
+                "linkage",
+                "file",
+                "line",
+                "col",
+                "macro",
+                "definition",
+            ],
+            "call" => &[
+                "type", "caller", "callee", "file", "line", "col", "indirect", "macro",
+            ],
             _ => &["type"],
         }
     };
@@ -179,14 +302,30 @@ fn dump_follows_the_spec_format() {
         if t == "symbol" {
             let kind = v["kind"].as_str().unwrap_or("");
             assert!(
-                ["function", "variable", "macro", "struct", "union", "enum", "typedef", "field", "enumerator"]
-                    .contains(&kind),
+                [
+                    "function",
+                    "variable",
+                    "macro",
+                    "struct",
+                    "union",
+                    "enum",
+                    "typedef",
+                    "field",
+                    "enumerator"
+                ]
+                .contains(&kind),
                 "{l}"
             );
-            assert!(["external", "internal", "none"].contains(&v["linkage"].as_str().unwrap_or("")), "{l}");
+            assert!(
+                ["external", "internal", "none"].contains(&v["linkage"].as_str().unwrap_or("")),
+                "{l}"
+            );
         }
         if t == "file" {
-            assert!(["src", "obj", "abs"].contains(&v["root"].as_str().unwrap_or("")), "{l}");
+            assert!(
+                ["src", "obj", "abs"].contains(&v["root"].as_str().unwrap_or("")),
+                "{l}"
+            );
         }
         seen.insert(t);
     }
@@ -217,23 +356,36 @@ fn every_symbol_nm_sees_is_defined_in_the_database() {
         if rel.extension().is_none_or(|e| e != "o") || rel == Path::new("vmlinux.o") {
             continue;
         }
-        let out = Command::new("nm").arg("--defined-only").arg(b.objdir.join(&rel)).output().expect("nm runs");
+        let out = Command::new("nm")
+            .arg("--defined-only")
+            .arg(b.objdir.join(&rel))
+            .output()
+            .expect("nm runs");
         for line in stdout(&out).lines() {
             let mut parts = line.split_whitespace();
-            let (Some(_addr), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let (Some(_addr), Some(kind), Some(name)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
             if !"TtDdBbRr".contains(kind) {
                 continue;
             }
             checked += 1;
             let needle = format!(" {name} at ");
             let needle_dup = format!(" {name}@");
-            if !facts.lines().any(|l| l.starts_with("def ") && (l.contains(&needle) || l.contains(&needle_dup))) {
+            if !facts
+                .lines()
+                .any(|l| l.starts_with("def ") && (l.contains(&needle) || l.contains(&needle_dup)))
+            {
                 missing.push(format!("{}: {name}", rel.display()));
             }
         }
     }
     assert!(checked > 20, "nm found only {checked} symbols");
-    assert!(missing.is_empty(), "defined in the objects but not recorded: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "defined in the objects but not recorded: {missing:?}"
+    );
 }
 
 /// The same sources built with gcc and with nccrs give byte-identical objects,
@@ -243,7 +395,11 @@ fn objects_are_identical_with_and_without_nccrs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let objdir = dir.path().join("build");
     let plain = make("minikernel", &objdir, Path::new("gcc"), &[], &["all"]);
-    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
     let snapshot = |dir: &Path| -> Vec<(PathBuf, Vec<u8>)> {
         files_under(dir)
             .into_iter()
@@ -255,16 +411,30 @@ fn objects_are_identical_with_and_without_nccrs() {
             .collect()
     };
     let before = snapshot(&objdir);
-    assert!(before.iter().any(|(p, _)| p.ends_with("kernel/.fork.o.d")), "kbuild-style .d files are written");
+    assert!(
+        before.iter().any(|(p, _)| p.ends_with("kernel/.fork.o.d")),
+        "kbuild-style .d files are written"
+    );
     std::fs::remove_dir_all(&objdir).expect("clean");
     let wrapped = make("minikernel", &objdir, &bin("nccrs"), &[], &["all"]);
-    assert!(wrapped.status.success(), "{}", String::from_utf8_lossy(&wrapped.stderr));
-    assert_eq!(plain.stderr, wrapped.stderr, "the compiler's diagnostics differ");
+    assert!(
+        wrapped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&wrapped.stderr)
+    );
+    assert_eq!(
+        plain.stderr, wrapped.stderr,
+        "the compiler's diagnostics differ"
+    );
     let after = snapshot(&objdir);
     let names = |v: &[(PathBuf, Vec<u8>)]| v.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
     assert_eq!(names(&before), names(&after));
     for ((p, a), (_, b)) in before.iter().zip(&after) {
-        assert!(a == b, "{} differs between the gcc and the nccrs build", p.display());
+        assert!(
+            a == b,
+            "{} differs between the gcc and the nccrs build",
+            p.display()
+        );
     }
 }
 
@@ -288,20 +458,48 @@ fn compiler_output_and_status_pass_through() {
     };
     let i = format!("-I{}", inc.display());
     let cases: Vec<Vec<String>> = vec![
-        vec![i.clone(), "-Wall".into(), "-c".into(), broken.display().to_string(), "-o".into(), "b.o".into()],
-        vec![i.clone(), "-Wall".into(), "-Wextra".into(), "-c".into(), fork.display().to_string()],
+        vec![
+            i.clone(),
+            "-Wall".into(),
+            "-c".into(),
+            broken.display().to_string(),
+            "-o".into(),
+            "b.o".into(),
+        ],
+        vec![
+            i.clone(),
+            "-Wall".into(),
+            "-Wextra".into(),
+            "-c".into(),
+            fork.display().to_string(),
+        ],
         vec!["--version".into()],
         vec!["-print-file-name=include".into()],
         vec![i.clone(), "-E".into(), fork.display().to_string()],
         vec!["-c".into(), "no-such-file.c".into()],
-        vec!["-x".into(), "c".into(), "-c".into(), "/dev/null".into(), "-o".into(), "probe.o".into()],
+        vec![
+            "-x".into(),
+            "c".into(),
+            "-c".into(),
+            "/dev/null".into(),
+            "-o".into(),
+            "probe.o".into(),
+        ],
     ];
     for args in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let gcc = run(Path::new("gcc"), &args);
-        let gcc_objects: Vec<_> = files_under(dir.path()).into_iter().filter(|p| p.extension().is_some_and(|e| e == "o")).map(|p| (p.clone(), std::fs::read(dir.path().join(p)).expect("read"))).collect();
+        let gcc_objects: Vec<_> = files_under(dir.path())
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "o"))
+            .map(|p| (p.clone(), std::fs::read(dir.path().join(p)).expect("read")))
+            .collect();
         let ours = run(&bin("nccrs"), &args);
-        assert_eq!(gcc.status.code(), ours.status.code(), "exit status of {args:?}");
+        assert_eq!(
+            gcc.status.code(),
+            ours.status.code(),
+            "exit status of {args:?}"
+        );
         assert_eq!(
             String::from_utf8_lossy(&gcc.stdout),
             String::from_utf8_lossy(&ours.stdout),
@@ -313,7 +511,12 @@ fn compiler_output_and_status_pass_through() {
             "stderr of {args:?}"
         );
         for (p, bytes) in gcc_objects {
-            assert_eq!(std::fs::read(dir.path().join(&p)).expect("read"), bytes, "{} differs", p.display());
+            assert_eq!(
+                std::fs::read(dir.path().join(&p)).expect("read"),
+                bytes,
+                "{} differs",
+                p.display()
+            );
         }
     }
     // Without a kernel build around it, the database is the one NCCRS_DB names.
@@ -326,19 +529,41 @@ fn masquerade_symlink_and_nested_calls_do_not_loop() {
     let shim = dir.path().join("bin");
     std::fs::create_dir(&shim).expect("mkdir");
     std::os::unix::fs::symlink(bin("nccrs"), shim.join("gcc")).expect("symlink");
-    let path = format!("{}:{}", shim.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        shim.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let src = dir.path().join("a.c");
-    std::fs::write(&src, "int twice(int x) { return 2 * x; }\nint four(void) { return twice(2); }\n").expect("write");
-    for env in [vec![], vec![("NCCRS_CC", "gcc")], vec![("NCCRS_CC", "gcc -O1")]] {
+    std::fs::write(
+        &src,
+        "int twice(int x) { return 2 * x; }\nint four(void) { return twice(2); }\n",
+    )
+    .expect("write");
+    for env in [
+        vec![],
+        vec![("NCCRS_CC", "gcc")],
+        vec![("NCCRS_CC", "gcc -O1")],
+    ] {
         let mut cmd = Command::new(shim.join("gcc"));
-        cmd.args(["-c", "a.c", "-o", "a.o"]).current_dir(dir.path()).env("PATH", &path);
+        cmd.args(["-c", "a.c", "-o", "a.o"])
+            .current_dir(dir.path())
+            .env("PATH", &path);
         cmd.env("NCCRS_DB", dir.path().join("m.db"));
         for (k, v) in &env {
             cmd.env(k, v);
         }
         let out = cmd.output().expect("runs");
-        assert!(out.status.success(), "{env:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(out.stderr.is_empty(), "{env:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{env:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{env:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // Outside a kernel tree, paths are absolute.
     let got = lines(&dir.path().join("m.db"), &["callers", "twice"]);
@@ -382,7 +607,11 @@ fn rebuilding_a_unit_replaces_its_facts() {
             .env("NCCRS_DB", &db)
             .output()
             .expect("runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     std::fs::write(&src, "void a(void) {}\nvoid b(void) { a(); }\n").expect("write");
     compile();
@@ -393,7 +622,10 @@ fn rebuilding_a_unit_replaces_its_facts() {
     std::fs::write(&src, "void a2(void) {}\nvoid b(void) { }\n").expect("write");
     compile();
     let second = facts_text(&db);
-    assert!(!second.contains(" a at ") && !second.contains("call b"), "{second}");
+    assert!(
+        !second.contains(" a at ") && !second.contains("call b"),
+        "{second}"
+    );
     assert!(second.contains("def function external a2 at"), "{second}");
 }
 
@@ -404,19 +636,31 @@ fn bad_input_gets_clear_errors() {
     std::fs::write(&text, "this is not a database\n".repeat(100)).expect("write");
     let out = nccnav(&text, &["def", "x"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not an nccrs database"), "{out:?}");
-    assert_eq!(std::fs::read_to_string(&text).expect("read"), "this is not a database\n".repeat(100));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not an nccrs database"),
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&text).expect("read"),
+        "this is not a database\n".repeat(100)
+    );
 
     let out = nccnav(&dir.path().join("missing.db"), &["def", "x"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no such file"),
+        "{out:?}"
+    );
     assert!(!dir.path().join("missing.db").exists());
 
     let db = &built().db;
     let out = nccnav(db, &["callers", "vfs_reed"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("nccnav: no symbol named \"vfs_reed\"") && err.contains("vfs_read"), "{err}");
+    assert!(
+        err.starts_with("nccnav: no symbol named \"vfs_reed\"") && err.contains("vfs_read"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -429,6 +673,81 @@ fn json_output_parses() {
     assert_eq!(v[0]["macro"], "DEFINE_SPINLOCK");
     let out = nccnav(db, &["--json", "callers", "vfs_read"]);
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let callers: Vec<&str> = v.as_array().expect("array").iter().filter_map(|c| c["caller"].as_str()).collect();
-    assert!(callers.contains(&"ksys_read") && callers.contains(&"demo_init"), "{callers:?}");
+    let callers: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|c| c["caller"].as_str())
+        .collect();
+    assert!(
+        callers.contains(&"ksys_read") && callers.contains(&"demo_init"),
+        "{callers:?}"
+    );
+}
+
+/// Headers read differently by different units, and after a configuration change:
+/// the database holds what each unit saw, and nothing stale.
+#[test]
+fn header_facts_follow_what_each_unit_saw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let db = d.join("h.db");
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).expect("write");
+    let cc = |args: &[&str]| {
+        let out = Command::new(bin("nccrs"))
+            .args(args)
+            .current_dir(d)
+            .env("NCCRS_DB", &db)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    write("h.h", "void call_a(void);\nvoid call_b(void);\nstatic inline void helper(void)\n{\n#ifdef CONFIG_X\n\tcall_a();\n#else\n\tcall_b();\n#endif\n}\n");
+    write(
+        "ev.h",
+        "#ifdef CREATE_POINTS\nvoid made_here(void) {}\n#endif\nvoid plain(void);\n",
+    );
+    write(
+        "a.c",
+        "#include \"h.h\"\n#include \"ev.h\"\nvoid a(void) { helper(); }\n",
+    );
+    write(
+        "b.c",
+        "#define CREATE_POINTS\n#include \"ev.h\"\n#include \"h.h\"\nvoid b(void) { helper(); }\n",
+    );
+    write(
+        "s.c",
+        "int g(void);\nint n(void) { return sizeof(g()) + __builtin_expect(n(), 1); }\n",
+    );
+    write("config.h", "#define CONFIG_X 1\n");
+    for f in ["a.c", "b.c", "s.c"] {
+        cc(&["-include", "config.h", "-c", f]);
+    }
+    let callees = |name: &str| lines(&db, &["callees", name]).join("\n");
+    assert!(
+        callees("helper").contains("call_a") && !callees("helper").contains("call_b"),
+        "{}",
+        callees("helper")
+    );
+    // b.c's #define before the #include makes ev.h define made_here, though a.c
+    // recorded ev.h first.
+    assert_eq!(lines(&db, &["def", "made_here"]).len(), 1);
+    // sizeof does not call; builtins are not calls.
+    assert_eq!(callees("n"), format!("n {}/s.c:2:53", d.display()));
+
+    // The configuration changes and everything is rebuilt: nothing of the old one stays.
+    write("config.h", "/* CONFIG_X is not set */\n");
+    for f in ["a.c", "b.c", "s.c"] {
+        cc(&["-include", "config.h", "-c", f]);
+    }
+    assert!(
+        callees("helper").contains("call_b") && !callees("helper").contains("call_a"),
+        "{}",
+        callees("helper")
+    );
+    assert_eq!(lines(&db, &["callers", "helper"]).len(), 2);
 }

@@ -35,7 +35,12 @@ fn kernel_source() -> PathBuf {
     let tmp = cache.join("unpacking");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).expect("mkdir");
-    let st = Command::new("tar").arg("xf").arg(TARBALL).current_dir(&tmp).status().expect("tar runs");
+    let st = Command::new("tar")
+        .arg("xf")
+        .arg(TARBALL)
+        .current_dir(&tmp)
+        .status()
+        .expect("tar runs");
     assert!(st.success(), "cannot unpack {TARBALL}");
     std::fs::rename(tmp.join("linux-source-6.1"), &src).expect("move the unpacked tree in place");
     let _ = std::fs::remove_dir_all(&tmp);
@@ -47,36 +52,102 @@ fn run(cmd: &mut Command) {
     assert!(
         out.status.success(),
         "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout).lines().rev().take(30).collect::<Vec<_>>().join("\n"),
-        String::from_utf8_lossy(&out.stderr).lines().rev().take(60).collect::<Vec<_>>().join("\n")
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .rev()
+            .take(60)
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
 /// Facts checked by hand against the 6.1 sources: (query, words the answer must hold).
 const FACTS: &[(&[&str], &[&str])] = &[
     // The foundation issue's own list.
-    (&["def", "rename_lock"], &["fs/dcache.c:77:", "via DEFINE_SEQLOCK"]),
-    (&["def", "mmlist_lock"], &["kernel/fork.c:1091:", "via DEFINE_SPINLOCK"]),
-    (&["def", "__do_sys_read"], &["fs/read_write.c:621:", "via SYSCALL_DEFINE3"]),
-    (&["callees", "__do_sys_read"], &["ksys_read", "fs/read_write.c:623:9"]),
+    (
+        &["def", "rename_lock"],
+        &["fs/dcache.c:77:", "via DEFINE_SEQLOCK"],
+    ),
+    (
+        &["def", "mmlist_lock"],
+        &["kernel/fork.c:1091:", "via DEFINE_SPINLOCK"],
+    ),
+    (
+        &["def", "__do_sys_read"],
+        &["fs/read_write.c:621:", "via SYSCALL_DEFINE3"],
+    ),
+    (
+        &["callees", "__do_sys_read"],
+        &["ksys_read", "fs/read_write.c:623:9"],
+    ),
     (&["callers", "vfs_read"], &["ksys_read"]),
     // fs/
-    (&["def", "__se_sys_read"], &["fs/read_write.c:621:", "via SYSCALL_DEFINE3"]),
-    (&["def", "vfs_read"], &["fs/read_write.c:450:9: function vfs_read (external)"]),
-    (&["def", "__ksymtab_vfs_fsync"], &["fs/sync.c:204:", "via EXPORT_SYMBOL"]),
-    (&["def", "nr_dentry"], &["fs/dcache.c:127:", "(internal)", "via DEFINE_PER_CPU"]),
-    (&["def", "file_operations::read_iter"], &["include/linux/fs.h:2179:", "field file_operations::read_iter"]),
+    (
+        &["def", "__se_sys_read"],
+        &["fs/read_write.c:621:", "via SYSCALL_DEFINE3"],
+    ),
+    (
+        &["def", "vfs_read"],
+        &["fs/read_write.c:450:9: function vfs_read (external)"],
+    ),
+    (
+        &["def", "__ksymtab_vfs_fsync"],
+        &["fs/sync.c:204:", "via EXPORT_SYMBOL"],
+    ),
+    (
+        &["def", "nr_dentry"],
+        &["fs/dcache.c:127:", "(internal)", "via DEFINE_PER_CPU"],
+    ),
+    (
+        &["def", "file_operations::read_iter"],
+        &[
+            "include/linux/fs.h:2179:",
+            "field file_operations::read_iter",
+        ],
+    ),
     // kernel/
-    (&["def", "task_struct"], &["include/linux/sched.h:737:8: struct task_struct"]),
-    (&["callers", "schedule"], &["schedule_timeout", "kernel/time/timer.c:2144:"]),
-    (&["callees", "kernel_clone"], &["copy_process", "kernel/fork.c:"]),
-    (&["callers", "__mmput"], &["mmput ", "kernel/fork.c:1241:", "mmput_async_fn", "kernel/fork.c:1251:"]),
+    (
+        &["def", "task_struct"],
+        &["include/linux/sched.h:737:8: struct task_struct"],
+    ),
+    (
+        &["callers", "schedule"],
+        &["schedule_timeout", "kernel/time/timer.c:2144:"],
+    ),
+    (
+        &["callees", "kernel_clone"],
+        &["copy_process", "kernel/fork.c:"],
+    ),
+    (
+        &["callers", "__mmput"],
+        &[
+            "mmput ",
+            "kernel/fork.c:1241:",
+            "mmput_async_fn",
+            "kernel/fork.c:1251:",
+        ],
+    ),
     // mm/: a page-flag helper made by token pasting.
-    (&["def", "PageDirty"], &["include/linux/page-flags.h:479:", "via PAGEFLAG"]),
+    (
+        &["def", "PageDirty"],
+        &["include/linux/page-flags.h:479:", "via PAGEFLAG"],
+    ),
     (&["def", "__alloc_pages"], &["mm/page_alloc.c:5622:"]),
     // net/
-    (&["def", "init_net"], &["net/core/net_namespace.c:47:12: variable init_net (external)"]),
-    (&["def", "tcp_v4_rcv"], &["net/ipv4/tcp_ipv4.c:1954:5: function tcp_v4_rcv (external)"]),
+    (
+        &["def", "init_net"],
+        &["net/core/net_namespace.c:47:12: variable init_net (external)"],
+    ),
+    (
+        &["def", "tcp_v4_rcv"],
+        &["net/ipv4/tcp_ipv4.c:1954:5: function tcp_v4_rcv (external)"],
+    ),
 ];
 
 #[test]
@@ -85,8 +156,14 @@ fn kernel_uml_defconfig() {
     let build = cache_dir().join("um-test");
     let _ = std::fs::remove_dir_all(&build);
     std::fs::create_dir_all(&build).expect("mkdir");
-    run(Command::new("make").arg("-C").arg(&src).arg(format!("O={}", build.display())).args(["ARCH=um", "defconfig"]));
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    run(Command::new("make")
+        .arg("-C")
+        .arg(&src)
+        .arg(format!("O={}", build.display()))
+        .args(["ARCH=um", "defconfig"]));
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let started = std::time::Instant::now();
     run(Command::new("make")
         .arg("-C")
@@ -95,10 +172,16 @@ fn kernel_uml_defconfig() {
         .arg(format!("CC={}", bin("nccrs").display()))
         .arg(format!("-j{jobs}"))
         .env_remove("NCCRS_DB"));
-    eprintln!("kernel build with nccrs: {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "kernel build with nccrs: {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let db = build.join("vmlinux.db");
-    assert!(db.is_file(), "vmlinux.db is not at the top of the build tree");
+    assert!(
+        db.is_file(),
+        "vmlinux.db is not at the top of the build tree"
+    );
     assert!(build.join("vmlinux").is_file(), "the build made no vmlinux");
 
     // Translation units: how many, and which ones failed and why.
@@ -109,21 +192,46 @@ fn kernel_uml_defconfig() {
         .map(|l| serde_json::from_str(l).expect("json"))
         .collect();
     let failed: Vec<&Value> = tus.iter().filter(|t| t["status"] != "ok").collect();
-    eprintln!("translation units: {} indexed, {} with problems", tus.len(), failed.len());
+    eprintln!(
+        "translation units: {} indexed, {} with problems",
+        tus.len(),
+        failed.len()
+    );
     for t in &failed {
-        eprintln!("  {} {}: {}", t["status"], t["object"], t["reason"].as_str().unwrap_or("").lines().next().unwrap_or(""));
+        eprintln!(
+            "  {} {}: {}",
+            t["status"],
+            t["object"],
+            t["reason"]
+                .as_str()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+        );
     }
     let objects = count_objects(&build);
-    assert!(tus.len() * 100 >= objects * 95, "only {} TUs for {objects} C objects", tus.len());
+    assert!(
+        tus.len() * 100 >= objects * 95,
+        "only {} TUs for {objects} C objects",
+        tus.len()
+    );
     let hard_failures = failed.iter().filter(|t| t["status"] == "failed").count();
-    assert!(hard_failures * 200 <= tus.len(), "more than 0.5% of TUs failed to index");
+    assert!(
+        hard_failures * 200 <= tus.len(),
+        "more than 0.5% of TUs failed to index"
+    );
 
     let mut failures = Vec::new();
     for (args, want) in FACTS {
         let out = nccnav(&db, args);
         let text = stdout(&out);
         if !out.status.success() {
-            failures.push(format!("nccnav {args:?}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "nccnav {args:?}: exit {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
             continue;
         }
         for w in *want {
@@ -139,9 +247,17 @@ fn kernel_uml_defconfig() {
 
 /// C objects the build made (assembly objects have no .c beside them in the source).
 fn count_objects(build: &Path) -> usize {
-    let out = Command::new("find").arg(build).args(["-name", "*.o.cmd"]).output().expect("find");
+    let out = Command::new("find")
+        .arg(build)
+        .args(["-name", "*.o.cmd"])
+        .output()
+        .expect("find");
     stdout(&out)
         .lines()
-        .filter(|p| std::fs::read_to_string(p).map(|s| s.contains(".c ") || s.contains(".c\n")).unwrap_or(false))
+        .filter(|p| {
+            std::fs::read_to_string(p)
+                .map(|s| s.contains(".c ") || s.contains(".c\n"))
+                .unwrap_or(false)
+        })
         .count()
 }

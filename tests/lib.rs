@@ -9,16 +9,26 @@ use serde_json::Value;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
 }
 
 /// A binary of this workspace, built by the same `cargo test` run.
 pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current test executable");
     // target/<profile>/deps/e2e-<hash> -> target/<profile>/<name>
-    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
     let p = dir.join(name);
-    assert!(p.is_file(), "{} is missing: run the tests with `cargo test --workspace`", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        p.display()
+    );
     p
 }
 
@@ -27,11 +37,21 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// Runs `make -C fixtures/NAME O=objdir TARGETS` with `CC` set as given.
-pub fn make(fixture_name: &str, objdir: &Path, cc: &Path, env: &[(&str, &Path)], targets: &[&str]) -> Output {
+pub fn make(
+    fixture_name: &str,
+    objdir: &Path,
+    cc: &Path,
+    env: &[(&str, &Path)],
+    targets: &[&str],
+) -> Output {
     let mut cmd = Command::new("make");
-    cmd.arg("-C").arg(fixture(fixture_name)).arg(format!("O={}", objdir.display()));
+    cmd.arg("-C")
+        .arg(fixture(fixture_name))
+        .arg(format!("O={}", objdir.display()));
     cmd.arg(format!("CC={}", cc.display())).args(targets);
-    cmd.env_remove("NCCRS_DB").env_remove("MAKEFLAGS").env_remove("MFLAGS");
+    cmd.env_remove("NCCRS_DB")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -39,7 +59,11 @@ pub fn make(fixture_name: &str, objdir: &Path, cc: &Path, env: &[(&str, &Path)],
 }
 
 pub fn nccnav(db: &Path, args: &[&str]) -> Output {
-    Command::new(bin("nccnav")).arg(db).args(args).output().expect("nccnav runs")
+    Command::new(bin("nccnav"))
+        .arg(db)
+        .args(args)
+        .output()
+        .expect("nccnav runs")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -58,9 +82,15 @@ pub fn stdout(o: &Output) -> String {
 /// A name that several symbols share is written `NAME@FILE` (its first definition).
 pub fn facts_text(db: &Path) -> String {
     let out = nccnav(db, &["dump"]);
-    assert!(out.status.success(), "nccnav dump failed: {}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<Value> =
-        stdout(&out).lines().map(|l| serde_json::from_str(l).expect("dump line is JSON")).collect();
+    assert!(
+        out.status.success(),
+        "nccnav dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("dump line is JSON"))
+        .collect();
     let mut files: HashMap<i64, String> = HashMap::new();
     let mut symbols: HashMap<i64, Value> = HashMap::new();
     let mut name_count: HashMap<String, usize> = HashMap::new();
@@ -69,7 +99,11 @@ pub fn facts_text(db: &Path) -> String {
             Some("file") => {
                 let root = v["root"].as_str().unwrap_or("?");
                 let path = v["path"].as_str().unwrap_or("?");
-                let shown = if root == "src" { path.to_owned() } else { format!("{root}:{path}") };
+                let shown = if root == "src" {
+                    path.to_owned()
+                } else {
+                    format!("{root}:{path}")
+                };
                 files.insert(v["id"].as_i64().unwrap_or(-1), shown);
             }
             Some("symbol") => {
@@ -80,7 +114,12 @@ pub fn facts_text(db: &Path) -> String {
             _ => {}
         }
     }
-    let file = |id: &Value| files.get(&id.as_i64().unwrap_or(-1)).cloned().unwrap_or_else(|| "?".into());
+    let file = |id: &Value| {
+        files
+            .get(&id.as_i64().unwrap_or(-1))
+            .cloned()
+            .unwrap_or_else(|| "?".into())
+    };
     let name = |id: &Value| {
         let s = &symbols[&id.as_i64().unwrap_or(-1)];
         let n = full_name(s);
@@ -90,13 +129,22 @@ pub fn facts_text(db: &Path) -> String {
             n
         }
     };
-    let via = |v: &Value| v["macro"].as_str().map(|m| format!(" via {m}")).unwrap_or_default();
+    let via = |v: &Value| {
+        v["macro"]
+            .as_str()
+            .map(|m| format!(" via {m}"))
+            .unwrap_or_default()
+    };
     let mut out = BTreeSet::new();
     for v in &lines {
         match v["type"].as_str() {
             Some("def") => {
                 let s = &symbols[&v["symbol"].as_i64().unwrap_or(-1)];
-                let decl = if v["definition"].as_bool() == Some(true) { "" } else { " declaration" };
+                let decl = if v["definition"].as_bool() == Some(true) {
+                    ""
+                } else {
+                    " declaration"
+                };
                 out.insert(format!(
                     "def {} {} {} at {}:{}:{}{}{decl}",
                     s["kind"].as_str().unwrap_or("?"),
@@ -109,7 +157,11 @@ pub fn facts_text(db: &Path) -> String {
                 ));
             }
             Some("call") => {
-                let ind = if v["indirect"].as_bool() == Some(true) { " indirect" } else { "" };
+                let ind = if v["indirect"].as_bool() == Some(true) {
+                    " indirect"
+                } else {
+                    ""
+                };
                 out.insert(format!(
                     "call {} -> {} at {}:{}:{}{ind}{}",
                     name(&v["caller"]),
@@ -121,8 +173,16 @@ pub fn facts_text(db: &Path) -> String {
                 ));
             }
             Some("tu") => {
-                let module = if v["module"].as_bool() == Some(true) { " module" } else { "" };
-                out.insert(format!("tu {} {}{module}", file(&v["source"]), v["status"].as_str().unwrap_or("?")));
+                let module = if v["module"].as_bool() == Some(true) {
+                    " module"
+                } else {
+                    ""
+                };
+                out.insert(format!(
+                    "tu {} {}{module}",
+                    file(&v["source"]),
+                    v["status"].as_str().unwrap_or("?")
+                ));
             }
             _ => {}
         }
@@ -163,7 +223,9 @@ pub fn expect_file(expected: &Path, actual: &str) {
 /// Every regular file under `dir`, relative, sorted.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {

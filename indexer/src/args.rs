@@ -71,11 +71,49 @@ pub struct Unit {
 
 /// Options whose value is the next argument when not attached.
 const TAKES_ARG: &[&str] = &[
-    "-o", "-x", "-I", "-D", "-U", "-include", "-imacros", "-isystem", "-iquote", "-idirafter",
-    "-iprefix", "-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-MF", "-MT",
-    "-MQ", "-L", "-Xlinker", "-Xassembler", "-Xpreprocessor", "-Xclang", "-u", "-T", "-z",
-    "--param", "-aux-info", "-A", "-e", "--entry", "-B", "-wrapper", "-dumpbase", "-dumpdir",
-    "-dumpbase-ext", "--sysroot", "-target", "-arch", "-mllvm", "-l", "-G", "-specs",
+    "-o",
+    "-x",
+    "-I",
+    "-D",
+    "-U",
+    "-include",
+    "-imacros",
+    "-isystem",
+    "-iquote",
+    "-idirafter",
+    "-iprefix",
+    "-iwithprefix",
+    "-iwithprefixbefore",
+    "-isysroot",
+    "-imultilib",
+    "-MF",
+    "-MT",
+    "-MQ",
+    "-L",
+    "-Xlinker",
+    "-Xassembler",
+    "-Xpreprocessor",
+    "-Xclang",
+    "-u",
+    "-T",
+    "-z",
+    "--param",
+    "-aux-info",
+    "-A",
+    "-e",
+    "--entry",
+    "-B",
+    "-wrapper",
+    "-dumpbase",
+    "-dumpdir",
+    "-dumpbase-ext",
+    "--sysroot",
+    "-target",
+    "-arch",
+    "-mllvm",
+    "-l",
+    "-G",
+    "-specs",
 ];
 
 /// Whether `arg` is an option whose value is the next argument.
@@ -105,7 +143,10 @@ enum Lang {
 }
 
 fn lang_of_extension(path: &[u8]) -> Lang {
-    let ext = path.rsplit(|&b| b == b'.').next().filter(|_| path.contains(&b'.'));
+    let ext = path
+        .rsplit(|&b| b == b'.')
+        .next()
+        .filter(|_| path.contains(&b'.'));
     match ext {
         Some(b"c") => Lang::C,
         _ => Lang::Other,
@@ -209,7 +250,10 @@ pub fn classify(args: &[OsString]) -> Invocation {
     if c_sources.is_empty() {
         return Invocation::PassThrough(Reason::NoCSource);
     }
-    if output.as_deref().is_some_and(|o| o.as_bytes() == b"/dev/null") {
+    if output
+        .as_deref()
+        .is_some_and(|o| o.as_bytes() == b"/dev/null")
+    {
         return Invocation::PassThrough(Reason::FeatureProbe);
     }
     // gcc refuses `-o` with several inputs under -c; it still fails the same way.
@@ -224,7 +268,11 @@ pub fn classify(args: &[OsString]) -> Invocation {
             Unit { source, object }
         })
         .collect();
-    Invocation::Compile(CompileJob { units, args: args.to_vec(), inputs })
+    Invocation::Compile(CompileJob {
+        units,
+        args: args.to_vec(),
+        inputs,
+    })
 }
 
 /// Expands `@file` arguments the way gcc does (whitespace-separated, with single and
@@ -234,7 +282,12 @@ pub fn expand_response_files(
     args: &[OsString],
     read: &mut dyn FnMut(&OsStr) -> Option<Vec<u8>>,
 ) -> Vec<OsString> {
-    fn go(args: &[OsString], read: &mut dyn FnMut(&OsStr) -> Option<Vec<u8>>, depth: usize, out: &mut Vec<OsString>) {
+    fn go(
+        args: &[OsString],
+        read: &mut dyn FnMut(&OsStr) -> Option<Vec<u8>>,
+        depth: usize,
+        out: &mut Vec<OsString>,
+    ) {
         for a in args {
             let bytes = a.as_bytes();
             if depth < 16 && bytes.len() > 1 && bytes[0] == b'@' {

@@ -31,13 +31,20 @@ struct Ctx<'tu, 'p> {
 }
 
 /// Extracts every fact of `tu`. `main` is the path of its source file as given to the
-/// compiler; `flavor` is passed through to [`TuFacts::flavor`].
-pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper, flavor: String) -> Extraction {
+/// compiler.
+pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper) -> Extraction {
     let main_path = paths.file(main);
+    // The main file comes first: facts that belong to the unit rather than to the
+    // header they mention (declarations of what it calls) need it from the start.
+    let facts = TuFacts {
+        main_file: Some(0),
+        files: vec![main_path.clone()],
+        ..TuFacts::default()
+    };
     let mut ctx = Ctx {
         paths,
         main_path,
-        facts: TuFacts { flavor, ..TuFacts::default() },
+        facts,
         files: HashMap::new(),
         symbols: HashMap::new(),
         expansions: HashMap::new(),
@@ -65,8 +72,11 @@ pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper, fla
         Visit::Continue
     });
 
-    let errors: Vec<_> =
-        tu.diagnostics().into_iter().filter(|d| d.severity >= Severity::Error).collect();
+    let errors: Vec<_> = tu
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d.severity >= Severity::Error)
+        .collect();
     let (status, reason) = match errors.first() {
         None => (TuStatus::Ok, None),
         Some(first) => {
@@ -77,13 +87,11 @@ pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper, fla
             (TuStatus::Partial, Some(format!("{}{more}", first.text)))
         }
     };
-    if ctx.facts.main_file.is_none() {
-        // The main file declared nothing; still record it as the unit's source.
-        let idx = ctx.facts.files.len();
-        ctx.facts.files.push(ctx.main_path.clone());
-        ctx.facts.main_file = Some(idx);
+    Extraction {
+        facts: ctx.facts,
+        status,
+        reason,
     }
-    Extraction { facts: ctx.facts, status, reason }
 }
 
 /// Resolved position of a name or call site.
@@ -100,17 +108,20 @@ impl<'tu> Ctx<'tu, '_> {
             return i;
         }
         let nf = self.paths.file(&f.name());
-        let i = self.facts.files.len();
-        if nf.root == self.main_path.root && nf.path == self.main_path.path {
-            self.facts.main_file = Some(i);
-        }
-        self.facts.files.push(nf);
+        let i = if nf == self.main_path {
+            0
+        } else {
+            self.facts.files.push(nf);
+            self.facts.files.len() - 1
+        };
         self.files.insert(f, i);
         i
     }
 
     fn macro_expansion(&mut self, c: Cursor<'tu>) {
-        let Some(pos) = c.location().file_location() else { return };
+        let Some(pos) = c.location().file_location() else {
+            return;
+        };
         let name = c.spelling();
         let next = self.macro_names.len() as u32;
         let id = *self.macro_ids.entry(name.clone()).or_insert(next);
@@ -121,15 +132,31 @@ impl<'tu> Ctx<'tu, '_> {
     }
 
     /// The macro whose expansion produced `loc`, if any.
-    fn macro_at(&self, loc: SourceLocation<'tu>) -> Option<String> {
-        let e = loc.expansion_location()?;
-        self.expansions.get(&(e.file, e.offset)).map(|&i| self.macro_names[i as usize].clone())
+    /// The macro that produced `loc`: the innermost one whose name is written in the
+    /// file (`access_ok` rather than the `unlikely` around it), else the outermost
+    /// invocation (for a name passed as a macro argument). A macro named like the
+    /// thing itself (`#define x x`) tells nothing and is passed over.
+    fn macro_at(&self, loc: SourceLocation<'tu>, own_name: &str) -> Option<String> {
+        let written = loc.file_location().map(|p| (p.file, p.offset));
+        let outermost = loc.expansion_location().map(|p| (p.file, p.offset));
+        [written, outermost]
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.expansions.get(&k))
+            .map(|&i| &self.macro_names[i as usize])
+            .find(|m| *m != own_name)
+            .cloned()
     }
 
-    fn place(&mut self, loc: SourceLocation<'tu>) -> Option<Place> {
+    fn place(&mut self, loc: SourceLocation<'tu>, own_name: &str) -> Option<Place> {
         let pos = loc.file_location()?;
         let file = self.file_index(pos.file);
-        Some(Place { file, line: pos.line, col: pos.col, macro_name: self.macro_at(loc) })
+        Some(Place {
+            file,
+            line: pos.line,
+            col: pos.col,
+            macro_name: self.macro_at(loc, own_name),
+        })
     }
 
     /// The symbol of declaration `c`, created on first sight.
@@ -140,8 +167,20 @@ impl<'tu> Ctx<'tu, '_> {
         }
         // clang names file-local entities (statics, macros, anonymous types) after the
         // *base name* of their file: `fs/x/core.c` and `drivers/y/core.c` would collide.
-        if usr.starts_with("c:") && !usr.starts_with("c:@") {
-            let first = c.canonical();
+        // C types have no linkage: `struct stat` of the kernel and of the C library,
+        // or one `struct getdents_callback` in each of two files, are different types.
+        // Both get the path of the file that defines them.
+        let typeish = matches!(
+            kind,
+            Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Typedef
+                | Kind::Field
+                | Kind::Enumerator
+        );
+        if typeish || (usr.starts_with("c:") && !usr.starts_with("c:@")) {
+            let first = c.definition().unwrap_or_else(|| c.canonical());
             if let Some(pos) = first.location().expansion_location() {
                 let f = self.file_index(pos.file);
                 let f = &self.facts.files[f];
@@ -159,18 +198,27 @@ impl<'tu> Ctx<'tu, '_> {
             _ => Linkage::None,
         };
         let i = self.facts.symbols.len();
-        self.facts.symbols.push(NewSymbol { usr: usr.clone(), name: c.spelling(), scope, kind, linkage });
+        self.facts.symbols.push(NewSymbol {
+            usr: usr.clone(),
+            name: c.spelling(),
+            scope,
+            kind,
+            linkage,
+        });
         self.symbols.insert(usr, i);
         Some(i)
     }
 
     /// Records that `symbol` is defined (or declared) where `c` names it.
     fn define(&mut self, c: Cursor<'tu>, symbol: usize, definition: bool, owner_main: bool) {
-        let Some(p) = self.place(c.location()) else { return };
+        let name = self.facts.symbols[symbol].name.clone();
+        let Some(p) = self.place(c.location(), &name) else {
+            return;
+        };
         if !self.seen_defs.insert((symbol, p.file, p.line, p.col)) {
             return;
         }
-        let owner = if owner_main { self.facts.main_file.unwrap_or(p.file) } else { p.file };
+        let owner = if owner_main { 0 } else { p.file };
         self.facts.definitions.push(NewDefinition {
             symbol,
             file: p.file,
@@ -205,7 +253,10 @@ impl<'tu> Ctx<'tu, '_> {
                 self.define_new(c, Kind::Typedef, None);
                 // `typedef struct { ... } foo_t;` holds the struct itself.
                 c.visit_children(|k| {
-                    if matches!(k.kind(), kind::STRUCT_DECL | kind::UNION_DECL | kind::ENUM_DECL) {
+                    if matches!(
+                        k.kind(),
+                        kind::STRUCT_DECL | kind::UNION_DECL | kind::ENUM_DECL
+                    ) {
                         self.record(k);
                     }
                     Visit::Continue
@@ -219,14 +270,50 @@ impl<'tu> Ctx<'tu, '_> {
         if !c.is_definition() {
             return;
         }
-        let Some(sym) = self.define_new(c, Kind::Function, None) else { return };
-        let Some(owner) = self.place(c.location()).map(|p| p.file) else { return };
-        c.visit_children(|n| {
-            if n.kind() == kind::CALL_EXPR {
+        let Some(sym) = self.define_new(c, Kind::Function, None) else {
+            return;
+        };
+        let Some(owner) = c
+            .location()
+            .file_location()
+            .map(|p| self.file_index(p.file))
+        else {
+            return;
+        };
+        c.visit_children(|n| match n.kind() {
+            kind::CALL_EXPR => {
                 self.call(n, sym, owner);
+                Visit::Recurse
             }
-            Visit::Recurse
+            kind::DECL_REF_EXPR => {
+                self.variable_reference(n);
+                Visit::Recurse
+            }
+            // `sizeof(f())` and `_Alignof` never run their operand (the kernel's
+            // BUILD_BUG_ON_INVALID and VM_BUG_ON under !CONFIG_DEBUG_VM rely on it).
+            kind::UNARY_EXPR => Visit::Continue,
+            _ => Visit::Recurse,
         });
+    }
+
+    /// A global variable that is used but not defined here (`jiffies`, defined by the
+    /// linker script): remember where it is declared.
+    fn variable_reference(&mut self, r: Cursor<'tu>) {
+        let Some(target) = r.referenced() else { return };
+        if target.kind() != kind::VAR_DECL
+            || target.definition().is_some()
+            || !target
+                .semantic_parent()
+                .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT)
+        {
+            return;
+        }
+        let Some(s) = self.symbol(target, Kind::Variable, None) else {
+            return;
+        };
+        if self.declared.insert(s) {
+            self.define(target.canonical(), s, false, true);
+        }
     }
 
     fn variable(&mut self, c: Cursor<'tu>) {
@@ -237,7 +324,9 @@ impl<'tu> Ctx<'tu, '_> {
             if c.is_extern() || c.definition().is_some() {
                 return;
             }
-            let Some(s) = self.symbol(c, Kind::Variable, None) else { return };
+            let Some(s) = self.symbol(c, Kind::Variable, None) else {
+                return;
+            };
             if self.tentative.insert(s) {
                 self.define(c, s, true, false);
             }
@@ -263,7 +352,9 @@ impl<'tu> Ctx<'tu, '_> {
         if t.contains("(unnamed") || t.contains("(anonymous") {
             "(anonymous)".to_owned()
         } else {
-            t.trim_start_matches("struct ").trim_start_matches("union ").to_owned()
+            t.trim_start_matches("struct ")
+                .trim_start_matches("union ")
+                .to_owned()
         }
     }
 
@@ -279,7 +370,11 @@ impl<'tu> Ctx<'tu, '_> {
         if is_named_record(c) {
             self.define_new(c, kind, None);
         }
-        let scope = if kind == Kind::Enum { None } else { Some(Self::scope_name(c)) };
+        let scope = if kind == Kind::Enum {
+            None
+        } else {
+            Some(Self::scope_name(c))
+        };
         c.visit_children(|k| {
             match k.kind() {
                 kind::FIELD_DECL => {
@@ -296,14 +391,17 @@ impl<'tu> Ctx<'tu, '_> {
     }
 
     fn call(&mut self, call: Cursor<'tu>, caller: usize, owner: usize) {
-        let Some(target) = call.referenced() else { return };
+        let Some(target) = call.referenced() else {
+            return;
+        };
         let (callee, indirect) = match target.kind() {
             kind::FUNCTION_DECL => {
-                // Builtins (`__builtin_memcpy`) have no file: not calls in the source's sense.
-                if target.location().file_location().is_none() {
+                if target.location().file_location().is_none() || not_a_call(&target.spelling()) {
                     return;
                 }
-                let Some(s) = self.symbol(target, Kind::Function, None) else { return };
+                let Some(s) = self.symbol(target, Kind::Function, None) else {
+                    return;
+                };
                 if target.definition().is_none() && self.declared.insert(s) {
                     // Called but not defined here: remember where it is declared.
                     self.define(target.canonical(), s, false, true);
@@ -312,18 +410,32 @@ impl<'tu> Ctx<'tu, '_> {
             }
             kind::FIELD_DECL => {
                 let scope = target.semantic_parent().map(Self::scope_name);
-                let Some(s) = self.symbol(target, Kind::Field, scope) else { return };
+                let Some(s) = self.symbol(target, Kind::Field, scope) else {
+                    return;
+                };
                 (s, true)
             }
-            kind::VAR_DECL if target.semantic_parent().is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT) => {
-                let Some(s) = self.symbol(target, Kind::Variable, None) else { return };
+            kind::VAR_DECL
+                if target
+                    .semantic_parent()
+                    .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT) =>
+            {
+                let Some(s) = self.symbol(target, Kind::Variable, None) else {
+                    return;
+                };
                 (s, true)
             }
             // Calls through parameters and local variables are not recorded yet.
             _ => return,
         };
-        let Some(p) = self.place(call.location()) else { return };
-        if !self.seen_calls.insert((caller, callee, p.file, p.line, p.col)) {
+        let name = self.facts.symbols[callee].name.clone();
+        let Some(p) = self.place(call.location(), &name) else {
+            return;
+        };
+        if !self
+            .seen_calls
+            .insert((caller, callee, p.file, p.line, p.col))
+        {
             return;
         }
         self.facts.calls.push(NewCall {
@@ -344,9 +456,31 @@ impl<'tu> Ctx<'tu, '_> {
 /// (`c:@SA@atomic_t`, `c:@S@page@Ua`, `c:file.h@123@S@...`).
 fn is_named_record(c: Cursor<'_>) -> bool {
     let name = c.spelling();
-    if name.is_empty() || c.is_anonymous() || name.contains("(unnamed") || name.contains("(anonymous") {
+    if name.is_empty()
+        || c.is_anonymous()
+        || name.contains("(unnamed")
+        || name.contains("(anonymous")
+    {
         return false;
     }
     let usr = c.usr();
-    ["@S@", "@U@", "@E@"].iter().any(|tag| usr.ends_with(&format!("{tag}{name}")))
+    ["@S@", "@U@", "@E@"]
+        .iter()
+        .any(|tag| usr.ends_with(&format!("{tag}{name}")))
+}
+
+/// Functions that are called in the source but are not calls of compiled code:
+/// compiler builtins (their declaration sits where clang first met them) and the
+/// kernel's `__compiletime_assert_N`, declared and "called" by every
+/// `BUILD_BUG_ON` and never emitted.
+fn not_a_call(name: &str) -> bool {
+    [
+        "__builtin_",
+        "__sync_",
+        "__atomic_",
+        "__c11_atomic_",
+        "__compiletime_assert_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }

@@ -24,7 +24,7 @@ pub struct IndexJob {
     pub directory: PathBuf,
     /// The compiler's arguments, without the program name (`@file`s expanded).
     pub args: Vec<String>,
-    /// The whole command as the build ran it.
+    /// The whole command as the build ran it (the real compiler first).
     pub command: Vec<String>,
     pub srctree: Option<PathBuf>,
     pub objtree: Option<PathBuf>,
@@ -43,9 +43,18 @@ impl IndexJob {
     }
 
     /// The record of `unit` with everything but its outcome filled in.
-    pub fn record(&self, unit: &Unit, paths: &mut PathMapper, status: TuStatus, reason: Option<String>) -> TuRecord {
+    pub fn record(
+        &self,
+        unit: &Unit,
+        paths: &mut PathMapper,
+        status: TuStatus,
+        reason: Option<String>,
+    ) -> TuRecord {
         let module = self.args.iter().any(|a| a == "-DMODULE")
-            || self.args.windows(2).any(|w| w[0] == "-D" && w[1] == "MODULE");
+            || self
+                .args
+                .windows(2)
+                .any(|w| w[0] == "-D" && w[1] == "MODULE");
         let object = absolute(&self.directory, Path::new(&unit.object));
         TuRecord {
             object: object.to_string_lossy().into_owned(),
@@ -59,7 +68,11 @@ impl IndexJob {
     }
 
     pub fn path_mapper(&self) -> PathMapper {
-        PathMapper::new(&self.directory, self.srctree.as_deref(), self.objtree.as_deref())
+        PathMapper::new(
+            &self.directory,
+            self.srctree.as_deref(),
+            self.objtree.as_deref(),
+        )
     }
 
     /// Records every unit as failed, keeping what earlier builds recorded for it.
@@ -108,11 +121,15 @@ pub fn resource_dir() -> Result<String> {
             }
         }
     }
-    Err(anyhow!("cannot find clang's resource headers for {version}; set NCCRS_CLANG_RESOURCE_DIR"))
+    Err(anyhow!(
+        "cannot find clang's resource headers for {version}; set NCCRS_CLANG_RESOURCE_DIR"
+    ))
 }
 
 fn inject_fault(fault: Option<&str>, source: &str) {
-    let Some((what, pattern)) = fault.and_then(|f| f.split_once(':')) else { return };
+    let Some((what, pattern)) = fault.and_then(|f| f.split_once(':')) else {
+        return;
+    };
     if !source.contains(pattern) {
         return;
     }
@@ -135,8 +152,23 @@ pub fn run(job: &IndexJob) -> Result<()> {
     crate::clang::load().map_err(|e| anyhow!(e))?;
     let resource = resource_dir()?;
     let args: Vec<OsString> = job.args.iter().map(OsString::from).collect();
-    let Invocation::Compile(compile) = classify(&args) else { return Ok(()) };
-    let parse_args = crate::flags::parse_args(&compile, &resource);
+    let Invocation::Compile(compile) = classify(&args) else {
+        return Ok(());
+    };
+    let mut parse_args = crate::flags::parse_args(&compile, &resource);
+    let explicit_target = parse_args
+        .args
+        .iter()
+        .any(|a| a == "-target" || a.starts_with("--target="));
+    if let Some(t) = job
+        .command
+        .first()
+        .and_then(|c| crate::flags::target_of_compiler(c))
+    {
+        if !explicit_target {
+            parse_args.args.push(format!("--target={t}"));
+        }
+    }
 
     let index = Index::new();
     let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
@@ -150,7 +182,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let t = Instant::now();
         let (facts, status, reason) = match parsed {
             Ok(tu) => {
-                let x = crate::extract::extract(&tu, &source, &mut paths, parse_args.flavor.clone());
+                let x = crate::extract::extract(&tu, &source, &mut paths);
                 (x.facts, x.status, x.reason)
             }
             Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
@@ -161,7 +193,8 @@ pub fn run(job: &IndexJob) -> Result<()> {
     }
 
     let t = Instant::now();
-    let mut db = Db::open_writer(&job.db).with_context(|| format!("cannot open {}", job.db.display()))?;
+    let mut db =
+        Db::open_writer(&job.db).with_context(|| format!("cannot open {}", job.db.display()))?;
     for (tree, key) in [(&job.srctree, "srctree"), (&job.objtree, "objtree")] {
         if let Some(t) = tree {
             db.set_meta(key, &absolute(&job.directory, t).to_string_lossy())?;
@@ -190,16 +223,28 @@ struct Profile {
 
 impl Profile {
     fn save(&self, units: &[Unit], results: &[(TuRecord, TuFacts)]) {
-        let Some(path) = std::env::var_os("NCCRS_PROFILE") else { return };
-        let facts: usize = results.iter().map(|(_, f)| f.definitions.len() + f.calls.len()).sum();
+        let Some(path) = std::env::var_os("NCCRS_PROFILE") else {
+            return;
+        };
+        let facts: usize = results
+            .iter()
+            .map(|(_, f)| f.definitions.len() + f.calls.len())
+            .sum();
         let line = format!(
             "{}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tfacts={facts}\n",
-            units.first().map(|u| u.source.to_string_lossy().into_owned()).unwrap_or_default(),
+            units
+                .first()
+                .map(|u| u.source.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             self.parse.as_secs_f64() * 1e3,
             self.extract.as_secs_f64() * 1e3,
             self.write.as_secs_f64() * 1e3,
         );
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = std::io::Write::write_all(&mut f, line.as_bytes());
         }
     }

@@ -53,5 +53,7 @@ pub fn main_entry(argv: Vec<OsString>) -> i32 {
 }
 
 fn invoked_as_nccrs(argv0: &std::ffi::OsStr) -> bool {
-    std::path::Path::new(argv0).file_name().is_some_and(|n| n.to_string_lossy().starts_with("nccrs"))
+    std::path::Path::new(argv0)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("nccrs"))
 }

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use schema::{NewFile, Root};
 
@@ -51,28 +50,32 @@ impl PathMapper {
         }
         // The most specific tree wins (an O= directory inside the source tree).
         trees.sort_by_key(|(t, _)| std::cmp::Reverse(t.as_os_str().len()));
-        PathMapper { cwd: cwd.to_owned(), trees, cache: HashMap::new() }
+        PathMapper {
+            cwd: cwd.to_owned(),
+            trees,
+            cache: HashMap::new(),
+        }
     }
 
-    /// Stored root and path of `name`, with the version of its content.
+    /// Stored root and path of `name`.
     pub fn file(&mut self, name: &str) -> NewFile {
         if let Some(f) = self.cache.get(name) {
             return f.clone();
         }
         let abs = absolute(&self.cwd, Path::new(name));
-        let version = std::fs::metadata(&abs)
-            .ok()
-            .map(|m| {
-                let mtime = m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).unwrap_or_default();
-                format!("{}:{}", mtime.as_nanos(), m.len())
-            })
-            .unwrap_or_default();
         let (root, path) = self
             .trees
             .iter()
-            .find_map(|(tree, root)| abs.strip_prefix(tree).ok().map(|rel| (*root, rel.to_path_buf())))
+            .find_map(|(tree, root)| {
+                abs.strip_prefix(tree)
+                    .ok()
+                    .map(|rel| (*root, rel.to_path_buf()))
+            })
             .unwrap_or((Root::Abs, abs));
-        let f = NewFile { root, path: path.to_string_lossy().into_owned(), version };
+        let f = NewFile {
+            root,
+            path: path.to_string_lossy().into_owned(),
+        };
         self.cache.insert(name.to_owned(), f.clone());
         f
     }

@@ -45,9 +45,12 @@ fn find_on_path(name: &OsStr, me: &Path) -> Option<PathBuf> {
         return (!same_file(&p, me)).then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode_is_exec()) && !same_file(p, me)
-    })
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode_is_exec())
+                && !same_file(p, me)
+        })
 }
 
 trait ModeExt {
@@ -82,7 +85,11 @@ pub fn resolve_compiler(argv0: &OsStr) -> Result<Vec<OsString>, String> {
         }
     }
     let base = Path::new(argv0).file_name().unwrap_or(argv0);
-    let name: &OsStr = if base.as_bytes().starts_with(b"nccrs") { OsStr::new("gcc") } else { base };
+    let name: &OsStr = if base.as_bytes().starts_with(b"nccrs") {
+        OsStr::new("gcc")
+    } else {
+        base
+    };
     find_on_path(name, &me)
         .map(|p| vec![p.into_os_string()])
         .ok_or_else(|| format!("{}: not found on PATH", name.to_string_lossy()))
@@ -110,12 +117,18 @@ pub fn database_path(cwd: &Path) -> PathBuf {
 
 /// Runs nccrs as the compiler. Returns the exit status to leave with.
 pub fn run(argv: &[OsString]) -> i32 {
-    let argv0 = argv.first().cloned().unwrap_or_else(|| OsString::from("nccrs"));
+    let argv0 = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| OsString::from("nccrs"));
     let args = &argv[argv.len().min(1)..];
     let compiler = match resolve_compiler(&argv0) {
         Ok(c) => c,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "nccrs: error: cannot run the real compiler: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "nccrs: error: cannot run the real compiler: {e}"
+            );
             return 127;
         }
     };
@@ -131,20 +144,37 @@ pub fn run(argv: &[OsString]) -> i32 {
     let Some(expanded) = job else {
         // Not ours to index: become the compiler.
         let err = cmd.exec();
-        let _ = writeln!(std::io::stderr(), "nccrs: error: cannot run {}: {err}", compiler[0].to_string_lossy());
+        let _ = writeln!(
+            std::io::stderr(),
+            "nccrs: error: cannot run {}: {err}",
+            compiler[0].to_string_lossy()
+        );
         return 127;
     };
 
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let mut command: Vec<String> = compiler.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut command: Vec<String> = compiler
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     command.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
     let job = IndexJob {
         db: database_path(&cwd),
         directory: cwd,
-        args: expanded.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        // Options that NCCRS_CC adds (`gcc -m32`) change the parse too.
+        args: compiler[1..]
+            .iter()
+            .filter(|a| a.as_bytes().starts_with(b"-"))
+            .chain(&expanded)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
         command,
-        srctree: std::env::var_os("abs_srctree").filter(|v| !v.is_empty()).map(PathBuf::from),
-        objtree: std::env::var_os("abs_objtree").filter(|v| !v.is_empty()).map(PathBuf::from),
+        srctree: std::env::var_os("abs_srctree")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+        objtree: std::env::var_os("abs_objtree")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
         fault: std::env::var("NCCRS_FAULT").ok(),
     };
 
@@ -153,7 +183,11 @@ pub fn run(argv: &[OsString]) -> i32 {
     let status = match cmd.status() {
         Ok(s) => s,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "nccrs: error: cannot run {}: {e}", compiler[0].to_string_lossy());
+            let _ = writeln!(
+                std::io::stderr(),
+                "nccrs: error: cannot run {}: {e}",
+                compiler[0].to_string_lossy()
+            );
             if let Ok((mut child, _)) = indexer {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -170,7 +204,10 @@ pub fn run(argv: &[OsString]) -> i32 {
 }
 
 fn index_time_limit(compile: Duration) -> Duration {
-    if let Some(secs) = std::env::var("NCCRS_INDEX_TIMEOUT").ok().and_then(|s| s.parse::<f64>().ok()) {
+    if let Some(secs) = std::env::var("NCCRS_INDEX_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+    {
         return Duration::from_secs_f64(secs.max(0.0));
     }
     (compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME)
@@ -203,7 +240,11 @@ fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
 }
 
 fn finish_indexer(job: &IndexJob, mut child: Child, stderr: StderrReader, deadline: Instant) {
-    let source = job.units().first().map(|u| u.source.to_string_lossy().into_owned()).unwrap_or_default();
+    let source = job
+        .units()
+        .first()
+        .map(|u| u.source.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let outcome = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
@@ -252,14 +293,16 @@ pub fn run_index_job() -> i32 {
         }
     };
     // Deep ASTs make for deep visits: give the walk room.
-    let worker = std::thread::Builder::new().stack_size(512 << 20).spawn(move || {
-        crate::job::run(&job).map_err(|e| {
-            // Record the failure if the database itself is not the problem.
-            let msg = format!("{e:#}");
-            let _ = job.record_failure(&msg);
-            msg
-        })
-    });
+    let worker = std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            crate::job::run(&job).map_err(|e| {
+                // Record the failure if the database itself is not the problem.
+                let msg = format!("{e:#}");
+                let _ = job.record_failure(&msg);
+                msg
+            })
+        });
     match worker.map(|w| w.join()) {
         Ok(Ok(Ok(()))) => 0,
         Ok(Ok(Err(msg))) => {

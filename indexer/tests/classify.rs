@@ -24,7 +24,10 @@ fn check(rows: &[(&[&str], Want)]) {
             (Want::Compile(units), Invocation::Compile(job)) => {
                 let want: Vec<Unit> = units
                     .iter()
-                    .map(|(s, o)| Unit { source: OsString::from(s), object: OsString::from(o) })
+                    .map(|(s, o)| Unit {
+                        source: OsString::from(s),
+                        object: OsString::from(o),
+                    })
                     .collect();
                 want == job.units
             }
@@ -34,28 +37,67 @@ fn check(rows: &[(&[&str], Want)]) {
             failures.push(format!("{args:?}: got {got:?}"));
         }
     }
-    assert!(failures.is_empty(), "misclassified:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "misclassified:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn compiles_of_c_to_objects() {
     check(&[
-        (&["-c", "foo.c", "-o", "foo.o"], Want::Compile(&[("foo.c", "foo.o")])),
+        (
+            &["-c", "foo.c", "-o", "foo.o"],
+            Want::Compile(&[("foo.c", "foo.o")]),
+        ),
         (&["-c", "foo.c"], Want::Compile(&[("foo.c", "foo.o")])),
-        (&["-c", "dir/foo.c"], Want::Compile(&[("dir/foo.c", "foo.o")])),
-        (&["-c", "-ofoo.o", "foo.c"], Want::Compile(&[("foo.c", "foo.o")])),
-        (&["-O2", "-Wall", "-I", "include", "-D", "X=1", "-c", "a.c", "-o", "b.o"], Want::Compile(&[("a.c", "b.o")])),
+        (
+            &["-c", "dir/foo.c"],
+            Want::Compile(&[("dir/foo.c", "foo.o")]),
+        ),
+        (
+            &["-c", "-ofoo.o", "foo.c"],
+            Want::Compile(&[("foo.c", "foo.o")]),
+        ),
+        (
+            &[
+                "-O2", "-Wall", "-I", "include", "-D", "X=1", "-c", "a.c", "-o", "b.o",
+            ],
+            Want::Compile(&[("a.c", "b.o")]),
+        ),
         // kbuild writes dependencies as a side effect of the compile.
-        (&["-Wp,-MMD,fs/.x.o.d", "-c", "-o", "fs/x.o", "fs/x.c"], Want::Compile(&[("fs/x.c", "fs/x.o")])),
-        (&["-MD", "-MF", "x.d", "-c", "x.c"], Want::Compile(&[("x.c", "x.o")])),
-        (&["-MMD", "-c", "x.c", "-o", "x.o"], Want::Compile(&[("x.c", "x.o")])),
+        (
+            &["-Wp,-MMD,fs/.x.o.d", "-c", "-o", "fs/x.o", "fs/x.c"],
+            Want::Compile(&[("fs/x.c", "fs/x.o")]),
+        ),
+        (
+            &["-MD", "-MF", "x.d", "-c", "x.c"],
+            Want::Compile(&[("x.c", "x.o")]),
+        ),
+        (
+            &["-MMD", "-c", "x.c", "-o", "x.o"],
+            Want::Compile(&[("x.c", "x.o")]),
+        ),
         // -x c makes anything C.
-        (&["-x", "c", "-c", "gen.inc", "-o", "gen.o"], Want::Compile(&[("gen.inc", "gen.o")])),
-        (&["-xc", "-c", "gen.inc"], Want::Compile(&[("gen.inc", "gen.o")])),
+        (
+            &["-x", "c", "-c", "gen.inc", "-o", "gen.o"],
+            Want::Compile(&[("gen.inc", "gen.o")]),
+        ),
+        (
+            &["-xc", "-c", "gen.inc"],
+            Want::Compile(&[("gen.inc", "gen.o")]),
+        ),
         // The value of -include or -o is not an input.
-        (&["-include", "config.h", "-c", "a.c"], Want::Compile(&[("a.c", "a.o")])),
+        (
+            &["-include", "config.h", "-c", "a.c"],
+            Want::Compile(&[("a.c", "a.o")]),
+        ),
         // Several sources: each compiled to its own object.
-        (&["-c", "a.c", "b.c"], Want::Compile(&[("a.c", "a.o"), ("b.c", "b.o")])),
+        (
+            &["-c", "a.c", "b.c"],
+            Want::Compile(&[("a.c", "a.o"), ("b.c", "b.o")]),
+        ),
         (&["-c", "a.c", "start.S"], Want::Compile(&[("a.c", "a.o")])),
         (&["-c", "-g", "-v", "a.c"], Want::Compile(&[("a.c", "a.o")])),
     ]);
@@ -66,20 +108,35 @@ fn everything_else_passes_through() {
     use Reason::*;
     check(&[
         (&["-E", "foo.c"], Want::Pass(CalledForPreprocessing)),
-        (&["-E", "-P", "-x", "c", "-", "-o", "-"], Want::Pass(CalledForPreprocessing)),
-        (&["-S", "foo.c", "-o", "foo.s"], Want::Pass(CalledForAssembly)),
+        (
+            &["-E", "-P", "-x", "c", "-", "-o", "-"],
+            Want::Pass(CalledForPreprocessing),
+        ),
+        (
+            &["-S", "foo.c", "-o", "foo.s"],
+            Want::Pass(CalledForAssembly),
+        ),
         (&["-S", "-c", "foo.c"], Want::Pass(CalledForAssembly)),
         (&["-M", "foo.c"], Want::Pass(CalledForDependencies)),
         (&["-MM", "foo.c"], Want::Pass(CalledForDependencies)),
         (&["-c", "start.S", "-o", "start.o"], Want::Pass(NoCSource)),
         (&["-c", "foo.s"], Want::Pass(NoCSource)),
-        (&["-x", "assembler-with-cpp", "-c", "foo.c"], Want::Pass(NoCSource)),
+        (
+            &["-x", "assembler-with-cpp", "-c", "foo.c"],
+            Want::Pass(NoCSource),
+        ),
         (&["-c", "foo.cpp"], Want::Pass(NoCSource)),
         (&["-c", "foo.o"], Want::Pass(NoCSource)),
-        (&["-fsyntax-only", "foo.c"], Want::Pass(CalledForSyntaxCheck)),
+        (
+            &["-fsyntax-only", "foo.c"],
+            Want::Pass(CalledForSyntaxCheck),
+        ),
         (&["foo.c", "-o", "foo"], Want::Pass(CalledForLink)),
         (&["a.o", "b.o", "-o", "vmlinux"], Want::Pass(CalledForLink)),
-        (&["-nostdlib", "-r", "-o", "built-in.o", "a.o"], Want::Pass(CalledForLink)),
+        (
+            &["-nostdlib", "-r", "-o", "built-in.o", "a.o"],
+            Want::Pass(CalledForLink),
+        ),
         (&["--version"], Want::Pass(InformationQuery)),
         (&["-v"], Want::Pass(NoInput)),
         (&["-dumpversion"], Want::Pass(InformationQuery)),
@@ -90,27 +147,65 @@ fn everything_else_passes_through() {
         (&["-###", "-c", "foo.c"], Want::Pass(InformationQuery)),
         (&[], Want::Pass(NoInput)),
         // kbuild's cc-option and friends: /dev/null or standard input, never a unit.
-        (&["-Werror", "-fno-common", "-c", "-x", "c", "/dev/null", "-o", "/tmp/x.o"], Want::Pass(FeatureProbe)),
-        (&["-c", "-x", "c", "-", "-o", "/dev/null"], Want::Pass(FeatureProbe)),
-        (&["-c", "foo.c", "-o", "/dev/null"], Want::Pass(FeatureProbe)),
-        (&["-Werror", "-x", "c", "/dev/null", "-c", "-o", "/dev/null"], Want::Pass(FeatureProbe)),
+        (
+            &[
+                "-Werror",
+                "-fno-common",
+                "-c",
+                "-x",
+                "c",
+                "/dev/null",
+                "-o",
+                "/tmp/x.o",
+            ],
+            Want::Pass(FeatureProbe),
+        ),
+        (
+            &["-c", "-x", "c", "-", "-o", "/dev/null"],
+            Want::Pass(FeatureProbe),
+        ),
+        (
+            &["-c", "foo.c", "-o", "/dev/null"],
+            Want::Pass(FeatureProbe),
+        ),
+        (
+            &["-Werror", "-x", "c", "/dev/null", "-c", "-o", "/dev/null"],
+            Want::Pass(FeatureProbe),
+        ),
     ]);
 }
 
 #[test]
 fn response_files_are_expanded() {
     let mut read = |p: &OsStr| match p.to_str() {
-        Some("args.rsp") => Some(b"-c 'my file.c' -o \"my file.o\"\n -DX=\\\"y\\\" @more.rsp".to_vec()),
+        Some("args.rsp") => {
+            Some(b"-c 'my file.c' -o \"my file.o\"\n -DX=\\\"y\\\" @more.rsp".to_vec())
+        }
         Some("more.rsp") => Some(b"-O2".to_vec()),
         Some("loop.rsp") => Some(b"@loop.rsp".to_vec()),
         _ => None,
     };
     let got = expand_response_files(&os(&["-Wall", "@args.rsp", "@missing.rsp"]), &mut read);
-    assert_eq!(got, os(&["-Wall", "-c", "my file.c", "-o", "my file.o", "-DX=\"y\"", "-O2", "@missing.rsp"]));
+    assert_eq!(
+        got,
+        os(&[
+            "-Wall",
+            "-c",
+            "my file.c",
+            "-o",
+            "my file.o",
+            "-DX=\"y\"",
+            "-O2",
+            "@missing.rsp"
+        ])
+    );
     assert_eq!(
         classify(&got),
         Invocation::Compile(indexer::args::CompileJob {
-            units: vec![Unit { source: "my file.c".into(), object: "my file.o".into() }],
+            units: vec![Unit {
+                source: "my file.c".into(),
+                object: "my file.o".into()
+            }],
             args: got.clone(),
             inputs: vec![2, 7],
         })
@@ -179,15 +274,36 @@ fn libclang_gets_only_what_changes_parsing() {
 }
 
 #[test]
-fn flavor_ignores_per_file_names_but_not_module() {
-    let flavor = |args: &[&str]| match classify(&os(args)) {
-        Invocation::Compile(job) => parse_args(&job, "/r"),
+fn modules_are_told_apart() {
+    let module = |args: &[&str]| match classify(&os(args)) {
+        Invocation::Compile(job) => parse_args(&job, "/r").module,
         other => panic!("not a compile: {other:?}"),
     };
-    let a = flavor(&["-DKBUILD_BASENAME=\"a\"", "-DKBUILD_MODNAME=\"a\"", "-c", "a.c"]);
-    let b = flavor(&["-DKBUILD_BASENAME=\"b\"", "-D", "KBUILD_MODNAME=\"b\"", "-c", "b.c"]);
-    let m = flavor(&["-DKBUILD_BASENAME=\"b\"", "-DMODULE", "-c", "b.c"]);
-    assert_eq!(a.flavor, b.flavor);
-    assert_ne!(a.flavor, m.flavor);
-    assert!(m.module && !a.module);
+    assert!(!module(&["-DKBUILD_MODNAME=\"a\"", "-c", "a.c"]));
+    assert!(module(&["-DMODULE", "-c", "b.c"]));
+    assert!(module(&["-D", "MODULE", "-c", "b.c"]));
+}
+
+#[test]
+fn cross_compilers_name_their_target() {
+    use indexer::flags::target_of_compiler;
+    let rows = [
+        ("gcc", None),
+        ("/usr/bin/cc", None),
+        ("gcc-12", None),
+        ("aarch64-linux-gnu-gcc", Some("aarch64-linux-gnu")),
+        (
+            "/opt/x/bin/riscv64-linux-gnu-gcc-12",
+            Some("riscv64-linux-gnu"),
+        ),
+        ("x86_64-linux-gnu-gcc", Some("x86_64-linux-gnu")),
+        ("arm-linux-gnueabihf-cc", Some("arm-linux-gnueabihf")),
+        ("clang", None),
+    ];
+    let bad: Vec<_> = rows
+        .iter()
+        .filter(|(name, want)| target_of_compiler(name).as_deref() != *want)
+        .map(|(name, want)| format!("{name}: want {want:?}, got {:?}", target_of_compiler(name)))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
 }

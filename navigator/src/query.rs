@@ -10,7 +10,10 @@ use serde::Serialize;
 #[derive(Debug)]
 pub enum QueryError {
     Db(schema::Error),
-    Unknown { name: String, suggestions: Vec<String> },
+    Unknown {
+        name: String,
+        suggestions: Vec<String>,
+    },
     Usage(String),
     Io(std::io::Error),
 }
@@ -23,7 +26,11 @@ impl std::fmt::Display for QueryError {
                 write!(f, "no symbol named {name:?}")
             }
             QueryError::Unknown { name, suggestions } => {
-                write!(f, "no symbol named {name:?}; close matches: {}", suggestions.join(", "))
+                write!(
+                    f,
+                    "no symbol named {name:?}; close matches: {}",
+                    suggestions.join(", ")
+                )
             }
             QueryError::Usage(m) => write!(f, "{m}"),
             QueryError::Io(e) => write!(f, "{e}"),
@@ -75,6 +82,8 @@ fn shown_path(f: &File) -> String {
 
 #[derive(Serialize)]
 struct JsonDef<'a> {
+    /// The symbol's id, as in `dump`.
+    id: i64,
     name: String,
     kind: &'a str,
     linkage: &'a str,
@@ -91,6 +100,9 @@ struct JsonDef<'a> {
 struct JsonCall<'a> {
     caller: String,
     callee: String,
+    /// Symbol ids, as in `dump`: they tell same-named statics apart.
+    caller_id: i64,
+    callee_id: i64,
     root: &'a str,
     file: &'a str,
     line: u32,
@@ -103,7 +115,10 @@ struct JsonCall<'a> {
 impl Navigator {
     pub fn open(path: &Path) -> Result<Navigator, QueryError> {
         let db = Db::open_readonly(path)?;
-        Ok(Navigator { db, files: HashMap::new() })
+        Ok(Navigator {
+            db,
+            files: HashMap::new(),
+        })
     }
 
     fn file(&mut self, id: FileId) -> Result<&File, QueryError> {
@@ -121,27 +136,48 @@ impl Navigator {
             v.retain(|s| s.kind == Kind::Field && s.scope.as_deref() == Some(scope));
             v
         } else if let Some((file, name)) = spec.rsplit_once(':') {
-            let mut v = self.db.symbols_named(name)?;
             let mut keep = Vec::new();
-            for s in v.drain(..) {
-                let defs = self.db.definitions(s.id)?;
+            let mut elsewhere = Vec::new();
+            for s in self.db.symbols_named(name)? {
                 let mut hit = false;
-                for d in &defs {
+                for d in self.db.definitions(s.id)? {
                     let f = self.db.file(d.loc.file)?;
                     if f.path == file || f.path.ends_with(&format!("/{file}")) {
                         hit = true;
+                    } else {
+                        elsewhere.push(format!("{}:{name}", f.path));
                     }
                 }
                 if hit {
                     keep.push(s);
                 }
             }
+            if keep.is_empty() && !elsewhere.is_empty() {
+                elsewhere.sort();
+                elsewhere.dedup();
+                return Err(QueryError::Unknown {
+                    name: spec.to_owned(),
+                    suggestions: elsewhere,
+                });
+            }
             keep
         } else {
-            self.db.symbols_named(spec)?
+            // A plain name means the functions, variables, types and macros of that
+            // name; fields only when nothing else is called so (`STRUCT::FIELD` picks one).
+            let all = self.db.symbols_named(spec)?;
+            let (fields, others): (Vec<Symbol>, Vec<Symbol>) =
+                all.into_iter().partition(|s| s.kind == Kind::Field);
+            if others.is_empty() {
+                fields
+            } else {
+                others
+            }
         };
         if found.is_empty() {
-            return Err(QueryError::Unknown { name: spec.to_owned(), suggestions: self.close_matches(spec)? });
+            return Err(QueryError::Unknown {
+                name: spec.to_owned(),
+                suggestions: self.close_matches(spec)?,
+            });
         }
         Ok(found)
     }
@@ -155,7 +191,8 @@ impl Navigator {
             .into_iter()
             .filter_map(|n| {
                 let d = strsim::levenshtein(want, &n);
-                let sub = n.contains(want) || (want.len() >= 4 && want.contains(n.as_str()) && n.len() >= 4);
+                let sub = n.contains(want)
+                    || (want.len() >= 4 && want.contains(n.as_str()) && n.len() >= 4);
                 let limit = (want.len() / 3).clamp(1, 3);
                 (d <= limit || sub).then(|| (if sub { d.min(limit) } else { d }, n.len(), n))
             })
@@ -196,28 +233,60 @@ impl Navigator {
             }
         }
         if json {
-            let text = serde_json::to_string_pretty(&rows_json(&mut self, &rows)?).map_err(std::io::Error::other)?;
+            let text = serde_json::to_string_pretty(&rows_json(&mut self, &rows)?)
+                .map_err(std::io::Error::other)?;
             writeln!(out, "{text}")?;
             return Ok(());
         }
+        let mut printed = std::collections::HashSet::new();
         for (s, d) in &rows {
             let f = shown_path(self.file(d.loc.file)?);
             let what = if d.definition { "" } else { ", declared only" };
-            let via = d.macro_name.as_deref().map(|m| format!("  via {m}")).unwrap_or_default();
+            let via = d
+                .macro_name
+                .as_deref()
+                .map(|m| format!("  via {m}"))
+                .unwrap_or_default();
             let linkage = match s.linkage {
                 schema::Linkage::None => what.trim_start_matches(", ").to_owned(),
                 l => format!("{l}{what}"),
             };
-            let linkage = if linkage.is_empty() { String::new() } else { format!(" ({linkage})") };
-            writeln!(out, "{}:{}:{}: {} {}{linkage}{via}", f, d.loc.line, d.loc.col, s.kind, s.display_name())?;
+            let linkage = if linkage.is_empty() {
+                String::new()
+            } else {
+                format!(" ({linkage})")
+            };
+            let line = format!(
+                "{}:{}:{}: {} {}{linkage}{via}",
+                f,
+                d.loc.line,
+                d.loc.col,
+                s.kind,
+                s.display_name()
+            );
+            // Two fields of one name at one place (the kernel's struct_group) read the same.
+            if printed.insert(line.clone()) {
+                writeln!(out, "{line}")?;
+            }
         }
         for s in &undefined {
-            writeln!(out, "{}: {} called, but neither defined nor declared in any indexed file", s.display_name(), s.kind)?;
+            writeln!(
+                out,
+                "{}: {} called, but neither defined nor declared in any indexed file",
+                s.display_name(),
+                s.kind
+            )?;
         }
         Ok(())
     }
 
-    pub fn calls(mut self, spec: &str, dir: Direction, json: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+    pub fn calls(
+        mut self,
+        spec: &str,
+        dir: Direction,
+        json: bool,
+        out: &mut dyn Write,
+    ) -> Result<(), QueryError> {
         let symbols = self.resolve(spec)?;
         let many = symbols.len() > 1;
         let mut all_json = Vec::new();
@@ -254,13 +323,19 @@ impl Navigator {
                     let mut name = self.label(&sym)?;
                     if e.indirect {
                         name = match dir {
-                            Direction::Callees => format!("{name} (indirect call through {})", sym.kind),
+                            Direction::Callees => {
+                                format!("{name} (indirect call through {})", sym.kind)
+                            }
                             Direction::Callers => name,
                         };
                     }
                     let f = shown_path(self.file(e.site.file)?);
                     let site = format!("{f}:{}:{}", e.site.line, e.site.col);
-                    let via = e.macro_name.as_deref().map(|m| format!("via {m}")).unwrap_or_default();
+                    let via = e
+                        .macro_name
+                        .as_deref()
+                        .map(|m| format!("via {m}"))
+                        .unwrap_or_default();
                     Ok((name, site, via))
                 })
                 .collect::<Result<_, QueryError>>()?;
@@ -285,6 +360,8 @@ impl Navigator {
         let v = JsonCall {
             caller: caller.display_name(),
             callee: callee.display_name(),
+            caller_id: caller.id.0,
+            callee_id: callee.id.0,
             root: f.root.as_str(),
             file: &f.path,
             line: e.site.line,
@@ -301,11 +378,15 @@ impl Navigator {
     }
 }
 
-fn rows_json(nav: &mut Navigator, rows: &[(Symbol, Definition)]) -> Result<Vec<serde_json::Value>, QueryError> {
+fn rows_json(
+    nav: &mut Navigator,
+    rows: &[(Symbol, Definition)],
+) -> Result<Vec<serde_json::Value>, QueryError> {
     let mut v = Vec::new();
     for (s, d) in rows {
         let f = nav.file(d.loc.file)?.clone();
         let j = JsonDef {
+            id: s.id.0,
             name: s.display_name(),
             kind: s.kind.as_str(),
             linkage: s.linkage.as_str(),
@@ -406,7 +487,12 @@ impl DumpVisitor for Dumper<'_> {
     type Error = QueryError;
 
     fn file(&mut self, f: &File) -> Result<(), QueryError> {
-        self.line(&DumpFile { ty: "file", id: f.id.0, root: f.root.as_str(), path: &f.path })
+        self.line(&DumpFile {
+            ty: "file",
+            id: f.id.0,
+            root: f.root.as_str(),
+            path: &f.path,
+        })
     }
 
     fn symbol(&mut self, s: &Symbol, primary: Option<&Definition>) -> Result<(), QueryError> {

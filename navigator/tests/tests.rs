@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn nccnav(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_nccnav")).args(args).output().expect("nccnav runs")
+    Command::new(env!("CARGO_BIN_EXE_nccnav"))
+        .args(args)
+        .output()
+        .expect("nccnav runs")
 }
 
 #[test]
@@ -11,7 +14,14 @@ fn help_lists_the_commands() {
     let out = nccnav(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["def SYMBOL", "callers SYMBOL", "callees SYMBOL", "dump", "FILE:NAME", "Exit status"] {
+    for cmd in [
+        "def SYMBOL",
+        "callers SYMBOL",
+        "callees SYMBOL",
+        "dump",
+        "FILE:NAME",
+        "Exit status",
+    ] {
         assert!(text.contains(cmd), "--help does not mention {cmd}:\n{text}");
     }
 }
@@ -35,6 +45,9 @@ fn an_empty_file_is_not_a_database_and_stays_empty() {
     std::fs::write(&db, b"").expect("write");
     let out = nccnav(&[db.to_str().expect("utf-8"), "def", "x"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not an nccrs database"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not an nccrs database"),
+        "{out:?}"
+    );
     assert_eq!(std::fs::metadata(&db).expect("stat").len(), 0);
 }

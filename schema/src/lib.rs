@@ -35,7 +35,11 @@ pub enum Error {
         "{}: written by a newer nccrs (schema version {found}; this one reads up to {known})",
         path.display()
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("{}: {source}", path.display())]
     Sqlite {
         path: PathBuf,
@@ -60,14 +64,40 @@ impl Db {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_err(path, e))?;
-        let db = Db { conn, path: path.to_owned() };
-        db.conn.busy_timeout(Duration::from_secs(10)).map_err(|e| db.err(e))?;
-        let (app, version) = db.header()?;
+        let mut db = Db {
+            conn,
+            path: path.to_owned(),
+        };
+        db.conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| db.err(e))?;
+        let (app, version) = match db.header() {
+            Ok(h) => h,
+            // A database in WAL mode wants to create its `-shm` file even to be read;
+            // where that is not allowed (a read-only directory or mount, another user's
+            // build tree), read the file as it is.
+            Err(Error::Sqlite { source, .. })
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+                ) =>
+            {
+                let uri = format!("file:{}?immutable=1", uri_escape(path));
+                db.conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(|e| sql_err(path, e))?;
+                db.header()?
+            }
+            Err(e) => return Err(e),
+        };
         if app != APPLICATION_ID {
             return Err(Error::NotADatabase(path.to_owned()));
         }
         if version > SCHEMA_VERSION {
-            return Err(Error::TooNew { path: path.to_owned(), found: version, known: SCHEMA_VERSION });
+            return Err(Error::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
         }
         Ok(db)
     }
@@ -75,14 +105,21 @@ impl Db {
     /// Opens (creating and migrating when needed) a database for writing.
     pub fn open_writer(path: &Path) -> Result<Db> {
         let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
-        let mut db = Db { conn, path: path.to_owned() };
+        let mut db = Db {
+            conn,
+            path: path.to_owned(),
+        };
         db.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| db.err(e))?;
         let (app, version) = db.header()?;
         if app != APPLICATION_ID && !(app == 0 && version == 0) {
             return Err(Error::NotADatabase(path.to_owned()));
         }
         if version > SCHEMA_VERSION {
-            return Err(Error::TooNew { path: path.to_owned(), found: version, known: SCHEMA_VERSION });
+            return Err(Error::TooNew {
+                path: path.to_owned(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
         }
         let mode: String = db
             .conn
@@ -90,10 +127,16 @@ impl Db {
             .map_err(|e| db.err(e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             // A file system without shared memory support: still correct, just slower.
-            db.conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| db.err(e))?;
+            db.conn
+                .pragma_update(None, "journal_mode", "DELETE")
+                .map_err(|e| db.err(e))?;
         }
-        db.conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| db.err(e))?;
-        db.conn.pragma_update(None, "foreign_keys", true).map_err(|e| db.err(e))?;
+        db.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| db.err(e))?;
+        db.conn
+            .pragma_update(None, "foreign_keys", true)
+            .map_err(|e| db.err(e))?;
         db.migrate()?;
         Ok(db)
     }
@@ -105,10 +148,17 @@ impl Db {
     /// `(application_id, user_version)`; a file that is not SQLite is reported as such.
     fn header(&self) -> Result<(i64, i64)> {
         let read = || -> rusqlite::Result<(i64, i64)> {
-            let app = self.conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-            let version = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let app = self
+                .conn
+                .query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let version = self
+                .conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))?;
             // Reading the schema proves the file is a database at all.
-            self.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+            self.conn
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })?;
             Ok((app, version))
         };
         read().map_err(|e| match e.sqlite_error_code() {
@@ -124,16 +174,37 @@ impl Db {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| sql_err(&path, e))?;
         // Read again under the write lock: another writer may have migrated meanwhile.
-        let version: i64 =
-            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| sql_err(&path, e))?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql_err(&path, e))?;
+        let app: i64 = tx
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(|e| sql_err(&path, e))?;
+        let tables: i64 = tx
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| sql_err(&path, e))?;
+        // Only an empty file becomes an nccrs database: never another program's.
+        if app != APPLICATION_ID && (version != 0 || tables != 0) {
+            return Err(Error::NotADatabase(path));
+        }
         if version > SCHEMA_VERSION {
-            return Err(Error::TooNew { path, found: version, known: SCHEMA_VERSION });
+            return Err(Error::TooNew {
+                path,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
         }
-        for (i, sql) in migrations::MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (i, sql) in migrations::MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(version as usize)
+        {
             tx.execute_batch(sql).map_err(|e| sql_err(&path, e))?;
-            tx.pragma_update(None, "user_version", i as i64 + 1).map_err(|e| sql_err(&path, e))?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(|e| sql_err(&path, e))?;
         }
-        tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(|e| sql_err(&path, e))?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(|e| sql_err(&path, e))?;
         tx.commit().map_err(|e| sql_err(&path, e))
     }
 
@@ -142,6 +213,23 @@ impl Db {
     }
 }
 
+/// `path` as the path part of an SQLite URI.
+fn uri_escape(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn sql_err(path: &Path, source: rusqlite::Error) -> Error {
-    Error::Sqlite { path: path.to_owned(), source }
+    Error::Sqlite {
+        path: path.to_owned(),
+        source,
+    }
 }

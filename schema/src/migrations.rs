@@ -5,14 +5,13 @@
 pub const APPLICATION_ID: i64 = 0x6e63_6372;
 
 pub const MIGRATIONS: &[&str] = &[
-    // 1: files, symbols, definitions, calls, translation units.
+    // 1: files, symbols, definitions, calls, translation units, and the chunks that
+    // say which translation units each fact came from.
     r#"
 CREATE TABLE files(
-    id      INTEGER PRIMARY KEY,
-    root    TEXT NOT NULL CHECK (root IN ('src', 'obj', 'abs')),
-    path    TEXT NOT NULL,
-    -- content version (mtime and size) the recorded facts of this file come from
-    version TEXT,
+    id   INTEGER PRIMARY KEY,
+    root TEXT NOT NULL CHECK (root IN ('src', 'obj', 'abs')),
+    path TEXT NOT NULL,
     UNIQUE (root, path)
 );
 
@@ -26,6 +25,33 @@ CREATE TABLE symbols(
 );
 CREATE INDEX symbols_by_name ON symbols(name);
 
+CREATE TABLE tus(
+    id        INTEGER PRIMARY KEY,
+    object    TEXT NOT NULL UNIQUE,
+    source    INTEGER REFERENCES files(id),
+    directory TEXT NOT NULL,
+    command   TEXT NOT NULL,
+    module    INTEGER NOT NULL,
+    status    TEXT NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
+    reason    TEXT
+);
+
+-- The facts one file contributed to a translation unit, named by their hash: a
+-- header that reads the same in a thousand translation units is one chunk.
+CREATE TABLE chunks(
+    id   INTEGER PRIMARY KEY,
+    file INTEGER NOT NULL REFERENCES files(id),
+    hash TEXT NOT NULL,
+    UNIQUE (file, hash)
+);
+
+CREATE TABLE tu_chunks(
+    tu    INTEGER NOT NULL REFERENCES tus(id),
+    chunk INTEGER NOT NULL REFERENCES chunks(id),
+    PRIMARY KEY (tu, chunk)
+) WITHOUT ROWID;
+CREATE INDEX tu_chunks_by_chunk ON tu_chunks(chunk);
+
 CREATE TABLE definitions(
     symbol     INTEGER NOT NULL REFERENCES symbols(id),
     file       INTEGER NOT NULL REFERENCES files(id),
@@ -33,10 +59,10 @@ CREATE TABLE definitions(
     col        INTEGER NOT NULL,
     macro      TEXT,
     definition INTEGER NOT NULL,
-    owner      INTEGER NOT NULL REFERENCES files(id),
-    PRIMARY KEY (symbol, file, line, col)
+    chunk      INTEGER NOT NULL REFERENCES chunks(id),
+    PRIMARY KEY (symbol, file, line, col, chunk)
 ) WITHOUT ROWID;
-CREATE INDEX definitions_by_owner ON definitions(owner);
+CREATE INDEX definitions_by_chunk ON definitions(chunk);
 
 CREATE TABLE calls(
     id       INTEGER PRIMARY KEY,
@@ -47,29 +73,11 @@ CREATE TABLE calls(
     col      INTEGER NOT NULL,
     indirect INTEGER NOT NULL,
     macro    TEXT,
-    owner    INTEGER NOT NULL REFERENCES files(id),
-    UNIQUE (caller, file, line, col, callee)
+    chunk    INTEGER NOT NULL REFERENCES chunks(id),
+    UNIQUE (caller, file, line, col, callee, chunk)
 );
 CREATE INDEX calls_by_callee ON calls(callee);
-CREATE INDEX calls_by_owner ON calls(owner);
-
--- (file, flavor) pairs whose facts are recorded for the file's current version
-CREATE TABLE recorded(
-    file   INTEGER NOT NULL REFERENCES files(id),
-    flavor TEXT NOT NULL,
-    PRIMARY KEY (file, flavor)
-) WITHOUT ROWID;
-
-CREATE TABLE tus(
-    id         INTEGER PRIMARY KEY,
-    object     TEXT NOT NULL UNIQUE,
-    source     INTEGER REFERENCES files(id),
-    directory  TEXT NOT NULL,
-    command    TEXT NOT NULL,
-    module     INTEGER NOT NULL,
-    status     TEXT NOT NULL CHECK (status IN ('ok', 'partial', 'failed')),
-    reason     TEXT
-);
+CREATE INDEX calls_by_chunk ON calls(chunk);
 
 CREATE TABLE meta(
     key   TEXT PRIMARY KEY,

@@ -2,9 +2,7 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::{
-    CallEdge, Db, Definition, File, FileId, Location, Result, Symbol, SymbolId, Tu, TuId,
-};
+use crate::{CallEdge, Db, Definition, File, FileId, Location, Result, Symbol, SymbolId, Tu, TuId};
 
 /// Receives every fact of the database, one at a time (see [`Db::dump`]).
 pub trait DumpVisitor {
@@ -18,8 +16,9 @@ pub trait DumpVisitor {
 }
 
 const SYMBOL_COLUMNS: &str = "id, usr, name, scope, kind, linkage";
-const DEF_COLUMNS: &str = "symbol, file, line, col, macro, definition";
-const CALL_COLUMNS: &str = "caller, callee, file, line, col, indirect, macro";
+// A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
+const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
+const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro";
 
 fn symbol_row(r: &Row<'_>) -> rusqlite::Result<Symbol> {
     Ok(Symbol {
@@ -35,7 +34,11 @@ fn symbol_row(r: &Row<'_>) -> rusqlite::Result<Symbol> {
 fn def_row(r: &Row<'_>) -> rusqlite::Result<Definition> {
     Ok(Definition {
         symbol: r.get(0)?,
-        loc: Location { file: r.get(1)?, line: r.get(2)?, col: r.get(3)? },
+        loc: Location {
+            file: r.get(1)?,
+            line: r.get(2)?,
+            col: r.get(3)?,
+        },
         macro_name: r.get(4)?,
         definition: r.get(5)?,
     })
@@ -45,14 +48,22 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallEdge> {
     Ok(CallEdge {
         caller: r.get(0)?,
         callee: r.get(1)?,
-        site: Location { file: r.get(2)?, line: r.get(3)?, col: r.get(4)? },
+        site: Location {
+            file: r.get(2)?,
+            line: r.get(3)?,
+            col: r.get(4)?,
+        },
         indirect: r.get(5)?,
         macro_name: r.get(6)?,
     })
 }
 
 fn file_row(r: &Row<'_>) -> rusqlite::Result<File> {
-    Ok(File { id: r.get(0)?, root: r.get(1)?, path: r.get(2)? })
+    Ok(File {
+        id: r.get(0)?,
+        root: r.get(1)?,
+        path: r.get(2)?,
+    })
 }
 
 fn tu_row(r: &Row<'_>) -> rusqlite::Result<Tu> {
@@ -79,7 +90,9 @@ impl Db {
 
     pub fn symbol(&self, id: SymbolId) -> Result<Symbol> {
         self.conn
-            .prepare_cached(&format!("SELECT {SYMBOL_COLUMNS} FROM symbols WHERE id = ?1"))
+            .prepare_cached(&format!(
+                "SELECT {SYMBOL_COLUMNS} FROM symbols WHERE id = ?1"
+            ))
             .and_then(|mut s| s.query_row([id], symbol_row))
             .map_err(|e| self.err(e))
     }
@@ -101,7 +114,12 @@ impl Db {
 
     /// Every distinct symbol name, for suggesting close matches.
     pub fn names(&self) -> Result<Vec<String>> {
-        self.collect("SELECT DISTINCT name FROM symbols", [], |r| r.get(0))
+        self.collect(
+            "SELECT DISTINCT name FROM symbols s
+             WHERE EXISTS (SELECT 1 FROM definitions d WHERE d.symbol = s.id)",
+            [],
+            |r| r.get(0),
+        )
     }
 
     /// Definitions first, then declarations; each group in file order.
@@ -154,7 +172,10 @@ impl Db {
     /// calls and translation units. Symbols with neither a definition nor a call are
     /// left out (they belonged to facts that have since been replaced).
     pub fn dump<V: DumpVisitor>(&self, v: &mut V) -> Result<(), V::Error> {
-        let mut stmt = self.conn.prepare("SELECT id, root, path FROM files ORDER BY id").map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, root, path FROM files ORDER BY id")
+            .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             v.file(&file_row(r).map_err(|e| self.err(e))?)?;
@@ -179,7 +200,9 @@ impl Db {
 
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {CALL_COLUMNS} FROM calls ORDER BY id"))
+            .prepare(&format!(
+                "SELECT {CALL_COLUMNS} FROM calls ORDER BY caller, file, line, col, callee"
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
@@ -207,14 +230,17 @@ impl Db {
             format!("SELECT {DEF_COLUMNS} FROM definitions WHERE symbol = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE callee = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = 1"),
-            "DELETE FROM calls WHERE owner = 1".to_owned(),
-            "DELETE FROM definitions WHERE owner = 1".to_owned(),
+            "DELETE FROM calls WHERE chunk = 1".to_owned(),
+            "DELETE FROM definitions WHERE chunk = 1".to_owned(),
+            "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
+            "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),
         ];
         let mut out = Vec::new();
         for q in queries {
-            let plan: Vec<String> =
-                self.collect(&format!("EXPLAIN QUERY PLAN {q}"), [], |r| r.get::<_, String>(3))?;
+            let plan: Vec<String> = self.collect(&format!("EXPLAIN QUERY PLAN {q}"), [], |r| {
+                r.get::<_, String>(3)
+            })?;
             out.push((q, plan.join("; ")));
         }
         Ok(out)
@@ -228,6 +254,7 @@ impl Db {
     ) -> Result<Vec<T>> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map(params, f).map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<T>>>().map_err(|e| self.err(e))
+        rows.collect::<rusqlite::Result<Vec<T>>>()
+            .map_err(|e| self.err(e))
     }
 }

@@ -14,7 +14,9 @@ macro_rules! id_type {
         }
 
         impl rusqlite::types::FromSql for $name {
-            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
                 i64::column_result(v).map($name)
             }
         }
@@ -185,12 +187,11 @@ pub struct Tu {
 
 // ---- What the indexer hands over for one translation unit ----
 
-/// A file seen by a translation unit. `version` changes whenever its content may have.
+/// A file seen by a translation unit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewFile {
     pub root: Root,
     pub path: String,
-    pub version: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,7 +212,8 @@ pub struct NewDefinition {
     pub col: u32,
     pub macro_name: Option<String>,
     pub definition: bool,
-    /// The file whose content this fact comes from (the definition's own file).
+    /// The file whose content this fact comes from: the definition's own file (for a
+    /// declaration of something called, the calling unit's main file).
     pub owner: usize,
 }
 
@@ -244,9 +246,6 @@ pub struct TuRecord {
 pub struct TuFacts {
     /// Index into `files` of the main source file, if it was parsed.
     pub main_file: Option<usize>,
-    /// Identifies the preprocessor context (flags that change what headers expand to).
-    /// A header already recorded under the same flavor and version is not recorded again.
-    pub flavor: String,
     pub files: Vec<NewFile>,
     pub symbols: Vec<NewSymbol>,
     pub definitions: Vec<NewDefinition>,
@@ -256,8 +255,12 @@ pub struct TuFacts {
 /// Counts reported by [`crate::Db::write_tu`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
+    /// Files whose facts were new (a chunk written).
     pub files_recorded: usize,
+    /// Files whose facts the database already had (a chunk shared).
     pub files_skipped: usize,
+    /// Chunks that no translation unit needed any more.
+    pub chunks_dropped: usize,
     pub definitions: usize,
     pub calls: usize,
 }

@@ -1,21 +1,26 @@
 //! Writing one translation unit's facts.
 //!
-//! Ownership: every fact belongs to the file its content comes from (a definition to
-//! the file it is written in, a call to the file holding the caller's body). When a
-//! translation unit is written:
+//! Every fact belongs to the file its content comes from (a definition to the file it
+//! is written in, a call to the file holding the caller's body). The facts one file
+//! contributes to a translation unit form a *chunk*, named by a hash of its content;
+//! the database keeps which translation units each chunk came from. Writing a unit:
 //!
-//! - the facts of its main source file are replaced;
-//! - the facts of a header whose version (mtime and size) changed are replaced;
-//! - a header already recorded at this version under the same flavor is skipped, so a
-//!   header `static inline` seen from a thousand translation units is written once;
-//! - anything else is added (`INSERT OR IGNORE`), so headers that expand differently
-//!   under different flavors contribute the union of what they define.
+//! - links it to the chunk of each file it saw, inserting a chunk's facts only the
+//!   first time that chunk is seen — a header `static inline` seen from a thousand
+//!   translation units is written once;
+//! - unlinks the chunks it had before, and deletes the chunks (and their facts) that
+//!   no unit links any more.
+//!
+//! So the database always holds exactly the union of what its translation units saw:
+//! a header that reads differently under another configuration or after a
+//! `#define` in the including file gets a chunk of its own, and a rebuilt unit leaves
+//! nothing stale behind.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::{Db, FileId, Result, SymbolId, TuFacts, TuRecord, WriteStats};
+use crate::{Db, FileId, NewFile, Result, SymbolId, TuFacts, TuRecord, WriteStats};
 
 impl Db {
     /// Records one translation unit in a single `IMMEDIATE` transaction, replacing
@@ -40,14 +45,14 @@ impl Db {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| crate::sql_err(&path, e))?;
         let source = match &tu.source {
-            Some(f) => Some(file_id(&tx, f.root, &f.path).map_err(|e| crate::sql_err(&path, e))?),
+            Some(f) => Some(file_id(&tx, f).map_err(|e| crate::sql_err(&path, e))?),
             None => None,
         };
         upsert_tu(&tx, tu, source).map_err(|e| crate::sql_err(&path, e))?;
         tx.commit().map_err(|e| crate::sql_err(&path, e))
     }
 
-    /// Records where the source and build trees were (absolute paths).
+    /// Records a key of the build (`srctree`, `objtree`: absolute paths).
     pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
         self.conn
             .prepare_cached(
@@ -61,84 +66,171 @@ impl Db {
     }
 }
 
-fn file_id(tx: &Transaction<'_>, root: crate::Root, path: &str) -> rusqlite::Result<FileId> {
+fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
     let found = tx
         .prepare_cached("SELECT id FROM files WHERE root = ?1 AND path = ?2")?
-        .query_row(params![root, path], |r| r.get(0))
+        .query_row(params![f.root, f.path], |r| r.get(0))
         .optional()?;
     match found {
         Some(id) => Ok(id),
         None => {
             tx.prepare_cached("INSERT INTO files(root, path) VALUES (?1, ?2)")?
-                .execute(params![root, path])?;
+                .execute(params![f.root, f.path])?;
             Ok(FileId(tx.last_insert_rowid()))
         }
     }
 }
 
-fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rusqlite::Result<()> {
+fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rusqlite::Result<i64> {
     tx.prepare_cached(
         "INSERT INTO tus(object, source, directory, command, module, status, reason)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(object) DO UPDATE SET
             source = excluded.source, directory = excluded.directory,
             command = excluded.command, module = excluded.module,
-            status = excluded.status, reason = excluded.reason",
+            status = excluded.status, reason = excluded.reason
+         RETURNING id",
     )?
-    .execute(params![
-        tu.object,
-        source,
-        tu.directory,
-        tu.command.join("\0"),
-        tu.module,
-        tu.status,
-        tu.reason,
-    ])?;
-    Ok(())
+    .query_row(
+        params![
+            tu.object,
+            source,
+            tu.directory,
+            tu.command.join("\0"),
+            tu.module,
+            tu.status,
+            tu.reason
+        ],
+        |r| r.get(0),
+    )
 }
 
-fn delete_owned(tx: &Transaction<'_>, file: FileId) -> rusqlite::Result<()> {
-    tx.prepare_cached("DELETE FROM definitions WHERE owner = ?1")?.execute([file])?;
-    tx.prepare_cached("DELETE FROM calls WHERE owner = ?1")?.execute([file])?;
-    tx.prepare_cached("DELETE FROM recorded WHERE file = ?1")?.execute([file])?;
-    Ok(())
+/// A stable 64-bit FNV-1a hash.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn add(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().chain(&[0xff]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }
 
-fn write_facts(tx: &Transaction<'_>, tu: &TuRecord, facts: &TuFacts) -> rusqlite::Result<WriteStats> {
+/// The content hash of each file's facts: everything a fact says, with symbols by
+/// their USR and files by path, in a canonical order.
+fn chunk_hashes(facts: &TuFacts) -> BTreeMap<usize, String> {
+    let mut lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let file = |i: usize| {
+        let f = &facts.files[i];
+        format!("{}:{}", f.root, f.path)
+    };
+    let sym = |i: usize| {
+        let s = &facts.symbols[i];
+        format!(
+            "{}|{}|{}|{}|{}",
+            s.usr,
+            s.name,
+            s.scope.as_deref().unwrap_or(""),
+            s.kind,
+            s.linkage
+        )
+    };
+    for d in &facts.definitions {
+        lines.entry(d.owner).or_default().push(format!(
+            "d|{}|{}|{}|{}|{}|{}",
+            sym(d.symbol),
+            file(d.file),
+            d.line,
+            d.col,
+            d.macro_name.as_deref().unwrap_or(""),
+            d.definition
+        ));
+    }
+    for c in &facts.calls {
+        lines.entry(c.owner).or_default().push(format!(
+            "c|{}|{}|{}|{}|{}|{}|{}",
+            sym(c.caller),
+            sym(c.callee),
+            file(c.file),
+            c.line,
+            c.col,
+            c.indirect,
+            c.macro_name.as_deref().unwrap_or("")
+        ));
+    }
+    lines
+        .into_iter()
+        .map(|(owner, mut l)| {
+            l.sort_unstable();
+            let mut h = Fnv::new();
+            for x in &l {
+                h.add(x.as_bytes());
+            }
+            (owner, format!("{:016x}", h.0))
+        })
+        .collect()
+}
+
+fn write_facts(
+    tx: &Transaction<'_>,
+    tu: &TuRecord,
+    facts: &TuFacts,
+) -> rusqlite::Result<WriteStats> {
     let mut stats = WriteStats::default();
 
-    // Decide, file by file, whether this translation unit records its facts.
-    let mut ids = Vec::with_capacity(facts.files.len());
-    let mut record = Vec::with_capacity(facts.files.len());
-    for (i, f) in facts.files.iter().enumerate() {
-        let id = file_id(tx, f.root, &f.path)?;
-        let stored: Option<String> = tx
-            .prepare_cached("SELECT version FROM files WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))?;
-        let is_main = facts.main_file == Some(i);
-        let changed = stored.as_deref() != Some(f.version.as_str());
-        let yes = if is_main || changed {
-            delete_owned(tx, id)?;
-            if changed {
-                tx.prepare_cached("UPDATE files SET version = ?2 WHERE id = ?1")?
-                    .execute(params![id, f.version])?;
-            }
-            true
-        } else {
-            tx.prepare_cached("SELECT 1 FROM recorded WHERE file = ?1 AND flavor = ?2")?
-                .query_row(params![id, facts.flavor], |_| Ok(()))
-                .optional()?
-                .is_none()
-        };
-        if yes {
-            tx.prepare_cached("INSERT OR IGNORE INTO recorded(file, flavor) VALUES (?1, ?2)")?
-                .execute(params![id, facts.flavor])?;
-            stats.files_recorded += 1;
-        } else {
-            stats.files_skipped += 1;
+    let mut ids: HashMap<usize, FileId> = HashMap::new();
+    let mut fid = |i: usize| -> rusqlite::Result<FileId> {
+        if let Some(id) = ids.get(&i) {
+            return Ok(*id);
         }
-        ids.push(id);
-        record.push(yes);
+        let id = file_id(tx, &facts.files[i])?;
+        ids.insert(i, id);
+        Ok(id)
+    };
+
+    let source = match (facts.main_file, &tu.source) {
+        (Some(i), _) => Some(fid(i)?),
+        (None, Some(f)) => Some(file_id(tx, f)?),
+        (None, None) => None,
+    };
+    let tu_id = upsert_tu(tx, tu, source)?;
+
+    let old: Vec<i64> = tx
+        .prepare_cached("SELECT chunk FROM tu_chunks WHERE tu = ?1")?
+        .query_map([tu_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.prepare_cached("DELETE FROM tu_chunks WHERE tu = ?1")?
+        .execute([tu_id])?;
+
+    // Link this unit to the chunk of each file; the chunks seen for the first time
+    // get their facts inserted.
+    let mut new_chunks: HashMap<usize, i64> = HashMap::new();
+    for (owner, hash) in chunk_hashes(facts) {
+        let file = fid(owner)?;
+        let found: Option<i64> = tx
+            .prepare_cached("SELECT id FROM chunks WHERE file = ?1 AND hash = ?2")?
+            .query_row(params![file, hash], |r| r.get(0))
+            .optional()?;
+        let chunk = match found {
+            Some(id) => {
+                stats.files_skipped += 1;
+                id
+            }
+            None => {
+                tx.prepare_cached("INSERT INTO chunks(file, hash) VALUES (?1, ?2)")?
+                    .execute(params![file, hash])?;
+                let id = tx.last_insert_rowid();
+                new_chunks.insert(owner, id);
+                stats.files_recorded += 1;
+                id
+            }
+        };
+        tx.prepare_cached("INSERT OR IGNORE INTO tu_chunks(tu, chunk) VALUES (?1, ?2)")?
+            .execute(params![tu_id, chunk])?;
     }
 
     let mut symbols: HashMap<usize, SymbolId> = HashMap::new();
@@ -165,51 +257,64 @@ fn write_facts(tx: &Transaction<'_>, tu: &TuRecord, facts: &TuFacts) -> rusqlite
         Ok(id)
     };
 
-    {
+    if !new_chunks.is_empty() {
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO definitions(symbol, file, line, col, macro, definition, owner)
+            "INSERT OR IGNORE INTO definitions(symbol, file, line, col, macro, definition, chunk)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for d in facts.definitions.iter().filter(|d| record[d.owner]) {
+        for d in &facts.definitions {
+            let Some(&chunk) = new_chunks.get(&d.owner) else {
+                continue;
+            };
             let sym = symbol_id(d.symbol)?;
             stats.definitions += insert.execute(params![
                 sym,
-                ids[d.file],
+                fid(d.file)?,
                 d.line,
                 d.col,
                 d.macro_name,
                 d.definition,
-                ids[d.owner]
+                chunk
             ])?;
         }
-    }
-    {
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO calls(caller, callee, file, line, col, indirect, macro, owner)
+            "INSERT OR IGNORE INTO calls(caller, callee, file, line, col, indirect, macro, chunk)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        for c in facts.calls.iter().filter(|c| record[c.owner]) {
-            let caller = symbol_id(c.caller)?;
-            let callee = symbol_id(c.callee)?;
+        for c in &facts.calls {
+            let Some(&chunk) = new_chunks.get(&c.owner) else {
+                continue;
+            };
+            let (caller, callee) = (symbol_id(c.caller)?, symbol_id(c.callee)?);
             stats.calls += insert.execute(params![
                 caller,
                 callee,
-                ids[c.file],
+                fid(c.file)?,
                 c.line,
                 c.col,
                 c.indirect,
                 c.macro_name,
-                ids[c.owner]
+                chunk
             ])?;
         }
     }
 
-    let source = facts.main_file.map(|i| ids[i]);
-    let source = match (source, &tu.source) {
-        (Some(id), _) => Some(id),
-        (None, Some(f)) => Some(file_id(tx, f.root, &f.path)?),
-        (None, None) => None,
-    };
-    upsert_tu(tx, tu, source)?;
+    // Chunks no unit links any more go, with their facts.
+    for chunk in old {
+        let used = tx
+            .prepare_cached("SELECT 1 FROM tu_chunks WHERE chunk = ?1 LIMIT 1")?
+            .query_row([chunk], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !used {
+            tx.prepare_cached("DELETE FROM definitions WHERE chunk = ?1")?
+                .execute([chunk])?;
+            tx.prepare_cached("DELETE FROM calls WHERE chunk = ?1")?
+                .execute([chunk])?;
+            tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?
+                .execute([chunk])?;
+            stats.chunks_dropped += 1;
+        }
+    }
     Ok(stats)
 }

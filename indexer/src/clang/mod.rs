@@ -21,7 +21,11 @@ fn take_string(s: CXString) -> String {
     // valid until `clang_disposeString`, which is called right after the copy.
     unsafe {
         let p = clang_getCString(s);
-        let out = if p.is_null() { String::new() } else { CStr::from_ptr(p).to_string_lossy().into_owned() };
+        let out = if p.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(p).to_string_lossy().into_owned()
+        };
         clang_disposeString(s);
         out
     }
@@ -65,8 +69,11 @@ impl Index {
     /// Keeps going after errors so that a broken file still yields what can be read.
     pub fn parse(&self, source: &str, args: &[String]) -> Result<TranslationUnit<'_>, ParseError> {
         let source = CString::new(source).map_err(|_| ParseError::Nul)?;
-        let args: Vec<CString> =
-            args.iter().map(|a| CString::new(a.as_str())).collect::<Result<_, _>>().map_err(|_| ParseError::Nul)?;
+        let args: Vec<CString> = args
+            .iter()
+            .map(|a| CString::new(a.as_str()))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ParseError::Nul)?;
         let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
         let flags = CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_KeepGoing;
         let mut tu: CXTranslationUnit = ptr::null_mut();
@@ -87,7 +94,10 @@ impl Index {
         if code != CXError_Success || tu.is_null() {
             return Err(ParseError::Code(code));
         }
-        Ok(TranslationUnit { raw: tu, _index: PhantomData })
+        Ok(TranslationUnit {
+            raw: tu,
+            _index: PhantomData,
+        })
     }
 }
 
@@ -144,7 +154,10 @@ pub struct Diagnostic {
 impl<'i> TranslationUnit<'i> {
     pub fn cursor(&self) -> Cursor<'_> {
         // SAFETY: `raw` is a live translation unit.
-        Cursor { raw: unsafe { clang_getTranslationUnitCursor(self.raw) }, _tu: PhantomData }
+        Cursor {
+            raw: unsafe { clang_getTranslationUnitCursor(self.raw) },
+            _tu: PhantomData,
+        }
     }
 
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
@@ -217,7 +230,8 @@ pub struct SourceLocation<'tu> {
 
 impl<'tu> SourceLocation<'tu> {
     fn resolve(&self, expansion: bool) -> Option<FilePos<'tu>> {
-        let (mut file, mut line, mut col, mut offset): (CXFile, c_uint, c_uint, c_uint) = (ptr::null_mut(), 0, 0, 0);
+        let (mut file, mut line, mut col, mut offset): (CXFile, c_uint, c_uint, c_uint) =
+            (ptr::null_mut(), 0, 0, 0);
         // SAFETY: `raw` is a location of a live translation unit; the out-pointers are valid.
         unsafe {
             if expansion {
@@ -229,7 +243,15 @@ impl<'tu> SourceLocation<'tu> {
         if file.is_null() {
             return None;
         }
-        Some(FilePos { file: File { raw: file, _tu: PhantomData }, line, col, offset })
+        Some(FilePos {
+            file: File {
+                raw: file,
+                _tu: PhantomData,
+            },
+            line,
+            col,
+            offset,
+        })
     }
 
     /// Where the text is written: for a macro argument, in the argument; for anything
@@ -272,12 +294,13 @@ pub use clang_sys::CXCursorKind as CursorKind;
 /// The cursor kinds nccrs looks at.
 pub mod kind {
     pub use clang_sys::{
-        CXCursor_CallExpr as CALL_EXPR, CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL,
-        CXCursor_EnumDecl as ENUM_DECL, CXCursor_FieldDecl as FIELD_DECL,
-        CXCursor_FunctionDecl as FUNCTION_DECL, CXCursor_MacroDefinition as MACRO_DEFINITION,
-        CXCursor_MacroExpansion as MACRO_EXPANSION, CXCursor_ParmDecl as PARM_DECL,
-        CXCursor_StructDecl as STRUCT_DECL, CXCursor_TranslationUnit as TRANSLATION_UNIT,
-        CXCursor_TypedefDecl as TYPEDEF_DECL, CXCursor_UnionDecl as UNION_DECL,
+        CXCursor_CallExpr as CALL_EXPR, CXCursor_DeclRefExpr as DECL_REF_EXPR,
+        CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL, CXCursor_EnumDecl as ENUM_DECL,
+        CXCursor_FieldDecl as FIELD_DECL, CXCursor_FunctionDecl as FUNCTION_DECL,
+        CXCursor_MacroDefinition as MACRO_DEFINITION, CXCursor_MacroExpansion as MACRO_EXPANSION,
+        CXCursor_ParmDecl as PARM_DECL, CXCursor_StructDecl as STRUCT_DECL,
+        CXCursor_TranslationUnit as TRANSLATION_UNIT, CXCursor_TypedefDecl as TYPEDEF_DECL,
+        CXCursor_UnaryExpr as UNARY_EXPR, CXCursor_UnionDecl as UNION_DECL,
         CXCursor_VarDecl as VAR_DECL,
     };
 }
@@ -287,14 +310,21 @@ struct VisitState<'a, 'tu> {
     panic: Option<Box<dyn Any + Send>>,
 }
 
-extern "C" fn trampoline(cursor: CXCursor, _parent: CXCursor, data: CXClientData) -> CXChildVisitResult {
+extern "C" fn trampoline(
+    cursor: CXCursor,
+    _parent: CXCursor,
+    data: CXClientData,
+) -> CXChildVisitResult {
     // SAFETY: `data` is the `VisitState` that `visit_children` passed in, alive and
     // exclusively ours for the duration of clang_visitChildren.
     let state = unsafe { &mut *(data as *mut VisitState<'_, '_>) };
     if state.panic.is_some() {
         return CXChildVisit_Break;
     }
-    let c = Cursor { raw: cursor, _tu: PhantomData };
+    let c = Cursor {
+        raw: cursor,
+        _tu: PhantomData,
+    };
     match catch_unwind(AssertUnwindSafe(|| (state.callback)(c))) {
         Ok(Visit::Break) => CXChildVisit_Break,
         Ok(Visit::Continue) => CXChildVisit_Continue,
@@ -312,7 +342,10 @@ impl<'tu> Cursor<'tu> {
         if unsafe { clang_Cursor_isNull(raw) } != 0 {
             None
         } else {
-            Some(Cursor { raw, _tu: PhantomData })
+            Some(Cursor {
+                raw,
+                _tu: PhantomData,
+            })
         }
     }
 
@@ -333,7 +366,10 @@ impl<'tu> Cursor<'tu> {
 
     pub fn location(&self) -> SourceLocation<'tu> {
         // SAFETY: plain accessor on a valid cursor.
-        SourceLocation { raw: unsafe { clang_getCursorLocation(self.raw) }, _tu: PhantomData }
+        SourceLocation {
+            raw: unsafe { clang_getCursorLocation(self.raw) },
+            _tu: PhantomData,
+        }
     }
 
     /// The declaration a reference or call refers to.
@@ -351,7 +387,10 @@ impl<'tu> Cursor<'tu> {
     /// The first declaration of the entity.
     pub fn canonical(&self) -> Cursor<'tu> {
         // SAFETY: plain accessor on a valid cursor; never null for a valid cursor.
-        Cursor { raw: unsafe { clang_getCanonicalCursor(self.raw) }, _tu: PhantomData }
+        Cursor {
+            raw: unsafe { clang_getCanonicalCursor(self.raw) },
+            _tu: PhantomData,
+        }
     }
 
     pub fn semantic_parent(&self) -> Option<Cursor<'tu>> {
@@ -396,11 +435,18 @@ impl<'tu> Cursor<'tu> {
     /// Calls `f` on each child (and, on `Visit::Recurse`, their children). A panic in
     /// `f` stops the walk and is resumed here, never crossing into C.
     pub fn visit_children(&self, mut f: impl FnMut(Cursor<'tu>) -> Visit) {
-        let mut state = VisitState { callback: &mut f, panic: None };
+        let mut state = VisitState {
+            callback: &mut f,
+            panic: None,
+        };
         // SAFETY: `state` outlives the call and is only reached through `data` by
         // `trampoline`, which never lets a panic unwind into libclang.
         unsafe {
-            clang_visitChildren(self.raw, trampoline, &mut state as *mut VisitState<'_, '_> as *mut c_void);
+            clang_visitChildren(
+                self.raw,
+                trampoline,
+                &mut state as *mut VisitState<'_, '_> as *mut c_void,
+            );
         }
         if let Some(p) = state.panic {
             resume_unwind(p);

@@ -1,0 +1,237 @@
+#![allow(clippy::unwrap_used)]
+//! The database on its own: migrations, refusal of foreign files, the ownership rules
+//! of `write_tu`, and the query plans of the hot queries.
+
+use schema::*;
+
+fn file(path: &str) -> NewFile {
+    NewFile {
+        root: Root::Src,
+        path: path.into(),
+    }
+}
+
+fn sym(usr: &str, name: &str, kind: Kind) -> NewSymbol {
+    NewSymbol {
+        usr: usr.into(),
+        name: name.into(),
+        scope: None,
+        kind,
+        linkage: Linkage::External,
+    }
+}
+
+fn tu(object: &str) -> TuRecord {
+    TuRecord {
+        object: object.into(),
+        source: None,
+        directory: "/b".into(),
+        command: vec!["gcc".into(), "-c".into()],
+        module: false,
+        status: TuStatus::Ok,
+        reason: None,
+    }
+}
+
+/// A unit `main` that defines `f` calling the header inline `h`; in `inc.h`, `h`
+/// calls `g` at line `g_line` (what the header reads like in this unit).
+fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
+    TuFacts {
+        main_file: Some(0),
+        files: vec![file(main), file("inc.h")],
+        symbols: vec![
+            sym(&format!("c:@F@{f}"), f, Kind::Function),
+            sym("c:inc.h@F@h", "h", Kind::Function),
+            sym("c:@F@g", "g", Kind::Function),
+        ],
+        definitions: vec![
+            NewDefinition {
+                symbol: 0,
+                file: 0,
+                line: 1,
+                col: 6,
+                macro_name: None,
+                definition: true,
+                owner: 0,
+            },
+            NewDefinition {
+                symbol: 1,
+                file: 1,
+                line: 2,
+                col: 20,
+                macro_name: None,
+                definition: true,
+                owner: 1,
+            },
+        ],
+        calls: vec![
+            NewCall {
+                caller: 0,
+                callee: 1,
+                file: 0,
+                line: 2,
+                col: 2,
+                indirect: false,
+                macro_name: None,
+                owner: 0,
+            },
+            NewCall {
+                caller: 1,
+                callee: 2,
+                file: 1,
+                line: g_line,
+                col: 2,
+                indirect: false,
+                macro_name: None,
+                owner: 1,
+            },
+        ],
+    }
+}
+
+fn calls_to(db: &Db, name: &str) -> usize {
+    db.symbols_named(name)
+        .unwrap()
+        .iter()
+        .map(|s| db.callers(s.id).unwrap().len())
+        .sum()
+}
+
+fn g_sites(db: &Db) -> Vec<u32> {
+    let g = &db.symbols_named("g").unwrap()[0];
+    db.callers(g.id)
+        .unwrap()
+        .iter()
+        .map(|c| c.site.line)
+        .collect()
+}
+
+#[test]
+fn the_database_holds_exactly_what_its_units_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open_writer(&dir.path().join("t.db")).unwrap();
+    let s1 = db.write_tu(&tu("/b/a.o"), &unit("a.c", "fa", 3)).unwrap();
+    let s2 = db.write_tu(&tu("/b/b.o"), &unit("b.c", "fb", 3)).unwrap();
+    assert_eq!((s1.files_recorded, s1.files_skipped), (2, 0));
+    assert_eq!(
+        (s2.files_recorded, s2.files_skipped),
+        (1, 1),
+        "the header's facts are shared"
+    );
+    assert_eq!(g_sites(&db), vec![3], "the inline's call is recorded once");
+    assert_eq!(calls_to(&db, "h"), 2, "called from both units");
+
+    // A unit where the header reads differently (another configuration, a #define
+    // before the #include) adds its own version of the header's facts.
+    db.write_tu(&tu("/b/m.o"), &unit("m.c", "fm", 4)).unwrap();
+    assert_eq!(g_sites(&db), vec![3, 4]);
+    // Rebuilt the same way as the others, its version goes away.
+    let s = db.write_tu(&tu("/b/m.o"), &unit("m.c", "fm", 3)).unwrap();
+    assert_eq!(
+        s.chunks_dropped, 1,
+        "m.c's own version of inc.h (m.c itself reads the same)"
+    );
+    assert_eq!(g_sites(&db), vec![3]);
+
+    // The header changes: until every unit is rebuilt, both versions are there.
+    db.write_tu(&tu("/b/a.o"), &unit("a.c", "fa", 5)).unwrap();
+    assert_eq!(g_sites(&db), vec![3, 5]);
+    db.write_tu(&tu("/b/b.o"), &unit("b.c", "fb", 5)).unwrap();
+    db.write_tu(&tu("/b/m.o"), &unit("m.c", "fm", 5)).unwrap();
+    assert_eq!(g_sites(&db), vec![5]);
+
+    // Rewriting a unit replaces its main file's facts.
+    let mut fewer = unit("a.c", "fa", 5);
+    fewer.calls.remove(0);
+    db.write_tu(&tu("/b/a.o"), &fewer).unwrap();
+    assert_eq!(
+        calls_to(&db, "h"),
+        2,
+        "b.c and m.c call h, a.c no longer does"
+    );
+    assert_eq!(db.tus().unwrap().len(), 3);
+}
+
+#[test]
+fn a_failure_record_keeps_earlier_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open_writer(&dir.path().join("t.db")).unwrap();
+    db.write_tu(&tu("/b/a.o"), &unit("a.c", "fa", 3)).unwrap();
+    let mut failed = tu("/b/a.o");
+    failed.status = TuStatus::Failed;
+    failed.reason = Some("indexer timed out".into());
+    db.write_tu_record(&failed).unwrap();
+    let tus = db.tus().unwrap();
+    assert_eq!(tus.len(), 1);
+    assert_eq!(tus[0].status, TuStatus::Failed);
+    assert_eq!(tus[0].reason.as_deref(), Some("indexer timed out"));
+    assert_eq!(calls_to(&db, "h"), 1);
+}
+
+#[test]
+fn foreign_and_newer_files_are_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello\n").unwrap();
+    assert!(matches!(
+        Db::open_readonly(&text),
+        Err(Error::NotADatabase(_))
+    ));
+    assert!(matches!(
+        Db::open_writer(&text),
+        Err(Error::NotADatabase(_))
+    ));
+    assert_eq!(std::fs::read(&text).unwrap(), b"hello\n");
+
+    // Some other application's SQLite database.
+    let other = dir.path().join("other.db");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x)")
+        .unwrap();
+    assert!(matches!(
+        Db::open_readonly(&other),
+        Err(Error::NotADatabase(_))
+    ));
+    assert!(matches!(
+        Db::open_writer(&other),
+        Err(Error::NotADatabase(_))
+    ));
+
+    // One written by a newer nccrs.
+    let newer = dir.path().join("newer.db");
+    drop(Db::open_writer(&newer).unwrap());
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let before = std::fs::read(&newer).unwrap();
+    match Db::open_readonly(&newer) {
+        Err(e @ Error::TooNew { .. }) => assert!(e.to_string().contains("newer nccrs"), "{e}"),
+        other => panic!("opened a newer database: {:?}", other.err()),
+    }
+    assert!(matches!(Db::open_writer(&newer), Err(Error::TooNew { .. })));
+    assert_eq!(std::fs::read(&newer).unwrap(), before);
+
+    assert!(matches!(
+        Db::open_readonly(&dir.path().join("none.db")),
+        Err(Error::Missing(_))
+    ));
+}
+
+#[test]
+fn hot_queries_use_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_writer(&dir.path().join("t.db")).unwrap();
+    let mut bad = Vec::new();
+    for (q, plan) in db.hot_query_plans().unwrap() {
+        if plan.contains("SCAN") || !plan.contains("USING") {
+            bad.push(format!("{q}\n    {plan}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "queries without an index:\n{}",
+        bad.join("\n")
+    );
+}
