@@ -171,7 +171,7 @@ fn default_object(source: &OsStr) -> OsString {
     };
     let mut out = stem.to_vec();
     out.extend_from_slice(b".o");
-    OsString::from(std::ffi::OsStr::from_bytes(&out).to_owned())
+    std::ffi::OsStr::from_bytes(&out).to_owned()
 }
 
 /// Classifies an argument vector (without the program name, response files expanded).
@@ -327,7 +327,7 @@ fn split_response_file(content: &[u8]) -> Vec<OsString> {
             }
             (None, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c') => {
                 if in_word {
-                    out.push(OsString::from(OsStr::from_bytes(&cur).to_owned()));
+                    out.push(OsStr::from_bytes(&cur).to_owned());
                     cur.clear();
                     in_word = false;
                 }
@@ -339,7 +339,7 @@ fn split_response_file(content: &[u8]) -> Vec<OsString> {
         }
     }
     if in_word {
-        out.push(OsString::from(OsStr::from_bytes(&cur).to_owned()));
+        out.push(OsStr::from_bytes(&cur).to_owned());
     }
     out
 }
