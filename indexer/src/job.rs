@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use schema::{Db, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
@@ -193,8 +193,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     }
 
     let t = Instant::now();
-    let mut db =
-        Db::open_writer(&job.db).with_context(|| format!("cannot open {}", job.db.display()))?;
+    let mut db = Db::open_writer(&job.db)?;
     for (tree, key) in [(&job.srctree, "srctree"), (&job.objtree, "objtree")] {
         if let Some(t) = tree {
             db.set_meta(key, &absolute(&job.directory, t).to_string_lossy())?;

@@ -40,11 +40,11 @@ pub enum Error {
         found: i64,
         known: i64,
     },
-    #[error("{}: {source}", path.display())]
+    /// Anything else SQLite reports; the message says it all, so it is not chained.
+    #[error("{}: {error}", path.display())]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
 }
 
@@ -76,9 +76,9 @@ impl Db {
             // A database in WAL mode wants to create its `-shm` file even to be read;
             // where that is not allowed (a read-only directory or mount, another user's
             // build tree), read the file as it is.
-            Err(Error::Sqlite { source, .. })
+            Err(Error::Sqlite { error, .. })
                 if matches!(
-                    source.sqlite_error_code(),
+                    error.sqlite_error_code(),
                     Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
                 ) =>
             {
@@ -227,9 +227,9 @@ fn uri_escape(path: &Path) -> String {
     out
 }
 
-fn sql_err(path: &Path, source: rusqlite::Error) -> Error {
+fn sql_err(path: &Path, error: rusqlite::Error) -> Error {
     Error::Sqlite {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
