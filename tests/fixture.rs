@@ -178,6 +178,20 @@ fn def_callers_callees_answer_each_case() {
             &["def", "file_operations::read"],
             &["include/linux/fs.h:6:12: field file_operations::read"],
         ),
+        // A call through a global function pointer; a variable only declared (the
+        // kernel's jiffies comes from the linker script).
+        (
+            &["callees", "idle"],
+            &["idle_hook (indirect call through variable) kernel/sched.c:70:3"],
+        ),
+        (
+            &["def", "jiffies"],
+            &["include/linux/sched.h:21:31: variable jiffies (external, declared only)"],
+        ),
+        (
+            &["def", "child_wait"],
+            &["kernel/sched.c:8:24: variable child_wait (external)"],
+        ),
         // A static of a module.
         (
             &["def", "demo_lock"],

@@ -72,6 +72,19 @@ pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper) -> 
         Visit::Continue
     });
 
+    // A variable used before its tentative definition (`int x;` further down) looked
+    // undefined when it was met: it is not.
+    let defined: HashSet<usize> = ctx
+        .facts
+        .definitions
+        .iter()
+        .filter(|d| d.definition)
+        .map(|d| d.symbol)
+        .collect();
+    ctx.facts
+        .definitions
+        .retain(|d| d.definition || !defined.contains(&d.symbol));
+
     let errors: Vec<_> = tu
         .diagnostics()
         .into_iter()
