@@ -765,3 +765,66 @@ fn header_facts_follow_what_each_unit_saw() {
     );
     assert_eq!(lines(&db, &["callers", "helper"]).len(), 2);
 }
+
+/// The indexer crashing or hanging on a unit costs one warning line and a `failed`
+/// record, never the build: same objects, same exit status.
+#[test]
+fn a_crashing_or_hanging_indexer_does_not_touch_the_build() {
+    for (fault, timeout, reason) in [
+        ("crash:kernel/fork.c", "60", "killed by signal 6"),
+        ("hang:kernel/fork.c", "2", "timed out"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let objdir = dir.path().join("build");
+        let out = make(
+            "minikernel",
+            &objdir,
+            &bin("nccrs"),
+            &[
+                ("NCCRS_FAULT", Path::new(fault)),
+                ("NCCRS_INDEX_TIMEOUT", Path::new(timeout)),
+            ],
+            &["all"],
+        );
+        assert!(
+            out.status.success(),
+            "{fault}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("nccrs:")).collect();
+        assert_eq!(warnings.len(), 1, "{fault}: {stderr}");
+        assert!(
+            warnings[0].starts_with("nccrs: warning: ") && warnings[0].contains(reason),
+            "{}",
+            warnings[0]
+        );
+        let fork = std::fs::read(objdir.join("kernel/fork.o")).expect("fork.o was built");
+        let plain_dir = dir.path().join("plain");
+        let plain = make("minikernel", &plain_dir, Path::new("gcc"), &[], &["all"]);
+        assert!(plain.status.success());
+        assert_eq!(
+            fork,
+            std::fs::read(plain_dir.join("kernel/fork.o")).expect("read"),
+            "{fault}: fork.o differs"
+        );
+        let dump = stdout(&nccnav(&objdir.join("vmlinux.db"), &["dump"]));
+        let tu: Value = dump
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+            .find(|v| {
+                v["type"] == "tu"
+                    && v["object"]
+                        .as_str()
+                        .is_some_and(|o| o.ends_with("kernel/fork.o"))
+            })
+            .expect("fork.o is recorded");
+        assert_eq!(tu["status"], "failed", "{fault}");
+        assert!(
+            tu["reason"].as_str().unwrap_or("").contains(reason),
+            "{fault}: {tu}"
+        );
+        // The other units are indexed as usual.
+        assert!(lines(&objdir.join("vmlinux.db"), &["def", "vfs_read"]).len() == 1);
+    }
+}

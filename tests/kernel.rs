@@ -16,7 +16,10 @@ const TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
 fn cache_dir() -> PathBuf {
     match std::env::var_os("NCCRS_KERNEL_CACHE") {
         Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/nccrs"),
+        None => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cache/nccrs"),
+            None => std::env::temp_dir().join("nccrs-cache"),
+        },
     }
 }
 
