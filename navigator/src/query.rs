@@ -73,6 +73,20 @@ pub struct Navigator {
     files: HashMap<FileId, File>,
 }
 
+/// Text for a terminal: control characters (escape sequences, carriage returns, C1
+/// controls) from file names or symbol names are shown as `\x1b`-style escapes.
+pub fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn shown_path(f: &File) -> String {
     match f.root {
         Root::Src | Root::Abs => f.path.clone(),
@@ -266,14 +280,14 @@ impl Navigator {
             );
             // Two fields of one name at one place (the kernel's struct_group) read the same.
             if printed.insert(line.clone()) {
-                writeln!(out, "{line}")?;
+                writeln!(out, "{}", clean(&line))?;
             }
         }
         for s in &undefined {
             writeln!(
                 out,
                 "{}: {} called, but neither defined nor declared in any indexed file",
-                s.display_name(),
+                clean(&s.display_name()),
                 s.kind
             )?;
         }
@@ -303,7 +317,7 @@ impl Navigator {
             }
             if many {
                 let head = self.label(s)?;
-                writeln!(out, "{head}:")?;
+                writeln!(out, "{}:", clean(&head))?;
             }
             if edges.is_empty() {
                 let none = match dir {
@@ -343,7 +357,7 @@ impl Navigator {
             for (name, site, via) in lines {
                 let indent = if many { "  " } else { "" };
                 let line = format!("{indent}{name:<width$}  {site}  {via}");
-                writeln!(out, "{}", line.trim_end())?;
+                writeln!(out, "{}", clean(line.trim_end()))?;
             }
         }
         if json {
