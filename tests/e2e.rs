@@ -1,2 +1,3 @@
 mod fixture;
 mod kernel;
+mod robust;

@@ -76,9 +76,10 @@ impl IndexJob {
     }
 
     /// Records every unit as failed, keeping what earlier builds recorded for it.
+    /// Waits a few seconds at most for the database: the build is waiting for this.
     pub fn record_failure(&self, reason: &str) -> Result<()> {
         let mut paths = self.path_mapper();
-        let mut db = Db::open_writer(&self.db)?;
+        let mut db = Db::open_writer_waiting(&self.db, Duration::from_secs(5))?;
         for unit in self.units() {
             let rec = self.record(&unit, &mut paths, TuStatus::Failed, Some(reason.to_owned()));
             db.write_tu_record(&rec)?;

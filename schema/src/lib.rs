@@ -104,12 +104,18 @@ impl Db {
 
     /// Opens (creating and migrating when needed) a database for writing.
     pub fn open_writer(path: &Path) -> Result<Db> {
+        Db::open_writer_waiting(path, BUSY_TIMEOUT)
+    }
+
+    /// Like [`Db::open_writer`], waiting at most `wait` for another writer's lock
+    /// (here and in every later write).
+    pub fn open_writer_waiting(path: &Path, wait: Duration) -> Result<Db> {
         let conn = Connection::open(path).map_err(|e| sql_err(path, e))?;
         let mut db = Db {
             conn,
             path: path.to_owned(),
         };
-        db.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| db.err(e))?;
+        db.conn.busy_timeout(wait).map_err(|e| db.err(e))?;
         let (app, version) = db.header()?;
         if app != APPLICATION_ID && !(app == 0 && version == 0) {
             return Err(Error::NotADatabase(path.to_owned()));

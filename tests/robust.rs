@@ -1,0 +1,400 @@
+//! When things go wrong: the build never notices, the database never loses or keeps
+//! a stale fact, and bad input gets a clear answer.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use nccrs_e2e::{bin, facts_text, fixture, make, nccnav, stdout};
+
+fn compile(dir: &Path, cc: &Path, db: &Path, args: &[&str]) -> Output {
+    compile_env(dir, cc, db, args, &[])
+}
+
+fn compile_env(dir: &Path, cc: &Path, db: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(cc)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .env("NCCRS_DB", db)
+        .env_remove("abs_objtree")
+        .env_remove("abs_srctree")
+        .output()
+        .expect("runs")
+}
+
+fn warnings(o: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stderr).lines().filter(|l| l.starts_with("nccrs:")).map(str::to_owned).collect()
+}
+
+/// Compiles `a.c` with gcc and with nccrs writing to `db`: same status, stdout,
+/// object and diagnostics, plus exactly one warning line.
+fn check_unaffected(dir: &Path, db: &Path, what: &str) {
+    check_unaffected_env(dir, db, what, &[]);
+}
+
+fn check_unaffected_env(dir: &Path, db: &Path, what: &str, env: &[(&str, &str)]) {
+    let args = ["-Wall", "-c", "a.c", "-o", "a.o"];
+    let gcc = compile(dir, Path::new("gcc"), db, &args);
+    let object = std::fs::read(dir.join("a.o")).expect("gcc's object");
+    std::fs::remove_file(dir.join("a.o")).expect("rm");
+    let ours = compile_env(dir, &bin("nccrs"), db, &args, env);
+    assert_eq!(gcc.status.code(), ours.status.code(), "{what}: exit status");
+    assert_eq!(gcc.stdout, ours.stdout, "{what}: stdout");
+    let ours_err: String = String::from_utf8_lossy(&ours.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("nccrs:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(String::from_utf8_lossy(&gcc.stderr), ours_err, "{what}: diagnostics");
+    assert_eq!(std::fs::read(dir.join("a.o")).expect("object"), object, "{what}: object");
+    let w = warnings(&ours);
+    assert_eq!(w.len(), 1, "{what}: want one warning, got {w:?}");
+    assert!(w[0].starts_with("nccrs: warning: a.c: not indexed: "), "{what}: {}", w[0]);
+}
+
+fn source_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.c"), "int unused_var(void) { int x; return 1; }\nint b(void) { return unused_var(); }\n")
+        .expect("write");
+    dir
+}
+
+#[test]
+fn without_a_usable_database_the_compile_is_unaffected() {
+    let dir = source_dir();
+    let d = dir.path();
+
+    // The database's directory cannot exist (its parent is a file).
+    std::fs::write(d.join("plain-file"), "x").expect("write");
+    check_unaffected(d, &d.join("plain-file/x.db"), "unwritable directory");
+
+    // A file that is not a database, and a truncated database: left as they are.
+    std::fs::write(d.join("text.db"), "not a database\n").expect("write");
+    check_unaffected(d, &d.join("text.db"), "text file");
+    assert_eq!(std::fs::read(d.join("text.db")).expect("read"), b"not a database\n");
+
+    let good = d.join("good.db");
+    let out = compile(d, &bin("nccrs"), &good, &["-c", "a.c", "-o", "a.o"]);
+    assert!(out.status.success() && warnings(&out).is_empty(), "{out:?}");
+    let bytes = std::fs::read(&good).expect("read");
+    std::fs::write(d.join("truncated.db"), &bytes[..bytes.len() / 3]).expect("write");
+    check_unaffected(d, &d.join("truncated.db"), "truncated database");
+
+    // A database some other process keeps locked: the indexer gives up at its time
+    // limit, the compile does not wait for it longer than that.
+    let locked = d.join("locked.db");
+    std::fs::copy(&good, &locked).expect("copy");
+    let conn = rusqlite::Connection::open(&locked).expect("open");
+    conn.execute_batch("BEGIN EXCLUSIVE; CREATE TABLE held(x);").expect("lock");
+    let started = std::time::Instant::now();
+    check_unaffected_env(d, &locked, "locked database", &[("NCCRS_INDEX_TIMEOUT", "2")]);
+    assert!(started.elapsed().as_secs() < 30, "waited {:?}", started.elapsed());
+    drop(conn);
+}
+
+#[test]
+fn a_full_disk_costs_the_facts_not_the_build() {
+    let dir = source_dir();
+    let mnt = dir.path().join("full");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let st = Command::new("mount").args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"]).arg(&mnt).status().expect("mount");
+    assert!(st.success(), "this test mounts a 64 KiB tmpfs and needs root");
+    // Fill it up.
+    let _ = std::fs::write(mnt.join("filler"), vec![0u8; 64 * 1024]);
+    check_unaffected(dir.path(), &mnt.join("x.db"), "full disk");
+    let _ = Command::new("umount").arg(&mnt).status();
+}
+
+#[test]
+fn the_real_compiler_missing_or_killed() {
+    let dir = source_dir();
+    let d = dir.path();
+    let db = d.join("k.db");
+    let out = Command::new(bin("nccrs"))
+        .args(["-c", "a.c"])
+        .current_dir(d)
+        .env("NCCRS_CC", "/nonexistent/gcc")
+        .env("NCCRS_DB", &db)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/gcc"), "{out:?}");
+
+    // A compiler killed by a signal: nccrs exits the way a shell reports it.
+    let script = d.join("dying-cc");
+    std::fs::write(&script, "#!/bin/sh\necho partial output\nkill -SEGV $$\n").expect("write");
+    std::process::Command::new("chmod").arg("+x").arg(&script).status().expect("chmod");
+    let shell = Command::new("sh").arg("-c").arg(format!("{} -c a.c; exit $?", script.display())).current_dir(d).output().expect("sh");
+    let ours = Command::new(bin("nccrs"))
+        .args(["-c", "a.c"])
+        .current_dir(d)
+        .env("NCCRS_CC", &script)
+        .env("NCCRS_DB", &db)
+        .output()
+        .expect("runs");
+    assert_eq!(shell.status.code(), Some(139));
+    assert_eq!(ours.status.code(), Some(139), "{ours:?}");
+    assert_eq!(ours.stdout, b"partial output\n");
+}
+
+#[test]
+fn sixty_four_writers_lose_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let db = d.join("many.db");
+    for i in 0..64 {
+        std::fs::write(d.join(format!("u{i}.c")), format!("static int helper(void) {{ return {i}; }}\nint unit_{i}(void) {{ return helper(); }}\n"))
+            .expect("write");
+    }
+    let children: Vec<_> = (0..64)
+        .map(|i| {
+            Command::new(bin("nccrs"))
+                .args(["-c", &format!("u{i}.c")])
+                .current_dir(d)
+                .env("NCCRS_DB", &db)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{out:?}");
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let facts = facts_text(&db);
+    for i in 0..64 {
+        assert!(facts.contains(&format!("call unit_{i} -> helper@")), "unit_{i} lost");
+    }
+    assert_eq!(facts.lines().filter(|l| l.starts_with("tu ")).count(), 64);
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    assert_eq!(ok, "ok");
+}
+
+/// A copy of fixtures/minikernel to change at will.
+fn fixture_copy(dir: &Path) -> PathBuf {
+    let to = dir.join("src");
+    let st = Command::new("cp").arg("-r").arg(fixture("minikernel")).arg(&to).status().expect("cp");
+    assert!(st.success());
+    let _ = std::fs::remove_dir_all(to.join("build"));
+    to
+}
+
+fn make_in(src: &Path, objdir: &Path, targets: &[&str]) -> Output {
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(src)
+        .arg(format!("O={}", objdir.display()))
+        .arg(format!("CC={}", bin("nccrs").display()))
+        .args(targets)
+        .env_remove("MAKEFLAGS")
+        .output()
+        .expect("make");
+    assert!(out.status.success(), "make {targets:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read");
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to)).expect("write");
+    // Make sure make sees a newer file, whatever the file system's time resolution.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(later)).expect("touch");
+}
+
+#[test]
+fn incremental_rebuilds_leave_exactly_the_new_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture_copy(dir.path());
+    let obj = dir.path().join("obj");
+    make_in(&src, &obj, &["all"]);
+    let steps: &[(&str, &str, &str)] = &[
+        // A function body changes.
+        ("kernel/fork.c", "\tnr_threads = 1;\n", "\tnr_threads = 1;\n\tmmput();\n"),
+        // A function is renamed.
+        ("fs/read_write.c", "ssize_t ksys_read(unsigned", "ssize_t ksys_read_renamed(unsigned"),
+        ("fs/read_write.c", "return ksys_read(fd, buf, count);", "return ksys_read_renamed(fd, buf, count);"),
+        // A call goes.
+        ("fs/dcache.c", "\twrite_seqlock(&rename_lock);\n", ""),
+        // A header's static inline changes.
+        ("include/linux/spinlock.h", "\tarch_spin_lock(&lock->locked);\n", "\tarch_spin_lock(&lock->locked);\n\tarch_spin_unlock(&lock->locked);\n"),
+        // The configuration changes.
+        ("config", "CONFIG_FORK_STATS=y", "# CONFIG_FORK_STATS is not set"),
+    ];
+    for (file, from, to) in steps {
+        edit(&src.join(file), from, to);
+        make_in(&src, &obj, &["all"]);
+        let scratch = dir.path().join("scratch");
+        let _ = std::fs::remove_dir_all(&scratch);
+        make_in(&src, &scratch, &["all"]);
+        let (got, want) = (facts_text(&obj.join("vmlinux.db")), facts_text(&scratch.join("vmlinux.db")));
+        if got != want {
+            let g: std::collections::BTreeSet<&str> = got.lines().collect();
+            let w: std::collections::BTreeSet<&str> = want.lines().collect();
+            panic!(
+                "after changing {file}: stale {:?}\nmissing {:?}",
+                g.difference(&w).collect::<Vec<_>>(),
+                w.difference(&g).collect::<Vec<_>>()
+            );
+        }
+    }
+    // `make clean` and a full build give the same facts again.
+    let before = facts_text(&obj.join("vmlinux.db"));
+    make_in(&src, &obj, &["clean"]);
+    make_in(&src, &obj, &["all"]);
+    assert_eq!(facts_text(&obj.join("vmlinux.db")), before);
+}
+
+#[test]
+fn an_interrupted_build_leaves_a_consistent_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture_copy(dir.path());
+    // Enough units that the build is still running when it is killed.
+    for i in 0..40 {
+        std::fs::write(
+            src.join(format!("kernel/gen{i}.c")),
+            format!("#include <linux/spinlock.h>\nDEFINE_SPINLOCK(gen_lock_{i});\nvoid gen_{i}(void) {{ spin_lock(&gen_lock_{i}); }}\n"),
+        )
+        .expect("write");
+    }
+    let mf = src.join("Makefile");
+    let objs: String = (0..40).map(|i| format!(" kernel/gen{i}.o")).collect();
+    edit(&mf, "\tfs/ramfs/file.o arch/um/lock.o\n", &format!("\tfs/ramfs/file.o arch/um/lock.o{objs}\n"));
+    let obj = dir.path().join("obj");
+    for delay_ms in [300u64, 900] {
+        let child = Command::new("setsid")
+            .arg("make")
+            .arg("-j4")
+            .arg("-C")
+            .arg(&src)
+            .arg(format!("O={}", obj.display()))
+            .arg(format!("CC={}", bin("nccrs").display()))
+            .env_remove("MAKEFLAGS")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("make");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // kill -9 the whole session: make, the wrappers, the compilers, the indexers.
+        let pgid = child.id() as i32;
+        assert_eq!(kill_group(pgid), 0, "kill -9 failed");
+        let _ = child.wait_with_output();
+        if obj.join("vmlinux.db").exists() {
+            let conn = rusqlite::Connection::open(obj.join("vmlinux.db")).expect("open");
+            let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+            assert_eq!(ok, "ok");
+        }
+    }
+    // Re-running make finishes the build; every fact in the database is a true one.
+    // (A unit whose object was written but whose indexer was killed is not compiled
+    // again by make, so its facts can be missing: see the README.)
+    make_in(&src, &obj, &["all"]);
+    let scratch = dir.path().join("scratch");
+    make_in(&src, &scratch, &["all"]);
+    let got = facts_text(&obj.join("vmlinux.db"));
+    let want = facts_text(&scratch.join("vmlinux.db"));
+    let bogus: Vec<&str> = got.lines().filter(|l| !want.lines().any(|w| w == *l)).collect();
+    assert!(bogus.is_empty(), "facts no clean build has: {bogus:?}");
+    let conn = rusqlite::Connection::open(obj.join("vmlinux.db")).expect("open");
+    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    assert_eq!(ok, "ok");
+}
+
+/// `kill -9` every process of group `pgid`, one positive pid at a time (found in
+/// /proc), so that no pid argument can ever be read as "every process".
+fn kill_group(pgid: i32) -> i32 {
+    assert!(pgid > 1, "refusing to kill process group {pgid}");
+    for _round in 0..3 {
+        let Ok(dir) = std::fs::read_dir("/proc") else { return 1 };
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            // pid (comm) state ppid pgrp ...
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+            let pgrp = rest.split_whitespace().nth(2).and_then(|s| s.parse::<i32>().ok());
+            if pgrp == Some(pgid) && pid > 1 {
+                let _ = Command::new("/bin/kill").arg("-9").arg(pid.to_string()).status();
+            }
+        }
+    }
+    0
+}
+
+#[test]
+fn nccnav_refuses_damaged_databases_without_touching_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let src = source_dir();
+    let good = d.join("good.db");
+    let out = compile(src.path(), &bin("nccrs"), &good, &["-c", "a.c", "-o", "a.o"]);
+    assert!(out.status.success());
+    let bytes = std::fs::read(&good).expect("read");
+    let mut corrupt = bytes.clone();
+    for b in corrupt.iter_mut().skip(100).take(4000) {
+        *b = 0xa5;
+    }
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.db", Vec::new()),
+        ("text.db", b"hello\n".to_vec()),
+        ("truncated.db", bytes[..bytes.len() / 2].to_vec()),
+        ("corrupt.db", corrupt),
+    ];
+    for (name, content) in cases {
+        let p = d.join(name);
+        std::fs::write(&p, &content).expect("write");
+        let out = nccnav(&p, &["def", "b"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
+        assert!(err.starts_with("nccnav: ") && err.lines().count() == 1, "{name}: {err}");
+        assert_eq!(std::fs::read(&p).expect("read"), content, "{name} was modified");
+    }
+
+    // Being written by a running build: readers are not blocked.
+    let conn = rusqlite::Connection::open(&good).expect("open");
+    conn.execute_batch("BEGIN IMMEDIATE; CREATE TABLE pending(x);").expect("write lock");
+    let out = nccnav(&good, &["def", "b"]);
+    assert!(out.status.success() && stdout(&out).contains("function b"), "{out:?}");
+    conn.execute_batch("ROLLBACK").expect("rollback");
+    drop(conn);
+
+    // Someone else's read-only copy: answered, and nothing is created beside it.
+    let ro = d.join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    let copy = ro.join("vmlinux.db");
+    std::fs::copy(&good, &copy).expect("copy");
+    Command::new("chmod").args(["-R", "a-w"]).arg(&ro).status().expect("chmod");
+    Command::new("chmod").args(["a+rx"]).arg(&ro).arg(d).status().expect("chmod");
+    let out = Command::new("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(bin("nccnav"))
+        .arg(&copy)
+        .args(["def", "b"])
+        .output()
+        .expect("runuser");
+    Command::new("chmod").args(["-R", "u+w"]).arg(&ro).status().expect("chmod");
+    assert!(out.status.success() && stdout(&out).contains("function b"), "{out:?}");
+}
+
+#[test]
+fn odd_names_and_paths_are_shown_safely() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let odd = dir.path().join("my dir/ünïcode \x1b[31mred\x07");
+    std::fs::create_dir_all(&odd).expect("mkdir");
+    let long_line = format!("int long_one(void) {{ return {}; }}\n", vec!["1"; 5000].join(" + "));
+    std::fs::write(odd.join("a b.c"), format!("/* \x1b]0;title\x07 */\n{long_line}int caller_of_long(void) {{ return long_one(); }}\n"))
+        .expect("write");
+    let db = dir.path().join("odd.db");
+    let out = compile(&odd, &bin("nccrs"), &db, &["-c", "a b.c", "-o", "a b.o"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    let text = nccnav(&db, &["callers", "long_one"]);
+    assert!(text.status.success(), "{text:?}");
+    let shown = stdout(&text);
+    assert!(!shown.contains('\x1b') && !shown.contains('\x07'), "control characters reach the terminal: {shown:?}");
+    assert!(shown.contains("ünïcode \\x1b[31mred\\x07/a b.c:3:"), "{shown:?}");
+    // JSON keeps the exact path.
+    let json: serde_json::Value = serde_json::from_slice(&nccnav(&db, &["callers", "long_one", "--json"]).stdout).expect("json");
+    assert!(json[0]["file"].as_str().expect("file").ends_with("ünïcode \x1b[31mred\x07/a b.c"), "{json}");
+}
