@@ -23,7 +23,11 @@ fn compile_env(dir: &Path, cc: &Path, db: &Path, args: &[&str], env: &[(&str, &s
 }
 
 fn warnings(o: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&o.stderr).lines().filter(|l| l.starts_with("nccrs:")).map(str::to_owned).collect()
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .filter(|l| l.starts_with("nccrs:"))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Compiles `a.c` with gcc and with nccrs writing to `db`: same status, stdout,
@@ -45,17 +49,32 @@ fn check_unaffected_env(dir: &Path, db: &Path, what: &str, env: &[(&str, &str)])
         .filter(|l| !l.starts_with("nccrs:"))
         .map(|l| format!("{l}\n"))
         .collect();
-    assert_eq!(String::from_utf8_lossy(&gcc.stderr), ours_err, "{what}: diagnostics");
-    assert_eq!(std::fs::read(dir.join("a.o")).expect("object"), object, "{what}: object");
+    assert_eq!(
+        String::from_utf8_lossy(&gcc.stderr),
+        ours_err,
+        "{what}: diagnostics"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("a.o")).expect("object"),
+        object,
+        "{what}: object"
+    );
     let w = warnings(&ours);
     assert_eq!(w.len(), 1, "{what}: want one warning, got {w:?}");
-    assert!(w[0].starts_with("nccrs: warning: a.c: not indexed: "), "{what}: {}", w[0]);
+    assert!(
+        w[0].starts_with("nccrs: warning: a.c: not indexed: "),
+        "{what}: {}",
+        w[0]
+    );
 }
 
 fn source_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("a.c"), "int unused_var(void) { int x; return 1; }\nint b(void) { return unused_var(); }\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("a.c"),
+        "int unused_var(void) { int x; return 1; }\nint b(void) { return unused_var(); }\n",
+    )
+    .expect("write");
     dir
 }
 
@@ -71,7 +90,10 @@ fn without_a_usable_database_the_compile_is_unaffected() {
     // A file that is not a database, and a truncated database: left as they are.
     std::fs::write(d.join("text.db"), "not a database\n").expect("write");
     check_unaffected(d, &d.join("text.db"), "text file");
-    assert_eq!(std::fs::read(d.join("text.db")).expect("read"), b"not a database\n");
+    assert_eq!(
+        std::fs::read(d.join("text.db")).expect("read"),
+        b"not a database\n"
+    );
 
     let good = d.join("good.db");
     let out = compile(d, &bin("nccrs"), &good, &["-c", "a.c", "-o", "a.o"]);
@@ -85,10 +107,20 @@ fn without_a_usable_database_the_compile_is_unaffected() {
     let locked = d.join("locked.db");
     std::fs::copy(&good, &locked).expect("copy");
     let conn = rusqlite::Connection::open(&locked).expect("open");
-    conn.execute_batch("BEGIN EXCLUSIVE; CREATE TABLE held(x);").expect("lock");
+    conn.execute_batch("BEGIN EXCLUSIVE; CREATE TABLE held(x);")
+        .expect("lock");
     let started = std::time::Instant::now();
-    check_unaffected_env(d, &locked, "locked database", &[("NCCRS_INDEX_TIMEOUT", "2")]);
-    assert!(started.elapsed().as_secs() < 30, "waited {:?}", started.elapsed());
+    check_unaffected_env(
+        d,
+        &locked,
+        "locked database",
+        &[("NCCRS_INDEX_TIMEOUT", "2")],
+    );
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "waited {:?}",
+        started.elapsed()
+    );
     drop(conn);
 }
 
@@ -97,8 +129,15 @@ fn a_full_disk_costs_the_facts_not_the_build() {
     let dir = source_dir();
     let mnt = dir.path().join("full");
     std::fs::create_dir(&mnt).expect("mkdir");
-    let st = Command::new("mount").args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"]).arg(&mnt).status().expect("mount");
-    assert!(st.success(), "this test mounts a 64 KiB tmpfs and needs root");
+    let st = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .expect("mount");
+    assert!(
+        st.success(),
+        "this test mounts a 64 KiB tmpfs and needs root"
+    );
     // Fill it up.
     let _ = std::fs::write(mnt.join("filler"), vec![0u8; 64 * 1024]);
     check_unaffected(dir.path(), &mnt.join("x.db"), "full disk");
@@ -118,13 +157,25 @@ fn the_real_compiler_missing_or_killed() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(127), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/gcc"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/gcc"),
+        "{out:?}"
+    );
 
     // A compiler killed by a signal: nccrs exits the way a shell reports it.
     let script = d.join("dying-cc");
     std::fs::write(&script, "#!/bin/sh\necho partial output\nkill -SEGV $$\n").expect("write");
-    std::process::Command::new("chmod").arg("+x").arg(&script).status().expect("chmod");
-    let shell = Command::new("sh").arg("-c").arg(format!("{} -c a.c; exit $?", script.display())).current_dir(d).output().expect("sh");
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .expect("chmod");
+    let shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} -c a.c; exit $?", script.display()))
+        .current_dir(d)
+        .output()
+        .expect("sh");
     let ours = Command::new(bin("nccrs"))
         .args(["-c", "a.c"])
         .current_dir(d)
@@ -161,22 +212,36 @@ fn sixty_four_writers_lose_nothing() {
     for c in children {
         let out = c.wait_with_output().expect("wait");
         assert!(out.status.success(), "{out:?}");
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let facts = facts_text(&db);
     for i in 0..64 {
-        assert!(facts.contains(&format!("call unit_{i} -> helper@")), "unit_{i} lost");
+        assert!(
+            facts.contains(&format!("call unit_{i} -> helper@")),
+            "unit_{i} lost"
+        );
     }
     assert_eq!(facts.lines().filter(|l| l.starts_with("tu ")).count(), 64);
     let conn = rusqlite::Connection::open(&db).expect("open");
-    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
     assert_eq!(ok, "ok");
 }
 
 /// A copy of fixtures/minikernel to change at will.
 fn fixture_copy(dir: &Path) -> PathBuf {
     let to = dir.join("src");
-    let st = Command::new("cp").arg("-r").arg(fixture("minikernel")).arg(&to).status().expect("cp");
+    let st = Command::new("cp")
+        .arg("-r")
+        .arg(fixture("minikernel"))
+        .arg(&to)
+        .status()
+        .expect("cp");
     assert!(st.success());
     let _ = std::fs::remove_dir_all(to.join("build"));
     to
@@ -192,7 +257,11 @@ fn make_in(src: &Path, objdir: &Path, targets: &[&str]) -> Output {
         .env_remove("MAKEFLAGS")
         .output()
         .expect("make");
-    assert!(out.status.success(), "make {targets:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "make {targets:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -202,7 +271,11 @@ fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replace(from, to)).expect("write");
     // Make sure make sees a newer file, whatever the file system's time resolution.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
-    std::fs::File::options().write(true).open(path).and_then(|f| f.set_modified(later)).expect("touch");
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(later))
+        .expect("touch");
 }
 
 #[test]
@@ -213,16 +286,36 @@ fn incremental_rebuilds_leave_exactly_the_new_facts() {
     make_in(&src, &obj, &["all"]);
     let steps: &[(&str, &str, &str)] = &[
         // A function body changes.
-        ("kernel/fork.c", "\tnr_threads = 1;\n", "\tnr_threads = 1;\n\tmmput();\n"),
+        (
+            "kernel/fork.c",
+            "\tnr_threads = 1;\n",
+            "\tnr_threads = 1;\n\tmmput();\n",
+        ),
         // A function is renamed.
-        ("fs/read_write.c", "ssize_t ksys_read(unsigned", "ssize_t ksys_read_renamed(unsigned"),
-        ("fs/read_write.c", "return ksys_read(fd, buf, count);", "return ksys_read_renamed(fd, buf, count);"),
+        (
+            "fs/read_write.c",
+            "ssize_t ksys_read(unsigned",
+            "ssize_t ksys_read_renamed(unsigned",
+        ),
+        (
+            "fs/read_write.c",
+            "return ksys_read(fd, buf, count);",
+            "return ksys_read_renamed(fd, buf, count);",
+        ),
         // A call goes.
         ("fs/dcache.c", "\twrite_seqlock(&rename_lock);\n", ""),
         // A header's static inline changes.
-        ("include/linux/spinlock.h", "\tarch_spin_lock(&lock->locked);\n", "\tarch_spin_lock(&lock->locked);\n\tarch_spin_unlock(&lock->locked);\n"),
+        (
+            "include/linux/spinlock.h",
+            "\tarch_spin_lock(&lock->locked);\n",
+            "\tarch_spin_lock(&lock->locked);\n\tarch_spin_unlock(&lock->locked);\n",
+        ),
         // The configuration changes.
-        ("config", "CONFIG_FORK_STATS=y", "# CONFIG_FORK_STATS is not set"),
+        (
+            "config",
+            "CONFIG_FORK_STATS=y",
+            "# CONFIG_FORK_STATS is not set",
+        ),
     ];
     for (file, from, to) in steps {
         edit(&src.join(file), from, to);
@@ -230,7 +323,10 @@ fn incremental_rebuilds_leave_exactly_the_new_facts() {
         let scratch = dir.path().join("scratch");
         let _ = std::fs::remove_dir_all(&scratch);
         make_in(&src, &scratch, &["all"]);
-        let (got, want) = (facts_text(&obj.join("vmlinux.db")), facts_text(&scratch.join("vmlinux.db")));
+        let (got, want) = (
+            facts_text(&obj.join("vmlinux.db")),
+            facts_text(&scratch.join("vmlinux.db")),
+        );
         if got != want {
             let g: std::collections::BTreeSet<&str> = got.lines().collect();
             let w: std::collections::BTreeSet<&str> = want.lines().collect();
@@ -262,7 +358,11 @@ fn an_interrupted_build_leaves_a_consistent_database() {
     }
     let mf = src.join("Makefile");
     let objs: String = (0..40).map(|i| format!(" kernel/gen{i}.o")).collect();
-    edit(&mf, "\tfs/ramfs/file.o arch/um/lock.o\n", &format!("\tfs/ramfs/file.o arch/um/lock.o{objs}\n"));
+    edit(
+        &mf,
+        "\tfs/ramfs/file.o arch/um/lock.o\n",
+        &format!("\tfs/ramfs/file.o arch/um/lock.o{objs}\n"),
+    );
     let obj = dir.path().join("obj");
     for delay_ms in [300u64, 900] {
         let child = Command::new("setsid")
@@ -284,7 +384,9 @@ fn an_interrupted_build_leaves_a_consistent_database() {
         let _ = child.wait_with_output();
         if obj.join("vmlinux.db").exists() {
             let conn = rusqlite::Connection::open(obj.join("vmlinux.db")).expect("open");
-            let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+            let ok: String = conn
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .expect("check");
             assert_eq!(ok, "ok");
         }
     }
@@ -296,10 +398,15 @@ fn an_interrupted_build_leaves_a_consistent_database() {
     make_in(&src, &scratch, &["all"]);
     let got = facts_text(&obj.join("vmlinux.db"));
     let want = facts_text(&scratch.join("vmlinux.db"));
-    let bogus: Vec<&str> = got.lines().filter(|l| !want.lines().any(|w| w == *l)).collect();
+    let bogus: Vec<&str> = got
+        .lines()
+        .filter(|l| !want.lines().any(|w| w == *l))
+        .collect();
     assert!(bogus.is_empty(), "facts no clean build has: {bogus:?}");
     let conn = rusqlite::Connection::open(obj.join("vmlinux.db")).expect("open");
-    let ok: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
     assert_eq!(ok, "ok");
 }
 
@@ -308,15 +415,29 @@ fn an_interrupted_build_leaves_a_consistent_database() {
 fn kill_group(pgid: i32) -> i32 {
     assert!(pgid > 1, "refusing to kill process group {pgid}");
     for _round in 0..3 {
-        let Ok(dir) = std::fs::read_dir("/proc") else { return 1 };
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return 1;
+        };
         for e in dir.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
             // pid (comm) state ppid pgrp ...
-            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
-            let pgrp = rest.split_whitespace().nth(2).and_then(|s| s.parse::<i32>().ok());
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+                continue;
+            };
+            let pgrp = rest
+                .split_whitespace()
+                .nth(2)
+                .and_then(|s| s.parse::<i32>().ok());
             if pgrp == Some(pgid) && pid > 1 {
-                let _ = Command::new("/bin/kill").arg("-9").arg(pid.to_string()).status();
+                let _ = Command::new("/bin/kill")
+                    .arg("-9")
+                    .arg(pid.to_string())
+                    .status();
             }
         }
     }
@@ -329,7 +450,12 @@ fn nccnav_refuses_damaged_databases_without_touching_them() {
     let d = dir.path();
     let src = source_dir();
     let good = d.join("good.db");
-    let out = compile(src.path(), &bin("nccrs"), &good, &["-c", "a.c", "-o", "a.o"]);
+    let out = compile(
+        src.path(),
+        &bin("nccrs"),
+        &good,
+        &["-c", "a.c", "-o", "a.o"],
+    );
     assert!(out.status.success());
     let bytes = std::fs::read(&good).expect("read");
     let mut corrupt = bytes.clone();
@@ -348,15 +474,26 @@ fn nccnav_refuses_damaged_databases_without_touching_them() {
         let out = nccnav(&p, &["def", "b"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {out:?}");
-        assert!(err.starts_with("nccnav: ") && err.lines().count() == 1, "{name}: {err}");
-        assert_eq!(std::fs::read(&p).expect("read"), content, "{name} was modified");
+        assert!(
+            err.starts_with("nccnav: ") && err.lines().count() == 1,
+            "{name}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(&p).expect("read"),
+            content,
+            "{name} was modified"
+        );
     }
 
     // Being written by a running build: readers are not blocked.
     let conn = rusqlite::Connection::open(&good).expect("open");
-    conn.execute_batch("BEGIN IMMEDIATE; CREATE TABLE pending(x);").expect("write lock");
+    conn.execute_batch("BEGIN IMMEDIATE; CREATE TABLE pending(x);")
+        .expect("write lock");
     let out = nccnav(&good, &["def", "b"]);
-    assert!(out.status.success() && stdout(&out).contains("function b"), "{out:?}");
+    assert!(
+        out.status.success() && stdout(&out).contains("function b"),
+        "{out:?}"
+    );
     conn.execute_batch("ROLLBACK").expect("rollback");
     drop(conn);
 
@@ -365,8 +502,17 @@ fn nccnav_refuses_damaged_databases_without_touching_them() {
     std::fs::create_dir(&ro).expect("mkdir");
     let copy = ro.join("vmlinux.db");
     std::fs::copy(&good, &copy).expect("copy");
-    Command::new("chmod").args(["-R", "a-w"]).arg(&ro).status().expect("chmod");
-    Command::new("chmod").args(["a+rx"]).arg(&ro).arg(d).status().expect("chmod");
+    Command::new("chmod")
+        .args(["-R", "a-w"])
+        .arg(&ro)
+        .status()
+        .expect("chmod");
+    Command::new("chmod")
+        .args(["a+rx"])
+        .arg(&ro)
+        .arg(d)
+        .status()
+        .expect("chmod");
     let out = Command::new("runuser")
         .args(["-u", "nobody", "--"])
         .arg(bin("nccnav"))
@@ -374,8 +520,15 @@ fn nccnav_refuses_damaged_databases_without_touching_them() {
         .args(["def", "b"])
         .output()
         .expect("runuser");
-    Command::new("chmod").args(["-R", "u+w"]).arg(&ro).status().expect("chmod");
-    assert!(out.status.success() && stdout(&out).contains("function b"), "{out:?}");
+    Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(&ro)
+        .status()
+        .expect("chmod");
+    assert!(
+        out.status.success() && stdout(&out).contains("function b"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -383,7 +536,10 @@ fn odd_names_and_paths_are_shown_safely() {
     let dir = tempfile::tempdir().expect("tempdir");
     let odd = dir.path().join("my dir/ünïcode \x1b[31mred\x07");
     std::fs::create_dir_all(&odd).expect("mkdir");
-    let long_line = format!("int long_one(void) {{ return {}; }}\n", vec!["1"; 5000].join(" + "));
+    let long_line = format!(
+        "int long_one(void) {{ return {}; }}\n",
+        vec!["1"; 5000].join(" + ")
+    );
     std::fs::write(odd.join("a b.c"), format!("/* \x1b]0;title\x07 */\n{long_line}int caller_of_long(void) {{ return long_one(); }}\n"))
         .expect("write");
     let db = dir.path().join("odd.db");
@@ -392,9 +548,23 @@ fn odd_names_and_paths_are_shown_safely() {
     let text = nccnav(&db, &["callers", "long_one"]);
     assert!(text.status.success(), "{text:?}");
     let shown = stdout(&text);
-    assert!(!shown.contains('\x1b') && !shown.contains('\x07'), "control characters reach the terminal: {shown:?}");
-    assert!(shown.contains("ünïcode \\x1b[31mred\\x07/a b.c:3:"), "{shown:?}");
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07'),
+        "control characters reach the terminal: {shown:?}"
+    );
+    assert!(
+        shown.contains("ünïcode \\x1b[31mred\\x07/a b.c:3:"),
+        "{shown:?}"
+    );
     // JSON keeps the exact path.
-    let json: serde_json::Value = serde_json::from_slice(&nccnav(&db, &["callers", "long_one", "--json"]).stdout).expect("json");
-    assert!(json[0]["file"].as_str().expect("file").ends_with("ünïcode \x1b[31mred\x07/a b.c"), "{json}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&nccnav(&db, &["callers", "long_one", "--json"]).stdout)
+            .expect("json");
+    assert!(
+        json[0]["file"]
+            .as_str()
+            .expect("file")
+            .ends_with("ünïcode \x1b[31mred\x07/a b.c"),
+        "{json}"
+    );
 }

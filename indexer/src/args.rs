@@ -157,6 +157,7 @@ fn lang_of_x(value: &[u8]) -> Option<Lang> {
     match value {
         b"none" => None,
         b"c" => Some(Lang::C),
+        // Anything else, including what gcc rejects (`-x --version`): not C.
         _ => Some(Lang::Other),
     }
 }

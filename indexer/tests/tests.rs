@@ -1,1 +1,2 @@
 mod classify;
+mod fuzz;
