@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use nccrs_e2e::{bin, facts_text, fixture, make, nccnav, stdout};
+use nccrs_e2e::{bin, facts_text, fixture, nccnav, stdout};
 
 fn compile(dir: &Path, cc: &Path, db: &Path, args: &[&str]) -> Output {
     compile_env(dir, cc, db, args, &[])
