@@ -8,6 +8,7 @@
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -48,19 +49,9 @@ fn find_on_path(name: &OsStr, me: &Path) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode_is_exec())
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
                 && !same_file(p, me)
         })
-}
-
-trait ModeExt {
-    fn mode_is_exec(&self) -> bool;
-}
-impl ModeExt for std::fs::Permissions {
-    fn mode_is_exec(&self) -> bool {
-        use std::os::unix::fs::PermissionsExt;
-        self.mode() & 0o111 != 0
-    }
 }
 
 /// The real compiler as a program and its leading arguments.

@@ -427,11 +427,6 @@ impl<'tu> Cursor<'tu> {
         }
     }
 
-    pub fn same(&self, other: &Cursor<'_>) -> bool {
-        // SAFETY: plain comparison of two valid cursors.
-        unsafe { clang_equalCursors(self.raw, other.raw) != 0 }
-    }
-
     /// Calls `f` on each child (and, on `Visit::Recurse`, their children). A panic in
     /// `f` stops the walk and is resumed here, never crossing into C.
     pub fn visit_children(&self, mut f: impl FnMut(Cursor<'tu>) -> Visit) {
