@@ -44,9 +44,20 @@ pub fn make(
     env: &[(&str, &Path)],
     targets: &[&str],
 ) -> Output {
+    make_tree(&fixture(fixture_name), objdir, cc, env, targets)
+}
+
+/// Runs `make -C SRC O=objdir TARGETS` with `CC` set as given.
+pub fn make_tree(
+    src: &Path,
+    objdir: &Path,
+    cc: &Path,
+    env: &[(&str, &Path)],
+    targets: &[&str],
+) -> Output {
     let mut cmd = Command::new("make");
     cmd.arg("-C")
-        .arg(fixture(fixture_name))
+        .arg(src)
         .arg(format!("O={}", objdir.display()));
     cmd.arg(format!("CC={}", cc.display())).args(targets);
     cmd.env_remove("NCCRS_DB")

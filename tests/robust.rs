@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use nccrs_e2e::{bin, facts_text, fixture, nccnav, stdout};
+use nccrs_e2e::{bin, facts_text, fixture, make_tree, nccnav, stdout};
 
 fn compile(dir: &Path, cc: &Path, db: &Path, args: &[&str]) -> Output {
     compile_env(dir, cc, db, args, &[])
@@ -248,15 +248,7 @@ fn fixture_copy(dir: &Path) -> PathBuf {
 }
 
 fn make_in(src: &Path, objdir: &Path, targets: &[&str]) -> Output {
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(src)
-        .arg(format!("O={}", objdir.display()))
-        .arg(format!("CC={}", bin("nccrs").display()))
-        .args(targets)
-        .env_remove("MAKEFLAGS")
-        .output()
-        .expect("make");
+    let out = make_tree(src, objdir, &bin("nccrs"), &[], targets);
     assert!(
         out.status.success(),
         "make {targets:?}: {}",

@@ -105,7 +105,6 @@ pub fn is_gcc_include_dir(dir: &str) -> bool {
 pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
     let resource_include = format!("{}/include", resource_dir.trim_end_matches('/'));
     let mut out: Vec<String> = vec!["-x".into(), "c".into()];
-    let mut module = false;
     let text = |a: &OsString| a.to_string_lossy().into_owned();
 
     let mut i = 0;
@@ -125,9 +124,6 @@ pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
                     } else {
                         v
                     };
-                    if a == "-D" && v == "MODULE" {
-                        module = true;
-                    }
                     out.push(a);
                     out.push(v);
                 }
@@ -140,9 +136,6 @@ pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
                 Some(dir) if is_gcc_include_dir(dir) => format!("-I{resource_include}"),
                 _ => a,
             };
-            if a == "-DMODULE" {
-                module = true;
-            }
             out.push(a);
         }
         i += 1;
@@ -158,7 +151,28 @@ pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
         ]
         .map(str::to_owned),
     );
-    ParseArgs { args: out, module }
+    ParseArgs {
+        args: out,
+        module: builds_module(&job.args),
+    }
+}
+
+/// Whether a command line builds (part of) a loadable module: `-DMODULE` or
+/// `-D MODULE`, as kbuild passes it.
+pub fn builds_module(args: &[OsString]) -> bool {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        if a == "-DMODULE" || (a == "-D" && args.get(i + 1).is_some_and(|v| v == "MODULE")) {
+            return true;
+        }
+        i += if crate::args::takes_separate_value(&a) {
+            2
+        } else {
+            1
+        };
+    }
+    false
 }
 
 /// The target a cross compiler builds for, from its name: `aarch64-linux-gnu-gcc`

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Result};
 use schema::{Db, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
-use crate::args::{classify, Invocation, Unit};
+use crate::args::{classify, CompileJob, Invocation, Unit};
 use crate::clang::Index;
 use crate::paths::{absolute, PathMapper};
 
@@ -34,12 +34,20 @@ pub struct IndexJob {
 }
 
 impl IndexJob {
-    pub fn units(&self) -> Vec<Unit> {
-        let args: Vec<OsString> = self.args.iter().map(OsString::from).collect();
-        match classify(&args) {
-            Invocation::Compile(job) => job.units,
-            Invocation::PassThrough(_) => Vec::new(),
+    fn os_args(&self) -> Vec<OsString> {
+        self.args.iter().map(OsString::from).collect()
+    }
+
+    /// The compile this job indexes, if its command line is one.
+    pub fn compile(&self) -> Option<CompileJob> {
+        match classify(&self.os_args()) {
+            Invocation::Compile(job) => Some(job),
+            Invocation::PassThrough(_) => None,
         }
+    }
+
+    pub fn units(&self) -> Vec<Unit> {
+        self.compile().map(|c| c.units).unwrap_or_default()
     }
 
     /// The record of `unit` with everything but its outcome filled in.
@@ -50,11 +58,7 @@ impl IndexJob {
         status: TuStatus,
         reason: Option<String>,
     ) -> TuRecord {
-        let module = self.args.iter().any(|a| a == "-DMODULE")
-            || self
-                .args
-                .windows(2)
-                .any(|w| w[0] == "-D" && w[1] == "MODULE");
+        let module = crate::flags::builds_module(&self.os_args());
         let object = absolute(&self.directory, Path::new(&unit.object));
         TuRecord {
             object: object.to_string_lossy().into_owned(),
@@ -145,17 +149,13 @@ fn inject_fault(fault: Option<&str>, source: &str) {
 
 /// Parses and records every unit of `job`. Runs in the child process.
 pub fn run(job: &IndexJob) -> Result<()> {
-    let units = job.units();
-    if units.is_empty() {
+    let Some(compile) = job.compile() else {
         return Ok(());
-    }
+    };
+    let units = &compile.units;
     let mut paths = job.path_mapper();
     crate::clang::load().map_err(|e| anyhow!(e))?;
     let resource = resource_dir()?;
-    let args: Vec<OsString> = job.args.iter().map(OsString::from).collect();
-    let Invocation::Compile(compile) = classify(&args) else {
-        return Ok(());
-    };
     let mut parse_args = crate::flags::parse_args(&compile, &resource);
     let explicit_target = parse_args
         .args
@@ -174,7 +174,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let index = Index::new();
     let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
     let mut profile = Profile::default();
-    for unit in &units {
+    for unit in units {
         let source = unit.source.to_string_lossy().into_owned();
         inject_fault(job.fault.as_deref(), &source);
         let t = Instant::now();
@@ -208,7 +208,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         }
     }
     profile.write = t.elapsed();
-    profile.save(&units, &results);
+    profile.save(units, &results);
     Ok(())
 }
 
