@@ -559,4 +559,35 @@ fn odd_names_and_paths_are_shown_safely() {
             .ends_with("ünïcode \x1b[31mred\x07/a b.c"),
         "{json}"
     );
+
+    // A file name that is not UTF-8 is compiled and indexed under its own name; the
+    // database writes the bytes that are not UTF-8 as \xNN.
+    use std::os::unix::ffi::OsStrExt;
+    let latin1 = odd.join(std::ffi::OsStr::from_bytes(b"caf\xe9.c"));
+    std::fs::write(&latin1, "int long_one(void);\nint latin1_fn(void) { return long_one(); }\n").expect("write");
+    let out = Command::new(bin("nccrs"))
+        .arg("-c")
+        .arg(latin1.file_name().expect("name"))
+        .arg("-o")
+        .arg("latin1.o")
+        .current_dir(&odd)
+        .env("NCCRS_DB", &db)
+        .env_remove("abs_objtree")
+        .env_remove("abs_srctree")
+        .output()
+        .expect("runs");
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    let def = nccnav(&db, &["def", "latin1_fn"]);
+    assert!(
+        def.status.success() && stdout(&def).contains("/caf\\xe9.c:2:5"),
+        "{def:?}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&nccnav(&db, &["callees", "latin1_fn", "--json"]).stdout)
+            .expect("json");
+    assert!(
+        json[0]["file"].as_str().expect("file").ends_with("/caf\\xe9.c")
+            && json[0]["callee"] == "long_one",
+        "{json}"
+    );
 }

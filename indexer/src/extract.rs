@@ -32,7 +32,7 @@ struct Ctx<'tu, 'p> {
 
 /// Extracts every fact of `tu`. `main` is the path of its source file as given to the
 /// compiler.
-pub fn extract(tu: &TranslationUnit<'_>, main: &str, paths: &mut PathMapper) -> Extraction {
+pub fn extract(tu: &TranslationUnit<'_>, main: &std::ffi::OsStr, paths: &mut PathMapper) -> Extraction {
     let main_path = paths.file(main);
     // The main file comes first: facts that belong to the unit rather than to the
     // header they mention (declarations of what it calls) need it from the start.

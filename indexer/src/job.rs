@@ -13,20 +13,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::{classify, CompileJob, Invocation, Unit};
 use crate::clang::Index;
-use crate::paths::{absolute, PathMapper};
+use crate::paths::{absolute, stored_path, PathMapper};
 
-/// What the wrapper hands to the child on its standard input, as JSON.
+/// What the wrapper hands to the child on its standard input, as JSON. File names and
+/// arguments keep their exact bytes, UTF-8 or not.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IndexJob {
     /// The database to write.
+    #[serde(with = "wire::path")]
     pub db: PathBuf,
     /// The compiler's working directory.
+    #[serde(with = "wire::path")]
     pub directory: PathBuf,
     /// The compiler's arguments, without the program name (`@file`s expanded).
-    pub args: Vec<String>,
+    #[serde(with = "wire::os_strings")]
+    pub args: Vec<OsString>,
     /// The whole command as the build ran it (the real compiler first).
     pub command: Vec<String>,
+    #[serde(with = "wire::opt_path")]
     pub srctree: Option<PathBuf>,
+    #[serde(with = "wire::opt_path")]
     pub objtree: Option<PathBuf>,
     /// Fault injection for tests: `crash:PATTERN` or `hang:PATTERN` makes the child
     /// abort or hang on a source whose path contains PATTERN.
@@ -34,13 +40,9 @@ pub struct IndexJob {
 }
 
 impl IndexJob {
-    fn os_args(&self) -> Vec<OsString> {
-        self.args.iter().map(OsString::from).collect()
-    }
-
     /// The compile this job indexes, if its command line is one.
     pub fn compile(&self) -> Option<CompileJob> {
-        match classify(&self.os_args()) {
+        match classify(&self.args) {
             Invocation::Compile(job) => Some(job),
             Invocation::PassThrough(_) => None,
         }
@@ -58,12 +60,12 @@ impl IndexJob {
         status: TuStatus,
         reason: Option<String>,
     ) -> TuRecord {
-        let module = crate::flags::builds_module(&self.os_args());
+        let module = crate::flags::builds_module(&self.args);
         let object = absolute(&self.directory, Path::new(&unit.object));
         TuRecord {
-            object: object.to_string_lossy().into_owned(),
-            source: Some(paths.file(&unit.source.to_string_lossy())),
-            directory: self.directory.to_string_lossy().into_owned(),
+            object: stored_path(object.as_os_str()),
+            source: Some(paths.file(&unit.source)),
+            directory: stored_path(self.directory.as_os_str()),
             command: self.command.clone(),
             module,
             status,
@@ -89,6 +91,66 @@ impl IndexJob {
             db.write_tu_record(&rec)?;
         }
         Ok(())
+    }
+}
+
+/// Byte-exact JSON for OS strings: a string when it is UTF-8, else an array of bytes.
+mod wire {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::PathBuf;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Wire {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    fn to_wire(s: &std::ffi::OsStr) -> Wire {
+        match s.to_str() {
+            Some(t) => Wire::Text(t.to_owned()),
+            None => Wire::Bytes(s.as_bytes().to_vec()),
+        }
+    }
+
+    fn from_wire(w: Wire) -> OsString {
+        match w {
+            Wire::Text(t) => OsString::from(t),
+            Wire::Bytes(b) => OsString::from_vec(b),
+        }
+    }
+
+    pub mod path {
+        use super::*;
+        pub fn serialize<S: Serializer>(p: &PathBuf, s: S) -> Result<S::Ok, S::Error> {
+            to_wire(p.as_os_str()).serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+            Wire::deserialize(d).map(|w| PathBuf::from(from_wire(w)))
+        }
+    }
+
+    pub mod opt_path {
+        use super::*;
+        pub fn serialize<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+            p.as_deref().map(|p| to_wire(p.as_os_str())).serialize(s)
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+            Option::<Wire>::deserialize(d).map(|w| w.map(|w| PathBuf::from(from_wire(w))))
+        }
+    }
+
+    pub mod os_strings {
+        use super::*;
+        pub fn serialize<S: Serializer>(v: &[OsString], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|a| to_wire(a)))
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<OsString>, D::Error> {
+            Vec::<Wire>::deserialize(d).map(|v| v.into_iter().map(from_wire).collect())
+        }
     }
 }
 
@@ -175,15 +237,14 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
     let mut profile = Profile::default();
     for unit in units {
-        let source = unit.source.to_string_lossy().into_owned();
-        inject_fault(job.fault.as_deref(), &source);
+        inject_fault(job.fault.as_deref(), &unit.source.to_string_lossy());
         let t = Instant::now();
-        let parsed = index.parse(&source, &parse_args.args);
+        let parsed = index.parse(&unit.source, &parse_args.args);
         profile.parse += t.elapsed();
         let t = Instant::now();
         let (facts, status, reason) = match parsed {
             Ok(tu) => {
-                let x = crate::extract::extract(&tu, &source, &mut paths);
+                let x = crate::extract::extract(&tu, &unit.source, &mut paths);
                 (x.facts, x.status, x.reason)
             }
             Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
@@ -197,7 +258,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let mut db = Db::open_writer(&job.db)?;
     for (tree, key) in [(&job.srctree, "srctree"), (&job.objtree, "objtree")] {
         if let Some(t) = tree {
-            db.set_meta(key, &absolute(&job.directory, t).to_string_lossy())?;
+            db.set_meta(key, &stored_path(absolute(&job.directory, t).as_os_str()))?;
         }
     }
     for (rec, facts) in &results {

@@ -1,6 +1,9 @@
 //! Where files are stored: relative to the source tree, the build tree, or absolute.
 
 use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::fmt::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use schema::{NewFile, Root};
@@ -9,7 +12,7 @@ use schema::{NewFile, Root};
 pub struct PathMapper {
     cwd: PathBuf,
     trees: Vec<(PathBuf, Root)>,
-    cache: HashMap<String, NewFile>,
+    cache: HashMap<OsString, NewFile>,
 }
 
 /// Removes `.` and resolves `..` without touching the file system.
@@ -35,6 +38,19 @@ pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {
     std::fs::canonicalize(&joined).unwrap_or_else(|_| normalize(&joined))
 }
 
+/// A path as the database stores it: itself when it is UTF-8, else with each byte
+/// that is not part of valid UTF-8 written as `\xNN` (and nothing else changed).
+pub fn stored_path(path: &OsStr) -> String {
+    let mut out = String::new();
+    for chunk in path.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
 impl PathMapper {
     pub fn new(cwd: &Path, srctree: Option<&Path>, objtree: Option<&Path>) -> PathMapper {
         let mut trees: Vec<(PathBuf, Root)> = Vec::new();
@@ -58,7 +74,7 @@ impl PathMapper {
     }
 
     /// Stored root and path of `name`.
-    pub fn file(&mut self, name: &str) -> NewFile {
+    pub fn file(&mut self, name: &OsStr) -> NewFile {
         if let Some(f) = self.cache.get(name) {
             return f.clone();
         }
@@ -74,7 +90,7 @@ impl PathMapper {
             .unwrap_or((Root::Abs, abs));
         let f = NewFile {
             root,
-            path: path.to_string_lossy().into_owned(),
+            path: stored_path(path.as_os_str()),
         };
         self.cache.insert(name.to_owned(), f.clone());
         f

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::args::{classify, expand_response_files, Invocation};
 use crate::job::IndexJob;
+use crate::paths::stored_path;
 
 /// Set in the environment of everything nccrs starts: a nested nccrs passes straight
 /// through, so nccrs never indexes (or runs) itself recursively.
@@ -144,11 +145,11 @@ pub fn run(argv: &[OsString]) -> i32 {
     };
 
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let mut command: Vec<String> = compiler
+    let command: Vec<String> = compiler
         .iter()
-        .map(|a| a.to_string_lossy().into_owned())
+        .chain(args)
+        .map(|a| stored_path(a))
         .collect();
-    command.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
     let job = IndexJob {
         db: database_path(&cwd),
         directory: cwd,
@@ -157,7 +158,7 @@ pub fn run(argv: &[OsString]) -> i32 {
             .iter()
             .filter(|a| a.as_bytes().starts_with(b"-"))
             .chain(&expanded)
-            .map(|a| a.to_string_lossy().into_owned())
+            .cloned()
             .collect(),
         command,
         srctree: std::env::var_os("abs_srctree")

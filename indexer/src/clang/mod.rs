@@ -7,13 +7,30 @@
 #![allow(non_upper_case_globals)] // libclang's constant names, matched as patterns
 
 use std::any::Any;
-use std::ffi::{c_void, CStr, CString};
+use std::ffi::{c_void, CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int, c_uint};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr;
 
 use clang_sys::*;
+
+/// Converts a `CXString` to its bytes and disposes of it at once.
+fn take_bytes(s: CXString) -> Vec<u8> {
+    // SAFETY: `s` is a live CXString returned by libclang; the pointer it yields is
+    // valid until `clang_disposeString`, which is called right after the copy.
+    unsafe {
+        let p = clang_getCString(s);
+        let out = if p.is_null() {
+            Vec::new()
+        } else {
+            CStr::from_ptr(p).to_bytes().to_vec()
+        };
+        clang_disposeString(s);
+        out
+    }
+}
 
 /// Converts a `CXString` to a `String` and disposes of it at once.
 fn take_string(s: CXString) -> String {
@@ -67,8 +84,8 @@ impl Index {
 
     /// Parses `source` with compiler arguments `args` (without the source itself).
     /// Keeps going after errors so that a broken file still yields what can be read.
-    pub fn parse(&self, source: &str, args: &[String]) -> Result<TranslationUnit<'_>, ParseError> {
-        let source = CString::new(source).map_err(|_| ParseError::Nul)?;
+    pub fn parse(&self, source: &OsStr, args: &[String]) -> Result<TranslationUnit<'_>, ParseError> {
+        let source = CString::new(source.as_bytes()).map_err(|_| ParseError::Nul)?;
         let args: Vec<CString> = args
             .iter()
             .map(|a| CString::new(a.as_str()))
@@ -207,9 +224,10 @@ pub struct File<'tu> {
 }
 
 impl File<'_> {
-    pub fn name(&self) -> String {
+    /// The file's name exactly as the compiler opened it (not always UTF-8).
+    pub fn name(&self) -> OsString {
         // SAFETY: `raw` is a non-null file of a live translation unit.
-        take_string(unsafe { clang_getFileName(self.raw) })
+        OsString::from_vec(take_bytes(unsafe { clang_getFileName(self.raw) }))
     }
 }
 
