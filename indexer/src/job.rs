@@ -34,6 +34,9 @@ pub struct IndexJob {
     pub srctree: Option<PathBuf>,
     #[serde(with = "wire::opt_path")]
     pub objtree: Option<PathBuf>,
+    /// The file that marks this job as pending until its outcome is recorded.
+    #[serde(default, with = "wire::opt_path")]
+    pub pending: Option<PathBuf>,
     /// Fault injection for tests: `crash:PATTERN` or `hang:PATTERN` makes the child
     /// abort or hang on a source whose path contains PATTERN.
     pub fault: Option<String>,
@@ -90,6 +93,7 @@ impl IndexJob {
             let rec = self.record(&unit, &mut paths, TuStatus::Failed, Some(reason.to_owned()));
             db.write_tu_record(&rec)?;
         }
+        crate::pending::done(self.pending.as_deref());
         Ok(())
     }
 }
@@ -268,6 +272,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
             db.write_tu(rec, facts)?;
         }
     }
+    crate::pending::done(job.pending.as_deref());
     profile.write = t.elapsed();
     profile.save(units, &results);
     Ok(())

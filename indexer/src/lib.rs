@@ -13,6 +13,7 @@ pub mod extract;
 pub mod flags;
 pub mod job;
 pub mod paths;
+pub mod pending;
 pub mod wrapper;
 
 use std::ffi::OsString;
@@ -23,6 +24,7 @@ nccrs: a compiler wrapper that records what the compiler saw
 Usage:
   make CC=nccrs ...                 index a build (kbuild: make ARCH=um CC=nccrs -j$(nproc))
   nccrs [compiler arguments]        run the real compiler; index C compiles to objects
+  nccrs --finish [DB]               index what an interrupted build left pending
   nccrs --help                      this text
 
 Every argument is passed to the real compiler unchanged; its output and exit status
@@ -40,10 +42,29 @@ Environment:
 Read the database with nccnav: nccnav vmlinux.db def|callers|callees|dump ...
 ";
 
+const FINISH_HELP: &str = "\
+nccrs --finish [DB]: index the compiles an interrupted build left unrecorded
+
+A compile whose indexer was killed (kill -9 of the build, a machine that went down)
+leaves its job in DB.pending/. The next compiles of any build into DB take those jobs
+over a few at a time; this command does all of them now. DB defaults to what a compile
+in the current directory would use (NCCRS_DB, vmlinux.db of a kernel build, nccrs.db).
+Exit status 0 when every job was indexed, 1 otherwise.
+";
+
 /// The whole program: returns the exit status.
 pub fn main_entry(argv: Vec<OsString>) -> i32 {
     match argv.get(1).and_then(|a| a.to_str()) {
         Some("--index-job") if argv.len() == 2 => wrapper::run_index_job(),
+        Some("--finish") if argv.len() <= 3 && invoked_as_nccrs(&argv[0]) => {
+            match argv.get(2).map(|a| a.as_os_str()) {
+                Some(a) if a == "--help" => {
+                    print!("{FINISH_HELP}");
+                    0
+                }
+                db => wrapper::run_finish(db),
+            }
+        }
         Some("--help") if argv.len() == 2 && invoked_as_nccrs(&argv[0]) => {
             print!("{HELP}");
             0

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use crate::args::{classify, expand_response_files, Invocation};
 use crate::job::IndexJob;
 use crate::paths::stored_path;
+use crate::pending;
 
 /// Set in the environment of everything nccrs starts: a nested nccrs passes straight
 /// through, so nccrs never indexes (or runs) itself recursively.
@@ -167,7 +168,12 @@ pub fn run(argv: &[OsString]) -> i32 {
         objtree: std::env::var_os("abs_objtree")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from),
+        pending: None,
         fault: std::env::var("NCCRS_FAULT").ok(),
+    };
+    let job = IndexJob {
+        pending: pending::register(&job),
+        ..job
     };
 
     let started = Instant::now();
@@ -184,15 +190,64 @@ pub fn run(argv: &[OsString]) -> i32 {
                 let _ = child.kill();
                 let _ = child.wait();
             }
+            pending::done(job.pending.as_deref());
             return 127;
         }
     };
     let limit = index_time_limit(started.elapsed());
     match indexer {
-        Ok((child, stderr)) => finish_indexer(&job, child, stderr, started + limit),
+        Ok((child, stderr)) => {
+            finish_indexer(&job, child, stderr, started + limit, true);
+        }
         Err(e) => warn(format_args!("cannot start the indexer: {e}")),
     }
+    // Finish what an interrupted build left behind, a little per compile.
+    for orphan in pending::claim_orphans(&job.db, ORPHANS_PER_COMPILE) {
+        index_now(&orphan, false);
+    }
     exit_code(status)
+}
+
+/// How many orphaned jobs one compile takes over after its own.
+const ORPHANS_PER_COMPILE: usize = 2;
+
+/// Indexes `job` in a child and waits for it; returns whether its facts were recorded.
+fn index_now(job: &IndexJob, warnings: bool) -> bool {
+    match spawn_indexer(job) {
+        Ok((child, stderr)) => {
+            finish_indexer(job, child, stderr, Instant::now() + MIN_INDEX_TIME, warnings)
+        }
+        Err(_) => false,
+    }
+}
+
+/// `nccrs --finish [DB]`: indexes every job an interrupted build left pending.
+pub fn run_finish(db: Option<&OsStr>) -> i32 {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let db = match db {
+        Some(p) => cwd.join(p),
+        None => database_path(&cwd),
+    };
+    let jobs = pending::claim_orphans(&db, usize::MAX);
+    let mut failed = 0;
+    for job in &jobs {
+        let source = job
+            .units()
+            .first()
+            .map(|u| stored_path(&u.source))
+            .unwrap_or_default();
+        if index_now(job, true) {
+            println!("indexed {source}");
+        } else {
+            failed += 1;
+        }
+    }
+    println!(
+        "{}: {} interrupted job(s) indexed, {failed} failed",
+        db.display(),
+        jobs.len() - failed
+    );
+    i32::from(failed > 0)
 }
 
 fn index_time_limit(compile: Duration) -> Duration {
@@ -211,6 +266,7 @@ fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
     let me = std::env::current_exe()?;
     let mut child = Command::new(me)
         .arg("--index-job")
+        .current_dir(&job.directory)
         .env(ACTIVE_ENV, "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -231,7 +287,20 @@ fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
     Ok((child, reader))
 }
 
-fn finish_indexer(job: &IndexJob, mut child: Child, stderr: StderrReader, deadline: Instant) {
+/// Waits for the indexer of `job` until `deadline`; records a failure when it did not
+/// record the job itself. Returns whether the facts were recorded.
+fn finish_indexer(
+    job: &IndexJob,
+    mut child: Child,
+    stderr: StderrReader,
+    deadline: Instant,
+    warnings: bool,
+) -> bool {
+    let warn = |msg: std::fmt::Arguments<'_>| {
+        if warnings {
+            warn(msg)
+        }
+    };
     let source = job
         .units()
         .first()
@@ -252,13 +321,15 @@ fn finish_indexer(job: &IndexJob, mut child: Child, stderr: StderrReader, deadli
     let message = stderr.join().unwrap_or_default();
     let message = message.lines().next().unwrap_or("").trim().to_owned();
     let reason = match outcome {
-        Ok(status) if status.success() => return,
+        Ok(status) if status.success() => return true,
+        // The child recorded the job before it failed: nothing to add.
+        _ if job.pending.as_ref().is_some_and(|p| !p.exists()) => return true,
         Ok(status) => match status.signal() {
             Some(sig) => format!("indexer killed by signal {sig}"),
             None if !message.is_empty() => {
                 // The child already tried to record what it could; say why once.
                 warn(format_args!("{source}: not indexed: {message}"));
-                return;
+                return false;
             }
             None => format!("indexer exited with status {}", status.code().unwrap_or(-1)),
         },
@@ -268,6 +339,7 @@ fn finish_indexer(job: &IndexJob, mut child: Child, stderr: StderrReader, deadli
         Ok(()) => warn(format_args!("{source}: not indexed: {reason}")),
         Err(e) => warn(format_args!("{source}: not indexed: {reason}; {e:#}")),
     }
+    false
 }
 
 /// `nccrs --index-job`: the child side. Reads the job from standard input.

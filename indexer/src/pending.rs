@@ -1,0 +1,146 @@
+//! Jobs whose facts are not recorded yet, so that an interrupted build loses nothing.
+//!
+//! Before the real compiler starts, the wrapper writes its job to
+//! `<database>.pending/<pid>-<start>.job` (a plain file: no database lock is taken on
+//! the build's path). Whoever records the job's outcome — facts or a failure — removes
+//! the file. A file whose owner died without doing so (`kill -9` of the build) is an
+//! *orphan*: a later wrapper, after its own job, claims it by renaming it to
+//! `<name>.<pid>-<start>` and indexes it; `nccrs --finish` indexes every orphan at once.
+//! make does not compile an object again once it exists, so without this a unit whose
+//! compile finished but whose indexer was killed would stay missing.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::job::IndexJob;
+
+/// The directory of pending jobs of database `db`.
+pub fn dir(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or(OsStr::new("nccrs.db")).to_owned();
+    name.push(".pending");
+    db.with_file_name(name)
+}
+
+/// A live process, named so that a recycled pid is not taken for it: pid and start
+/// time. `None` for a process that is gone or a zombie.
+fn process_tag(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state ppid ... starttime is field 22, the 20th after the comm.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    if matches!(fields.first(), Some(&"Z" | &"X")) {
+        return None;
+    }
+    Some(format!("{pid}-{}", fields.get(19)?))
+}
+
+fn my_tag() -> String {
+    let pid = std::process::id();
+    process_tag(pid).unwrap_or_else(|| format!("{pid}-0"))
+}
+
+fn is_alive(tag: &str) -> bool {
+    let Some(pid) = tag.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+        return false;
+    };
+    process_tag(pid).is_some_and(|t| t == tag)
+}
+
+/// Writes `job` as pending; returns the file that marks it. `None` when the directory
+/// cannot be written (the database cannot be either; indexing will say so).
+pub fn register(job: &IndexJob) -> Option<PathBuf> {
+    let dir = dir(&job.db);
+    std::fs::create_dir_all(&dir).ok()?;
+    let tag = my_tag();
+    let path = dir.join(format!("{tag}.job"));
+    let tmp = dir.join(format!("{tag}.tmp"));
+    let json = serde_json::to_vec(job).ok()?;
+    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(&json));
+    if written.is_err() || std::fs::rename(&tmp, &path).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        return None;
+    }
+    Some(path)
+}
+
+/// Marks a job as recorded.
+pub fn done(marker: Option<&Path>) {
+    if let Some(p) = marker {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Whether a job's outcome is still unrecorded.
+pub fn is_pending(marker: Option<&Path>) -> bool {
+    marker.is_some_and(Path::exists)
+}
+
+/// The owner of a pending file: the last process tag in its name.
+fn owner(name: &str) -> Option<&str> {
+    let stem = name.strip_suffix(".job").unwrap_or(name);
+    let (_, last) = stem.rsplit_once('.').unwrap_or(("", stem));
+    Some(last)
+}
+
+/// Claims up to `max` orphans of database `db`: each is renamed to name this process
+/// as its owner (only one claimer can win a rename) and returned with its job, which
+/// now points at the renamed marker.
+pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
+    let dir = dir(db);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let me = my_tag();
+    let mut claimed = Vec::new();
+    for e in entries.flatten() {
+        if claimed.len() >= max {
+            break;
+        }
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.ends_with(".tmp") {
+            // A registration cut short before its rename: nothing was compiled yet.
+            if owner(name.trim_end_matches(".tmp")).is_some_and(|o| !is_alive(o)) {
+                let _ = std::fs::remove_file(e.path());
+            }
+            continue;
+        }
+        if !name.contains(".job") || owner(name).is_none_or(is_alive) {
+            continue;
+        }
+        let base = name.split_once(".job").map_or(name, |(b, _)| b);
+        let target = dir.join(format!("{base}.job.{me}"));
+        if std::fs::rename(e.path(), &target).is_err() {
+            continue; // Someone else claimed it first.
+        }
+        let job = std::fs::read(&target)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<IndexJob>(&b).ok());
+        match job {
+            Some(mut job) => {
+                job.pending = Some(target);
+                // Injected faults are for the build's own indexing, not for retries.
+                job.fault = None;
+                claimed.push(job);
+            }
+            None => {
+                let _ = std::fs::remove_file(&target);
+            }
+        }
+    }
+    claimed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_are_read_from_names() {
+        assert_eq!(owner("12-345.job"), Some("12-345"));
+        assert_eq!(owner("12-345.job.67-890"), Some("67-890"));
+        assert!(is_alive(&my_tag()));
+        assert!(!is_alive("999999999-1"));
+        assert!(!is_alive(&format!("{}-1", std::process::id())));
+    }
+}
