@@ -2,9 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use schema::{Kind, Linkage, NewCall, NewDefinition, NewFile, NewSymbol, TuFacts, TuStatus};
+use schema::{
+    Access, Kind, Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, NewUse, TuFacts,
+    TuStatus,
+};
 
-use crate::clang::{kind, Cursor, File, Severity, SourceLocation, TranslationUnit, Visit};
+use crate::clang::{kind, Cursor, File, Operator, Severity, SourceLocation, TranslationUnit, Visit};
 use crate::paths::PathMapper;
 
 /// The facts of one translation unit and how well it parsed.
@@ -26,6 +29,8 @@ struct Ctx<'tu, 'p> {
     macro_ids: HashMap<String, u32>,
     seen_defs: HashSet<(usize, usize, u32, u32)>,
     seen_calls: HashSet<(usize, usize, usize, u32, u32)>,
+    seen_stores: HashSet<(usize, usize, usize, u32, u32)>,
+    seen_uses: HashSet<(usize, usize, Access, usize, u32, u32)>,
     declared: HashSet<usize>,
     tentative: HashSet<usize>,
 }
@@ -52,6 +57,8 @@ pub fn extract(tu: &TranslationUnit<'_>, main: &std::ffi::OsStr, paths: &mut Pat
         macro_ids: HashMap::new(),
         seen_defs: HashSet::new(),
         seen_calls: HashSet::new(),
+        seen_stores: HashSet::new(),
+        seen_uses: HashSet::new(),
         declared: HashSet::new(),
         tentative: HashSet::new(),
     };
@@ -293,20 +300,330 @@ impl<'tu> Ctx<'tu, '_> {
         else {
             return;
         };
-        c.visit_children(|n| match n.kind() {
+        let params = c
+            .arguments()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.usr(), i))
+            .filter(|(usr, _)| !usr.is_empty())
+            .collect();
+        let f = Func {
+            sym,
+            owner,
+            usr: self.facts.symbols[sym].usr.clone(),
+            name: self.facts.symbols[sym].name.clone(),
+            params,
+        };
+        // Parameters that hold functions are pointers like any other: name them where
+        // the definition does.
+        for (i, p) in c.arguments().into_iter().enumerate() {
+            if p.ty().holds_function_pointer() {
+                let s = self.parameter(&f.usr, &f.name, i, p.spelling());
+                self.define(p, s, true, false);
+            }
+        }
+        self.walk_children(c, &f, Access::Read);
+    }
+
+    fn walk_children(&mut self, c: Cursor<'tu>, f: &Func, access: Access) {
+        for n in c.children() {
+            self.walk(n, f, access);
+        }
+    }
+
+    /// Walks an expression or statement of `f`'s body; `access` is how the value of
+    /// `n` is used (written when it is the left side of an assignment, ...).
+    fn walk(&mut self, n: Cursor<'tu>, f: &Func, access: Access) {
+        match n.kind() {
             kind::CALL_EXPR => {
-                self.call(n, sym, owner);
-                Visit::Recurse
+                self.call(n, f);
+                self.walk_children(n, f, Access::Read);
             }
             kind::DECL_REF_EXPR => {
                 self.variable_reference(n);
-                Visit::Recurse
+                if let Some(v) = n.referenced().filter(|v| is_global_variable(*v)) {
+                    if let Some(s) = self.symbol(v, Kind::Variable, None) {
+                        self.use_of(s, n, f, access);
+                    }
+                }
+            }
+            kind::MEMBER_REF_EXPR => {
+                if let Some(field) = n.referenced().filter(|t| t.kind() == kind::FIELD_DECL) {
+                    if let Some(s) = self.field_symbol(field) {
+                        self.use_of(s, n, f, access);
+                    }
+                }
+                // `s.x = 1` writes `s` too; `p->x = 1` only reads `p`.
+                for base in n.children() {
+                    let through_pointer = base.ty().is_pointer();
+                    let a = if through_pointer { Access::Read } else { access };
+                    self.walk(base, f, a);
+                }
+            }
+            kind::BINARY_OPERATOR if n.operator() == Operator::Assign => {
+                let kids = n.children();
+                if let [lhs, rhs] = kids.as_slice() {
+                    self.walk(*lhs, f, Access::Write);
+                    self.walk(*rhs, f, Access::Read);
+                    if let Some(target) = self.pointer_target(*lhs, Some(f)) {
+                        self.store_values(target, *rhs, Some(f), f.owner);
+                    }
+                } else {
+                    self.walk_children(n, f, Access::Read);
+                }
+            }
+            kind::COMPOUND_ASSIGN_OPERATOR => {
+                let kids = n.children();
+                for (i, k) in kids.into_iter().enumerate() {
+                    self.walk(k, f, if i == 0 { Access::Write } else { Access::Read });
+                }
+            }
+            kind::UNARY_OPERATOR => {
+                let a = match n.operator() {
+                    Operator::AddrOf => Access::Addr,
+                    Operator::IncDec => Access::Write,
+                    _ => Access::Read,
+                };
+                self.walk_children(n, f, a);
+            }
+            // Parentheses and implicit conversions pass the use through.
+            kind::PAREN_EXPR | kind::UNEXPOSED_EXPR => self.walk_children(n, f, access),
+            kind::ARRAY_SUBSCRIPT_EXPR => {
+                // `a[i] = x` writes the array `a`, but not a pointer `p` in `p[i] = x`.
+                for (i, k) in n.children().into_iter().enumerate() {
+                    let a = if i == 0 && k.ty().is_array() { access } else { Access::Read };
+                    self.walk(k, f, a);
+                }
+            }
+            kind::VAR_DECL => {
+                self.local_variable(n, f);
             }
             // `sizeof(f())` and `_Alignof` never run their operand (the kernel's
             // BUILD_BUG_ON_INVALID and VM_BUG_ON under !CONFIG_DEBUG_VM rely on it).
-            kind::UNARY_EXPR => Visit::Continue,
-            _ => Visit::Recurse,
+            kind::UNARY_EXPR => {}
+            _ => self.walk_children(n, f, Access::Read),
+        }
+    }
+
+    /// A variable declared in a function body: its initializer is read, and what it
+    /// stores into the variable (a function pointer, a struct of them) is recorded.
+    fn local_variable(&mut self, v: Cursor<'tu>, f: &Func) {
+        let init = v.children().into_iter().rfind(|k| kind::is_expression(k.kind()));
+        if let Some(init) = init {
+            if let Some(target) = self.variable_target(v, Some(f)) {
+                self.initializer(target, init, Some(f), f.owner);
+            }
+            self.walk(init, f, Access::Read);
+        }
+    }
+
+    /// Records that `f` uses `symbol` at `at`.
+    fn use_of(&mut self, symbol: usize, at: Cursor<'tu>, f: &Func, access: Access) {
+        let name = self.facts.symbols[symbol].name.clone();
+        let Some(p) = self.place(at.location(), &name) else {
+            return;
+        };
+        if !self
+            .seen_uses
+            .insert((symbol, f.sym, access, p.file, p.line, p.col))
+        {
+            return;
+        }
+        self.facts.uses.push(NewUse {
+            symbol,
+            function: f.sym,
+            access,
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            macro_name: p.macro_name,
+            owner: f.owner,
         });
+    }
+
+    fn field_symbol(&mut self, field: Cursor<'tu>) -> Option<usize> {
+        let scope = field.semantic_parent().map(Self::scope_name);
+        self.symbol(field, Kind::Field, scope)
+    }
+
+    /// The symbol of parameter `index` of the function with USR `function_usr`: one
+    /// symbol whichever declaration of the function names it.
+    fn parameter(&mut self, function_usr: &str, function: &str, index: usize, name: String) -> usize {
+        let usr = format!("{function_usr}#{index}");
+        if let Some(&i) = self.symbols.get(&usr) {
+            return i;
+        }
+        let name = if name.is_empty() {
+            format!("#{index}")
+        } else {
+            name
+        };
+        let i = self.facts.symbols.len();
+        self.facts.symbols.push(NewSymbol {
+            usr: usr.clone(),
+            name,
+            scope: Some(function.to_owned()),
+            kind: Kind::Parameter,
+            linkage: Linkage::None,
+        });
+        self.symbols.insert(usr, i);
+        i
+    }
+
+    /// The pointer symbol a declaration stands for: a global or local variable, or a
+    /// parameter of `f`.
+    fn variable_target(&mut self, v: Cursor<'tu>, f: Option<&Func>) -> Option<usize> {
+        match v.kind() {
+            kind::VAR_DECL => {
+                let scope = if is_global_variable(v) {
+                    None
+                } else {
+                    f.map(|f| f.name.clone())
+                };
+                self.symbol(v, Kind::Variable, scope)
+            }
+            kind::PARM_DECL => {
+                let f = f?;
+                let &i = f.params.get(&v.usr())?;
+                Some(self.parameter(&f.usr, &f.name, i, v.spelling()))
+            }
+            kind::FIELD_DECL => self.field_symbol(v),
+            _ => None,
+        }
+    }
+
+    /// What the left side of an assignment names as a place to store a pointer: a
+    /// member, a variable or a parameter (an element of an array stands for the array).
+    fn pointer_target(&mut self, lhs: Cursor<'tu>, f: Option<&Func>) -> Option<usize> {
+        let e = unwrap_expr(lhs);
+        match e.kind() {
+            kind::MEMBER_REF_EXPR | kind::DECL_REF_EXPR => {
+                let d = e.referenced()?;
+                self.variable_target(d, f)
+            }
+            kind::ARRAY_SUBSCRIPT_EXPR => {
+                let base = e.children().into_iter().next()?;
+                self.pointer_target(base, f)
+            }
+            _ => None,
+        }
+    }
+
+    /// The functions and function pointers an expression can evaluate to: a function
+    /// (`f`, `&f`, `(cast)f`), a pointer that holds functions (a member, variable or
+    /// parameter), and both arms of `c ? a : b`.
+    fn function_values(&mut self, e: Cursor<'tu>, f: Option<&Func>, out: &mut Vec<(usize, Cursor<'tu>)>) {
+        let e = unwrap_expr(e);
+        match e.kind() {
+            kind::CONDITIONAL_OPERATOR => {
+                let kids = e.children();
+                for k in kids.iter().skip(1) {
+                    self.function_values(*k, f, out);
+                }
+            }
+            kind::UNARY_OPERATOR if e.operator() == Operator::AddrOf => {
+                if let Some(k) = e.children().into_iter().next() {
+                    self.function_values(k, f, out);
+                }
+            }
+            kind::DECL_REF_EXPR | kind::MEMBER_REF_EXPR => {
+                let Some(d) = e.referenced() else { return };
+                if d.kind() == kind::FUNCTION_DECL {
+                    if d.location().file_location().is_none() || not_a_call(&d.spelling()) {
+                        return;
+                    }
+                    if let Some(s) = self.symbol(d, Kind::Function, None) {
+                        if d.definition().is_none() && self.declared.insert(s) {
+                            self.define(d.canonical(), s, false, true);
+                        }
+                        out.push((s, e));
+                    }
+                } else if d.ty().holds_function_pointer() {
+                    if let Some(s) = self.variable_target(d, f) {
+                        out.push((s, e));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Records what `value` stores into `target`.
+    fn store_values(&mut self, target: usize, value: Cursor<'tu>, f: Option<&Func>, owner: usize) {
+        let mut values = Vec::new();
+        self.function_values(value, f, &mut values);
+        for (v, at) in values {
+            if v == target {
+                continue;
+            }
+            let name = self.facts.symbols[v].name.clone();
+            let Some(p) = self.place(at.location(), &name) else {
+                continue;
+            };
+            if !self.seen_stores.insert((target, v, p.file, p.line, p.col)) {
+                continue;
+            }
+            self.facts.stores.push(NewStore {
+                target,
+                value: v,
+                file: p.file,
+                line: p.line,
+                col: p.col,
+                macro_name: p.macro_name,
+                owner,
+            });
+        }
+    }
+
+    /// The initializer `init` of a variable or member `target`: a scalar stores into
+    /// the target itself; a braced list stores into the members it names (designated,
+    /// positional, nested, and arrays of structs).
+    fn initializer(&mut self, target: usize, init: Cursor<'tu>, f: Option<&Func>, owner: usize) {
+        let e = unwrap_expr(init);
+        if e.kind() != kind::INIT_LIST_EXPR {
+            self.store_values(target, e, f, owner);
+            return;
+        }
+        let ty = e.ty();
+        if ty.is_record() {
+            let fields = ty.fields();
+            let mut next = 0;
+            for item in e.children() {
+                let parts = item.children();
+                let designators: Vec<Cursor<'tu>> = parts
+                    .iter()
+                    .copied()
+                    .take_while(|p| p.kind() == kind::MEMBER_REF)
+                    .collect();
+                let (field, value) = if item.kind() == kind::UNEXPOSED_EXPR && !designators.is_empty() {
+                    // `.a = v` or `.a.b = v`: the last designator names the member.
+                    let first = designators[0].referenced();
+                    if let Some(pos) = first.and_then(|d| fields.iter().position(|x| same(x, &d))) {
+                        next = pos + 1;
+                    }
+                    let Some(value) = parts.last().copied() else { continue };
+                    (designators.last().and_then(|d| d.referenced()), value)
+                } else {
+                    let field = fields.get(next).copied();
+                    next += 1;
+                    (field, item)
+                };
+                let Some(field) = field else { continue };
+                let Some(fs) = self.field_symbol(field) else { continue };
+                self.initializer(fs, value, f, owner);
+            }
+        } else {
+            // An array: every element goes into the same target; `[i] = v` puts the
+            // index before the value.
+            for item in e.children() {
+                let value = if item.kind() == kind::UNEXPOSED_EXPR && item.children().len() > 1 {
+                    item.children().last().copied().unwrap_or(item)
+                } else {
+                    item
+                };
+                self.initializer(target, value, f, owner);
+            }
+        }
     }
 
     /// A global variable that is used but not defined here (`jiffies`, defined by the
@@ -345,7 +662,14 @@ impl<'tu> Ctx<'tu, '_> {
             }
             return;
         }
-        self.define_new(c, Kind::Variable, None);
+        let Some(s) = self.define_new(c, Kind::Variable, None) else {
+            return;
+        };
+        let init = c.children().into_iter().rfind(|k| kind::is_expression(k.kind()));
+        if let (Some(init), Some(pos)) = (init, c.location().file_location()) {
+            let owner = self.file_index(pos.file);
+            self.initializer(s, init, None, owner);
+        }
     }
 
     /// The name a field's container goes by: the nearest named struct or union, or the
@@ -403,8 +727,14 @@ impl<'tu> Ctx<'tu, '_> {
         });
     }
 
-    fn call(&mut self, call: Cursor<'tu>, caller: usize, owner: usize) {
+    fn call(&mut self, call: Cursor<'tu>, f: &Func) {
         let Some(target) = call.referenced() else {
+            // `table[i](x)`, `(*ops->fn)(x)`: a call through the pointer the callee
+            // expression reads.
+            let callee = call.children().into_iter().next();
+            if let Some(s) = callee.and_then(|e| self.callee_pointer(e, f)) {
+                self.record_call(call, f, s, true);
+            }
             return;
         };
         let (callee, indirect) = match target.kind() {
@@ -419,49 +749,116 @@ impl<'tu> Ctx<'tu, '_> {
                     // Called but not defined here: remember where it is declared.
                     self.define(target.canonical(), s, false, true);
                 }
+                // A function passed as an argument is stored into the parameter.
+                let usr = self.facts.symbols[s].usr.clone();
+                let name = self.facts.symbols[s].name.clone();
+                let params = target.arguments();
+                for (i, arg) in call.arguments().into_iter().enumerate() {
+                    let mut values = Vec::new();
+                    self.function_values(arg, Some(f), &mut values);
+                    if values.is_empty() {
+                        continue;
+                    }
+                    let pname = params.get(i).map(|p| p.spelling()).unwrap_or_default();
+                    let param = self.parameter(&usr, &name, i, pname);
+                    self.store_values(param, arg, Some(f), f.owner);
+                }
                 (s, false)
             }
             kind::FIELD_DECL => {
-                let scope = target.semantic_parent().map(Self::scope_name);
-                let Some(s) = self.symbol(target, Kind::Field, scope) else {
+                let Some(s) = self.field_symbol(target) else {
                     return;
                 };
                 (s, true)
             }
-            kind::VAR_DECL
-                if target
-                    .semantic_parent()
-                    .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT) =>
-            {
-                let Some(s) = self.symbol(target, Kind::Variable, None) else {
+            kind::VAR_DECL | kind::PARM_DECL => {
+                let Some(s) = self.variable_target(target, Some(f)) else {
                     return;
                 };
                 (s, true)
             }
-            // Calls through parameters and local variables are not recorded yet.
             _ => return,
         };
+        self.record_call(call, f, callee, indirect);
+    }
+
+    /// The pointer a call goes through when its callee is an expression.
+    fn callee_pointer(&mut self, e: Cursor<'tu>, f: &Func) -> Option<usize> {
+        let e = unwrap_expr(e);
+        match e.kind() {
+            kind::UNARY_OPERATOR if e.operator() == Operator::Other => {
+                let inner = e.children().into_iter().next()?;
+                self.callee_pointer(inner, f)
+            }
+            _ => self.pointer_target(e, Some(f)),
+        }
+    }
+
+    fn record_call(&mut self, call: Cursor<'tu>, f: &Func, callee: usize, indirect: bool) {
         let name = self.facts.symbols[callee].name.clone();
         let Some(p) = self.place(call.location(), &name) else {
             return;
         };
         if !self
             .seen_calls
-            .insert((caller, callee, p.file, p.line, p.col))
+            .insert((f.sym, callee, p.file, p.line, p.col))
         {
             return;
         }
         self.facts.calls.push(NewCall {
-            caller,
+            caller: f.sym,
             callee,
             file: p.file,
             line: p.line,
             col: p.col,
             indirect,
             macro_name: p.macro_name,
-            owner,
+            owner: f.owner,
         });
     }
+}
+
+/// The function whose body is being walked.
+struct Func {
+    sym: usize,
+    owner: usize,
+    usr: String,
+    name: String,
+    /// USR of each parameter -> its position.
+    params: HashMap<String, usize>,
+}
+
+/// A variable that lives for the whole program and is named at file scope.
+fn is_global_variable(v: Cursor<'_>) -> bool {
+    v.kind() == kind::VAR_DECL
+        && v
+            .semantic_parent()
+            .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT)
+}
+
+/// An expression without the parentheses, casts and implicit conversions around it.
+fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
+    loop {
+        match e.kind() {
+            kind::PAREN_EXPR | kind::CSTYLE_CAST_EXPR | kind::UNEXPOSED_EXPR => {
+                // A cast's children may start with the type it names.
+                let kids: Vec<_> = e
+                    .children()
+                    .into_iter()
+                    .filter(|k| kind::is_expression(k.kind()))
+                    .collect();
+                match kids.as_slice() {
+                    [one] => e = *one,
+                    _ => return e,
+                }
+            }
+            _ => return e,
+        }
+    }
+}
+
+fn same(a: &Cursor<'_>, b: &Cursor<'_>) -> bool {
+    a.usr() == b.usr() && a.spelling() == b.spelling()
 }
 
 /// Whether a struct, union or enum has a tag of its own. clang spells an anonymous

@@ -15,23 +15,29 @@ pub use query::{Navigator, QueryError};
 #[command(
     name = "nccnav",
     version,
-    about = "Browse what nccrs recorded: definitions, callers, callees",
+    about = "Browse what nccrs recorded: definitions, callers, callees, stores, uses",
     after_help = "\
 Commands:
   nccnav DB def SYMBOL       where SYMBOL is defined (and by which macro)
   nccnav DB callers SYMBOL   who calls SYMBOL (direct and through ops tables)
-  nccnav DB callees SYMBOL   what SYMBOL calls
+  nccnav DB callees SYMBOL   what SYMBOL calls (for calls through pointers, the
+                             functions that can be behind them)
+  nccnav DB stores SYMBOL    what was stored into a member, variable or parameter
+                             (for a function: where it was stored)
+  nccnav DB uses SYMBOL      who reads, writes or takes the address of a global or
+                             member (for a function: what it uses)
   nccnav DB dump             every fact, one JSON object a line
 
 SYMBOL is a name (`vfs_read`), FILE:NAME to pick one of several same-named statics
-(`fs/dcache.c:init`, or any tail of the path), or STRUCT::FIELD (`file_operations::read`).
+(`fs/dcache.c:init`, or any tail of the path), STRUCT::FIELD (`file_operations::read`)
+or FUNCTION::PARAMETER (`sort::cmp_func`).
 
 Exit status: 0 found, 1 unknown symbol, 2 unusable database or bad usage."
 )]
 struct Cli {
     /// The database written by nccrs (vmlinux.db, nccrs.db)
     db: PathBuf,
-    /// A command (def, callers, callees, dump) and its symbol
+    /// A command (def, callers, callees, stores, uses, dump) and its symbol
     words: Vec<String>,
     /// Print JSON instead of text
     #[arg(long)]
@@ -68,12 +74,14 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         ["def", name] => nav.def(name, cli.json, out),
         ["callers", name] => nav.calls(name, query::Direction::Callers, cli.json, out),
         ["callees", name] => nav.calls(name, query::Direction::Callees, cli.json, out),
+        ["stores", name] => nav.stores(name, cli.json, out),
+        ["uses", name] => nav.uses(name, cli.json, out),
         ["dump"] => nav.dump(out),
-        [cmd @ ("def" | "callers" | "callees"), ..] => {
+        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses"), ..] => {
             Err(QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")))
         }
         [] | [_] => Err(QueryError::Usage(
-            "the interactive navigator is not available yet; use: nccnav DB def|callers|callees SYMBOL, or nccnav DB dump"
+            "the interactive navigator is not available yet; use: nccnav DB def|callers|callees|stores|uses SYMBOL, or nccnav DB dump"
                 .to_owned(),
         )),
         _ => Err(QueryError::Usage(format!("unknown command {:?}; see nccnav --help", cli.words.join(" ")))),

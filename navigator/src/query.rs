@@ -4,7 +4,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use schema::{CallEdge, Db, Definition, DumpVisitor, File, FileId, Kind, Root, Symbol, Tu};
+use schema::{
+    CallEdge, Db, Definition, DumpVisitor, File, FileId, Kind, Root, Store, Symbol, SymbolId, Tu,
+    Use,
+};
+
+/// How many functions behind an indirect call the text output names.
+const MAX_TARGETS_SHOWN: usize = 12;
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -147,7 +153,8 @@ impl Navigator {
     pub fn resolve(&self, spec: &str) -> Result<Vec<Symbol>, QueryError> {
         let found = if let Some((scope, field)) = spec.rsplit_once("::") {
             let mut v = self.db.symbols_named(field)?;
-            v.retain(|s| s.kind == Kind::Field && s.scope.as_deref() == Some(scope));
+            // A struct's field, a function's parameter or local pointer.
+            v.retain(|s| s.scope.as_deref() == Some(scope));
             v
         } else if let Some((file, name)) = spec.rsplit_once(':') {
             let mut keep = Vec::new();
@@ -177,10 +184,11 @@ impl Navigator {
             keep
         } else {
             // A plain name means the functions, variables, types and macros of that
-            // name; fields only when nothing else is called so (`STRUCT::FIELD` picks one).
+            // name; fields (and parameters and locals) only when nothing else is called
+            // so (`STRUCT::FIELD`, `FUNCTION::PARAM` pick one).
             let all = self.db.symbols_named(spec)?;
             let (fields, others): (Vec<Symbol>, Vec<Symbol>) =
-                all.into_iter().partition(|s| s.kind == Kind::Field);
+                all.into_iter().partition(|s| s.scope.is_some());
             if others.is_empty() {
                 fields
             } else {
@@ -305,13 +313,37 @@ impl Navigator {
         let many = symbols.len() > 1;
         let mut all_json = Vec::new();
         for s in &symbols {
-            let edges = match dir {
+            let mut edges: Vec<(CallEdge, Option<SymbolId>)> = match dir {
                 Direction::Callers => self.db.callers(s.id)?,
                 Direction::Callees => self.db.callees(s.id)?,
-            };
+            }
+            .into_iter()
+            .map(|e| (e, None))
+            .collect();
+            if dir == Direction::Callers && s.kind == Kind::Function {
+                // Calls through every member or pointer the function was stored into.
+                for ic in self.db.indirect_callers(s.id)? {
+                    let via = ic.call.callee;
+                    edges.push((ic.call, Some(via)));
+                }
+            }
             if json {
-                for e in &edges {
-                    all_json.push(self.edge_json(e)?);
+                for (e, via) in &edges {
+                    let mut v = self.edge_json(e)?;
+                    if let Some(via) = via {
+                        let via = self.db.symbol(*via)?;
+                        v["via"] = via.display_name().into();
+                        v["via_id"] = via.id.0.into();
+                    }
+                    if dir == Direction::Callees && e.indirect {
+                        let mut targets = Vec::new();
+                        for t in self.db.functions_behind(e.callee)? {
+                            let sym = self.db.symbol(t)?;
+                            targets.push(serde_json::json!({"name": sym.name, "id": sym.id.0}));
+                        }
+                        v["targets"] = targets.into();
+                    }
+                    all_json.push(v);
                 }
                 continue;
             }
@@ -326,37 +358,194 @@ impl Navigator {
                 };
                 writeln!(out, "{}({none})", if many { "  " } else { "" })?;
             }
-            let lines: Vec<(String, String, String)> = edges
-                .iter()
-                .map(|e| {
-                    let other = match dir {
-                        Direction::Callers => e.caller,
-                        Direction::Callees => e.callee,
-                    };
-                    let sym = self.db.symbol(other)?;
-                    let mut name = self.label(&sym)?;
-                    if e.indirect {
-                        name = match dir {
-                            Direction::Callees => {
-                                format!("{name} (indirect call through {})", sym.kind)
-                            }
-                            Direction::Callers => name,
-                        };
+            let indent = if many { "  " } else { "" };
+            let mut lines: Vec<(String, String, String, Vec<String>)> = Vec::new();
+            for (e, via) in &edges {
+                let other = match dir {
+                    Direction::Callers => e.caller,
+                    Direction::Callees => e.callee,
+                };
+                let sym = self.db.symbol(other)?;
+                let name = self.label(&sym)?;
+                let f = shown_path(self.file(e.site.file)?);
+                let site = format!("{f}:{}:{}", e.site.line, e.site.col);
+                let mut notes = Vec::new();
+                if let Some(m) = &e.macro_name {
+                    notes.push(format!("via {m}"));
+                }
+                let mut targets = Vec::new();
+                match (dir, via) {
+                    (Direction::Callers, Some(via)) => {
+                        let via = self.db.symbol(*via)?;
+                        notes.push(format!("[indirect via {}]", via.display_name()));
                     }
-                    let f = shown_path(self.file(e.site.file)?);
-                    let site = format!("{f}:{}:{}", e.site.line, e.site.col);
-                    let via = e
-                        .macro_name
-                        .as_deref()
-                        .map(|m| format!("via {m}"))
-                        .unwrap_or_default();
-                    Ok((name, site, via))
-                })
-                .collect::<Result<_, QueryError>>()?;
+                    (Direction::Callees, _) if e.indirect => {
+                        notes.push(format!("[indirect call through {}]", sym.kind));
+                        let behind = self.db.functions_behind(e.callee)?;
+                        for t in behind.iter().take(MAX_TARGETS_SHOWN) {
+                            let t = self.db.symbol(*t)?;
+                            targets.push(self.label(&t)?);
+                        }
+                        if behind.is_empty() {
+                            targets.push("(no function recorded as stored there)".to_owned());
+                        } else if behind.len() > MAX_TARGETS_SHOWN {
+                            targets.push(format!(
+                                "... and {} more (--json lists all)",
+                                behind.len() - MAX_TARGETS_SHOWN
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+                lines.push((name, site, notes.join("  "), targets));
+            }
+            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
+            for (name, site, notes, targets) in lines {
+                let line = format!("{indent}{name:<width$}  {site}  {notes}");
+                writeln!(out, "{}", clean(line.trim_end()))?;
+                for t in targets {
+                    writeln!(out, "{}", clean(&format!("{indent}    -> {t}")))?;
+                }
+            }
+        }
+        if json {
+            let text = serde_json::to_string_pretty(&all_json).map_err(std::io::Error::other)?;
+            writeln!(out, "{text}")?;
+        }
+        Ok(())
+    }
+
+    /// `stores SYMBOL`: for a member, variable or parameter, what was stored into it;
+    /// for a function, where it was stored.
+    pub fn stores(mut self, spec: &str, json: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+        let symbols = self.resolve(spec)?;
+        let many = symbols.len() > 1;
+        let mut all_json = Vec::new();
+        for s in &symbols {
+            let of_function = s.kind == Kind::Function;
+            let stores = if of_function {
+                self.db.stores_of(s.id)?
+            } else {
+                self.db.stores_into(s.id)?
+            };
+            if many && !json {
+                let head = self.label(s)?;
+                writeln!(out, "{}:", clean(&head))?;
+            }
+            let indent = if many { "  " } else { "" };
+            if stores.is_empty() && !json {
+                let none = if of_function {
+                    "never stored into a pointer"
+                } else {
+                    "nothing recorded as stored here"
+                };
+                writeln!(out, "{indent}({none})")?;
+            }
+            let mut lines = Vec::new();
+            for st in &stores {
+                let target = self.db.symbol(st.target)?;
+                let value = self.db.symbol(st.value)?;
+                let f = self.file(st.site.file)?.clone();
+                if json {
+                    all_json.push(serde_json::json!({
+                        "member": target.display_name(),
+                        "member_id": target.id.0,
+                        "value": value.display_name(),
+                        "value_id": value.id.0,
+                        "copy": st.copy,
+                        "root": f.root.as_str(),
+                        "file": f.path,
+                        "line": st.site.line,
+                        "col": st.site.col,
+                        "macro": st.macro_name,
+                    }));
+                    continue;
+                }
+                let name = if of_function {
+                    format!("into {}", self.label(&target)?)
+                } else if st.copy {
+                    format!("copy of {}", self.label(&value)?)
+                } else {
+                    self.label(&value)?
+                };
+                let site = format!("{}:{}:{}", shown_path(&f), st.site.line, st.site.col);
+                let via = st
+                    .macro_name
+                    .as_deref()
+                    .map(|m| format!("via {m}"))
+                    .unwrap_or_default();
+                lines.push((name, site, via));
+            }
             let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
             for (name, site, via) in lines {
-                let indent = if many { "  " } else { "" };
                 let line = format!("{indent}{name:<width$}  {site}  {via}");
+                writeln!(out, "{}", clean(line.trim_end()))?;
+            }
+        }
+        if json {
+            let text = serde_json::to_string_pretty(&all_json).map_err(std::io::Error::other)?;
+            writeln!(out, "{text}")?;
+        }
+        Ok(())
+    }
+
+    /// `uses SYMBOL`: for a global variable or a member, the functions that read, write
+    /// or take its address; for a function, the globals and members it uses.
+    pub fn uses(mut self, spec: &str, json: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+        let symbols = self.resolve(spec)?;
+        let many = symbols.len() > 1;
+        let mut all_json = Vec::new();
+        for s in &symbols {
+            let by_function = s.kind == Kind::Function;
+            let uses = if by_function {
+                self.db.uses_by(s.id)?
+            } else {
+                self.db.uses_of(s.id)?
+            };
+            if many && !json {
+                let head = self.label(s)?;
+                writeln!(out, "{}:", clean(&head))?;
+            }
+            let indent = if many { "  " } else { "" };
+            if uses.is_empty() && !json {
+                writeln!(out, "{indent}(no recorded uses)")?;
+            }
+            let mut lines = Vec::new();
+            for u in &uses {
+                let function = self.db.symbol(u.function)?;
+                let symbol = self.db.symbol(u.symbol)?;
+                let f = self.file(u.site.file)?.clone();
+                if json {
+                    all_json.push(serde_json::json!({
+                        "function": function.display_name(),
+                        "function_id": function.id.0,
+                        "symbol": symbol.display_name(),
+                        "symbol_id": symbol.id.0,
+                        "access": u.access.as_str(),
+                        "root": f.root.as_str(),
+                        "file": f.path,
+                        "line": u.site.line,
+                        "col": u.site.col,
+                        "macro": u.macro_name,
+                    }));
+                    continue;
+                }
+                let name = if by_function {
+                    self.label(&symbol)?
+                } else {
+                    self.label(&function)?
+                };
+                let site = format!("{}:{}:{}", shown_path(&f), u.site.line, u.site.col);
+                let via = u
+                    .macro_name
+                    .as_deref()
+                    .map(|m| format!("via {m}"))
+                    .unwrap_or_default();
+                lines.push((name, u.access.as_str(), site, via));
+            }
+            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
+            for (name, access, site, via) in lines {
+                let line = format!("{indent}{name:<width$}  {access:<5}  {site}  {via}");
                 writeln!(out, "{}", clean(line.trim_end()))?;
             }
         }
@@ -476,6 +665,38 @@ struct DumpCall<'a> {
 }
 
 #[derive(Serialize)]
+struct DumpStore<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    /// The member, variable or parameter stored into.
+    member: i64,
+    /// The function stored, or for a copy of one pointer into another, `from`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<i64>,
+    file: i64,
+    line: u32,
+    col: u32,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DumpUse<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    function: i64,
+    symbol: i64,
+    access: &'a str,
+    file: i64,
+    line: u32,
+    col: u32,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
 struct DumpTu<'a> {
     #[serde(rename = "type")]
     ty: &'static str,
@@ -547,6 +768,32 @@ impl DumpVisitor for Dumper<'_> {
             col: c.site.col,
             indirect: c.indirect,
             macro_name: c.macro_name.as_deref(),
+        })
+    }
+
+    fn store(&mut self, st: &Store) -> Result<(), QueryError> {
+        self.line(&DumpStore {
+            ty: "store",
+            member: st.target.0,
+            function: (!st.copy).then_some(st.value.0),
+            from: st.copy.then_some(st.value.0),
+            file: st.site.file.0,
+            line: st.site.line,
+            col: st.site.col,
+            macro_name: st.macro_name.as_deref(),
+        })
+    }
+
+    fn use_(&mut self, u: &Use) -> Result<(), QueryError> {
+        self.line(&DumpUse {
+            ty: "use",
+            function: u.function.0,
+            symbol: u.symbol.0,
+            access: u.access.as_str(),
+            file: u.site.file.0,
+            line: u.site.line,
+            col: u.site.col,
+            macro_name: u.macro_name.as_deref(),
         })
     }
 

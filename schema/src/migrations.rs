@@ -84,4 +84,34 @@ CREATE TABLE meta(
     value TEXT NOT NULL
 );
 "#,
+    // 2: functions and pointers stored into pointers (`.read_iter = f`, `p->cb = q->cb`,
+    // a function passed as an argument), and the uses of globals and fields.
+    r#"
+CREATE TABLE stores(
+    target INTEGER NOT NULL REFERENCES symbols(id),
+    value  INTEGER NOT NULL REFERENCES symbols(id),
+    file   INTEGER NOT NULL REFERENCES files(id),
+    line   INTEGER NOT NULL,
+    col    INTEGER NOT NULL,
+    macro  TEXT,
+    chunk  INTEGER NOT NULL REFERENCES chunks(id),
+    PRIMARY KEY (target, value, file, line, col, chunk)
+) WITHOUT ROWID;
+CREATE INDEX stores_by_value ON stores(value);
+CREATE INDEX stores_by_chunk ON stores(chunk);
+
+CREATE TABLE uses(
+    symbol   INTEGER NOT NULL REFERENCES symbols(id),
+    function INTEGER NOT NULL REFERENCES symbols(id),
+    access   TEXT NOT NULL CHECK (access IN ('read', 'write', 'addr')),
+    file     INTEGER NOT NULL REFERENCES files(id),
+    line     INTEGER NOT NULL,
+    col      INTEGER NOT NULL,
+    macro    TEXT,
+    chunk    INTEGER NOT NULL REFERENCES chunks(id),
+    PRIMARY KEY (symbol, function, access, file, line, col, chunk)
+) WITHOUT ROWID;
+CREATE INDEX uses_by_function ON uses(function);
+CREATE INDEX uses_by_chunk ON uses(chunk);
+"#,
 ];

@@ -2,7 +2,10 @@
 
 use rusqlite::{params, OptionalExtension, Row};
 
-use crate::{CallEdge, Db, Definition, File, FileId, Location, Result, Symbol, SymbolId, Tu, TuId};
+use crate::{
+    CallEdge, Db, Definition, File, FileId, IndirectCall, Location, Result, Store, Symbol,
+    SymbolId, Tu, TuId, Use,
+};
 
 /// Receives every fact of the database, one at a time (see [`Db::dump`]).
 pub trait DumpVisitor {
@@ -12,6 +15,8 @@ pub trait DumpVisitor {
     fn symbol(&mut self, symbol: &Symbol, primary: Option<&Definition>) -> Result<(), Self::Error>;
     fn definition(&mut self, def: &Definition) -> Result<(), Self::Error>;
     fn call(&mut self, call: &CallEdge) -> Result<(), Self::Error>;
+    fn store(&mut self, store: &Store) -> Result<(), Self::Error>;
+    fn use_(&mut self, u: &Use) -> Result<(), Self::Error>;
     fn tu(&mut self, tu: &Tu) -> Result<(), Self::Error>;
 }
 
@@ -19,6 +24,46 @@ const SYMBOL_COLUMNS: &str = "id, usr, name, scope, kind, linkage";
 // A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
 const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro";
+const STORE_COLUMNS: &str = "DISTINCT target, value, file, line, col, macro,
+    (SELECT kind FROM symbols y WHERE y.id = value) != 'function'";
+const USE_COLUMNS: &str = "DISTINCT symbol, function, access, file, line, col, macro";
+
+/// Everything a pointer may hold: the pointers and members stored into it, followed
+/// back through copies (`worker->current_func = work->func`) to the functions.
+const SOURCES_CTE: &str = "WITH RECURSIVE src(sym) AS (
+    SELECT ?1 UNION SELECT s.value FROM stores s JOIN src ON s.target = src.sym)";
+/// Everything a function was stored into, followed forward through copies.
+const HOLDERS_CTE: &str = "WITH RECURSIVE holders(sym) AS (
+    SELECT target FROM stores WHERE value = ?1
+    UNION SELECT s.target FROM stores s JOIN holders h ON s.value = h.sym)";
+
+fn store_row(r: &Row<'_>) -> rusqlite::Result<Store> {
+    Ok(Store {
+        target: r.get(0)?,
+        value: r.get(1)?,
+        site: Location {
+            file: r.get(2)?,
+            line: r.get(3)?,
+            col: r.get(4)?,
+        },
+        macro_name: r.get(5)?,
+        copy: r.get(6)?,
+    })
+}
+
+fn use_row(r: &Row<'_>) -> rusqlite::Result<Use> {
+    Ok(Use {
+        symbol: r.get(0)?,
+        function: r.get(1)?,
+        access: r.get(2)?,
+        site: Location {
+            file: r.get(3)?,
+            line: r.get(4)?,
+            col: r.get(5)?,
+        },
+        macro_name: r.get(6)?,
+    })
+}
 
 fn symbol_row(r: &Row<'_>) -> rusqlite::Result<Symbol> {
     Ok(Symbol {
@@ -104,7 +149,8 @@ impl Db {
             &format!(
                 "SELECT {SYMBOL_COLUMNS} FROM symbols s WHERE name = ?1
                  AND (EXISTS (SELECT 1 FROM definitions d WHERE d.symbol = s.id)
-                      OR EXISTS (SELECT 1 FROM calls c WHERE c.callee = s.id))
+                      OR EXISTS (SELECT 1 FROM calls c WHERE c.callee = s.id)
+                      OR EXISTS (SELECT 1 FROM stores t WHERE t.target = s.id))
                  ORDER BY id"
             ),
             params![name],
@@ -152,6 +198,84 @@ impl Db {
         )
     }
 
+    /// Calls through a member or pointer that `function` was stored into, directly or
+    /// through copies, each with `function` (so a caller list can say "via").
+    pub fn indirect_callers(&self, function: SymbolId) -> Result<Vec<IndirectCall>> {
+        let calls = self.collect(
+            &format!(
+                "{HOLDERS_CTE}
+                 SELECT {CALL_COLUMNS} FROM calls WHERE indirect
+                   AND callee IN (SELECT sym FROM holders)
+                 ORDER BY file, line, col"
+            ),
+            [function],
+            call_row,
+        )?;
+        Ok(calls
+            .into_iter()
+            .map(|call| IndirectCall { call, function })
+            .collect())
+    }
+
+    /// The functions that can be behind a call through `pointer` (a member, variable
+    /// or parameter): those stored into it or into any pointer copied into it.
+    pub fn functions_behind(&self, pointer: SymbolId) -> Result<Vec<SymbolId>> {
+        self.collect(
+            &format!(
+                "{SOURCES_CTE}
+                 SELECT sym FROM src JOIN symbols y ON y.id = src.sym
+                 WHERE y.kind = 'function' ORDER BY y.name, y.id"
+            ),
+            [pointer],
+            |r| r.get(0),
+        )
+    }
+
+    /// What was stored into `target` (a member, variable or parameter), in site order.
+    pub fn stores_into(&self, target: SymbolId) -> Result<Vec<Store>> {
+        self.collect(
+            &format!(
+                "SELECT {STORE_COLUMNS} FROM stores WHERE target = ?1 ORDER BY file, line, col"
+            ),
+            [target],
+            store_row,
+        )
+    }
+
+    /// Where `value` (a function, or a pointer copied) was stored.
+    pub fn stores_of(&self, value: SymbolId) -> Result<Vec<Store>> {
+        self.collect(
+            &format!(
+                "SELECT {STORE_COLUMNS} FROM stores WHERE value = ?1 ORDER BY file, line, col"
+            ),
+            [value],
+            store_row,
+        )
+    }
+
+    /// The functions that use `symbol` (a global variable or a member), in site order.
+    pub fn uses_of(&self, symbol: SymbolId) -> Result<Vec<Use>> {
+        self.collect(
+            &format!(
+                "SELECT {USE_COLUMNS} FROM uses WHERE symbol = ?1
+                 ORDER BY function, file, line, col, access"
+            ),
+            [symbol],
+            use_row,
+        )
+    }
+
+    /// The globals and members `function` uses, in site order.
+    pub fn uses_by(&self, function: SymbolId) -> Result<Vec<Use>> {
+        self.collect(
+            &format!(
+                "SELECT {USE_COLUMNS} FROM uses WHERE function = ?1 ORDER BY file, line, col, access"
+            ),
+            [function],
+            use_row,
+        )
+    }
+
     pub fn tus(&self) -> Result<Vec<Tu>> {
         self.collect(
             "SELECT id, object, source, directory, command, module, status, reason
@@ -189,7 +313,7 @@ impl Db {
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {
             let sym = symbol_row(r).map_err(|e| self.err(e))?;
             let defs = self.definitions(sym.id)?;
-            if defs.is_empty() && !self.is_called(sym.id)? {
+            if defs.is_empty() && !self.is_referenced(sym.id)? {
                 continue;
             }
             v.symbol(&sym, defs.first())?;
@@ -209,17 +333,46 @@ impl Db {
             v.call(&call_row(r).map_err(|e| self.err(e))?)?;
         }
 
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {STORE_COLUMNS} FROM stores ORDER BY target, file, line, col, value"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            v.store(&store_row(r).map_err(|e| self.err(e))?)?;
+        }
+
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {USE_COLUMNS} FROM uses ORDER BY function, file, line, col, symbol, access"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            v.use_(&use_row(r).map_err(|e| self.err(e))?)?;
+        }
+
         for tu in self.tus()? {
             v.tu(&tu)?;
         }
         Ok(())
     }
 
-    fn is_called(&self, symbol: SymbolId) -> Result<bool> {
+    /// Whether a call, a store or a use names `symbol` (a symbol without definition
+    /// that is still part of some fact).
+    fn is_referenced(&self, symbol: SymbolId) -> Result<bool> {
         self.conn
-            .prepare_cached("SELECT 1 FROM calls WHERE callee = ?1 LIMIT 1")
-            .and_then(|mut s| s.query_row([symbol], |_| Ok(())).optional())
-            .map(|o| o.is_some())
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM calls WHERE callee = ?1)
+                     OR EXISTS (SELECT 1 FROM stores WHERE target = ?1)
+                     OR EXISTS (SELECT 1 FROM stores WHERE value = ?1)
+                     OR EXISTS (SELECT 1 FROM uses WHERE symbol = ?1)
+                     OR EXISTS (SELECT 1 FROM uses WHERE function = ?1)",
+            )
+            .and_then(|mut s| s.query_row([symbol], |r| r.get(0)))
             .map_err(|e| self.err(e))
     }
 
@@ -232,6 +385,12 @@ impl Db {
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = 1"),
             "DELETE FROM calls WHERE chunk = 1".to_owned(),
             "DELETE FROM definitions WHERE chunk = 1".to_owned(),
+            "DELETE FROM stores WHERE chunk = 1".to_owned(),
+            "DELETE FROM uses WHERE chunk = 1".to_owned(),
+            format!("SELECT {STORE_COLUMNS} FROM stores WHERE target = 1"),
+            format!("SELECT {STORE_COLUMNS} FROM stores WHERE value = 1"),
+            format!("SELECT {USE_COLUMNS} FROM uses WHERE symbol = 1"),
+            format!("SELECT {USE_COLUMNS} FROM uses WHERE function = 1"),
             "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),

@@ -50,6 +50,18 @@ pub enum Kind {
     Typedef,
     Field,
     Enumerator,
+    /// A function's parameter (`name` is the parameter's, `scope` the function's), for
+    /// callbacks: a function passed as an argument is stored into it.
+    Parameter,
+}
+
+/// How a function uses a global variable or a struct member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Access {
+    Read,
+    Write,
+    /// `&x`: the address is taken (`spin_lock(&mmlist_lock)`).
+    Addr,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -111,7 +123,9 @@ string_enum!(Kind {
     Typedef = "typedef",
     Field = "field",
     Enumerator = "enumerator",
+    Parameter = "parameter",
 });
+string_enum!(Access { Read = "read", Write = "write", Addr = "addr" });
 string_enum!(Linkage { External = "external", Internal = "internal", None = "none" });
 string_enum!(TuStatus { Ok = "ok", Partial = "partial", Failed = "failed" });
 
@@ -134,7 +148,7 @@ pub struct Symbol {
 }
 
 impl Symbol {
-    /// `name`, or `scope::name` for a field.
+    /// `name`, or `scope::name` for a field (and a parameter: `function::param`).
     pub fn display_name(&self) -> String {
         match &self.scope {
             Some(s) => format!("{s}::{}", self.name),
@@ -169,6 +183,38 @@ pub struct CallEdge {
     pub indirect: bool,
     /// The macro whose expansion holds the call.
     pub macro_name: Option<String>,
+}
+
+/// `value` was stored into `target` at `site`: a function into a member, variable or
+/// parameter, or one pointer copied into another (`value` is then that pointer).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Store {
+    pub target: SymbolId,
+    pub value: SymbolId,
+    pub site: Location,
+    pub macro_name: Option<String>,
+    /// `value` is a pointer copied, not a function.
+    pub copy: bool,
+}
+
+/// `function` reads, writes or takes the address of `symbol` (a global variable or a
+/// struct member) at `site`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Use {
+    pub symbol: SymbolId,
+    pub function: SymbolId,
+    pub access: Access,
+    pub site: Location,
+    pub macro_name: Option<String>,
+}
+
+/// A call through a pointer that may reach a function: the call, and the member or
+/// pointer it goes through (the call's callee) from which the function is reachable by
+/// stores and copies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndirectCall {
+    pub call: CallEdge,
+    pub function: SymbolId,
 }
 
 /// One translation unit as the build compiled it.
@@ -230,6 +276,32 @@ pub struct NewCall {
     pub owner: usize,
 }
 
+/// `value` (a function, or a pointer copied) stored into `target`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewStore {
+    pub target: usize,
+    pub value: usize,
+    pub file: usize,
+    pub line: u32,
+    pub col: u32,
+    pub macro_name: Option<String>,
+    /// The file holding the store: the function body or the initializer.
+    pub owner: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewUse {
+    pub symbol: usize,
+    pub function: usize,
+    pub access: Access,
+    pub file: usize,
+    pub line: u32,
+    pub col: u32,
+    pub macro_name: Option<String>,
+    /// The file holding the function's body.
+    pub owner: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TuRecord {
     pub object: String,
@@ -250,6 +322,8 @@ pub struct TuFacts {
     pub symbols: Vec<NewSymbol>,
     pub definitions: Vec<NewDefinition>,
     pub calls: Vec<NewCall>,
+    pub stores: Vec<NewStore>,
+    pub uses: Vec<NewUse>,
 }
 
 /// Counts reported by [`crate::Db::write_tu`].
@@ -263,4 +337,6 @@ pub struct WriteStats {
     pub chunks_dropped: usize,
     pub definitions: usize,
     pub calls: usize,
+    pub stores: usize,
+    pub uses: usize,
 }

@@ -162,6 +162,29 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<usize, String> {
             c.macro_name.as_deref().unwrap_or("")
         ));
     }
+    for st in &facts.stores {
+        lines.entry(st.owner).or_default().push(format!(
+            "s|{}|{}|{}|{}|{}|{}",
+            sym(st.target),
+            sym(st.value),
+            file(st.file),
+            st.line,
+            st.col,
+            st.macro_name.as_deref().unwrap_or("")
+        ));
+    }
+    for u in &facts.uses {
+        lines.entry(u.owner).or_default().push(format!(
+            "u|{}|{}|{}|{}|{}|{}|{}",
+            sym(u.symbol),
+            sym(u.function),
+            u.access,
+            file(u.file),
+            u.line,
+            u.col,
+            u.macro_name.as_deref().unwrap_or("")
+        ));
+    }
     lines
         .into_iter()
         .map(|(owner, mut l)| {
@@ -297,6 +320,45 @@ fn write_facts(
                 chunk
             ])?;
         }
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO stores(target, value, file, line, col, macro, chunk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for st in &facts.stores {
+            let Some(&chunk) = new_chunks.get(&st.owner) else {
+                continue;
+            };
+            let (target, value) = (symbol_id(st.target)?, symbol_id(st.value)?);
+            stats.stores += insert.execute(params![
+                target,
+                value,
+                fid(st.file)?,
+                st.line,
+                st.col,
+                st.macro_name,
+                chunk
+            ])?;
+        }
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO uses(symbol, function, access, file, line, col, macro, chunk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for u in &facts.uses {
+            let Some(&chunk) = new_chunks.get(&u.owner) else {
+                continue;
+            };
+            let (symbol, function) = (symbol_id(u.symbol)?, symbol_id(u.function)?);
+            stats.uses += insert.execute(params![
+                symbol,
+                function,
+                u.access,
+                fid(u.file)?,
+                u.line,
+                u.col,
+                u.macro_name,
+                chunk
+            ])?;
+        }
     }
 
     // Chunks no unit links any more go, with their facts.
@@ -309,8 +371,10 @@ fn write_facts(
         if !used {
             tx.prepare_cached("DELETE FROM definitions WHERE chunk = ?1")?
                 .execute([chunk])?;
-            tx.prepare_cached("DELETE FROM calls WHERE chunk = ?1")?
-                .execute([chunk])?;
+            for table in ["calls", "stores", "uses"] {
+                tx.prepare_cached(&format!("DELETE FROM {table} WHERE chunk = ?1"))?
+                    .execute([chunk])?;
+            }
             tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?
                 .execute([chunk])?;
             stats.chunks_dropped += 1;

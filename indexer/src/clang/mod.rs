@@ -320,7 +320,117 @@ pub mod kind {
         CXCursor_TranslationUnit as TRANSLATION_UNIT, CXCursor_TypedefDecl as TYPEDEF_DECL,
         CXCursor_UnaryExpr as UNARY_EXPR, CXCursor_UnionDecl as UNION_DECL,
         CXCursor_VarDecl as VAR_DECL,
+        CXCursor_ArraySubscriptExpr as ARRAY_SUBSCRIPT_EXPR,
+        CXCursor_BinaryOperator as BINARY_OPERATOR, CXCursor_CStyleCastExpr as CSTYLE_CAST_EXPR,
+        CXCursor_CompoundAssignOperator as COMPOUND_ASSIGN_OPERATOR,
+        CXCursor_ConditionalOperator as CONDITIONAL_OPERATOR, CXCursor_DeclStmt as DECL_STMT,
+        CXCursor_InitListExpr as INIT_LIST_EXPR, CXCursor_MemberRef as MEMBER_REF,
+        CXCursor_MemberRefExpr as MEMBER_REF_EXPR, CXCursor_ParenExpr as PAREN_EXPR,
+        CXCursor_UnaryOperator as UNARY_OPERATOR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
     };
+
+    /// Whether a cursor kind is an expression.
+    pub fn is_expression(k: super::CursorKind) -> bool {
+        (100..200).contains(&k) // CXCursor_FirstExpr ..= CXCursor_LastExpr
+    }
+}
+
+/// What an operator does, as far as uses and stores care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operator {
+    /// `=`
+    Assign,
+    /// `++` and `--`, before or after.
+    IncDec,
+    /// `&x`
+    AddrOf,
+    Other,
+}
+
+/// A type, tied to the lifetime of its translation unit.
+#[derive(Clone, Copy)]
+pub struct Type<'tu> {
+    raw: CXType,
+    _tu: PhantomData<&'tu ()>,
+}
+
+impl<'tu> Type<'tu> {
+    fn wrap(raw: CXType) -> Type<'tu> {
+        Type {
+            raw,
+            _tu: PhantomData,
+        }
+    }
+
+    pub fn canonical(&self) -> Type<'tu> {
+        // SAFETY: plain accessor on a valid type.
+        Type::wrap(unsafe { clang_getCanonicalType(self.raw) })
+    }
+
+    fn kind(&self) -> CXTypeKind {
+        self.raw.kind
+    }
+
+    pub fn is_array(&self) -> bool {
+        matches!(
+            self.canonical().kind(),
+            CXType_ConstantArray | CXType_IncompleteArray | CXType_VariableArray
+        )
+    }
+
+    pub fn is_pointer(&self) -> bool {
+        self.canonical().kind() == CXType_Pointer
+    }
+
+    pub fn is_record(&self) -> bool {
+        self.canonical().kind() == CXType_Record
+    }
+
+    /// The element type of an array.
+    pub fn element(&self) -> Type<'tu> {
+        // SAFETY: plain accessor on a valid type.
+        Type::wrap(unsafe { clang_getArrayElementType(self.canonical().raw) })
+    }
+
+    /// A pointer to a function, or an array of them (of any depth).
+    pub fn holds_function_pointer(&self) -> bool {
+        let mut t = self.canonical();
+        while t.is_array() {
+            t = t.element().canonical();
+        }
+        if t.kind() != CXType_Pointer {
+            return false;
+        }
+        // SAFETY: plain accessor on a valid pointer type.
+        let pointee = Type::wrap(unsafe { clang_getPointeeType(t.raw) }).canonical();
+        matches!(pointee.kind(), CXType_FunctionProto | CXType_FunctionNoProto)
+    }
+
+    /// The fields of a struct or union type, in declaration order (anonymous struct
+    /// and union members included, as unnamed fields).
+    pub fn fields(&self) -> Vec<Cursor<'tu>> {
+        extern "C" fn push(c: CXCursor, data: CXClientData) -> CXVisitorResult {
+            // SAFETY: `data` is the Vec that `fields` passed in, alive for the call.
+            let v = unsafe { &mut *(data as *mut Vec<CXCursor>) };
+            v.push(c);
+            CXVisit_Continue
+        }
+        let mut raw: Vec<CXCursor> = Vec::new();
+        // SAFETY: `raw` outlives the call; `push` only appends cursors to it.
+        unsafe {
+            clang_Type_visitFields(
+                self.canonical().raw,
+                push,
+                &mut raw as *mut Vec<CXCursor> as *mut c_void,
+            );
+        }
+        raw.into_iter()
+            .map(|raw| Cursor {
+                raw,
+                _tu: PhantomData,
+            })
+            .collect()
+    }
 }
 
 struct VisitState<'a, 'tu> {
@@ -434,6 +544,53 @@ impl<'tu> Cursor<'tu> {
     pub fn type_spelling(&self) -> String {
         // SAFETY: plain accessors on a valid cursor and its type.
         take_string(unsafe { clang_getTypeSpelling(clang_getCursorType(self.raw)) })
+    }
+
+    pub fn ty(&self) -> Type<'tu> {
+        // SAFETY: plain accessor on a valid cursor.
+        Type::wrap(unsafe { clang_getCursorType(self.raw) })
+    }
+
+    /// What a unary or binary operator cursor does.
+    pub fn operator(&self) -> Operator {
+        // SAFETY: plain accessors on a valid cursor (libclang 17 and later).
+        match self.kind() {
+            CXCursor_BinaryOperator => {
+                if unsafe { clang_getCursorBinaryOperatorKind(self.raw) } == CXBinaryOperator_Assign {
+                    Operator::Assign
+                } else {
+                    Operator::Other
+                }
+            }
+            CXCursor_UnaryOperator => match unsafe { clang_getCursorUnaryOperatorKind(self.raw) } {
+                CXUnaryOperator_AddrOf => Operator::AddrOf,
+                CXUnaryOperator_PostInc
+                | CXUnaryOperator_PostDec
+                | CXUnaryOperator_PreInc
+                | CXUnaryOperator_PreDec => Operator::IncDec,
+                _ => Operator::Other,
+            },
+            _ => Operator::Other,
+        }
+    }
+
+    /// The arguments of a call, or the parameters of a function declaration.
+    pub fn arguments(&self) -> Vec<Cursor<'tu>> {
+        // SAFETY: plain accessors on a valid cursor; -1 means "not a call or function".
+        let n = unsafe { clang_Cursor_getNumArguments(self.raw) };
+        (0..n.max(0) as c_uint)
+            .filter_map(|i| self.wrap(unsafe { clang_Cursor_getArgument(self.raw, i) }))
+            .collect()
+    }
+
+    /// The direct children.
+    pub fn children(&self) -> Vec<Cursor<'tu>> {
+        let mut v = Vec::new();
+        self.visit_children(|c| {
+            v.push(c);
+            Visit::Continue
+        });
+        v
     }
 
     pub fn linkage(&self) -> Linkage {
