@@ -183,6 +183,32 @@ pub fn facts_text(db: &Path) -> String {
                     via(v)
                 ));
             }
+            Some("store") => {
+                let value = match v.get("function") {
+                    Some(f) => name(f),
+                    None => format!("copy of {}", name(&v["from"])),
+                };
+                out.insert(format!(
+                    "store {} <- {value} at {}:{}:{}{}",
+                    name(&v["member"]),
+                    file(&v["file"]),
+                    v["line"],
+                    v["col"],
+                    via(v)
+                ));
+            }
+            Some("use") => {
+                out.insert(format!(
+                    "use {} {} {} at {}:{}:{}{}",
+                    name(&v["function"]),
+                    v["access"].as_str().unwrap_or("?"),
+                    name(&v["symbol"]),
+                    file(&v["file"]),
+                    v["line"],
+                    v["col"],
+                    via(v)
+                ));
+            }
             Some("tu") => {
                 let module = if v["module"].as_bool() == Some(true) {
                     " module"
