@@ -86,6 +86,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 owner: 1,
             },
         ],
+        ..TuFacts::default()
     }
 }
 
