@@ -214,6 +214,22 @@ fn def_callers_callees_answer_each_case() {
             &["stores", "for_each_work::fn"],
             &["wq_barrier_func kernel/workqueue.c:75:26"],
         ),
+        // A parameter of function type; a variadic argument stores nothing.
+        (
+            &["callers", "start_b"],
+            &[
+                "run_class kernel/workqueue.c:59:2 [indirect via wq_ops::start]",
+                "run_class kernel/workqueue.c:61:2 [indirect via default_start]",
+                "apply kernel/workqueue.c:81:2 [indirect via apply::fn]",
+            ],
+        ),
+        (
+            &["stores", "stop_a"],
+            &[
+                "into wq_ops::stop kernel/workqueue.c:43:20",
+                "into fallback kernel/workqueue.c:54:20",
+            ],
+        ),
         // Positional, nested, designated, cast, arrays of structs; global and static
         // pointers; both arms of a conditional.
         (
@@ -479,7 +495,8 @@ fn every_symbol_nm_sees_is_defined_in_the_database() {
             else {
                 continue;
             };
-            if !"TtDdBbRr".contains(kind) {
+            // `.LC0` and friends: the compiler's own labels (string literals).
+            if !"TtDdBbRr".contains(kind) || name.starts_with(".L") {
                 continue;
             }
             checked += 1;

@@ -410,8 +410,14 @@ impl<'tu> Ctx<'tu, '_> {
     fn local_variable(&mut self, v: Cursor<'tu>, f: &Func) {
         let init = v.children().into_iter().rfind(|k| kind::is_expression(k.kind()));
         if let Some(init) = init {
-            if let Some(target) = self.variable_target(v, Some(f)) {
-                self.initializer(target, init, Some(f), f.owner);
+            // Only a pointer to functions, or an aggregate that may hold some, can
+            // receive a function (`int i = 0` needs no symbol).
+            let may_store = v.ty().holds_function_pointer()
+                || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
+            if may_store {
+                if let Some(target) = self.variable_target(v, Some(f)) {
+                    self.initializer(target, init, Some(f), f.owner);
+                }
             }
             self.walk(init, f, Access::Read);
         }
@@ -753,13 +759,15 @@ impl<'tu> Ctx<'tu, '_> {
                 let usr = self.facts.symbols[s].usr.clone();
                 let name = self.facts.symbols[s].name.clone();
                 let params = target.arguments();
-                for (i, arg) in call.arguments().into_iter().enumerate() {
+                // Arguments past the declared parameters (`printk("%ps", f)`) are not
+                // stored anywhere a call can go through.
+                for (i, arg) in call.arguments().into_iter().enumerate().take(params.len()) {
                     let mut values = Vec::new();
                     self.function_values(arg, Some(f), &mut values);
                     if values.is_empty() {
                         continue;
                     }
-                    let pname = params.get(i).map(|p| p.spelling()).unwrap_or_default();
+                    let pname = params[i].spelling();
                     let param = self.parameter(&usr, &name, i, pname);
                     self.store_values(param, arg, Some(f), f.owner);
                 }

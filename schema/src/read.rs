@@ -265,7 +265,7 @@ impl Db {
         )
     }
 
-    /// The globals and members `function` uses, in site order.
+    /// The globals and members `function` uses, in site order (not indexed: a scan).
     pub fn uses_by(&self, function: SymbolId) -> Result<Vec<Use>> {
         self.collect(
             &format!(
@@ -362,15 +362,14 @@ impl Db {
     }
 
     /// Whether a call, a store or a use names `symbol` (a symbol without definition
-    /// that is still part of some fact).
+    /// that is still part of some fact; a function that uses something is defined).
     fn is_referenced(&self, symbol: SymbolId) -> Result<bool> {
         self.conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM calls WHERE callee = ?1)
                      OR EXISTS (SELECT 1 FROM stores WHERE target = ?1)
                      OR EXISTS (SELECT 1 FROM stores WHERE value = ?1)
-                     OR EXISTS (SELECT 1 FROM uses WHERE symbol = ?1)
-                     OR EXISTS (SELECT 1 FROM uses WHERE function = ?1)",
+                     OR EXISTS (SELECT 1 FROM uses WHERE symbol = ?1)",
             )
             .and_then(|mut s| s.query_row([symbol], |r| r.get(0)))
             .map_err(|e| self.err(e))
@@ -390,7 +389,6 @@ impl Db {
             format!("SELECT {STORE_COLUMNS} FROM stores WHERE target = 1"),
             format!("SELECT {STORE_COLUMNS} FROM stores WHERE value = 1"),
             format!("SELECT {USE_COLUMNS} FROM uses WHERE symbol = 1"),
-            format!("SELECT {USE_COLUMNS} FROM uses WHERE function = 1"),
             "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),

@@ -392,11 +392,16 @@ impl<'tu> Type<'tu> {
         Type::wrap(unsafe { clang_getArrayElementType(self.canonical().raw) })
     }
 
-    /// A pointer to a function, or an array of them (of any depth).
+    /// A pointer to a function, or an array of them (of any depth). A parameter
+    /// written with a function type (`int getfrag(void *, ...)`) is a pointer too:
+    /// libclang gives its type as written.
     pub fn holds_function_pointer(&self) -> bool {
         let mut t = self.canonical();
         while t.is_array() {
             t = t.element().canonical();
+        }
+        if matches!(t.kind(), CXType_FunctionProto | CXType_FunctionNoProto) {
+            return true;
         }
         if t.kind() != CXType_Pointer {
             return false;
