@@ -213,6 +213,8 @@ impl<'tu> Ctx<'tu, '_> {
         let linkage = match kind {
             Kind::Function | Kind::Variable => match c.linkage() {
                 crate::clang::Linkage::Internal => Linkage::Internal,
+                // A function's own variable (a local pointer, a static local).
+                crate::clang::Linkage::None if kind == Kind::Variable => Linkage::None,
                 _ => Linkage::External,
             },
             _ => Linkage::None,
@@ -337,12 +339,21 @@ impl<'tu> Ctx<'tu, '_> {
         match n.kind() {
             kind::CALL_EXPR => {
                 self.call(n, f);
-                self.walk_children(n, f, Access::Read);
+                // `__builtin_constant_p(f())` never runs its argument.
+                let unevaluated = n
+                    .referenced()
+                    .is_some_and(|t| UNEVALUATED_BUILTINS.contains(&t.spelling().as_str()));
+                if !unevaluated {
+                    self.walk_children(n, f, Access::Read);
+                }
             }
             kind::DECL_REF_EXPR => {
                 self.variable_reference(n);
-                if let Some(v) = n.referenced().filter(|v| is_global_variable(*v)) {
-                    if let Some(s) = self.symbol(v, Kind::Variable, None) {
+                let lives_on = n.referenced().filter(|v| {
+                    is_global_variable(*v) || (v.kind() == kind::VAR_DECL && v.is_static())
+                });
+                if let Some(v) = lives_on {
+                    if let Some(s) = self.variable_target(v, Some(f)) {
                         self.use_of(s, n, f, access);
                     }
                 }
@@ -365,8 +376,13 @@ impl<'tu> Ctx<'tu, '_> {
                 if let [lhs, rhs] = kids.as_slice() {
                     self.walk(*lhs, f, Access::Write);
                     self.walk(*rhs, f, Access::Read);
-                    if let Some(target) = self.pointer_target(*lhs, Some(f)) {
-                        self.store_values(target, *rhs, Some(f), f.owner);
+                    // Only an assignment of functions or of a braced list stores.
+                    let mut values = Vec::new();
+                    self.function_values(*rhs, Some(f), &mut values);
+                    if !values.is_empty() || unwrap_expr(*rhs).kind() == kind::INIT_LIST_EXPR {
+                        if let Some(target) = self.pointer_target(*lhs, Some(f)) {
+                            self.initializer(Some(target), *rhs, Some(f), f.owner);
+                        }
                     }
                 } else {
                     self.walk_children(n, f, Access::Read);
@@ -382,18 +398,45 @@ impl<'tu> Ctx<'tu, '_> {
                 let a = match n.operator() {
                     Operator::AddrOf => Access::Addr,
                     Operator::IncDec => Access::Write,
+                    Operator::Deref => {
+                        // `*&x` is `x` (READ_ONCE, WRITE_ONCE); `*p` reads `p`.
+                        let inner = n.children().first().map(|k| unwrap_expr(*k));
+                        if let Some(addr) = inner.filter(|i| {
+                            i.kind() == kind::UNARY_OPERATOR && i.operator() == Operator::AddrOf
+                        }) {
+                            self.walk_children(addr, f, access);
+                            return;
+                        }
+                        Access::Read
+                    }
                     _ => Access::Read,
                 };
                 self.walk_children(n, f, a);
             }
             // Parentheses and implicit conversions pass the use through.
             kind::PAREN_EXPR | kind::UNEXPOSED_EXPR => self.walk_children(n, f, access),
+            // A cast runs its operand, not the `typeof(...)` in its type.
+            kind::CSTYLE_CAST_EXPR => {
+                if let Some(operand) = n.children().last() {
+                    self.walk(*operand, f, access);
+                }
+            }
             kind::ARRAY_SUBSCRIPT_EXPR => {
                 // `a[i] = x` writes the array `a`, but not a pointer `p` in `p[i] = x`.
                 for (i, k) in n.children().into_iter().enumerate() {
-                    let a = if i == 0 && k.ty().is_array() { access } else { Access::Read };
+                    let a = if i == 0 && unwrap_expr(k).ty().is_array() {
+                        access
+                    } else {
+                        Access::Read
+                    };
                     self.walk(k, f, a);
                 }
+            }
+            // A braced list in an expression (a compound literal): what it stores
+            // into the members it names.
+            kind::INIT_LIST_EXPR => {
+                self.initializer(None, n, Some(f), f.owner);
+                self.walk_children(n, f, Access::Read);
             }
             kind::VAR_DECL => {
                 self.local_variable(n, f);
@@ -408,15 +451,18 @@ impl<'tu> Ctx<'tu, '_> {
     /// A variable declared in a function body: its initializer is read, and what it
     /// stores into the variable (a function pointer, a struct of them) is recorded.
     fn local_variable(&mut self, v: Cursor<'tu>, f: &Func) {
-        let init = v.children().into_iter().rfind(|k| kind::is_expression(k.kind()));
-        if let Some(init) = init {
+        if v.ty().holds_function_pointer() {
+            // Name the local pointer where it is declared.
+            self.variable_target(v, Some(f));
+        }
+        if let Some(init) = v.initializer() {
             // Only a pointer to functions, or an aggregate that may hold some, can
             // receive a function (`int i = 0` needs no symbol).
             let may_store = v.ty().holds_function_pointer()
                 || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
             if may_store {
                 if let Some(target) = self.variable_target(v, Some(f)) {
-                    self.initializer(target, init, Some(f), f.owner);
+                    self.initializer(Some(target), init, Some(f), f.owner);
                 }
             }
             self.walk(init, f, Access::Read);
@@ -457,6 +503,9 @@ impl<'tu> Ctx<'tu, '_> {
     fn parameter(&mut self, function_usr: &str, function: &str, index: usize, name: String) -> usize {
         let usr = format!("{function_usr}#{index}");
         if let Some(&i) = self.symbols.get(&usr) {
+            if self.facts.symbols[i].name.starts_with('#') && !name.is_empty() {
+                self.facts.symbols[i].name = name;
+            }
             return i;
         }
         let name = if name.is_empty() {
@@ -480,13 +529,13 @@ impl<'tu> Ctx<'tu, '_> {
     /// parameter of `f`.
     fn variable_target(&mut self, v: Cursor<'tu>, f: Option<&Func>) -> Option<usize> {
         match v.kind() {
+            kind::VAR_DECL if is_global_variable(v) => self.symbol(v, Kind::Variable, None),
             kind::VAR_DECL => {
-                let scope = if is_global_variable(v) {
-                    None
-                } else {
-                    f.map(|f| f.name.clone())
-                };
-                self.symbol(v, Kind::Variable, scope)
+                // A function's own variable: named after the function, defined where it
+                // is declared.
+                let s = self.symbol(v, Kind::Variable, f.map(|f| f.name.clone()))?;
+                self.define(v, s, true, false);
+                Some(s)
             }
             kind::PARM_DECL => {
                 let f = f?;
@@ -511,6 +560,15 @@ impl<'tu> Ctx<'tu, '_> {
                 let base = e.children().into_iter().next()?;
                 self.pointer_target(base, f)
             }
+            // `*&x` (WRITE_ONCE(x, v) writes through a cast of `&x`).
+            kind::UNARY_OPERATOR if e.operator() == Operator::Deref => {
+                let inner = unwrap_expr(e.children().into_iter().next()?);
+                if inner.kind() == kind::UNARY_OPERATOR && inner.operator() == Operator::AddrOf {
+                    self.pointer_target(inner.children().into_iter().next()?, f)
+                } else {
+                    None
+                }
+            }
             _ => None,
         }
     }
@@ -530,6 +588,23 @@ impl<'tu> Ctx<'tu, '_> {
             kind::UNARY_OPERATOR if e.operator() == Operator::AddrOf => {
                 if let Some(k) = e.children().into_iter().next() {
                     self.function_values(k, f, out);
+                }
+            }
+            // `*&p` (READ_ONCE(p)), and an element of an array of pointers: the
+            // pointer or array it reads is copied.
+            kind::UNARY_OPERATOR | kind::ARRAY_SUBSCRIPT_EXPR
+                if e.ty().holds_function_pointer() =>
+            {
+                if let Some(p) = self.pointer_target(e, f) {
+                    out.push((p, e));
+                }
+            }
+            // `a ?: b` and other forms libclang does not expose: every operand.
+            kind::UNEXPOSED_EXPR => {
+                for k in e.children() {
+                    if kind::is_expression(k.kind()) {
+                        self.function_values(k, f, out);
+                    }
                 }
             }
             kind::DECL_REF_EXPR | kind::MEMBER_REF_EXPR => {
@@ -581,54 +656,65 @@ impl<'tu> Ctx<'tu, '_> {
         }
     }
 
-    /// The initializer `init` of a variable or member `target`: a scalar stores into
-    /// the target itself; a braced list stores into the members it names (designated,
-    /// positional, nested, and arrays of structs).
-    fn initializer(&mut self, target: usize, init: Cursor<'tu>, f: Option<&Func>, owner: usize) {
-        let e = unwrap_expr(init);
+    /// The initializer `init` of a variable or member `target` (none for a compound
+    /// literal in an expression): a scalar stores into the target itself; a braced
+    /// list stores into the members it names (designated, positional, nested, arrays
+    /// of structs, compound literals).
+    fn initializer(&mut self, target: Option<usize>, init: Cursor<'tu>, f: Option<&Func>, owner: usize) {
+        let mut e = unwrap_expr(init);
+        // `&(struct ops){ .fn = f }`
+        if e.kind() == kind::UNARY_OPERATOR && e.operator() == Operator::AddrOf {
+            if let Some(inner) = e.children().first().map(|k| unwrap_expr(*k)) {
+                if inner.kind() == kind::INIT_LIST_EXPR {
+                    e = inner;
+                }
+            }
+        }
         if e.kind() != kind::INIT_LIST_EXPR {
-            self.store_values(target, e, f, owner);
+            if let Some(t) = target {
+                self.store_values(t, e, f, owner);
+            }
             return;
         }
         let ty = e.ty();
-        if ty.is_record() {
-            let fields = ty.fields();
-            let mut next = 0;
-            for item in e.children() {
-                let parts = item.children();
-                let designators: Vec<Cursor<'tu>> = parts
-                    .iter()
-                    .copied()
-                    .take_while(|p| p.kind() == kind::MEMBER_REF)
-                    .collect();
-                let (field, value) = if item.kind() == kind::UNEXPOSED_EXPR && !designators.is_empty() {
-                    // `.a = v` or `.a.b = v`: the last designator names the member.
-                    let first = designators[0].referenced();
-                    if let Some(pos) = first.and_then(|d| fields.iter().position(|x| same(x, &d))) {
+        let fields: Vec<Cursor<'tu>> = if ty.is_record() {
+            // Unnamed bit-fields take no initializer.
+            ty.fields()
+                .into_iter()
+                .filter(|x| !(x.is_bit_field() && x.spelling().is_empty()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut next = 0;
+        for item in e.children() {
+            let parts = item.children();
+            let designated = item.kind() == kind::UNEXPOSED_EXPR && parts.len() > 1;
+            let (slot, value) = if designated {
+                // `.a = v`, `.a.b = v`, `[i] = v`, `[i].a = v`, `.a[i].b = v`: the
+                // last member named is where the value goes.
+                let members: Vec<Cursor<'tu>> =
+                    parts.iter().copied().filter(|p| p.kind() == kind::MEMBER_REF).collect();
+                if let Some(first) = members.first().and_then(|m| m.referenced()) {
+                    if let Some(pos) = fields.iter().position(|x| same(x, &first)) {
                         next = pos + 1;
                     }
-                    let Some(value) = parts.last().copied() else { continue };
-                    (designators.last().and_then(|d| d.referenced()), value)
-                } else {
-                    let field = fields.get(next).copied();
-                    next += 1;
-                    (field, item)
+                }
+                let Some(value) = parts.last().copied() else { continue };
+                let slot = match members.last().and_then(|m| m.referenced()) {
+                    Some(field) => self.field_symbol(field),
+                    None => target,
                 };
-                let Some(field) = field else { continue };
-                let Some(fs) = self.field_symbol(field) else { continue };
-                self.initializer(fs, value, f, owner);
-            }
-        } else {
-            // An array: every element goes into the same target; `[i] = v` puts the
-            // index before the value.
-            for item in e.children() {
-                let value = if item.kind() == kind::UNEXPOSED_EXPR && item.children().len() > 1 {
-                    item.children().last().copied().unwrap_or(item)
-                } else {
-                    item
-                };
-                self.initializer(target, value, f, owner);
-            }
+                (slot, value)
+            } else if ty.is_record() {
+                let field = fields.get(next).copied();
+                next += 1;
+                (field.and_then(|x| self.field_symbol(x)), item)
+            } else {
+                // An element of an array: stored into the array itself.
+                (target, item)
+            };
+            self.initializer(slot, value, f, owner);
         }
     }
 
@@ -671,10 +757,9 @@ impl<'tu> Ctx<'tu, '_> {
         let Some(s) = self.define_new(c, Kind::Variable, None) else {
             return;
         };
-        let init = c.children().into_iter().rfind(|k| kind::is_expression(k.kind()));
-        if let (Some(init), Some(pos)) = (init, c.location().file_location()) {
+        if let (Some(init), Some(pos)) = (c.initializer(), c.location().file_location()) {
             let owner = self.file_index(pos.file);
-            self.initializer(s, init, None, owner);
+            self.initializer(Some(s), init, None, owner);
         }
     }
 
@@ -844,26 +929,37 @@ fn is_global_variable(v: Cursor<'_>) -> bool {
             .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT)
 }
 
-/// An expression without the parentheses, casts and implicit conversions around it.
+/// An expression without the parentheses, casts, implicit conversions and statement
+/// expressions around it (`({ ...; v; })` is `v`; a compound literal is its list).
 fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
     loop {
-        match e.kind() {
-            kind::PAREN_EXPR | kind::CSTYLE_CAST_EXPR | kind::UNEXPOSED_EXPR => {
-                // A cast's children may start with the type it names.
-                let kids: Vec<_> = e
-                    .children()
-                    .into_iter()
-                    .filter(|k| kind::is_expression(k.kind()))
-                    .collect();
-                match kids.as_slice() {
-                    [one] => e = *one,
+        let kids: Vec<_> = e
+            .children()
+            .into_iter()
+            .filter(|k| kind::is_expression(k.kind()))
+            .collect();
+        e = match (e.kind(), kids.as_slice()) {
+            (kind::PAREN_EXPR | kind::UNEXPOSED_EXPR | kind::COMPOUND_LITERAL_EXPR, [one]) => *one,
+            // The operand comes last, after any `typeof(...)` in the type.
+            (kind::CSTYLE_CAST_EXPR, [.., operand]) => *operand,
+            (kind::STMT_EXPR, _) => {
+                let body = e.children().into_iter().find(|k| k.kind() == kind::COMPOUND_STMT);
+                match body.and_then(|b| b.children().last().copied()) {
+                    Some(last) if kind::is_expression(last.kind()) => last,
                     _ => return e,
                 }
             }
             _ => return e,
-        }
+        };
     }
 }
+
+/// Builtins whose arguments are never evaluated.
+const UNEVALUATED_BUILTINS: &[&str] = &[
+    "__builtin_constant_p",
+    "__builtin_object_size",
+    "__builtin_dynamic_object_size",
+];
 
 fn same(a: &Cursor<'_>, b: &Cursor<'_>) -> bool {
     a.usr() == b.usr() && a.spelling() == b.spelling()

@@ -93,6 +93,35 @@ pub fn clean(s: &str) -> String {
     out
 }
 
+/// `via MACRO`, or nothing.
+fn via_macro(m: &Option<String>) -> String {
+    m.as_deref().map(|m| format!("via {m}")).unwrap_or_default()
+}
+
+/// Writes rows of two columns, the first padded so that the second lines up; each row
+/// may carry lines to print under it.
+fn write_rows(
+    out: &mut dyn Write,
+    indent: &str,
+    rows: &[(String, String, Vec<String>)],
+) -> Result<(), QueryError> {
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).min(40);
+    for (first, rest, under) in rows {
+        let line = format!("{indent}{first:<width$}  {rest}");
+        writeln!(out, "{}", clean(line.trim_end()))?;
+        for u in under {
+            writeln!(out, "{}", clean(&format!("{indent}    -> {u}")))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_json(out: &mut dyn Write, values: &[serde_json::Value]) -> Result<(), QueryError> {
+    let text = serde_json::to_string_pretty(values).map_err(std::io::Error::other)?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
 fn shown_path(f: &File) -> String {
     match f.root {
         Root::Src | Root::Abs => f.path.clone(),
@@ -227,7 +256,7 @@ impl Navigator {
     fn label(&mut self, s: &Symbol) -> Result<String, QueryError> {
         let name = s.display_name();
         let same = self.db.symbols_named(&s.name)?;
-        if same.len() <= 1 {
+        if same.iter().filter(|o| o.scope == s.scope).count() <= 1 {
             return Ok(name);
         }
         match self.db.definitions(s.id)?.first() {
@@ -348,8 +377,7 @@ impl Navigator {
                 continue;
             }
             if many {
-                let head = self.label(s)?;
-                writeln!(out, "{}:", clean(&head))?;
+                self.heading(out, s)?;
             }
             if edges.is_empty() {
                 let none = match dir {
@@ -359,7 +387,7 @@ impl Navigator {
                 writeln!(out, "{}({none})", if many { "  " } else { "" })?;
             }
             let indent = if many { "  " } else { "" };
-            let mut lines: Vec<(String, String, String, Vec<String>)> = Vec::new();
+            let mut lines: Vec<(String, String, Vec<String>)> = Vec::new();
             for (e, via) in &edges {
                 let other = match dir {
                     Direction::Callers => e.caller,
@@ -370,8 +398,8 @@ impl Navigator {
                 let f = shown_path(self.file(e.site.file)?);
                 let site = format!("{f}:{}:{}", e.site.line, e.site.col);
                 let mut notes = Vec::new();
-                if let Some(m) = &e.macro_name {
-                    notes.push(format!("via {m}"));
+                if e.macro_name.is_some() {
+                    notes.push(via_macro(&e.macro_name));
                 }
                 let mut targets = Vec::new();
                 match (dir, via) {
@@ -397,21 +425,20 @@ impl Navigator {
                     }
                     _ => {}
                 }
-                lines.push((name, site, notes.join("  "), targets));
+                lines.push((name, format!("{site}  {}", notes.join("  ")), targets));
             }
-            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
-            for (name, site, notes, targets) in lines {
-                let line = format!("{indent}{name:<width$}  {site}  {notes}");
-                writeln!(out, "{}", clean(line.trim_end()))?;
-                for t in targets {
-                    writeln!(out, "{}", clean(&format!("{indent}    -> {t}")))?;
-                }
-            }
+            write_rows(out, indent, &lines)?;
         }
         if json {
-            let text = serde_json::to_string_pretty(&all_json).map_err(std::io::Error::other)?;
-            writeln!(out, "{text}")?;
+            write_json(out, &all_json)?;
         }
+        Ok(())
+    }
+
+    /// The heading above one symbol's answer when the name means several.
+    fn heading(&mut self, out: &mut dyn Write, s: &Symbol) -> Result<(), QueryError> {
+        let head = self.label(s)?;
+        writeln!(out, "{}:", clean(&head))?;
         Ok(())
     }
 
@@ -429,8 +456,7 @@ impl Navigator {
                 self.db.stores_into(s.id)?
             };
             if many && !json {
-                let head = self.label(s)?;
-                writeln!(out, "{}:", clean(&head))?;
+                self.heading(out, s)?;
             }
             let indent = if many { "  " } else { "" };
             if stores.is_empty() && !json {
@@ -469,22 +495,13 @@ impl Navigator {
                     self.label(&value)?
                 };
                 let site = format!("{}:{}:{}", shown_path(&f), st.site.line, st.site.col);
-                let via = st
-                    .macro_name
-                    .as_deref()
-                    .map(|m| format!("via {m}"))
-                    .unwrap_or_default();
-                lines.push((name, site, via));
+                let via = via_macro(&st.macro_name);
+                lines.push((name, format!("{site}  {via}"), Vec::new()));
             }
-            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
-            for (name, site, via) in lines {
-                let line = format!("{indent}{name:<width$}  {site}  {via}");
-                writeln!(out, "{}", clean(line.trim_end()))?;
-            }
+            write_rows(out, indent, &lines)?;
         }
         if json {
-            let text = serde_json::to_string_pretty(&all_json).map_err(std::io::Error::other)?;
-            writeln!(out, "{text}")?;
+            write_json(out, &all_json)?;
         }
         Ok(())
     }
@@ -503,8 +520,7 @@ impl Navigator {
                 self.db.uses_of(s.id)?
             };
             if many && !json {
-                let head = self.label(s)?;
-                writeln!(out, "{}:", clean(&head))?;
+                self.heading(out, s)?;
             }
             let indent = if many { "  " } else { "" };
             if uses.is_empty() && !json {
@@ -536,22 +552,14 @@ impl Navigator {
                     self.label(&function)?
                 };
                 let site = format!("{}:{}:{}", shown_path(&f), u.site.line, u.site.col);
-                let via = u
-                    .macro_name
-                    .as_deref()
-                    .map(|m| format!("via {m}"))
-                    .unwrap_or_default();
-                lines.push((name, u.access.as_str(), site, via));
+                let via = via_macro(&u.macro_name);
+                let access = u.access.as_str();
+                lines.push((name, format!("{access:<5}  {site}  {via}"), Vec::new()));
             }
-            let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).min(40);
-            for (name, access, site, via) in lines {
-                let line = format!("{indent}{name:<width$}  {access:<5}  {site}  {via}");
-                writeln!(out, "{}", clean(line.trim_end()))?;
-            }
+            write_rows(out, indent, &lines)?;
         }
         if json {
-            let text = serde_json::to_string_pretty(&all_json).map_err(std::io::Error::other)?;
-            writeln!(out, "{text}")?;
+            write_json(out, &all_json)?;
         }
         Ok(())
     }

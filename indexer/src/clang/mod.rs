@@ -34,18 +34,7 @@ fn take_bytes(s: CXString) -> Vec<u8> {
 
 /// Converts a `CXString` to a `String` and disposes of it at once.
 fn take_string(s: CXString) -> String {
-    // SAFETY: `s` is a live CXString returned by libclang; the pointer it yields is
-    // valid until `clang_disposeString`, which is called right after the copy.
-    unsafe {
-        let p = clang_getCString(s);
-        let out = if p.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(p).to_string_lossy().into_owned()
-        };
-        clang_disposeString(s);
-        out
-    }
+    String::from_utf8_lossy(&take_bytes(s)).into_owned()
 }
 
 /// Loads libclang for the calling thread (clang-sys keeps the library per thread).
@@ -327,6 +316,8 @@ pub mod kind {
         CXCursor_InitListExpr as INIT_LIST_EXPR, CXCursor_MemberRef as MEMBER_REF,
         CXCursor_MemberRefExpr as MEMBER_REF_EXPR, CXCursor_ParenExpr as PAREN_EXPR,
         CXCursor_UnaryOperator as UNARY_OPERATOR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
+        CXCursor_CompoundLiteralExpr as COMPOUND_LITERAL_EXPR,
+        CXCursor_CompoundStmt as COMPOUND_STMT, CXCursor_StmtExpr as STMT_EXPR,
     };
 
     /// Whether a cursor kind is an expression.
@@ -344,6 +335,8 @@ pub enum Operator {
     IncDec,
     /// `&x`
     AddrOf,
+    /// `*p`
+    Deref,
     Other,
 }
 
@@ -569,6 +562,7 @@ impl<'tu> Cursor<'tu> {
             }
             CXCursor_UnaryOperator => match unsafe { clang_getCursorUnaryOperatorKind(self.raw) } {
                 CXUnaryOperator_AddrOf => Operator::AddrOf,
+                CXUnaryOperator_Deref => Operator::Deref,
                 CXUnaryOperator_PostInc
                 | CXUnaryOperator_PostDec
                 | CXUnaryOperator_PreInc
@@ -577,6 +571,22 @@ impl<'tu> Cursor<'tu> {
             },
             _ => Operator::Other,
         }
+    }
+
+    /// A variable's initializer, if it has one.
+    pub fn initializer(&self) -> Option<Cursor<'tu>> {
+        // SAFETY: plain accessor on a valid cursor (libclang 12 and later).
+        self.wrap(unsafe { clang_Cursor_getVarDeclInitializer(self.raw) })
+    }
+
+    pub fn is_bit_field(&self) -> bool {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_Cursor_isBitField(self.raw) != 0 }
+    }
+
+    pub fn is_static(&self) -> bool {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_Cursor_getStorageClass(self.raw) == CX_SC_Static }
     }
 
     /// The arguments of a call, or the parameters of a function declaration.
