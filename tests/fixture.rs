@@ -979,3 +979,33 @@ fn a_crashing_or_hanging_indexer_does_not_touch_the_build() {
         assert!(lines(&objdir.join("vmlinux.db"), &["def", "vfs_read"]).len() == 1);
     }
 }
+
+#[test]
+fn verify_agrees_with_the_compilers_dwarf() {
+    let db = &built().db;
+    // Every definition the compiler's debug information names, at its line; every
+    // call edge, directly or through a pointer the callee was stored into.
+    let out = nccnav(db, &["verify", "--misses", "--min-definitions", "100", "--min-calls", "95"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!text.contains("missing "), "{text}");
+    assert!(text.contains("; 0 could not be read)"), "{text}");
+    for kind in [
+        "written at the definition line",
+        "given as a macro argument",
+        "made by token pasting",
+    ] {
+        let line = text.lines().find(|l| l.contains(kind)).expect(kind);
+        assert!(line.ends_with("(100.00%)"), "{line}");
+    }
+    // `apply` is inlined into `apply_all`: its call through the parameter `fn` became
+    // a direct call of `start_b`, which the database resolves through the store.
+    assert!(
+        text.contains("1 more through a pointer the callee was stored into"),
+        "{text}"
+    );
+    // Below a threshold: exit status 3, and the reason.
+    let out = nccnav(db, &["verify", "--min-calls", "100"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(stdout(&out).contains("below the threshold: call edges"), "{out:?}");
+}

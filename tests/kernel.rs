@@ -257,6 +257,21 @@ fn kernel_uml_defconfig() {
         .arg(&src)
         .arg(format!("O={}", build.display()))
         .args(["ARCH=um", "defconfig"]));
+    // DWARF in every object, for `nccnav verify`.
+    run(Command::new(src.join("scripts/config"))
+        .arg("--file")
+        .arg(build.join(".config"))
+        .args(["-d", "DEBUG_INFO_NONE", "-e", "DEBUG_INFO", "-e", "DEBUG_INFO_DWARF4"]));
+    run(Command::new("make")
+        .arg("-C")
+        .arg(&src)
+        .arg(format!("O={}", build.display()))
+        .args(["ARCH=um", "olddefconfig"]));
+    let config = std::fs::read_to_string(build.join(".config")).expect(".config");
+    assert!(
+        config.contains("CONFIG_DEBUG_INFO_DWARF4=y"),
+        "DWARF 4 debug information could not be turned on"
+    );
     let jobs = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -345,6 +360,16 @@ fn kernel_uml_defconfig() {
         }
     }
     print_indirect_call_figures(&db);
+
+    // The compiler's own answers: the DWARF of every object.
+    let out = nccnav(&db, &["verify", "--misses"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "verify failed: {out:?}");
+    let summary: Vec<&str> = text.lines().filter(|l| !l.starts_with("missing ")).collect();
+    eprintln!("{}", summary.join("\n"));
+    for l in text.lines().filter(|l| l.starts_with("missing ")).take(40) {
+        eprintln!("  {l}");
+    }
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     eprintln!("database: {:.1} MB", size as f64 / 1e6);
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod query;
+mod verify;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -27,12 +28,16 @@ Commands:
   nccnav DB uses SYMBOL      who reads, writes or takes the address of a global or
                              member (for a function: what it uses)
   nccnav DB dump             every fact, one JSON object a line
+  nccnav DB verify           how much of the compiler's own debug information (the
+                             DWARF of the build's objects: definitions and call
+                             edges) the database holds; --misses lists what it lacks
 
 SYMBOL is a name (`vfs_read`), FILE:NAME to pick one of several same-named statics
 (`fs/dcache.c:init`, or any tail of the path), STRUCT::FIELD (`file_operations::read`)
 or FUNCTION::PARAMETER (`sort::cmp_func`).
 
-Exit status: 0 found, 1 unknown symbol, 2 unusable database or bad usage."
+Exit status: 0 found, 1 unknown symbol, 2 unusable database or bad usage, 3 verify
+below a threshold (--min-definitions, --min-calls)."
 )]
 struct Cli {
     /// The database written by nccrs (vmlinux.db, nccrs.db)
@@ -42,6 +47,15 @@ struct Cli {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
+    /// verify: list every definition and call edge the database lacks
+    #[arg(long)]
+    misses: bool,
+    /// verify: exit with status 3 when any kind of definition is recorded below PCT%
+    #[arg(long, value_name = "PCT")]
+    min_definitions: Option<f64>,
+    /// verify: exit with status 3 when direct call edges are recorded below PCT%
+    #[arg(long, value_name = "PCT")]
+    min_calls: Option<f64>,
 }
 
 /// Runs nccnav; returns the exit status.
@@ -77,6 +91,18 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         ["stores", name] => nav.stores(name, cli.json, out),
         ["uses", name] => nav.uses(name, cli.json, out),
         ["dump"] => nav.dump(out),
+        ["verify"] => {
+            let opts = verify::VerifyOptions {
+                misses: cli.misses,
+                min_definitions: cli.min_definitions,
+                min_calls: cli.min_calls,
+            };
+            if verify::verify(nav.db(), &opts, out)? {
+                Ok(())
+            } else {
+                Err(QueryError::BelowThreshold)
+            }
+        }
         [cmd @ ("def" | "callers" | "callees" | "stores" | "uses"), ..] => {
             Err(QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")))
         }

@@ -22,6 +22,8 @@ pub enum QueryError {
     },
     Usage(String),
     Io(std::io::Error),
+    /// `verify` found less than it was asked to.
+    BelowThreshold,
 }
 
 impl std::fmt::Display for QueryError {
@@ -39,6 +41,7 @@ impl std::fmt::Display for QueryError {
                 )
             }
             QueryError::Usage(m) => write!(f, "{m}"),
+            QueryError::BelowThreshold => write!(f, "accuracy below the threshold asked for"),
             QueryError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -63,6 +66,7 @@ impl QueryError {
     pub fn exit_code(&self) -> i32 {
         match self {
             QueryError::Unknown { .. } => 1,
+            QueryError::BelowThreshold => 3,
             _ => 2,
         }
     }
@@ -168,6 +172,10 @@ impl Navigator {
             db,
             files: HashMap::new(),
         })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     fn file(&mut self, id: FileId) -> Result<&File, QueryError> {

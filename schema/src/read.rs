@@ -276,6 +276,46 @@ impl Db {
         )
     }
 
+    /// Every definition as (name, root, path, line): what `nccnav verify` compares
+    /// with the compiler's debug information.
+    pub fn definition_sites(&self) -> Result<Vec<(String, crate::Root, String, u32)>> {
+        self.collect(
+            "SELECT DISTINCT s.name, f.root, f.path, d.line
+             FROM definitions d JOIN symbols s ON s.id = d.symbol JOIN files f ON f.id = d.file
+             WHERE d.definition AND s.kind IN ('function', 'variable')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+    }
+
+    /// Every direct call as (caller name, callee name).
+    pub fn direct_call_names(&self) -> Result<Vec<(String, String)>> {
+        self.collect(
+            "SELECT DISTINCT a.name, b.name FROM calls c
+             JOIN symbols a ON a.id = c.caller JOIN symbols b ON b.id = c.callee
+             WHERE NOT c.indirect",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
+    /// Every (caller name, function name) where the caller calls through a pointer
+    /// that the function can reach by stores and copies.
+    pub fn indirect_call_names(&self) -> Result<Vec<(String, String)>> {
+        self.collect(
+            "WITH RECURSIVE reach(ptr, fn) AS (
+                SELECT s.target, s.value FROM stores s JOIN symbols y ON y.id = s.value
+                WHERE y.kind = 'function'
+                UNION SELECT s.target, r.fn FROM stores s JOIN reach r ON s.value = r.ptr)
+             SELECT DISTINCT a.name, f.name FROM calls c
+             JOIN reach r ON r.ptr = c.callee
+             JOIN symbols a ON a.id = c.caller JOIN symbols f ON f.id = r.fn
+             WHERE c.indirect",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
     pub fn tus(&self) -> Result<Vec<Tu>> {
         self.collect(
             "SELECT id, object, source, directory, command, module, status, reason

@@ -1,0 +1,562 @@
+//! `nccnav DB verify`: how much of the compiler's own truth the database holds.
+//!
+//! The compiler's answers are the DWARF of the objects the build made (one per
+//! translation unit recorded in the database; their relocations are applied while
+//! reading):
+//!
+//! - definitions: every `DW_TAG_subprogram` that is defined (has code, or is the
+//!   abstract instance of an inline function) and every file-scope `DW_TAG_variable`
+//!   with a location, by name, declaring file and line, through `DW_AT_abstract_origin`
+//!   and `DW_AT_specification` (a variable declared earlier in its file carries the line
+//!   of that declaration: it is matched by name and file);
+//! - call edges: each `DW_TAG_inlined_subroutine` and `DW_TAG_call_site` /
+//!   `DW_TAG_GNU_call_site` with an origin is a call from the innermost enclosing
+//!   function (or inlined function) to that origin. A function inside itself is one of
+//!   gcc's split parts or clones, not a source call.
+//!
+//! A definition's name is classed by the source line DWARF gives: written there as is,
+//! given as a macro argument (after `(` or `,`), or not there at all (made by token
+//! pasting).
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use gimli::{AttributeValue, EndianSlice, Reader, RelocateReader, RunTimeEndian};
+use object::{Object, ObjectSection};
+use schema::{Db, Root};
+
+use crate::query::{clean, QueryError};
+
+/// What `verify` was asked for.
+pub struct VerifyOptions {
+    pub misses: bool,
+    /// Fail (exit status 3) below these percentages.
+    pub min_definitions: Option<f64>,
+    pub min_calls: Option<f64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+enum NameKind {
+    Written,
+    MacroArgument,
+    Pasted,
+}
+
+impl NameKind {
+    fn describe(self) -> &'static str {
+        match self {
+            NameKind::Written => "written at the definition line",
+            NameKind::MacroArgument => "given as a macro argument",
+            NameKind::Pasted => "made by token pasting",
+        }
+    }
+}
+
+/// A definition as DWARF tells it.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+struct DwarfDef {
+    name: String,
+    root: Root,
+    path: String,
+    line: u32,
+    /// The line is that of an earlier declaration (`DW_AT_specification`).
+    declared_earlier: bool,
+}
+
+#[derive(Default)]
+struct DwarfFacts {
+    defs: HashSet<DwarfDef>,
+    calls: HashSet<(String, String)>,
+    objects: usize,
+    missing: usize,
+    unreadable: Vec<String>,
+}
+
+/// The relocations of one section, applied while gimli reads it.
+#[derive(Clone, Copy, Debug)]
+struct Relocs<'a>(&'a object::read::RelocationMap);
+
+impl gimli::read::Relocate<usize> for Relocs<'_> {
+    fn relocate_address(&self, offset: usize, value: u64) -> gimli::Result<u64> {
+        Ok(self.0.relocate(offset as u64, value))
+    }
+    fn relocate_offset(&self, offset: usize, value: usize) -> gimli::Result<usize> {
+        <usize as gimli::ReaderOffset>::from_u64(self.0.relocate(offset as u64, value as u64))
+    }
+}
+
+type R<'a> = RelocateReader<EndianSlice<'a, RunTimeEndian>, Relocs<'a>>;
+
+/// Removes `.` and resolves `..` without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+struct Trees {
+    src: Option<PathBuf>,
+    obj: Option<PathBuf>,
+}
+
+impl Trees {
+    fn stored(&self, abs: &Path) -> (Root, String) {
+        let abs = normalize(abs);
+        let mut trees: Vec<(&PathBuf, Root)> = Vec::new();
+        if let Some(s) = &self.src {
+            trees.push((s, Root::Src));
+        }
+        if let Some(o) = &self.obj {
+            trees.push((o, Root::Obj));
+        }
+        // The most specific tree wins (an O= directory inside the source tree).
+        trees.sort_by_key(|(t, _)| std::cmp::Reverse(t.as_os_str().len()));
+        for (t, root) in trees {
+            if let Ok(rel) = abs.strip_prefix(t) {
+                return (root, rel.to_string_lossy().into_owned());
+            }
+        }
+        (Root::Abs, abs.to_string_lossy().into_owned())
+    }
+}
+
+fn read_object(path: &Path, trees: &Trees, facts: &mut DwarfFacts) -> Result<(), String> {
+    let data = std::fs::read(path).map_err(|e| e.to_string())?;
+    let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
+    let endian = if file.is_little_endian() {
+        RunTimeEndian::Little
+    } else {
+        RunTimeEndian::Big
+    };
+    let load = |id: gimli::SectionId| -> Result<(Cow<'_, [u8]>, object::read::RelocationMap), object::Error> {
+        match file.section_by_name(id.name()) {
+            Some(section) => Ok((section.uncompressed_data()?, section.relocation_map()?)),
+            None => Ok((Cow::Borrowed(&[][..]), object::read::RelocationMap::default())),
+        }
+    };
+    let sections = gimli::DwarfSections::load(load).map_err(|e| e.to_string())?;
+    let dwarf = sections.borrow(|(data, relocs)| {
+        RelocateReader::new(EndianSlice::new(data, endian), Relocs(relocs))
+    });
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().map_err(|e| e.to_string())? {
+        let unit = dwarf.unit(header).map_err(|e| e.to_string())?;
+        read_unit(&dwarf, &unit, trees, facts).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Name, declaring file and line of a DIE, through its abstract origin and
+/// specification; and whether the line came from an earlier declaration.
+struct Named {
+    name: Option<String>,
+    file: Option<u64>,
+    line: Option<u64>,
+    declared_earlier: bool,
+}
+
+fn named<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    entry: &gimli::DebuggingInformationEntry<'_, '_, R<'a>>,
+) -> gimli::Result<Named> {
+    let mut out = Named {
+        name: None,
+        file: None,
+        line: None,
+        declared_earlier: false,
+    };
+    let mut offset = None;
+    let mut hops = 0;
+    loop {
+        let e;
+        let entry = match offset {
+            None => entry,
+            Some(o) => {
+                e = unit.entry(o)?;
+                &e
+            }
+        };
+        if out.name.is_none() {
+            if let Some(v) = entry.attr_value(gimli::DW_AT_name)? {
+                out.name = Some(dwarf.attr_string(unit, v)?.to_string_lossy()?.into_owned());
+            }
+        }
+        if out.file.is_none() {
+            out.file = match entry.attr_value(gimli::DW_AT_decl_file)? {
+                Some(AttributeValue::FileIndex(i)) => Some(i),
+                Some(v) => v.udata_value(),
+                None => None,
+            };
+        }
+        if out.line.is_none() {
+            out.line = entry.attr_value(gimli::DW_AT_decl_line)?.and_then(|v| v.udata_value());
+        }
+        let next = [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification]
+            .into_iter()
+            .find_map(|a| match entry.attr_value(a) {
+                Ok(Some(AttributeValue::UnitRef(o))) => Some((a, o)),
+                _ => None,
+            });
+        match next {
+            Some((a, o)) if hops < 8 => {
+                if a == gimli::DW_AT_specification && out.line.is_none() {
+                    out.declared_earlier = true;
+                }
+                offset = Some(o);
+                hops += 1;
+            }
+            _ => return Ok(out),
+        }
+    }
+}
+
+fn file_path<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    index: u64,
+) -> gimli::Result<Option<PathBuf>> {
+    let Some(program) = &unit.line_program else {
+        return Ok(None);
+    };
+    let header = program.header();
+    let Some(file) = header.file(index) else {
+        return Ok(None);
+    };
+    let name = dwarf.attr_string(unit, file.path_name())?;
+    let name = PathBuf::from(name.to_string_lossy()?.into_owned());
+    if name.is_absolute() {
+        return Ok(Some(name));
+    }
+    let mut dir = PathBuf::new();
+    if let Some(comp) = &unit.comp_dir {
+        dir.push(comp.to_string_lossy()?.into_owned());
+    }
+    if let Some(d) = file.directory(header) {
+        let d = dwarf.attr_string(unit, d)?;
+        dir.push(d.to_string_lossy()?.into_owned());
+    }
+    Ok(Some(dir.join(name)))
+}
+
+fn read_unit<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    trees: &Trees,
+    facts: &mut DwarfFacts,
+) -> gimli::Result<()> {
+    let mut entries = unit.entries();
+    let mut depth: isize = 0;
+    // Enclosing functions and inlined functions: (depth, name).
+    let mut scopes: Vec<(isize, Option<String>)> = Vec::new();
+    let mut files: HashMap<u64, Option<(Root, String)>> = HashMap::new();
+    while let Some((delta, entry)) = entries.next_dfs()? {
+        depth += delta;
+        while scopes.last().is_some_and(|(d, _)| *d >= depth) {
+            scopes.pop();
+        }
+        let tag = entry.tag();
+        let has = |a| entry.attr_value(a).map(|v| v.is_some());
+        match tag {
+            gimli::DW_TAG_subprogram => {
+                let n = named(dwarf, unit, entry)?;
+                let defined = !has(gimli::DW_AT_declaration)?
+                    && !has(gimli::DW_AT_artificial)?
+                    && (has(gimli::DW_AT_low_pc)? || has(gimli::DW_AT_ranges)? || has(gimli::DW_AT_inline)?);
+                if defined {
+                    record_def(dwarf, unit, &n, trees, &mut files, facts)?;
+                }
+                scopes.push((depth, n.name));
+            }
+            gimli::DW_TAG_inlined_subroutine => {
+                let n = named(dwarf, unit, entry)?;
+                record_call(&scopes, n.name.as_deref(), facts);
+                scopes.push((depth, n.name));
+            }
+            gimli::DW_TAG_call_site | gimli::DW_TAG_GNU_call_site => {
+                let origin = [gimli::DW_AT_call_origin, gimli::DW_AT_abstract_origin]
+                    .into_iter()
+                    .find_map(|a| match entry.attr_value(a) {
+                        Ok(Some(AttributeValue::UnitRef(o))) => Some(o),
+                        _ => None,
+                    });
+                if let Some(o) = origin {
+                    let callee = unit.entry(o)?;
+                    let n = named(dwarf, unit, &callee)?;
+                    record_call(&scopes, n.name.as_deref(), facts);
+                }
+            }
+            gimli::DW_TAG_variable
+                if depth == 1
+                    && has(gimli::DW_AT_location)?
+                    && !has(gimli::DW_AT_declaration)? =>
+            {
+                let n = named(dwarf, unit, entry)?;
+                record_def(dwarf, unit, &n, trees, &mut files, facts)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn record_call(scopes: &[(isize, Option<String>)], callee: Option<&str>, facts: &mut DwarfFacts) {
+    let caller = scopes.iter().rev().find_map(|(_, n)| n.as_deref());
+    if let (Some(caller), Some(callee)) = (caller, callee) {
+        if caller != callee {
+            facts.calls.insert((caller.to_owned(), callee.to_owned()));
+        }
+    }
+}
+
+fn record_def<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    n: &Named,
+    trees: &Trees,
+    files: &mut HashMap<u64, Option<(Root, String)>>,
+    facts: &mut DwarfFacts,
+) -> gimli::Result<()> {
+    let (Some(name), Some(file), Some(line)) = (&n.name, n.file, n.line) else {
+        return Ok(());
+    };
+    let stored = match files.get(&file) {
+        Some(s) => s.clone(),
+        None => {
+            let s = file_path(dwarf, unit, file)?.map(|p| trees.stored(&p));
+            files.insert(file, s.clone());
+            s
+        }
+    };
+    if let Some((root, path)) = stored {
+        facts.defs.insert(DwarfDef {
+            name: name.clone(),
+            root,
+            path,
+            line: line as u32,
+            declared_earlier: n.declared_earlier,
+        });
+    }
+    Ok(())
+}
+
+/// Reads source lines to class names, one file at a time.
+struct Sources {
+    srctree: Option<PathBuf>,
+    objtree: Option<PathBuf>,
+    cache: HashMap<(Root, String), Option<Vec<String>>>,
+}
+
+impl Sources {
+    fn line(&mut self, root: Root, path: &str, line: u32) -> Option<&str> {
+        let key = (root, path.to_owned());
+        if !self.cache.contains_key(&key) {
+            let full = match root {
+                Root::Src => self.srctree.as_ref().map(|t| t.join(path)),
+                Root::Obj => self.objtree.as_ref().map(|t| t.join(path)),
+                Root::Abs => Some(PathBuf::from(path)),
+            };
+            let text = full
+                .and_then(|f| std::fs::read(f).ok())
+                .map(|b| String::from_utf8_lossy(&b).lines().map(str::to_owned).collect());
+            self.cache.insert(key.clone(), text);
+        }
+        self.cache[&key]
+            .as_ref()
+            .and_then(|l| l.get(line.checked_sub(1)? as usize))
+            .map(String::as_str)
+    }
+
+    fn kind(&mut self, d: &DwarfDef) -> NameKind {
+        let Some(text) = self.line(d.root, &d.path, d.line) else {
+            return NameKind::Written;
+        };
+        let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        let mut from = 0;
+        while let Some(i) = text[from..].find(&d.name) {
+            let start = from + i;
+            let end = start + d.name.len();
+            let before = text[..start].chars().next_back();
+            let after = text[end..].chars().next();
+            if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+                let prev = text[..start].trim_end().chars().next_back();
+                return if matches!(prev, Some('(' | ',')) {
+                    NameKind::MacroArgument
+                } else {
+                    NameKind::Written
+                };
+            }
+            from = end;
+        }
+        NameKind::Pasted
+    }
+}
+
+fn pct(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+/// Runs `verify`; returns whether every threshold was met.
+pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool, QueryError> {
+    let srctree = db.meta("srctree")?.map(PathBuf::from);
+    let objtree = db.meta("objtree")?.map(PathBuf::from);
+    let trees = Trees {
+        src: srctree.clone(),
+        obj: objtree.clone(),
+    };
+    let mut facts = DwarfFacts::default();
+    for tu in db.tus()? {
+        let object = PathBuf::from(&tu.object);
+        if !object.is_file() {
+            // Its compile failed, or the object was removed since.
+            facts.missing += 1;
+            continue;
+        }
+        match read_object(&object, &trees, &mut facts) {
+            Ok(()) => facts.objects += 1,
+            Err(e) => facts.unreadable.push(format!("{}: {e}", tu.object)),
+        }
+    }
+
+    let sites = db.definition_sites()?;
+    let exact: HashSet<(&str, Root, &str, u32)> = sites
+        .iter()
+        .map(|(n, r, p, l)| (n.as_str(), *r, p.as_str(), *l))
+        .collect();
+    let by_file: HashSet<(&str, Root, &str)> =
+        sites.iter().map(|(n, r, p, _)| (n.as_str(), *r, p.as_str())).collect();
+    let direct: HashSet<(String, String)> = db.direct_call_names()?.into_iter().collect();
+    let indirect: HashSet<(String, String)> = db.indirect_call_names()?.into_iter().collect();
+
+    let mut sources = Sources {
+        srctree,
+        objtree,
+        cache: HashMap::new(),
+    };
+    let mut defs: Vec<&DwarfDef> = facts.defs.iter().collect();
+    defs.sort();
+    let mut by_kind: BTreeMap<NameKind, (usize, usize)> = BTreeMap::new();
+    let mut def_misses = Vec::new();
+    for d in &defs {
+        let found = exact.contains(&(d.name.as_str(), d.root, d.path.as_str(), d.line))
+            || (d.declared_earlier && by_file.contains(&(d.name.as_str(), d.root, d.path.as_str())));
+        let k = sources.kind(d);
+        let e = by_kind.entry(k).or_default();
+        e.0 += 1;
+        if found {
+            e.1 += 1;
+        } else {
+            def_misses.push((*d, k));
+        }
+    }
+    let mut calls: Vec<&(String, String)> = facts.calls.iter().collect();
+    calls.sort();
+    let (mut found_direct, mut found_indirect) = (0, 0);
+    let mut call_misses = Vec::new();
+    for c in &calls {
+        if direct.contains(*c) {
+            found_direct += 1;
+        } else if indirect.contains(*c) {
+            found_indirect += 1;
+        } else {
+            call_misses.push(*c);
+        }
+    }
+
+    let def_total = defs.len();
+    let def_found: usize = by_kind.values().map(|v| v.1).sum();
+    writeln!(
+        out,
+        "objects read: {} ({} not there: not built or removed; {} could not be read)",
+        facts.objects,
+        facts.missing,
+        facts.unreadable.len()
+    )?;
+    for u in facts.unreadable.iter().take(10) {
+        writeln!(out, "  {}", clean(u))?;
+    }
+    writeln!(
+        out,
+        "definitions: {def_found} of {def_total} in the DWARF are recorded ({:.2}%)",
+        pct(def_found, def_total)
+    )?;
+    for (k, (all, found)) in &by_kind {
+        writeln!(
+            out,
+            "  {:<32} {found} of {all} ({:.2}%)",
+            k.describe(),
+            pct(*found, *all)
+        )?;
+    }
+    let call_total = calls.len();
+    writeln!(
+        out,
+        "call edges: {found_direct} of {call_total} in the DWARF are recorded as direct calls ({:.2}%)",
+        pct(found_direct, call_total)
+    )?;
+    writeln!(
+        out,
+        "  {found_indirect} more through a pointer the callee was stored into (inlining made them direct); {} not found",
+        call_misses.len()
+    )?;
+    if opts.misses {
+        for (d, k) in &def_misses {
+            let file = match d.root {
+                Root::Obj => format!("{} (build tree)", d.path),
+                _ => d.path.clone(),
+            };
+            writeln!(
+                out,
+                "missing definition: {} {}:{} ({})",
+                clean(&d.name),
+                clean(&file),
+                d.line,
+                k.describe()
+            )?;
+        }
+        for (a, b) in &call_misses {
+            writeln!(out, "missing call: {} -> {}", clean(a), clean(b))?;
+        }
+    }
+    let mut ok = true;
+    if let Some(min) = opts.min_definitions {
+        for (k, (all, found)) in &by_kind {
+            if pct(*found, *all) < min {
+                writeln!(
+                    out,
+                    "below the threshold: definitions {} at {:.2}% < {min}%",
+                    k.describe(),
+                    pct(*found, *all)
+                )?;
+                ok = false;
+            }
+        }
+    }
+    if let Some(min) = opts.min_calls {
+        if pct(found_direct, call_total) < min {
+            writeln!(
+                out,
+                "below the threshold: call edges at {:.2}% < {min}%",
+                pct(found_direct, call_total)
+            )?;
+            ok = false;
+        }
+    }
+    Ok(ok)
+}
