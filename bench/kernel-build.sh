@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Wall time of a Linux 6.1 UML defconfig build with plain gcc and with CC=nccrs, in
-# the same O= directory, plus the database size and the TU outcomes.
+# the same O= directory, plus the database size and the TU outcomes; then the latency
+# of nccnav queries on that database and the figures on calls through pointers.
 #
 #   bench/kernel-build.sh [ROUNDS]       (default 1 round: one plain, one nccrs build)
 #
@@ -41,3 +42,6 @@ for r in $(seq "$rounds"); do
     printf 'round %d: plain %.1f s, nccrs %.1f s, ratio %.2f; %d TUs (%d not ok), %d warnings; database %.1f MB\n' \
         "$r" "$plain" "$wrapped" "$(echo "$wrapped / $plain" | bc -l)" "$tus" "$bad" "$warnings" "$(echo "$size / 1000000" | bc -l)"
 done
+# Query latency on the last nccrs database.
+python3 bench/query-latency.py "$out/vmlinux.db" 1000 "$nccnav"
+bench/indirect-calls.sh "$out/vmlinux.db" || true

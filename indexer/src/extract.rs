@@ -400,7 +400,7 @@ impl<'tu> Ctx<'tu, '_> {
                     Operator::IncDec => Access::Write,
                     Operator::Deref => {
                         // `*&x` is `x` (READ_ONCE, WRITE_ONCE); `*p` reads `p`.
-                        let inner = n.children().first().map(|k| unwrap_expr(*k));
+                        let inner = n.children().first().map(|k| strip_casts(*k));
                         if let Some(addr) = inner.filter(|i| {
                             i.kind() == kind::UNARY_OPERATOR && i.operator() == Operator::AddrOf
                         }) {
@@ -822,8 +822,26 @@ impl<'tu> Ctx<'tu, '_> {
         let Some(target) = call.referenced() else {
             // `table[i](x)`, `(*ops->fn)(x)`: a call through the pointer the callee
             // expression reads.
-            let callee = call.children().into_iter().next();
-            if let Some(s) = callee.and_then(|e| self.callee_pointer(e, f)) {
+            let Some(callee) = call.children().into_iter().next() else {
+                return;
+            };
+            // `((btf_fn)____fn)(args)` (BPF_CALL_x), `_Generic(x, ...: f)(args)`: a
+            // function after all.
+            let e = unwrap_expr(callee);
+            if e.kind() == kind::DECL_REF_EXPR {
+                if let Some(fun) = e.referenced().filter(|d| d.kind() == kind::FUNCTION_DECL) {
+                    if fun.location().file_location().is_some() && !not_a_call(&fun.spelling()) {
+                        if let Some(s) = self.symbol(fun, Kind::Function, None) {
+                            if fun.definition().is_none() && self.declared.insert(s) {
+                                self.define(fun.canonical(), s, false, true);
+                            }
+                            self.record_call(call, f, s, false);
+                        }
+                    }
+                    return;
+                }
+            }
+            if let Some(s) = self.callee_pointer(callee, f) {
                 self.record_call(call, f, s, true);
             }
             return;
@@ -942,6 +960,17 @@ fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
             (kind::PAREN_EXPR | kind::UNEXPOSED_EXPR | kind::COMPOUND_LITERAL_EXPR, [one]) => *one,
             // The operand comes last, after any `typeof(...)` in the type.
             (kind::CSTYLE_CAST_EXPR, [.., operand]) => *operand,
+            // `_Generic(x, T1: a, T2: b)`: the association of the selection's own type.
+            (kind::GENERIC_SELECTION_EXPR, [_controlling, associations @ ..]) => {
+                let want = e.ty().canonical_spelling();
+                let mut same = associations
+                    .iter()
+                    .filter(|a| a.ty().canonical_spelling() == want);
+                match (same.next(), same.next()) {
+                    (Some(one), None) => *one,
+                    _ => return e,
+                }
+            }
             (kind::STMT_EXPR, _) => {
                 let body = e.children().into_iter().find(|k| k.kind() == kind::COMPOUND_STMT);
                 match body.and_then(|b| b.children().last().copied()) {
@@ -952,6 +981,21 @@ fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
             _ => return e,
         };
     }
+}
+
+/// An expression without the parentheses and casts around it (and nothing more: what
+/// a statement expression runs before its value matters to a walk).
+fn strip_casts(mut e: Cursor<'_>) -> Cursor<'_> {
+    while matches!(
+        e.kind(),
+        kind::PAREN_EXPR | kind::UNEXPOSED_EXPR | kind::CSTYLE_CAST_EXPR
+    ) {
+        match e.children().last() {
+            Some(k) if kind::is_expression(k.kind()) => e = *k,
+            _ => break,
+        }
+    }
+    e
 }
 
 /// Builtins whose arguments are never evaluated.
@@ -988,13 +1032,13 @@ fn is_named_record(c: Cursor<'_>) -> bool {
 /// kernel's `__compiletime_assert_N`, declared and "called" by every
 /// `BUILD_BUG_ON` and never emitted.
 fn not_a_call(name: &str) -> bool {
-    [
-        "__builtin_",
-        "__sync_",
-        "__atomic_",
-        "__c11_atomic_",
-        "__compiletime_assert_",
-    ]
-    .iter()
-    .any(|p| name.starts_with(p))
+    let sync_builtin = name.starts_with("__sync_")
+        && (name.contains("fetch")
+            || name.contains("compare_and_swap")
+            || name.starts_with("__sync_lock_")
+            || name == "__sync_synchronize");
+    sync_builtin
+        || ["__builtin_", "__atomic_", "__c11_atomic_", "__compiletime_assert_"]
+            .iter()
+            .any(|p| name.starts_with(p))
 }

@@ -318,6 +318,7 @@ pub mod kind {
         CXCursor_UnaryOperator as UNARY_OPERATOR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
         CXCursor_CompoundLiteralExpr as COMPOUND_LITERAL_EXPR,
         CXCursor_CompoundStmt as COMPOUND_STMT, CXCursor_StmtExpr as STMT_EXPR,
+        CXCursor_GenericSelectionExpr as GENERIC_SELECTION_EXPR,
     };
 
     /// Whether a cursor kind is an expression.
@@ -362,6 +363,12 @@ impl<'tu> Type<'tu> {
 
     fn kind(&self) -> CXTypeKind {
         self.raw.kind
+    }
+
+    /// The canonical type, spelled (to tell types apart).
+    pub fn canonical_spelling(&self) -> String {
+        // SAFETY: plain accessor on a valid type.
+        take_string(unsafe { clang_getTypeSpelling(self.canonical().raw) })
     }
 
     pub fn is_array(&self) -> bool {
