@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use schema::{NewFile, Root};
 
@@ -15,22 +15,7 @@ pub struct PathMapper {
     cache: HashMap<OsString, NewFile>,
 }
 
-/// Removes `.` and resolves `..` without touching the file system.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+pub use schema::normalize_path as normalize;
 
 /// An absolute, symlink-free form of `path` (lexical when the file does not exist).
 pub fn absolute(cwd: &Path, path: &Path) -> PathBuf {

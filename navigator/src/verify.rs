@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use gimli::{AttributeValue, EndianSlice, Reader, RelocateReader, RunTimeEndian};
 use object::{Object, ObjectSection};
@@ -90,23 +90,6 @@ impl gimli::read::Relocate<usize> for Relocs<'_> {
 
 type R<'a> = RelocateReader<EndianSlice<'a, RunTimeEndian>, Relocs<'a>>;
 
-/// Removes `.` and resolves `..` without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 struct Trees {
     src: Option<PathBuf>,
     obj: Option<PathBuf>,
@@ -114,7 +97,7 @@ struct Trees {
 
 impl Trees {
     fn stored(&self, abs: &Path) -> (Root, String) {
-        let abs = normalize(abs);
+        let abs = schema::normalize_path(abs);
         let mut trees: Vec<(&PathBuf, Root)> = Vec::new();
         if let Some(s) = &self.src {
             trees.push((s, Root::Src));

@@ -27,6 +27,25 @@ id_type!(FileId);
 id_type!(SymbolId);
 id_type!(TuId);
 
+/// `path` with `.` removed and `..` resolved, without touching the file system (how
+/// stored paths are made from what compilers and debug information say).
+pub fn normalize_path(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// Which directory a stored path is relative to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Root {
