@@ -242,7 +242,10 @@ fn def_callers_callees_answer_each_case() {
         ),
         (
             &["stores", "wq_ops::stop"],
-            &["stop_a kernel/workqueue.c:43:20", "stop_b kernel/workqueue.c:44:65"],
+            &[
+                "stop_a kernel/workqueue.c:43:20",
+                "stop_b kernel/workqueue.c:44:65",
+            ],
         ),
         (
             &["callees", "run_class"],
@@ -291,7 +294,10 @@ fn def_callers_callees_answer_each_case() {
         // Who reads, writes, takes the address of a global or a member.
         (
             &["uses", "mmlist_lock"],
-            &["mmput addr kernel/fork.c:21:13", "mmput addr kernel/fork.c:23:15"],
+            &[
+                "mmput addr kernel/fork.c:21:13",
+                "mmput addr kernel/fork.c:23:15",
+            ],
         ),
         (
             &["uses", "fallback"],
@@ -985,7 +991,17 @@ fn verify_agrees_with_the_compilers_dwarf() {
     let db = &built().db;
     // Every definition the compiler's debug information names, at its line; every
     // call edge, directly or through a pointer the callee was stored into.
-    let out = nccnav(db, &["verify", "--misses", "--min-definitions", "100", "--min-calls", "95"]);
+    let out = nccnav(
+        db,
+        &[
+            "verify",
+            "--misses",
+            "--min-definitions",
+            "100",
+            "--min-calls",
+            "95",
+        ],
+    );
     let text = stdout(&out);
     assert!(out.status.success(), "{out:?}");
     assert!(!text.contains("missing "), "{text}");
@@ -1007,5 +1023,8 @@ fn verify_agrees_with_the_compilers_dwarf() {
     // Below a threshold: exit status 3, and the reason.
     let out = nccnav(db, &["verify", "--min-calls", "100"]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    assert!(stdout(&out).contains("below the threshold: call edges"), "{out:?}");
+    assert!(
+        stdout(&out).contains("below the threshold: call edges"),
+        "{out:?}"
+    );
 }

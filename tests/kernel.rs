@@ -215,8 +215,9 @@ const FACT_LINES: &[(&[&str], &[&[&str]])] = &[
 
 /// How calls through pointers resolve, printed for the record.
 fn print_indirect_call_figures(db: &Path) {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open");
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open");
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
     let sites = one(
         "SELECT COUNT(*) FROM (SELECT DISTINCT caller, callee, file, line, col FROM calls WHERE indirect)",
@@ -248,7 +249,10 @@ fn print_indirect_call_figures(db: &Path) {
         .expect("rows");
     eprintln!("largest target sets: {top:?}");
     for table in ["calls", "stores", "uses"] {
-        eprintln!("{table}: {} rows", one(&format!("SELECT COUNT(*) FROM {table}")));
+        eprintln!(
+            "{table}: {} rows",
+            one(&format!("SELECT COUNT(*) FROM {table}"))
+        );
     }
 }
 
@@ -283,7 +287,10 @@ fn object_hashes(build: &Path) -> BTreeMap<PathBuf, u64> {
                 // A fixed-key hasher: the same bytes give the same value every run.
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 h.write(&std::fs::read(&p).expect("read object"));
-                out.insert(p.strip_prefix(build).expect("under build").to_owned(), h.finish());
+                out.insert(
+                    p.strip_prefix(build).expect("under build").to_owned(),
+                    h.finish(),
+                );
             }
         }
     }
@@ -324,7 +331,10 @@ fn check_plain_build_is_identical(build: &Path, arch: &str) {
         plain.len(),
         &differ[..differ.len().min(20)]
     );
-    eprintln!("{} objects and vmlinux byte-identical with and without nccrs", plain.len() - 1);
+    eprintln!(
+        "{} objects and vmlinux byte-identical with and without nccrs",
+        plain.len() - 1
+    );
 }
 
 /// Translation units recorded, and those that failed, checked against the objects.
@@ -368,7 +378,11 @@ fn check_units(db: &Path, build: &Path) {
     for m in &missing {
         eprintln!("  not recorded: {}", m.display());
     }
-    assert!(objects.len() > 100, "only {} C objects found", objects.len());
+    assert!(
+        objects.len() > 100,
+        "only {} C objects found",
+        objects.len()
+    );
     let hard_failures = failed.iter().filter(|t| t["status"] == "failed").count();
     assert!(
         (hard_failures + missing.len()) * 200 <= objects.len(),
@@ -405,13 +419,22 @@ fn kernel_x86_64_tinyconfig() {
         started.elapsed().as_secs_f64()
     );
     let db = build.join("vmlinux.db");
-    assert!(db.is_file(), "vmlinux.db is not at the top of the build tree");
+    assert!(
+        db.is_file(),
+        "vmlinux.db is not at the top of the build tree"
+    );
     assert!(build.join("vmlinux").is_file(), "the build made no vmlinux");
     check_units(&db, &build);
     let mut failures = Vec::new();
     for (args, want) in [
-        (&["def", "start_kernel"][..], &["init/main.c:", "function start_kernel"][..]),
-        (&["callees", "start_kernel"], &["setup_arch", "init/main.c:"]),
+        (
+            &["def", "start_kernel"][..],
+            &["init/main.c:", "function start_kernel"][..],
+        ),
+        (
+            &["callees", "start_kernel"],
+            &["setup_arch", "init/main.c:"],
+        ),
         (
             &["def", "x86_64_start_kernel"],
             &["arch/x86/kernel/head64.c:"],
@@ -443,7 +466,14 @@ fn kernel_uml_defconfig() {
     run(Command::new(src.join("scripts/config"))
         .arg("--file")
         .arg(build.join(".config"))
-        .args(["-d", "DEBUG_INFO_NONE", "-e", "DEBUG_INFO", "-e", "DEBUG_INFO_DWARF4"]));
+        .args([
+            "-d",
+            "DEBUG_INFO_NONE",
+            "-e",
+            "DEBUG_INFO",
+            "-e",
+            "DEBUG_INFO_DWARF4",
+        ]));
     run(Command::new("make")
         .arg("-C")
         .arg(&src)
@@ -500,7 +530,9 @@ fn kernel_uml_defconfig() {
         let text = stdout(&nccnav(&db, args));
         for words in *want {
             if !text.lines().any(|l| words.iter().all(|w| l.contains(w))) {
-                failures.push(format!("nccnav {args:?} has no line with {words:?}:\n{text}"));
+                failures.push(format!(
+                    "nccnav {args:?} has no line with {words:?}:\n{text}"
+                ));
             }
         }
     }
@@ -511,15 +543,28 @@ fn kernel_uml_defconfig() {
     // 99% of the call edges.
     let out = nccnav(
         &db,
-        &["verify", "--misses", "--min-definitions", "99.5", "--min-calls", "99"],
+        &[
+            "verify",
+            "--misses",
+            "--min-definitions",
+            "99.5",
+            "--min-calls",
+            "99",
+        ],
     );
     let text = stdout(&out);
-    let summary: Vec<&str> = text.lines().filter(|l| !l.starts_with("missing ")).collect();
+    let summary: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("missing "))
+        .collect();
     eprintln!("{}", summary.join("\n"));
     for l in text.lines().filter(|l| l.starts_with("missing ")).take(40) {
         eprintln!("  {l}");
     }
-    assert!(out.status.success(), "verify: below the thresholds:\n{text}");
+    assert!(
+        out.status.success(),
+        "verify: below the thresholds:\n{text}"
+    );
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     eprintln!("database: {:.1} MB", size as f64 / 1e6);
     assert!(failures.is_empty(), "{}", failures.join("\n"));

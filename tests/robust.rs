@@ -390,7 +390,10 @@ fn an_interrupted_build_leaves_a_consistent_database() {
     make_in(&src, &scratch, &["all"]);
     let got = facts_text(&obj.join("vmlinux.db"));
     let want = facts_text(&scratch.join("vmlinux.db"));
-    assert_eq!(got, want, "an interrupted build, finished, differs from a clean one");
+    assert_eq!(
+        got, want,
+        "an interrupted build, finished, differs from a clean one"
+    );
     let left = std::fs::read_dir(obj.join("vmlinux.db.pending"))
         .map(|d| d.count())
         .unwrap_or(0);
@@ -444,7 +447,10 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
         .output()
         .expect("finish");
     assert!(out.status.success(), "{out:?}");
-    assert!(stdout(&out).contains("1 interrupted job(s) indexed"), "{out:?}");
+    assert!(
+        stdout(&out).contains("1 interrupted job(s) indexed"),
+        "{out:?}"
+    );
     assert!(b_known(), "b.c indexed by --finish");
     assert_eq!(std::fs::read_dir(&pending).expect("pending").count(), 0);
 
@@ -621,7 +627,11 @@ fn odd_names_and_paths_are_shown_safely() {
     // database writes the bytes that are not UTF-8 as \xNN.
     use std::os::unix::ffi::OsStrExt;
     let latin1 = odd.join(std::ffi::OsStr::from_bytes(b"caf\xe9.c"));
-    std::fs::write(&latin1, "int long_one(void);\nint latin1_fn(void) { return long_one(); }\n").expect("write");
+    std::fs::write(
+        &latin1,
+        "int long_one(void);\nint latin1_fn(void) { return long_one(); }\n",
+    )
+    .expect("write");
     let out = Command::new(bin("nccrs"))
         .arg("-c")
         .arg(latin1.file_name().expect("name"))
@@ -643,7 +653,10 @@ fn odd_names_and_paths_are_shown_safely() {
         serde_json::from_slice(&nccnav(&db, &["callees", "latin1_fn", "--json"]).stdout)
             .expect("json");
     assert!(
-        json[0]["file"].as_str().expect("file").ends_with("/caf\\xe9.c")
+        json[0]["file"]
+            .as_str()
+            .expect("file")
+            .ends_with("/caf\\xe9.c")
             && json[0]["callee"] == "long_one",
         "{json}"
     );

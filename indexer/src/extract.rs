@@ -7,7 +7,9 @@ use schema::{
     TuStatus,
 };
 
-use crate::clang::{kind, Cursor, File, Operator, Severity, SourceLocation, TranslationUnit, Visit};
+use crate::clang::{
+    kind, Cursor, File, Operator, Severity, SourceLocation, TranslationUnit, Visit,
+};
 use crate::paths::PathMapper;
 
 /// The facts of one translation unit and how well it parsed.
@@ -37,7 +39,11 @@ struct Ctx<'tu, 'p> {
 
 /// Extracts every fact of `tu`. `main` is the path of its source file as given to the
 /// compiler.
-pub fn extract(tu: &TranslationUnit<'_>, main: &std::ffi::OsStr, paths: &mut PathMapper) -> Extraction {
+pub fn extract(
+    tu: &TranslationUnit<'_>,
+    main: &std::ffi::OsStr,
+    paths: &mut PathMapper,
+) -> Extraction {
     let main_path = paths.file(main);
     // The main file comes first: facts that belong to the unit rather than to the
     // header they mention (declarations of what it calls) need it from the start.
@@ -367,7 +373,11 @@ impl<'tu> Ctx<'tu, '_> {
                 // `s.x = 1` writes `s` too; `p->x = 1` only reads `p`.
                 for base in n.children() {
                     let through_pointer = base.ty().is_pointer();
-                    let a = if through_pointer { Access::Read } else { access };
+                    let a = if through_pointer {
+                        Access::Read
+                    } else {
+                        access
+                    };
                     self.walk(base, f, a);
                 }
             }
@@ -458,8 +468,8 @@ impl<'tu> Ctx<'tu, '_> {
         if let Some(init) = v.initializer() {
             // Only a pointer to functions, or an aggregate that may hold some, can
             // receive a function (`int i = 0` needs no symbol).
-            let may_store = v.ty().holds_function_pointer()
-                || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
+            let may_store =
+                v.ty().holds_function_pointer() || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
             if may_store {
                 if let Some(target) = self.variable_target(v, Some(f)) {
                     self.initializer(Some(target), init, Some(f), f.owner);
@@ -500,7 +510,13 @@ impl<'tu> Ctx<'tu, '_> {
 
     /// The symbol of parameter `index` of the function with USR `function_usr`: one
     /// symbol whichever declaration of the function names it.
-    fn parameter(&mut self, function_usr: &str, function: &str, index: usize, name: String) -> usize {
+    fn parameter(
+        &mut self,
+        function_usr: &str,
+        function: &str,
+        index: usize,
+        name: String,
+    ) -> usize {
         let usr = format!("{function_usr}#{index}");
         if let Some(&i) = self.symbols.get(&usr) {
             if self.facts.symbols[i].name.starts_with('#') && !name.is_empty() {
@@ -576,7 +592,12 @@ impl<'tu> Ctx<'tu, '_> {
     /// The functions and function pointers an expression can evaluate to: a function
     /// (`f`, `&f`, `(cast)f`), a pointer that holds functions (a member, variable or
     /// parameter), and both arms of `c ? a : b`.
-    fn function_values(&mut self, e: Cursor<'tu>, f: Option<&Func>, out: &mut Vec<(usize, Cursor<'tu>)>) {
+    fn function_values(
+        &mut self,
+        e: Cursor<'tu>,
+        f: Option<&Func>,
+        out: &mut Vec<(usize, Cursor<'tu>)>,
+    ) {
         let e = unwrap_expr(e);
         match e.kind() {
             kind::CONDITIONAL_OPERATOR => {
@@ -660,7 +681,13 @@ impl<'tu> Ctx<'tu, '_> {
     /// literal in an expression): a scalar stores into the target itself; a braced
     /// list stores into the members it names (designated, positional, nested, arrays
     /// of structs, compound literals).
-    fn initializer(&mut self, target: Option<usize>, init: Cursor<'tu>, f: Option<&Func>, owner: usize) {
+    fn initializer(
+        &mut self,
+        target: Option<usize>,
+        init: Cursor<'tu>,
+        f: Option<&Func>,
+        owner: usize,
+    ) {
         let mut e = unwrap_expr(init);
         // `&(struct ops){ .fn = f }`
         if e.kind() == kind::UNARY_OPERATOR && e.operator() == Operator::AddrOf {
@@ -693,14 +720,19 @@ impl<'tu> Ctx<'tu, '_> {
             let (slot, value) = if designated {
                 // `.a = v`, `.a.b = v`, `[i] = v`, `[i].a = v`, `.a[i].b = v`: the
                 // last member named is where the value goes.
-                let members: Vec<Cursor<'tu>> =
-                    parts.iter().copied().filter(|p| p.kind() == kind::MEMBER_REF).collect();
+                let members: Vec<Cursor<'tu>> = parts
+                    .iter()
+                    .copied()
+                    .filter(|p| p.kind() == kind::MEMBER_REF)
+                    .collect();
                 if let Some(first) = members.first().and_then(|m| m.referenced()) {
                     if let Some(pos) = fields.iter().position(|x| same(x, &first)) {
                         next = pos + 1;
                     }
                 }
-                let Some(value) = parts.last().copied() else { continue };
+                let Some(value) = parts.last().copied() else {
+                    continue;
+                };
                 let slot = match members.last().and_then(|m| m.referenced()) {
                     Some(field) => self.field_symbol(field),
                     None => target,
@@ -942,8 +974,7 @@ struct Func {
 /// A variable that lives for the whole program and is named at file scope.
 fn is_global_variable(v: Cursor<'_>) -> bool {
     v.kind() == kind::VAR_DECL
-        && v
-            .semantic_parent()
+        && v.semantic_parent()
             .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT)
 }
 
@@ -972,7 +1003,10 @@ fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
                 }
             }
             (kind::STMT_EXPR, _) => {
-                let body = e.children().into_iter().find(|k| k.kind() == kind::COMPOUND_STMT);
+                let body = e
+                    .children()
+                    .into_iter()
+                    .find(|k| k.kind() == kind::COMPOUND_STMT);
                 match body.and_then(|b| b.children().last().copied()) {
                     Some(last) if kind::is_expression(last.kind()) => last,
                     _ => return e,
@@ -1038,7 +1072,12 @@ fn not_a_call(name: &str) -> bool {
             || name.starts_with("__sync_lock_")
             || name == "__sync_synchronize");
     sync_builtin
-        || ["__builtin_", "__atomic_", "__c11_atomic_", "__compiletime_assert_"]
-            .iter()
-            .any(|p| name.starts_with(p))
+        || [
+            "__builtin_",
+            "__atomic_",
+            "__c11_atomic_",
+            "__compiletime_assert_",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
 }

@@ -214,9 +214,13 @@ const ORPHANS_PER_COMPILE: usize = 2;
 /// Indexes `job` in a child and waits for it; returns whether its facts were recorded.
 fn index_now(job: &IndexJob, warnings: bool) -> bool {
     match spawn_indexer(job) {
-        Ok((child, stderr)) => {
-            finish_indexer(job, child, stderr, Instant::now() + MIN_INDEX_TIME, warnings)
-        }
+        Ok((child, stderr)) => finish_indexer(
+            job,
+            child,
+            stderr,
+            Instant::now() + MIN_INDEX_TIME,
+            warnings,
+        ),
         Err(_) => false,
     }
 }

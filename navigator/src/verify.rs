@@ -186,7 +186,9 @@ fn named<'a>(
             };
         }
         if out.line.is_none() {
-            out.line = entry.attr_value(gimli::DW_AT_decl_line)?.and_then(|v| v.udata_value());
+            out.line = entry
+                .attr_value(gimli::DW_AT_decl_line)?
+                .and_then(|v| v.udata_value());
         }
         let next = [gimli::DW_AT_abstract_origin, gimli::DW_AT_specification]
             .into_iter()
@@ -258,7 +260,9 @@ fn read_unit<'a>(
                 let n = named(dwarf, unit, entry)?;
                 let defined = !has(gimli::DW_AT_declaration)?
                     && !has(gimli::DW_AT_artificial)?
-                    && (has(gimli::DW_AT_low_pc)? || has(gimli::DW_AT_ranges)? || has(gimli::DW_AT_inline)?);
+                    && (has(gimli::DW_AT_low_pc)?
+                        || has(gimli::DW_AT_ranges)?
+                        || has(gimli::DW_AT_inline)?);
                 if defined {
                     record_def(dwarf, unit, &n, false, trees, &mut files, facts)?;
                 }
@@ -283,9 +287,7 @@ fn read_unit<'a>(
                 }
             }
             gimli::DW_TAG_variable
-                if depth == 1
-                    && has(gimli::DW_AT_location)?
-                    && !has(gimli::DW_AT_declaration)? =>
+                if depth == 1 && has(gimli::DW_AT_location)? && !has(gimli::DW_AT_declaration)? =>
             {
                 let n = named(dwarf, unit, entry)?;
                 record_def(dwarf, unit, &n, true, trees, &mut files, facts)?;
@@ -354,9 +356,12 @@ impl Sources {
                 Root::Obj => self.objtree.as_ref().map(|t| t.join(path)),
                 Root::Abs => Some(PathBuf::from(path)),
             };
-            let text = full
-                .and_then(|f| std::fs::read(f).ok())
-                .map(|b| String::from_utf8_lossy(&b).lines().map(str::to_owned).collect());
+            let text = full.and_then(|f| std::fs::read(f).ok()).map(|b| {
+                String::from_utf8_lossy(&b)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            });
             self.cache.insert(key.clone(), text);
         }
         self.cache[&key]
@@ -433,11 +438,16 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         .iter()
         .map(|(n, r, p, l)| (n.as_str(), *r, p.as_str(), *l))
         .collect();
-    let by_file: HashSet<(&str, Root, &str)> =
-        sites.iter().map(|(n, r, p, _)| (n.as_str(), *r, p.as_str())).collect();
+    let by_file: HashSet<(&str, Root, &str)> = sites
+        .iter()
+        .map(|(n, r, p, _)| (n.as_str(), *r, p.as_str()))
+        .collect();
     let mut by_name: HashMap<&str, Vec<(Root, &str, u32)>> = HashMap::new();
     for (n, r, p, l) in &sites {
-        by_name.entry(n.as_str()).or_default().push((*r, p.as_str(), *l));
+        by_name
+            .entry(n.as_str())
+            .or_default()
+            .push((*r, p.as_str(), *l));
     }
     // DWARF gives a variable the line of its first declaration
     // (`static const struct file_operations shm_file_operations;` before its use):
@@ -469,7 +479,8 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
     for d in &defs {
         let k = sources.kind(d);
         let found = exact.contains(&(d.name.as_str(), d.root, d.path.as_str(), d.line))
-            || (d.declared_earlier && by_file.contains(&(d.name.as_str(), d.root, d.path.as_str())))
+            || (d.declared_earlier
+                && by_file.contains(&(d.name.as_str(), d.root, d.path.as_str())))
             || (k != NameKind::Pasted && declared_before_definition(d));
         let e = by_kind.entry(k).or_default();
         e.0 += 1;

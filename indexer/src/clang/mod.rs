@@ -8,9 +8,9 @@
 
 use std::any::Any;
 use std::ffi::{c_void, CStr, CString, OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::marker::PhantomData;
 use std::os::raw::{c_char, c_int, c_uint};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr;
 
@@ -73,7 +73,11 @@ impl Index {
 
     /// Parses `source` with compiler arguments `args` (without the source itself).
     /// Keeps going after errors so that a broken file still yields what can be read.
-    pub fn parse(&self, source: &OsStr, args: &[String]) -> Result<TranslationUnit<'_>, ParseError> {
+    pub fn parse(
+        &self,
+        source: &OsStr,
+        args: &[String],
+    ) -> Result<TranslationUnit<'_>, ParseError> {
         let source = CString::new(source.as_bytes()).map_err(|_| ParseError::Nul)?;
         let args: Vec<CString> = args
             .iter()
@@ -301,24 +305,25 @@ pub use clang_sys::CXCursorKind as CursorKind;
 /// The cursor kinds nccrs looks at.
 pub mod kind {
     pub use clang_sys::{
-        CXCursor_CallExpr as CALL_EXPR, CXCursor_DeclRefExpr as DECL_REF_EXPR,
-        CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL, CXCursor_EnumDecl as ENUM_DECL,
-        CXCursor_FieldDecl as FIELD_DECL, CXCursor_FunctionDecl as FUNCTION_DECL,
-        CXCursor_MacroDefinition as MACRO_DEFINITION, CXCursor_MacroExpansion as MACRO_EXPANSION,
-        CXCursor_ParmDecl as PARM_DECL, CXCursor_StructDecl as STRUCT_DECL,
-        CXCursor_TranslationUnit as TRANSLATION_UNIT, CXCursor_TypedefDecl as TYPEDEF_DECL,
-        CXCursor_UnaryExpr as UNARY_EXPR, CXCursor_UnionDecl as UNION_DECL,
-        CXCursor_VarDecl as VAR_DECL,
         CXCursor_ArraySubscriptExpr as ARRAY_SUBSCRIPT_EXPR,
         CXCursor_BinaryOperator as BINARY_OPERATOR, CXCursor_CStyleCastExpr as CSTYLE_CAST_EXPR,
+        CXCursor_CallExpr as CALL_EXPR,
         CXCursor_CompoundAssignOperator as COMPOUND_ASSIGN_OPERATOR,
-        CXCursor_ConditionalOperator as CONDITIONAL_OPERATOR, CXCursor_DeclStmt as DECL_STMT,
-        CXCursor_InitListExpr as INIT_LIST_EXPR, CXCursor_MemberRef as MEMBER_REF,
-        CXCursor_MemberRefExpr as MEMBER_REF_EXPR, CXCursor_ParenExpr as PAREN_EXPR,
-        CXCursor_UnaryOperator as UNARY_OPERATOR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
         CXCursor_CompoundLiteralExpr as COMPOUND_LITERAL_EXPR,
-        CXCursor_CompoundStmt as COMPOUND_STMT, CXCursor_StmtExpr as STMT_EXPR,
+        CXCursor_CompoundStmt as COMPOUND_STMT,
+        CXCursor_ConditionalOperator as CONDITIONAL_OPERATOR,
+        CXCursor_DeclRefExpr as DECL_REF_EXPR, CXCursor_DeclStmt as DECL_STMT,
+        CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL, CXCursor_EnumDecl as ENUM_DECL,
+        CXCursor_FieldDecl as FIELD_DECL, CXCursor_FunctionDecl as FUNCTION_DECL,
         CXCursor_GenericSelectionExpr as GENERIC_SELECTION_EXPR,
+        CXCursor_InitListExpr as INIT_LIST_EXPR, CXCursor_MacroDefinition as MACRO_DEFINITION,
+        CXCursor_MacroExpansion as MACRO_EXPANSION, CXCursor_MemberRef as MEMBER_REF,
+        CXCursor_MemberRefExpr as MEMBER_REF_EXPR, CXCursor_ParenExpr as PAREN_EXPR,
+        CXCursor_ParmDecl as PARM_DECL, CXCursor_StmtExpr as STMT_EXPR,
+        CXCursor_StructDecl as STRUCT_DECL, CXCursor_TranslationUnit as TRANSLATION_UNIT,
+        CXCursor_TypedefDecl as TYPEDEF_DECL, CXCursor_UnaryExpr as UNARY_EXPR,
+        CXCursor_UnaryOperator as UNARY_OPERATOR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
+        CXCursor_UnionDecl as UNION_DECL, CXCursor_VarDecl as VAR_DECL,
     };
 
     /// Whether a cursor kind is an expression.
@@ -408,7 +413,10 @@ impl<'tu> Type<'tu> {
         }
         // SAFETY: plain accessor on a valid pointer type.
         let pointee = Type::wrap(unsafe { clang_getPointeeType(t.raw) }).canonical();
-        matches!(pointee.kind(), CXType_FunctionProto | CXType_FunctionNoProto)
+        matches!(
+            pointee.kind(),
+            CXType_FunctionProto | CXType_FunctionNoProto
+        )
     }
 
     /// The fields of a struct or union type, in declaration order (anonymous struct
@@ -561,7 +569,8 @@ impl<'tu> Cursor<'tu> {
         // SAFETY: plain accessors on a valid cursor (libclang 17 and later).
         match self.kind() {
             CXCursor_BinaryOperator => {
-                if unsafe { clang_getCursorBinaryOperatorKind(self.raw) } == CXBinaryOperator_Assign {
+                if unsafe { clang_getCursorBinaryOperatorKind(self.raw) } == CXBinaryOperator_Assign
+                {
                     Operator::Assign
                 } else {
                     Operator::Other
