@@ -450,6 +450,25 @@ impl Navigator {
         Ok(())
     }
 
+    /// Starts one symbol's text answer (`stores`, `uses`): its heading when the name
+    /// means several, and `none` when there is nothing to list. Returns the indent.
+    fn section(
+        &mut self,
+        out: &mut dyn Write,
+        s: &Symbol,
+        many: bool,
+        empty: Option<&str>,
+    ) -> Result<&'static str, QueryError> {
+        if many {
+            self.heading(out, s)?;
+        }
+        let indent = if many { "  " } else { "" };
+        if let Some(none) = empty {
+            writeln!(out, "{indent}({none})")?;
+        }
+        Ok(indent)
+    }
+
     /// `stores SYMBOL`: for a member, variable or parameter, what was stored into it;
     /// for a function, where it was stored.
     pub fn stores(mut self, spec: &str, json: bool, out: &mut dyn Write) -> Result<(), QueryError> {
@@ -463,18 +482,16 @@ impl Navigator {
             } else {
                 self.db.stores_into(s.id)?
             };
-            if many && !json {
-                self.heading(out, s)?;
-            }
-            let indent = if many { "  " } else { "" };
-            if stores.is_empty() && !json {
-                let none = if of_function {
-                    "never stored into a pointer"
-                } else {
-                    "nothing recorded as stored here"
-                };
-                writeln!(out, "{indent}({none})")?;
-            }
+            let none = if of_function {
+                "never stored into a pointer"
+            } else {
+                "nothing recorded as stored here"
+            };
+            let indent = if json {
+                ""
+            } else {
+                self.section(out, s, many, stores.is_empty().then_some(none))?
+            };
             let mut lines = Vec::new();
             for st in &stores {
                 let target = self.db.symbol(st.target)?;
@@ -527,13 +544,11 @@ impl Navigator {
             } else {
                 self.db.uses_of(s.id)?
             };
-            if many && !json {
-                self.heading(out, s)?;
-            }
-            let indent = if many { "  " } else { "" };
-            if uses.is_empty() && !json {
-                writeln!(out, "{indent}(no recorded uses)")?;
-            }
+            let indent = if json {
+                ""
+            } else {
+                self.section(out, s, many, uses.is_empty().then_some("no recorded uses"))?
+            };
             let mut lines = Vec::new();
             for u in &uses {
                 let function = self.db.symbol(u.function)?;
