@@ -1,3 +1,5 @@
 mod fixture;
+mod graph;
 mod kernel;
 mod robust;
+mod tui;

@@ -9,13 +9,13 @@ use nccrs_e2e::{bin, expect_file, facts_text, files_under, fixture, make, nccnav
 use serde_json::Value;
 
 /// One nccrs build of the fixture (all and the broken file), shared by the tests.
-struct Built {
+pub(crate) struct Built {
     _dir: tempfile::TempDir,
-    objdir: PathBuf,
-    db: PathBuf,
+    pub(crate) objdir: PathBuf,
+    pub(crate) db: PathBuf,
 }
 
-fn built() -> &'static Built {
+pub(crate) fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");

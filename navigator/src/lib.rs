@@ -1,7 +1,9 @@
 //! nccnav: reading an nccrs database from the command line.
 #![forbid(unsafe_code)]
 
+mod graph;
 mod query;
+pub mod tui;
 mod verify;
 
 use std::ffi::OsString;
@@ -27,10 +29,19 @@ Commands:
                              (for a function: where it was stored)
   nccnav DB uses SYMBOL      who reads, writes or takes the address of a global or
                              member (for a function: what it uses)
+  nccnav DB path A B         the shortest call paths from function A to function B
+                             (through calls via ops tables and pointers too)
+  nccnav DB graph SYMBOL --callers|--callees [--depth N] [-o FILE]
+                             the call neighbourhood as Graphviz DOT; with
+                             -o FILE.svg (or FILE.dot, when `dot` is installed) SVG
   nccnav DB dump             every fact, one JSON object a line
   nccnav DB verify           how much of the compiler's own debug information (the
                              DWARF of the build's objects: definitions and call
                              edges) the database holds; --misses lists what it lacks
+
+nccnav DB                  the interactive navigator: search, callers and callees
+                             as trees, source, call paths (press ? inside)
+nccnav DB SYMBOL           the navigator, opened on SYMBOL
 
 SYMBOL is a name (`vfs_read`), FILE:NAME to pick one of several same-named statics
 (`fs/dcache.c:init`, or any tail of the path), STRUCT::FIELD (`file_operations::read`)
@@ -42,7 +53,8 @@ below a threshold (--min-definitions, --min-calls)."
 struct Cli {
     /// The database written by nccrs (vmlinux.db, nccrs.db)
     db: PathBuf,
-    /// A command (def, callers, callees, stores, uses, dump) and its symbol
+    /// A command (def, callers, callees, stores, uses, path, graph, dump, verify) and
+    /// its symbols; a symbol alone opens the navigator on it
     words: Vec<String>,
     /// Print JSON instead of text
     #[arg(long)]
@@ -56,6 +68,21 @@ struct Cli {
     /// verify: exit with status 3 when direct call edges are recorded below PCT%
     #[arg(long, value_name = "PCT")]
     min_calls: Option<f64>,
+    /// graph: draw the callers of SYMBOL
+    #[arg(long, conflicts_with = "callees")]
+    callers: bool,
+    /// graph: draw the callees of SYMBOL (the default)
+    #[arg(long)]
+    callees: bool,
+    /// graph: how many calls away from SYMBOL to draw
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    depth: usize,
+    /// graph: write to FILE (.dot, or .svg through Graphviz) instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The source tree to show code from, when it is not where the build had it
+    #[arg(long, value_name = "DIR")]
+    srctree: Option<PathBuf>,
 }
 
 /// Runs nccnav; returns the exit status.
@@ -91,6 +118,15 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         ["stores", name] => nav.stores(name, cli.json, out),
         ["uses", name] => nav.uses(name, cli.json, out),
         ["dump"] => nav.dump(out),
+        ["path", from, to] => graph::path(&nav, from, to, cli.json, out),
+        ["graph", name] => {
+            let opts = graph::GraphOptions {
+                callers: cli.callers,
+                depth: cli.depth,
+                output: cli.output.clone(),
+            };
+            graph::graph(&nav, name, &opts, out)
+        }
         ["verify"] => {
             let opts = verify::VerifyOptions {
                 misses: cli.misses,
@@ -103,13 +139,14 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
                 Err(QueryError::BelowThreshold)
             }
         }
-        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses"), ..] => {
+        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses" | "graph"), ..] => {
             Err(QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")))
         }
-        [] | [_] => Err(QueryError::Usage(
-            "the interactive navigator is not available yet; use: nccnav DB def|callers|callees|stores|uses SYMBOL, or nccnav DB dump"
-                .to_owned(),
+        ["path", ..] => Err(QueryError::Usage(
+            "path takes two functions: nccnav DB path FROM TO".to_owned(),
         )),
+        [] => tui::run(nav, None, cli.srctree.clone()),
+        [name] => tui::run(nav, Some(name), cli.srctree.clone()),
         _ => Err(QueryError::Usage(format!("unknown command {:?}; see nccnav --help", cli.words.join(" ")))),
     }
 }

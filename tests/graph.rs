@@ -1,0 +1,1 @@
+//! `nccnav DB path` and `nccnav DB graph` on the fixture database.

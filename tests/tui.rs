@@ -1,0 +1,1 @@
+//! The navigator in a real terminal: tmux runs nccnav on the fixture database.
