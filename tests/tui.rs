@@ -1,1 +1,529 @@
-//! The navigator in a real terminal: tmux runs nccnav on the fixture database.
+//! The navigator: the whole app driven with scripted keys on ratatui's TestBackend
+//! (screens kept as insta snapshots), and in a real terminal under tmux.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use navigator::tui::{Action, App, Msg};
+use navigator::Navigator;
+use nccrs_e2e::bin;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::Terminal;
+
+use crate::fixture::built;
+
+struct Screen {
+    app: App,
+    term: Terminal<TestBackend>,
+}
+
+impl Screen {
+    fn new(start: Option<&str>) -> Screen {
+        Screen::sized(start, 80, 24, None)
+    }
+
+    fn sized(start: Option<&str>, w: u16, h: u16, srctree: Option<PathBuf>) -> Screen {
+        let nav = Navigator::open(&built().db).expect("fixture database opens");
+        let mut app = App::new(nav, srctree);
+        app.colour = false;
+        app.load_index().expect("symbol list");
+        app.start(start);
+        let term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+        let mut s = Screen { app, term };
+        s.draw();
+        s
+    }
+
+    fn draw(&mut self) {
+        let app = &mut self.app;
+        self.term.draw(|f| app.view(f)).expect("draws");
+    }
+
+    fn key(&mut self, code: KeyCode) -> Action {
+        self.key_with(code, KeyModifiers::NONE)
+    }
+
+    fn key_with(&mut self, code: KeyCode, mods: KeyModifiers) -> Action {
+        let a = self.app.update(Msg::Key(KeyEvent::new(code, mods)));
+        self.draw();
+        a
+    }
+
+    fn keys(&mut self, keys: &[KeyCode]) {
+        for k in keys {
+            assert_eq!(self.key(*k), Action::None, "{k:?}");
+        }
+    }
+
+    fn typed(&mut self, text: &str) {
+        for c in text.chars() {
+            assert_eq!(self.key(KeyCode::Char(c)), Action::None);
+        }
+    }
+
+    fn text(&self) -> String {
+        let buf = self.term.backend().buffer();
+        let mut out = String::new();
+        for y in 0..buf.area.height {
+            let mut line = String::new();
+            for x in 0..buf.area.width {
+                line.push_str(buf[(x, y)].symbol());
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The screen as a snapshot: the fixture's absolute paths replaced.
+    fn snapshot(&self, name: &str) {
+        let root = nccrs_e2e::root().display().to_string();
+        let text = self.text().replace(&root, "[ROOT]");
+        insta::assert_snapshot!(name, text);
+    }
+
+    /// Moves the selection to the row that starts (after its indent and marker) with
+    /// `label` and carries `rest`.
+    fn select(&mut self, label: &str, rest: &str) {
+        for _ in 0..200 {
+            if self.selected_line().is_some_and(|l| {
+                l.trim_start()
+                    .trim_start_matches(['>', 'v'])
+                    .trim_start()
+                    .starts_with(label)
+                    && l.contains(rest)
+            }) {
+                return;
+            }
+            self.key(KeyCode::Down);
+        }
+        panic!("no row {label:?} with {rest:?}:\n{}", self.text());
+    }
+
+    fn selected_line(&self) -> Option<String> {
+        let buf = self.term.backend().buffer();
+        (0..buf.area.height).find_map(|y| {
+            let reversed = (0..buf.area.width).all(|x| {
+                buf[(x, y)]
+                    .modifier
+                    .contains(ratatui::style::Modifier::REVERSED)
+                    || buf[(x, y)].symbol() == " "
+            }) && buf[(0, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::REVERSED);
+            reversed.then(|| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+        })
+    }
+}
+
+#[test]
+fn search_ranks_exact_prefix_substring_and_opens() {
+    let mut s = Screen::new(None);
+    assert!(s.text().contains("Search:"), "{}", s.text());
+    s.typed("read");
+    s.snapshot("search_read");
+    let text = s.text();
+    let pos = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing:\n{text}"))
+    };
+    // Exact names first, then prefixes, then substrings; functions before fields.
+    assert!(pos("file_operations::read ") < pos("vfs_read"));
+    assert!(pos("vfs_read") < pos("ksys_read"));
+    s.keys(&[KeyCode::Backspace; 4]);
+    s.typed("vfs_read");
+    s.key(KeyCode::Enter);
+    s.snapshot("vfs_read_page");
+    assert!(s.text().contains("function vfs_read (external)"));
+    assert!(s.text().contains("defined at fs/read_write.c:7:9"));
+}
+
+#[test]
+fn a_variable_shows_its_macro_and_users_and_walks_up_their_callers() {
+    let mut s = Screen::new(Some("mmlist_lock"));
+    let text = s.text();
+    assert!(text.contains("variable mmlist_lock (external)"), "{text}");
+    assert!(
+        text.contains("defined at kernel/fork.c:8:17  by macro DEFINE_SPINLOCK"),
+        "{text}"
+    );
+    s.select("mmput", "kernel/fork.c:21");
+    assert!(
+        s.selected_line().is_some_and(|l| l.contains("addr")),
+        "the use is &mmlist_lock"
+    );
+    // The source pane shows the use.
+    assert!(
+        s.text().contains("21>         spin_lock(&mmlist_lock);"),
+        "{}",
+        s.text()
+    );
+    // Nothing calls mmput in the fixture.
+    s.key(KeyCode::Right);
+    s.snapshot("mmlist_lock_users");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(text.contains("function mmput (external)  [2/2]"), "{text}");
+    assert!(text.contains("Uses (globals and members)"), "{text}");
+    s.select("Uses", "");
+    s.key(KeyCode::Right);
+    s.select("mmlist_lock", "kernel/fork.c:23");
+    assert!(s.selected_line().is_some_and(|l| l.contains("addr")));
+}
+
+#[test]
+fn callers_expand_lazily_back_and_forward_keep_the_place() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.select("ksys_read", "fs/read_write.c:20");
+    s.key(KeyCode::Right);
+    s.key(KeyCode::Down);
+    s.key(KeyCode::Right);
+    // The page without its history position, which moves.
+    let page = |s: &Screen| s.text().replace("[1/2]", "[1/1]");
+    let expanded = page(&s);
+    assert!(
+        expanded.contains("__se_sys_read"),
+        "two levels up:\n{expanded}"
+    );
+    s.snapshot("vfs_read_callers_two_levels");
+    s.select("__do_sys_read", "");
+    s.key(KeyCode::Enter);
+    assert!(s.text().contains("function __do_sys_read"), "{}", s.text());
+    assert!(s.text().contains("[2/2]"));
+    s.key(KeyCode::Char('b'));
+    assert_eq!(page(&s), expanded, "back restores the page as it was");
+    s.key(KeyCode::Char('f'));
+    assert!(s.text().contains("function __do_sys_read"));
+    s.key_with(KeyCode::Left, KeyModifiers::ALT);
+    assert_eq!(page(&s), expanded);
+    // Left on an open row closes it; on a child, it goes to the parent.
+    s.key(KeyCode::Left);
+    assert!(
+        s.selected_line()
+            .is_some_and(|l| l.contains("__do_sys_read")),
+        "{}",
+        s.text()
+    );
+}
+
+#[test]
+fn recursion_is_marked_and_not_expanded() {
+    let mut s = Screen::new(Some("is_even"));
+    s.select("is_odd", "kernel/sched.c:45");
+    s.key(KeyCode::Right);
+    s.key(KeyCode::Down);
+    let line = s.selected_line().expect("a row is selected");
+    assert!(
+        line.contains("is_even") && line.contains("(recursive)"),
+        "{line}"
+    );
+    s.key(KeyCode::Right);
+    assert!(s.text().contains("nothing to open here"), "{}", s.text());
+    let mut s = Screen::new(Some("count_ancestors"));
+    s.select("count_ancestors", "kernel/sched.c:32");
+    assert!(s.selected_line().is_some_and(|l| l.contains("(recursive)")));
+}
+
+#[test]
+fn calls_through_ops_tables_show_the_functions_behind_them() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.select("file_operations::read", "fs/read_write.c:12");
+    assert!(s
+        .selected_line()
+        .is_some_and(|l| l.contains("[call through field]")));
+    s.key(KeyCode::Right);
+    s.snapshot("vfs_read_through_ops");
+}
+
+#[test]
+fn path_from_a_syscall_to_vfs_read() {
+    let mut s = Screen::new(Some("__do_sys_read"));
+    s.key(KeyCode::Char('p'));
+    assert!(
+        s.text().contains("Path from __do_sys_read to:"),
+        "{}",
+        s.text()
+    );
+    s.typed("vfs_read");
+    s.key(KeyCode::Enter);
+    s.snapshot("path_do_sys_read_vfs_read");
+    let text = s.text();
+    assert!(
+        text.contains("Call paths from __do_sys_read to vfs_read"),
+        "{text}"
+    );
+    assert!(text.contains("-> ksys_read  fs/read_write.c:25"), "{text}");
+    assert!(text.contains("-> vfs_read  fs/read_write.c:20"), "{text}");
+    // A function that cannot reach the other says so.
+    s.select("-> vfs_read", "");
+    s.key(KeyCode::Char('p'));
+    s.typed("schedule");
+    s.key(KeyCode::Enter);
+    assert!(
+        s.text().contains("no call path from vfs_read to schedule"),
+        "{}",
+        s.text()
+    );
+}
+
+#[test]
+fn g_draws_the_callers_or_callees_it_looks_at() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Screen::new(Some("vfs_read"));
+    s.app.graph_dir = dir.path().to_owned();
+    s.select("ksys_read", "fs/read_write.c:20");
+    s.key(KeyCode::Char('g'));
+    let text = s.text();
+    assert!(
+        text.contains("callers of ksys_read, 2 deep: wrote"),
+        "{text}"
+    );
+    let dot =
+        std::fs::read_to_string(dir.path().join("ksys_read.callers.dot")).expect("DOT written");
+    assert!(
+        dot.contains("__do_sys_read") && dot.contains("__se_sys_read"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("ksys_read") && !dot.contains("vfs_read"),
+        "{dot}"
+    );
+    let svg = std::fs::read_to_string(dir.path().join("ksys_read.callers.svg"))
+        .expect("an SVG: Graphviz is installed by .ci/install-deps");
+    assert!(svg.contains("<svg"), "{svg}");
+    s.select("file_operations::read", "");
+    s.key(KeyCode::Char('g'));
+    let dot =
+        std::fs::read_to_string(dir.path().join("vfs_read.callees.dot")).expect("DOT written");
+    assert!(
+        dot.contains("ramfs_read") && dot.contains("dashed"),
+        "{dot}"
+    );
+}
+
+#[test]
+fn help_lists_every_key_in_80_by_24() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.key(KeyCode::Char('?'));
+    s.snapshot("help");
+    s.key(KeyCode::Char('x'));
+    assert!(!s.text().contains("nccnav keys"));
+}
+
+#[test]
+fn resizes_and_tiny_windows_do_not_break_it() {
+    let mut s = Screen::new(Some("vfs_read"));
+    for (w, h) in [(120, 40), (40, 10), (10, 3), (80, 24), (200, 60)] {
+        s.term.backend_mut().resize(w, h);
+        s.term
+            .resize(ratatui::layout::Rect::new(0, 0, w, h))
+            .expect("resize");
+        s.app.update(Msg::Resize);
+        s.draw();
+        if w >= 80 {
+            assert!(
+                s.text().contains("function vfs_read"),
+                "{w}x{h}:\n{}",
+                s.text()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_mouse_scrolls_and_selects() {
+    let mut s = Screen::new(Some("vfs_read"));
+    let before = s.selected_line();
+    let at = |kind, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 5,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    s.app.update(at(MouseEventKind::ScrollDown, 4));
+    s.draw();
+    assert_ne!(s.selected_line(), before);
+    s.app.update(at(MouseEventKind::Down(MouseButton::Left), 2));
+    s.draw();
+    assert!(
+        s.selected_line().is_some_and(|l| l.contains("Definitions")),
+        "{}",
+        s.text()
+    );
+}
+
+#[test]
+fn e_asks_for_the_editor_at_the_selected_line() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.select("ksys_read", "fs/read_write.c:20");
+    match s.key(KeyCode::Char('e')) {
+        Action::Edit { path, line } => {
+            assert!(path.ends_with("fs/read_write.c"), "{}", path.display());
+            assert!(path.is_file());
+            assert_eq!(line, 20);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.key(KeyCode::Char('q')), Action::Quit);
+}
+
+#[test]
+fn a_missing_source_tree_is_said_clearly() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let mut s = Screen::sized(Some("vfs_read"), 80, 24, Some(empty.path().to_owned()));
+    s.draw();
+    let text = s.text();
+    assert!(text.contains("cannot read"), "{text}");
+    assert!(text.contains("--srctree DIR"), "{text}");
+    assert!(matches!(s.key(KeyCode::Char('e')), Action::None));
+    assert!(
+        s.text().contains("is missing: use --srctree DIR"),
+        "{}",
+        s.text()
+    );
+}
+
+#[test]
+fn unknown_and_ambiguous_names_open_the_search() {
+    let s = Screen::new(Some("vfs_reed"));
+    let text = s.text();
+    assert!(text.contains("Search: vfs_reed"), "{text}");
+    assert!(
+        text.contains("vfs_read"),
+        "close matches are named:\n{text}"
+    );
+    let s = Screen::new(Some("init"));
+    let text = s.text();
+    assert!(text.contains("Search: init"), "{text}");
+    assert!(text.contains("pick one"), "{text}");
+}
+
+// ---- a real terminal ----
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(db: &Path, w: u16, h: u16) -> Tmux {
+        let found = Command::new("tmux").arg("-V").output();
+        assert!(
+            found.is_ok_and(|o| o.status.success()),
+            "tmux is needed for this test: apt-get install tmux (.ci/install-deps does)"
+        );
+        let socket = format!("nccrs-test-{}", std::process::id());
+        let script = format!(
+            "printf 'BEFORE\\n'; {} {}; echo \"AFTER rc=$?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; sleep 600",
+            bin("nccnav").display(),
+            db.display()
+        );
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                "sh",
+                "-c",
+                &script,
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status.success());
+    }
+
+    fn pane(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let pane = self.pane();
+            if pane.contains(what) {
+                return pane;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "waited for {what:?}; the screen is:\n{pane}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+#[test]
+fn in_tmux_search_open_expand_back_quit_and_the_terminal_is_restored() {
+    let t = Tmux::start(&built().db, 100, 30);
+    t.wait_for("Search:");
+    t.send(&["-l", "vfs_read"]);
+    t.wait_for("function   vfs_read");
+    t.send(&["Enter"]);
+    let page = t.wait_for("function vfs_read (external)");
+    assert!(page.contains("Callers (3)"), "{page}");
+    // Down past the definitions to ksys_read, the first caller; expand its callers,
+    // then theirs.
+    t.send(&["Down", "Down", "Down", "Down"]);
+    t.send(&["Right", "Down", "Right"]);
+    let two = t.wait_for("__se_sys_read");
+    assert!(two.contains("__do_sys_read"), "{two}");
+    t.send(&["Enter"]);
+    t.wait_for("function __do_sys_read");
+    t.send(&["b"]);
+    let back = t.wait_for("function vfs_read (external)");
+    assert!(
+        back.contains("__se_sys_read"),
+        "back keeps the expanded tree:\n{back}"
+    );
+    t.send(&["q"]);
+    let after = t.wait_for("AFTER rc=0");
+    assert!(
+        after.contains("BEFORE"),
+        "the main screen is back:\n{after}"
+    );
+    assert!(
+        !after.contains("Callers ("),
+        "the navigator's screen is gone:\n{after}"
+    );
+    let after = t.wait_for("echo");
+    assert!(
+        after.lines().any(|l| l.trim() == "icanon") && after.lines().any(|l| l.trim() == "echo"),
+        "the terminal is out of raw mode:\n{after}"
+    );
+}

@@ -139,14 +139,17 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
                 Err(QueryError::BelowThreshold)
             }
         }
-        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses" | "graph"), ..] => {
-            Err(QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")))
-        }
+        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses" | "graph"), ..] => Err(
+            QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")),
+        ),
         ["path", ..] => Err(QueryError::Usage(
             "path takes two functions: nccnav DB path FROM TO".to_owned(),
         )),
         [] => tui::run(nav, None, cli.srctree.clone()),
         [name] => tui::run(nav, Some(name), cli.srctree.clone()),
-        _ => Err(QueryError::Usage(format!("unknown command {:?}; see nccnav --help", cli.words.join(" ")))),
+        _ => Err(QueryError::Usage(format!(
+            "unknown command {:?}; see nccnav --help",
+            cli.words.join(" ")
+        ))),
     }
 }

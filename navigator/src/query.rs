@@ -21,6 +21,11 @@ pub enum QueryError {
         suggestions: Vec<String>,
     },
     Usage(String),
+    /// `path`: both functions exist, but no chain of calls leads from one to the other.
+    NoPath {
+        from: String,
+        to: String,
+    },
     Io(std::io::Error),
     /// `verify` found less than it was asked to.
     BelowThreshold,
@@ -41,6 +46,9 @@ impl std::fmt::Display for QueryError {
                 )
             }
             QueryError::Usage(m) => write!(f, "{m}"),
+            QueryError::NoPath { from, to } => {
+                write!(f, "no recorded chain of calls leads from {from} to {to}")
+            }
             QueryError::BelowThreshold => write!(f, "accuracy below the threshold asked for"),
             QueryError::Io(e) => write!(f, "{e}"),
         }
@@ -62,10 +70,11 @@ impl From<std::io::Error> for QueryError {
 }
 
 impl QueryError {
-    /// 1 for an unknown symbol, 2 for anything that makes the database unusable.
+    /// 1 for an unknown symbol (or no call path), 2 for anything that makes the
+    /// database unusable.
     pub fn exit_code(&self) -> i32 {
         match self {
-            QueryError::Unknown { .. } => 1,
+            QueryError::Unknown { .. } | QueryError::NoPath { .. } => 1,
             QueryError::BelowThreshold => 3,
             _ => 2,
         }
@@ -98,13 +107,13 @@ pub fn clean(s: &str) -> String {
 }
 
 /// `via MACRO`, or nothing.
-fn via_macro(m: &Option<String>) -> String {
+pub(crate) fn via_macro(m: &Option<String>) -> String {
     m.as_deref().map(|m| format!("via {m}")).unwrap_or_default()
 }
 
 /// Writes rows of two columns, the first padded so that the second lines up; each row
 /// may carry lines to print under it.
-fn write_rows(
+pub(crate) fn write_rows(
     out: &mut dyn Write,
     indent: &str,
     rows: &[(String, String, Vec<String>)],
@@ -120,13 +129,16 @@ fn write_rows(
     Ok(())
 }
 
-fn write_json(out: &mut dyn Write, values: &[serde_json::Value]) -> Result<(), QueryError> {
+pub(crate) fn write_json(
+    out: &mut dyn Write,
+    values: &[serde_json::Value],
+) -> Result<(), QueryError> {
     let text = serde_json::to_string_pretty(values).map_err(std::io::Error::other)?;
     writeln!(out, "{text}")?;
     Ok(())
 }
 
-fn shown_path(f: &File) -> String {
+pub(crate) fn shown_path(f: &File) -> String {
     match f.root {
         Root::Src | Root::Abs => f.path.clone(),
         Root::Obj => format!("{} (build tree)", f.path),

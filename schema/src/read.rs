@@ -168,6 +168,18 @@ impl Db {
         )
     }
 
+    /// Every symbol with a definition or declaration, for the navigator's search.
+    pub fn searchable_symbols(&self) -> Result<Vec<Symbol>> {
+        self.collect(
+            &format!(
+                "SELECT {SYMBOL_COLUMNS} FROM symbols s
+                 WHERE EXISTS (SELECT 1 FROM definitions d WHERE d.symbol = s.id)"
+            ),
+            [],
+            symbol_row,
+        )
+    }
+
     /// Definitions first, then declarations; each group in file order.
     pub fn definitions(&self, symbol: SymbolId) -> Result<Vec<Definition>> {
         self.collect(
@@ -441,6 +453,32 @@ impl Db {
             out.push((q, plan.join("; ")));
         }
         Ok(out)
+    }
+
+    /// Every call as (caller, callee, indirect), one row per recorded call site: the
+    /// skeleton of the call graph. Not DISTINCT: a full scan is several times faster
+    /// than SQLite's sort, and the caller drops repeats anyway.
+    pub fn call_pairs(&self) -> Result<Vec<(SymbolId, SymbolId, bool)>> {
+        self.collect("SELECT caller, callee, indirect FROM calls", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+    }
+
+    /// Every (pointer, function) where the function can be behind a call through the
+    /// pointer (a member, variable or parameter): stored into it, or into a pointer
+    /// copied into it. [`Db::functions_behind`] for all pointers at once.
+    pub fn pointer_functions(&self) -> Result<Vec<(SymbolId, SymbolId)>> {
+        self.collect(
+            // CROSS JOIN keeps SQLite from scanning every symbol for functions: the
+            // stores are far fewer.
+            "WITH RECURSIVE reach(ptr, fn) AS (
+                SELECT s.target, s.value FROM stores s CROSS JOIN symbols y ON y.id = s.value
+                WHERE y.kind = 'function'
+                UNION SELECT s.target, r.fn FROM stores s JOIN reach r ON s.value = r.ptr)
+             SELECT ptr, fn FROM reach",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     fn collect<T, P: rusqlite::Params>(

@@ -1,9 +1,208 @@
-//! The interactive navigator.
+//! The interactive navigator: a model ([`App`]), its update (`app.rs`), its view
+//! (`view.rs`), and the terminal loop here, which owns the terminal and gives it back
+//! in every case: on quit, on error and on panic.
 
+mod app;
+mod data;
+mod search;
+mod view;
+
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::crossterm::{cursor, execute};
+use ratatui::prelude::CrosstermBackend;
+use ratatui::Terminal;
+use schema::{Db, SymbolId};
+
+pub use app::{Action, App, Msg};
+pub use search::Index;
 
 use crate::query::{Navigator, QueryError};
 
-pub fn run(_nav: Navigator, _start: Option<&str>, _srctree: Option<PathBuf>) -> Result<(), QueryError> {
-    Err(QueryError::Usage("not yet".to_owned()))
+/// Runs the navigator on a terminal until the user quits.
+pub fn run(
+    nav: Navigator,
+    start: Option<&str>,
+    srctree: Option<PathBuf>,
+) -> Result<(), QueryError> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(QueryError::Usage(
+            "the navigator needs a terminal; in scripts use nccnav DB def|callers|callees|stores|uses|path SYMBOL"
+                .to_owned(),
+        ));
+    }
+    let db_path = nav.db().path().to_owned();
+    let (tx, rx) = mpsc::channel();
+    // The symbol list for the search (a few hundred thousand names on a kernel) is
+    // read while the first page is drawn.
+    std::thread::spawn(move || {
+        if let Ok(symbols) = Db::open_readonly(&db_path).and_then(|db| db.searchable_symbols()) {
+            let _ = tx.send(Index::new(symbols));
+        }
+    });
+    let mut app = App::new(nav, srctree);
+    app.start(start);
+
+    let guard = TerminalGuard::enter()?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    let mut index = Some(rx);
+    loop {
+        terminal.draw(|f| app.view(f))?;
+        let msg = next_message(&mut index)?;
+        let mut action = app.update(msg);
+        // Keys typed faster than the screen redraws are handled before the next frame.
+        while action == Action::None && event::poll(Duration::ZERO)? {
+            action = match to_msg(event::read()?) {
+                Some(m) => app.update(m),
+                None => Action::None,
+            };
+        }
+        match action {
+            Action::None => {}
+            Action::Quit => break,
+            Action::Edit { path, line } => {
+                TerminalGuard::leave();
+                let status = edit(&path, line);
+                TerminalGuard::setup()?;
+                terminal.clear()?;
+                if let Err(e) = status {
+                    app.message = Some(crate::query::clean(&e));
+                }
+            }
+        }
+    }
+    drop(guard);
+    Ok(())
+}
+
+/// Waits for a key, a mouse event, a resize or the search's symbol list.
+fn next_message(index: &mut Option<mpsc::Receiver<Index>>) -> std::io::Result<Msg> {
+    loop {
+        if event::poll(Duration::from_millis(40))? {
+            if let Some(m) = to_msg(event::read()?) {
+                return Ok(m);
+            }
+        }
+        if let Some(rx) = index {
+            match rx.try_recv() {
+                Ok(i) => {
+                    *index = None;
+                    return Ok(Msg::Index(i));
+                }
+                Err(mpsc::TryRecvError::Disconnected) => *index = None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+        }
+    }
+}
+
+fn to_msg(e: Event) -> Option<Msg> {
+    match e {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Resize(..) => Some(Msg::Resize),
+        _ => None,
+    }
+}
+
+/// `$VISUAL` or `$EDITOR` (a command with arguments, as the shell reads it) or `vi`,
+/// at `+LINE FILE`.
+fn edit(path: &std::path::Path, line: u32) -> Result<(), String> {
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|e| !e.trim().is_empty())
+        })
+        .unwrap_or_else(|| "vi".to_owned());
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$@\""))
+        .arg("sh")
+        .arg(format!("+{line}"))
+        .arg(path)
+        .status()
+        .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{editor} exited with {status}"))
+    }
+}
+
+/// Raw mode, the alternate screen and mouse reports, undone on drop and by the panic
+/// hook, so that a crash still leaves a usable shell.
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            TerminalGuard::leave();
+            previous(info);
+        }));
+        TerminalGuard::setup()?;
+        Ok(TerminalGuard)
+    }
+
+    fn setup() -> std::io::Result<()> {
+        enable_raw_mode()?;
+        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+    }
+
+    fn leave() {
+        let _ = disable_raw_mode();
+        let mut out = std::io::stdout();
+        let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+        let _ = out.flush();
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        TerminalGuard::leave();
+    }
+}
+
+/// How many calls away from the function `g` draws.
+const GRAPH_DEPTH: usize = 2;
+
+/// Writes the call neighbourhood of `id` as Graphviz (DOT, and SVG when `dot` is
+/// installed) into `dir`; returns what to tell the user.
+fn export_graph(
+    data: &mut data::Data,
+    id: SymbolId,
+    callers: bool,
+    dir: &std::path::Path,
+) -> Result<String, String> {
+    let (name, _) = data.label(id).map_err(|e| e.to_string())?;
+    let what = if callers { "callers" } else { "callees" };
+    // A file name from a symbol name: keep it to the characters C names are made of.
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let output = dir.join(format!("{stem}.{what}.dot"));
+    let notes = crate::graph::write_picture(data.db(), &[id], &name, callers, GRAPH_DEPTH, &output)
+        .map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{what} of {name}, {GRAPH_DEPTH} deep: {}",
+        notes.join("; ")
+    ))
 }

@@ -1,0 +1,744 @@
+//! The navigator's model and its update: every key, mouse event and loaded index goes
+//! through [`App::update`], which changes the model and says what the terminal loop
+//! must do ([`Action`]). Drawing is in `view.rs`.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+use schema::{Kind, SymbolId};
+
+use super::data::{Data, Header, Node, Row, Site};
+use super::search::{Index, Matches};
+use crate::query::{clean, Navigator};
+
+/// How many shortest paths the path view lists.
+const MAX_PATHS: usize = 10;
+
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    /// The symbol list for the search, read in the background.
+    Index(Index),
+    Resize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    None,
+    Quit,
+    /// Run `$EDITOR +LINE FILE`, then come back.
+    Edit {
+        path: PathBuf,
+        line: u32,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Open,
+    /// Pick the function the path from this one should reach.
+    PathFrom(SymbolId),
+}
+
+pub struct Search {
+    pub query: String,
+    pub purpose: Purpose,
+    pub matches: Matches,
+    pub selected: usize,
+    pub offset: usize,
+}
+
+pub enum Mode {
+    Browse,
+    Search(Search),
+    Help,
+}
+
+pub enum PageKind {
+    Symbol(Box<Header>),
+    Path { from: String, to: String },
+}
+
+pub struct Page {
+    pub kind: PageKind,
+    pub roots: Vec<Node>,
+    pub selected: usize,
+    pub offset: usize,
+    /// Lines the source pane is scrolled away from the selected site.
+    pub source_shift: i64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Tree,
+    Source,
+}
+
+/// One visible tree row: its depth and the child indexes that lead to it.
+pub struct Visible {
+    pub depth: usize,
+    pub path: Vec<usize>,
+}
+
+pub struct App {
+    pub data: Data,
+    pub index: Option<Index>,
+    pub mode: Mode,
+    pub pages: Vec<Page>,
+    /// The page shown: an index into `pages` (back and forward move it).
+    pub at: usize,
+    pub message: Option<String>,
+    pub focus: Focus,
+    pub colour: bool,
+    /// Where the last frame put the list and the source, for the mouse.
+    pub list_area: Rect,
+    pub source_area: Rect,
+    /// Where `g` writes its pictures (the current directory).
+    pub graph_dir: PathBuf,
+}
+
+impl App {
+    pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> App {
+        App {
+            data: Data::new(nav, srctree),
+            index: None,
+            mode: Mode::Browse,
+            pages: Vec::new(),
+            at: 0,
+            message: None,
+            focus: Focus::Tree,
+            colour: std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty()),
+            list_area: Rect::default(),
+            source_area: Rect::default(),
+            graph_dir: PathBuf::from("."),
+        }
+    }
+
+    /// Reads the search's symbol list now (the terminal reads it in the background).
+    pub fn load_index(&mut self) -> Result<(), schema::Error> {
+        let symbols = self.data.db().searchable_symbols()?;
+        self.index = Some(Index::new(symbols));
+        Ok(())
+    }
+
+    /// Opens on `spec` (`name`, `FILE:NAME`, `STRUCT::FIELD`): its page when it names
+    /// one symbol, else the search, filled in with it.
+    pub fn start(&mut self, spec: Option<&str>) {
+        let Some(spec) = spec else {
+            self.open_search(Purpose::Open, "");
+            return;
+        };
+        match self.data.navigator().resolve(spec) {
+            Ok(found) if found.len() == 1 => self.open_symbol(found[0].id),
+            Ok(_) => {
+                let name = spec.rsplit([':']).next().unwrap_or(spec).to_owned();
+                self.open_search(Purpose::Open, &name);
+                self.message = Some(format!(
+                    "{} symbols are called {}: pick one",
+                    "several",
+                    clean(spec)
+                ));
+            }
+            Err(e) => {
+                let name = spec.rsplit([':']).next().unwrap_or(spec).to_owned();
+                self.open_search(Purpose::Open, &name);
+                self.message = Some(clean(&e.to_string()));
+            }
+        }
+    }
+
+    pub fn page(&self) -> Option<&Page> {
+        self.pages.get(self.at)
+    }
+
+    fn page_mut(&mut self) -> Option<&mut Page> {
+        self.pages.get_mut(self.at)
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Action {
+        match msg {
+            Msg::Index(index) => {
+                self.index = Some(index);
+                self.refilter();
+                Action::None
+            }
+            Msg::Resize => Action::None,
+            Msg::Mouse(m) => {
+                self.mouse(m);
+                Action::None
+            }
+            Msg::Key(k) if k.kind == KeyEventKind::Release => Action::None,
+            Msg::Key(k) => {
+                if k.modifiers.contains(KeyModifiers::CONTROL)
+                    && matches!(k.code, KeyCode::Char('c') | KeyCode::Char('q'))
+                {
+                    return Action::Quit;
+                }
+                match self.mode {
+                    Mode::Help => {
+                        self.mode = Mode::Browse;
+                        Action::None
+                    }
+                    Mode::Search(_) => self.search_key(k),
+                    Mode::Browse => self.browse_key(k),
+                }
+            }
+        }
+    }
+
+    // ---- search ----
+
+    fn open_search(&mut self, purpose: Purpose, query: &str) {
+        self.mode = Mode::Search(Search {
+            query: query.to_owned(),
+            purpose,
+            matches: Matches {
+                hits: Vec::new(),
+                total: 0,
+            },
+            selected: 0,
+            offset: 0,
+        });
+        self.refilter();
+    }
+
+    fn refilter(&mut self) {
+        let Mode::Search(search) = &mut self.mode else {
+            return;
+        };
+        if let Some(index) = &mut self.index {
+            search.matches = index.find(&search.query);
+            search.selected = 0;
+            search.offset = 0;
+        }
+    }
+
+    fn search_key(&mut self, k: KeyEvent) -> Action {
+        let Mode::Search(search) = &mut self.mode else {
+            return Action::None;
+        };
+        let n = search.matches.hits.len();
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Browse;
+                if self.pages.is_empty() {
+                    return Action::Quit;
+                }
+            }
+            KeyCode::Enter => {
+                let picked = search
+                    .matches
+                    .hits
+                    .get(search.selected)
+                    .and_then(|&i| self.index.as_ref().map(|x| x.entry(i).id));
+                let purpose = search.purpose;
+                match picked {
+                    None => self.message = Some("nothing matches".to_owned()),
+                    Some(id) => {
+                        self.mode = Mode::Browse;
+                        match purpose {
+                            Purpose::Open => self.open_symbol(id),
+                            Purpose::PathFrom(from) => self.open_path(from, id),
+                        }
+                    }
+                }
+            }
+            KeyCode::Up => search.selected = search.selected.saturating_sub(1),
+            KeyCode::Down => search.selected = (search.selected + 1).min(n.saturating_sub(1)),
+            KeyCode::PageUp => search.selected = search.selected.saturating_sub(10),
+            KeyCode::PageDown => search.selected = (search.selected + 10).min(n.saturating_sub(1)),
+            KeyCode::Char('u') if ctrl => {
+                search.query.clear();
+                self.refilter();
+            }
+            KeyCode::Char('n') if ctrl => {
+                search.selected = (search.selected + 1).min(n.saturating_sub(1))
+            }
+            KeyCode::Char('p') if ctrl => search.selected = search.selected.saturating_sub(1),
+            KeyCode::Backspace => {
+                search.query.pop();
+                self.refilter();
+            }
+            KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                search.query.push(c);
+                self.refilter();
+            }
+            _ => {}
+        }
+        Action::None
+    }
+
+    // ---- pages and history ----
+
+    fn push(&mut self, page: Page) {
+        self.pages.truncate(self.at + 1);
+        if !self.pages.is_empty() {
+            self.at += 1;
+        }
+        self.pages.push(page);
+        self.at = self.pages.len() - 1;
+        self.focus = Focus::Tree;
+    }
+
+    pub fn open_symbol(&mut self, id: SymbolId) {
+        let built = self.data.header(id).and_then(|h| {
+            let roots = self.data.sections(&h)?;
+            Ok((h, roots))
+        });
+        match built {
+            Ok((header, roots)) => self.push(Page {
+                kind: PageKind::Symbol(Box::new(header)),
+                roots,
+                selected: 0,
+                offset: 0,
+                source_shift: 0,
+            }),
+            Err(e) => self.message = Some(clean(&e.to_string())),
+        }
+    }
+
+    fn open_path(&mut self, from: SymbolId, to: SymbolId) {
+        let names = (self.data.label(from), self.data.label(to));
+        let (Ok((from_name, _)), Ok((to_name, to_kind))) = names else {
+            return;
+        };
+        if to_kind != Kind::Function {
+            self.message = Some(format!(
+                "{to_name} is a {to_kind}: a path goes to a function"
+            ));
+            return;
+        }
+        match self.data.paths(from, to, MAX_PATHS) {
+            Ok(roots) if roots.is_empty() => {
+                self.message = Some(format!("no call path from {from_name} to {to_name}"));
+            }
+            Ok(roots) => self.push(Page {
+                kind: PageKind::Path {
+                    from: from_name,
+                    to: to_name,
+                },
+                roots,
+                selected: 0,
+                offset: 0,
+                source_shift: 0,
+            }),
+            Err(e) => self.message = Some(clean(&e.to_string())),
+        }
+    }
+
+    fn back(&mut self) {
+        if self.at > 0 {
+            self.at -= 1;
+        } else {
+            self.message = Some("no earlier page".to_owned());
+        }
+    }
+
+    fn forward(&mut self) {
+        if self.at + 1 < self.pages.len() {
+            self.at += 1;
+        } else {
+            self.message = Some("no later page".to_owned());
+        }
+    }
+
+    // ---- the tree ----
+
+    pub fn visible(&self) -> Vec<Visible> {
+        let mut out = Vec::new();
+        if let Some(page) = self.page() {
+            walk(&page.roots, 0, &mut Vec::new(), &mut out);
+        }
+        out
+    }
+
+    fn node_mut(&mut self, path: &[usize]) -> Option<&mut Node> {
+        let page = self.page_mut()?;
+        let (first, rest) = path.split_first()?;
+        let mut node = page.roots.get_mut(*first)?;
+        for &i in rest {
+            node = node.children.as_mut()?.get_mut(i)?;
+        }
+        Some(node)
+    }
+
+    fn node(&self, path: &[usize]) -> Option<&Node> {
+        let page = self.page()?;
+        let (first, rest) = path.split_first()?;
+        let mut node = page.roots.get(*first)?;
+        for &i in rest {
+            node = node.children.as_ref()?.get(i)?;
+        }
+        Some(node)
+    }
+
+    /// The selected row's path, if any.
+    fn selected_path(&self) -> Option<Vec<usize>> {
+        let page = self.page()?;
+        self.visible()
+            .into_iter()
+            .nth(page.selected)
+            .map(|v| v.path)
+    }
+
+    pub fn selected_node(&self) -> Option<&Node> {
+        self.node(&self.selected_path()?)
+    }
+
+    /// The symbols from the page's root down to (and including) the node at `path`.
+    fn chain(&self, path: &[usize]) -> Vec<SymbolId> {
+        let mut chain = Vec::new();
+        if let Some(Page {
+            kind: PageKind::Symbol(h),
+            ..
+        }) = self.page()
+        {
+            chain.push(h.symbol.id);
+        }
+        for end in 1..=path.len() {
+            if let Some(s) = self.node(&path[..end]).and_then(|n| n.row.symbol) {
+                chain.push(s);
+            }
+        }
+        chain
+    }
+
+    /// Opens the node at `path`, reading its children the first time.
+    fn expand(&mut self, path: &[usize]) -> bool {
+        let chain = self.chain(path);
+        let Some(node) = self.node(path) else {
+            return false;
+        };
+        if !node.can_expand() {
+            return false;
+        }
+        let load = node.children.is_none();
+        let expand = node.expand;
+        let children = if load {
+            match self.data.children(expand, &chain) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    self.message = Some(clean(&e.to_string()));
+                    return false;
+                }
+            }
+        } else {
+            None
+        };
+        let Some(node) = self.node_mut(path) else {
+            return false;
+        };
+        if let Some(mut c) = children {
+            if c.is_empty() {
+                c.push(Node::leaf(Row::message("(none recorded)")));
+            }
+            node.children = Some(c);
+        }
+        node.expanded = true;
+        true
+    }
+
+    fn move_to(&mut self, row: usize) {
+        let n = self.visible().len();
+        if let Some(page) = self.page_mut() {
+            page.selected = row.min(n.saturating_sub(1));
+            page.source_shift = 0;
+        }
+    }
+
+    fn selected_row(&self) -> usize {
+        self.page().map_or(0, |p| p.selected)
+    }
+
+    fn browse_key(&mut self, k: KeyEvent) -> Action {
+        self.message = None;
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        if self.pages.is_empty() {
+            return match k.code {
+                KeyCode::Char('q') | KeyCode::Esc => Action::Quit,
+                KeyCode::Char('?') => {
+                    self.mode = Mode::Help;
+                    Action::None
+                }
+                _ => {
+                    self.open_search(Purpose::Open, "");
+                    Action::None
+                }
+            };
+        }
+        if self.focus == Focus::Source {
+            match k.code {
+                KeyCode::Up | KeyCode::Char('k') => return self.scroll_source(-1),
+                KeyCode::Down | KeyCode::Char('j') => return self.scroll_source(1),
+                KeyCode::PageUp => return self.scroll_source(-10),
+                KeyCode::PageDown => return self.scroll_source(10),
+                _ => {}
+            }
+        }
+        let row = self.selected_row();
+        match k.code {
+            KeyCode::Char('q') => return Action::Quit,
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Char('/') | KeyCode::Char('s') => self.open_search(Purpose::Open, ""),
+            KeyCode::Tab => {
+                self.focus = match self.focus {
+                    Focus::Tree => Focus::Source,
+                    Focus::Source => Focus::Tree,
+                }
+            }
+            KeyCode::Esc => self.focus = Focus::Tree,
+            KeyCode::Left if alt => self.back(),
+            KeyCode::Right if alt => self.forward(),
+            KeyCode::Backspace | KeyCode::Char('b') => self.back(),
+            KeyCode::Char('f') => self.forward(),
+            KeyCode::Up | KeyCode::Char('k') => self.move_to(row.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => self.move_to(row + 1),
+            KeyCode::PageUp => self.move_to(row.saturating_sub(self.page_rows())),
+            KeyCode::PageDown => self.move_to(row + self.page_rows()),
+            KeyCode::Home => self.move_to(0),
+            KeyCode::End => self.move_to(usize::MAX),
+            KeyCode::Right | KeyCode::Char('l') => {
+                if let Some(path) = self.selected_path() {
+                    let open = self.node(&path).is_some_and(|n| n.expanded);
+                    if open {
+                        self.move_to(row + 1);
+                    } else if !self.expand(&path) {
+                        self.message = Some("nothing to open here".to_owned());
+                    }
+                }
+            }
+            KeyCode::Left | KeyCode::Char('h') => {
+                if let Some(path) = self.selected_path() {
+                    let open = self.node(&path).is_some_and(|n| n.expanded);
+                    if open {
+                        if let Some(n) = self.node_mut(&path) {
+                            n.expanded = false;
+                        }
+                    } else if path.len() > 1 {
+                        let parent = &path[..path.len() - 1];
+                        if let Some(i) = self.visible().iter().position(|v| v.path == parent) {
+                            self.move_to(i);
+                        }
+                    }
+                }
+            }
+            KeyCode::Char(' ') => {
+                if let Some(path) = self.selected_path() {
+                    let open = self.node(&path).is_some_and(|n| n.expanded);
+                    if open {
+                        if let Some(n) = self.node_mut(&path) {
+                            n.expanded = false;
+                        }
+                    } else {
+                        self.expand(&path);
+                    }
+                }
+            }
+            KeyCode::Enter => match self.selected_node().and_then(|n| n.row.symbol) {
+                Some(id) => self.open_symbol(id),
+                None => {
+                    if let Some(path) = self.selected_path() {
+                        let open = self.node(&path).is_some_and(|n| n.expanded);
+                        if let (true, Some(n)) = (open, self.node_mut(&path)) {
+                            n.expanded = false;
+                        } else {
+                            self.expand(&path);
+                        }
+                    }
+                }
+            },
+            KeyCode::Char('e') => return self.edit(),
+            KeyCode::Char('p') => self.start_path(),
+            KeyCode::Char('g') => self.export_graph(),
+            _ => {}
+        }
+        Action::None
+    }
+
+    fn page_rows(&self) -> usize {
+        usize::from(self.list_area.height.max(2)) - 1
+    }
+
+    fn scroll_source(&mut self, by: i64) -> Action {
+        if let Some(page) = self.page_mut() {
+            page.source_shift += by;
+        }
+        Action::None
+    }
+
+    /// The site the source pane shows: the selected row's, else the symbol's definition.
+    pub fn current_site(&self) -> Option<Site> {
+        if let Some(site) = self.selected_node().and_then(|n| n.row.site.clone()) {
+            return Some(site);
+        }
+        match &self.page()?.kind {
+            PageKind::Symbol(h) => h.definition.as_ref().map(|d| d.0.clone()),
+            PageKind::Path { .. } => None,
+        }
+    }
+
+    fn edit(&mut self) -> Action {
+        let Some(site) = self.current_site() else {
+            self.message = Some("no place to edit here".to_owned());
+            return Action::None;
+        };
+        match self.data.path_of(site.file) {
+            Ok(Some(path)) if path.is_file() => Action::Edit {
+                path,
+                line: site.line,
+            },
+            Ok(Some(path)) => {
+                self.message = Some(format!(
+                    "{} is missing: use --srctree DIR",
+                    clean(&path.display().to_string())
+                ));
+                Action::None
+            }
+            Ok(None) => {
+                self.message = Some("the source tree is unknown: use --srctree DIR".to_owned());
+                Action::None
+            }
+            Err(e) => {
+                self.message = Some(clean(&e.to_string()));
+                Action::None
+            }
+        }
+    }
+
+    /// The function the selected row names, else the page's.
+    fn selected_function(&self) -> Option<SymbolId> {
+        let row_sym = self.selected_node().and_then(|n| {
+            (n.row.kind == Some(Kind::Function))
+                .then_some(n.row.symbol)
+                .flatten()
+        });
+        row_sym.or(match &self.page()?.kind {
+            PageKind::Symbol(h) if h.symbol.kind == Kind::Function => Some(h.symbol.id),
+            _ => None,
+        })
+    }
+
+    fn start_path(&mut self) {
+        match self.selected_function() {
+            Some(from) => {
+                self.open_search(Purpose::PathFrom(from), "");
+            }
+            None => self.message = Some("select a function to start a path from".to_owned()),
+        }
+    }
+
+    /// Which way the selected row looks: callers under a Callers section.
+    fn looking_at_callers(&self) -> bool {
+        let Some(path) = self.selected_path() else {
+            return false;
+        };
+        self.node(&path[..1]).is_some_and(|n| {
+            n.row.label.starts_with("Callers")
+                || n.row.label.starts_with("Used by")
+                || n.row.label.starts_with("Called through")
+        })
+    }
+
+    fn export_graph(&mut self) {
+        let Some(id) = self.selected_function() else {
+            self.message = Some("select a function to draw".to_owned());
+            return;
+        };
+        let callers = self.looking_at_callers();
+        let dir = self.graph_dir.clone();
+        self.message = Some(
+            match super::export_graph(&mut self.data, id, callers, &dir) {
+                Ok(m) => m,
+                Err(e) => clean(&e),
+            },
+        );
+    }
+
+    fn mouse(&mut self, m: MouseEvent) {
+        let inside = |r: Rect| {
+            m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+        };
+        if let Mode::Search(search) = &mut self.mode {
+            let n = search.matches.hits.len();
+            match m.kind {
+                MouseEventKind::ScrollUp => search.selected = search.selected.saturating_sub(3),
+                MouseEventKind::ScrollDown => {
+                    search.selected = (search.selected + 3).min(n.saturating_sub(1))
+                }
+                MouseEventKind::Down(MouseButton::Left) if inside(self.list_area) => {
+                    let i = search.offset + usize::from(m.row - self.list_area.y);
+                    if i < n {
+                        search.selected = i;
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        if !matches!(self.mode, Mode::Browse) {
+            return;
+        }
+        let row = self.selected_row();
+        let in_source = inside(self.source_area);
+        match m.kind {
+            MouseEventKind::ScrollUp if in_source => {
+                self.scroll_source(-3);
+            }
+            MouseEventKind::ScrollDown if in_source => {
+                self.scroll_source(3);
+            }
+            MouseEventKind::ScrollUp => self.move_to(row.saturating_sub(3)),
+            MouseEventKind::ScrollDown => self.move_to(row + 3),
+            MouseEventKind::Down(MouseButton::Left) if inside(self.list_area) => {
+                let offset = self.page().map_or(0, |p| p.offset);
+                let i = offset + usize::from(m.row - self.list_area.y);
+                if i < self.visible().len() {
+                    self.move_to(i);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn walk(nodes: &[Node], depth: usize, path: &mut Vec<usize>, out: &mut Vec<Visible>) {
+    for (i, n) in nodes.iter().enumerate() {
+        path.push(i);
+        out.push(Visible {
+            depth,
+            path: path.clone(),
+        });
+        if n.expanded {
+            if let Some(c) = &n.children {
+                walk(c, depth + 1, path, out);
+            }
+        }
+        path.pop();
+    }
+}
+
+/// Keys, for the help screen: (keys, what they do).
+pub const KEYS: &[(&str, &str)] = &[
+    ("/  s", "search every symbol (type to filter, Enter opens)"),
+    ("Up Down  j k", "move; PgUp PgDn Home End"),
+    (
+        "Right  l",
+        "expand the selected row (its callers or callees)",
+    ),
+    ("Left  h", "collapse, or go to the parent row"),
+    ("Space", "expand or collapse"),
+    ("Enter", "open the selected symbol (re-centre on it)"),
+    ("Backspace  b", "back (also Alt-Left)"),
+    ("f", "forward (also Alt-Right)"),
+    ("Tab", "move between the tree and the source (scroll it)"),
+    ("e", "open $EDITOR at the selected line"),
+    ("p", "call paths from the selected function to one you pick"),
+    ("g", "write a Graphviz picture of the callers or callees"),
+    ("mouse", "wheel scrolls, click selects"),
+    ("?", "this help; any key closes it"),
+    ("q  Ctrl-C", "quit"),
+];

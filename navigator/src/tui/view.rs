@@ -1,0 +1,414 @@
+//! Drawing the model. Every text drawn here is terminal-safe already (names and paths
+//! went through `clean`, source lines through `safe_line`).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+use schema::{Kind, Linkage};
+
+use super::app::{App, Focus, Mode, PageKind, Purpose, KEYS};
+
+const BROWSE_HINTS: &str =
+    "?:help /:search Enter:open Right:expand b:back e:edit p:path g:graph q:quit";
+const SEARCH_HINTS: &str =
+    "type to filter  Up Down: select  Enter: open  Ctrl-U: clear  Esc: cancel";
+
+impl App {
+    fn kind_style(&self, kind: Option<Kind>) -> Style {
+        let s = Style::new().add_modifier(Modifier::BOLD);
+        if !self.colour {
+            return s;
+        }
+        match kind {
+            Some(Kind::Function) => s.fg(Color::Cyan),
+            Some(Kind::Variable) => s.fg(Color::Green),
+            Some(Kind::Macro) => s.fg(Color::Magenta),
+            Some(Kind::Field | Kind::Parameter) => s.fg(Color::Yellow),
+            Some(_) => s.fg(Color::Blue),
+            None => s,
+        }
+    }
+
+    fn dim(&self) -> Style {
+        Style::new().add_modifier(Modifier::DIM)
+    }
+
+    pub fn view(&mut self, frame: &mut Frame) {
+        let area = frame.area();
+        if area.width < 20 || area.height < 6 {
+            frame.render_widget(Paragraph::new("nccnav: window too small"), area);
+            return;
+        }
+        match &self.mode {
+            Mode::Search(_) => self.view_search(frame, area),
+            Mode::Browse | Mode::Help => self.view_browse(frame, area),
+        }
+        if matches!(self.mode, Mode::Help) {
+            self.view_help(frame, area);
+        }
+    }
+
+    fn status(&self, hints: &str) -> Paragraph<'static> {
+        match &self.message {
+            Some(m) => Paragraph::new(m.clone()).style(Style::new().add_modifier(Modifier::BOLD)),
+            None => Paragraph::new(hints.to_owned()).style(self.dim()),
+        }
+    }
+
+    fn view_search(&mut self, frame: &mut Frame, area: Rect) {
+        let [top, list, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.list_area = list;
+        let total_symbols = self.index.as_ref().map(|i| i.len());
+        let Mode::Search(search) = &mut self.mode else {
+            return;
+        };
+        let prompt = match search.purpose {
+            Purpose::Open => "Search: ".to_owned(),
+            Purpose::PathFrom(from) => {
+                let name = self.data.label(from).map(|l| l.0).unwrap_or_default();
+                format!("Path from {name} to: ")
+            }
+        };
+        let count = match total_symbols {
+            None => "loading symbols...".to_owned(),
+            Some(_) if search.query.trim().is_empty() => {
+                format!("{} symbols", total_symbols.unwrap_or(0))
+            }
+            Some(_) => format!("{} matches", search.matches.total),
+        };
+        let query = crate::query::clean(&search.query);
+        let line = Line::from(vec![
+            Span::styled(prompt, Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw(query),
+            Span::styled("_", Style::new().add_modifier(Modifier::SLOW_BLINK)),
+            Span::raw("   "),
+            Span::styled(count, Style::new().add_modifier(Modifier::DIM)),
+        ]);
+        frame.render_widget(Paragraph::new(line), top);
+
+        let height = usize::from(list.height);
+        if search.selected < search.offset {
+            search.offset = search.selected;
+        } else if search.selected >= search.offset + height {
+            search.offset = search.selected + 1 - height;
+        }
+        let (offset, selected) = (search.offset, search.selected);
+        let hits: Vec<usize> = search
+            .matches
+            .hits
+            .iter()
+            .skip(offset)
+            .take(height)
+            .copied()
+            .collect();
+        let mut lines = Vec::new();
+        for (row, i) in hits.into_iter().enumerate() {
+            let Some(index) = &self.index else { break };
+            let e = index.entry(i);
+            let (id, kind, shown) = (e.id, e.kind, crate::query::clean(&e.shown));
+            let place = self.data.place(id);
+            let mut spans = vec![
+                Span::styled(format!("{:<11}", kind.as_str()), self.dim()),
+                Span::styled(shown, self.kind_style(Some(kind))),
+                Span::raw("  "),
+                Span::raw(place),
+            ];
+            if offset + row == selected {
+                spans.insert(0, Span::raw("> "));
+            } else {
+                spans.insert(0, Span::raw("  "));
+            }
+            let mut line = Line::from(spans);
+            if offset + row == selected {
+                line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            let text = match (&self.index, self.mode_query_empty()) {
+                (None, _) => "reading the symbol list...",
+                (_, true) => "type a name: functions, variables, macros, types, fields",
+                _ => "nothing matches",
+            };
+            lines.push(Line::styled(format!("  {text}"), self.dim()));
+        }
+        frame.render_widget(Paragraph::new(lines), list);
+        frame.render_widget(self.status(SEARCH_HINTS), status);
+    }
+
+    fn mode_query_empty(&self) -> bool {
+        match &self.mode {
+            Mode::Search(s) => s.query.trim().is_empty(),
+            _ => true,
+        }
+    }
+
+    fn view_browse(&mut self, frame: &mut Frame, area: Rect) {
+        let source_height = if area.height >= 14 {
+            (area.height * 2 / 5).max(6)
+        } else {
+            0
+        };
+        let [head, list, source, status] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(1),
+            Constraint::Length(source_height),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.list_area = list;
+        self.source_area = source;
+        frame.render_widget(self.status(BROWSE_HINTS), status);
+        if self.pages.is_empty() {
+            frame.render_widget(Paragraph::new("Press / to search."), list);
+            return;
+        }
+        self.view_header(frame, head);
+        self.view_tree(frame, list);
+        if source_height > 0 {
+            self.view_source(frame, source);
+        }
+    }
+
+    fn view_header(&self, frame: &mut Frame, area: Rect) {
+        let Some(page) = self.page() else { return };
+        let history = format!("  [{}/{}]", self.at + 1, self.pages.len());
+        let lines = match &page.kind {
+            PageKind::Symbol(h) => {
+                let s = &h.symbol;
+                let linkage = match s.linkage {
+                    Linkage::External => " (external)",
+                    Linkage::Internal => " (static)",
+                    Linkage::None => "",
+                };
+                let first = Line::from(vec![
+                    Span::raw(format!("{} ", s.kind)),
+                    Span::styled(h.label.clone(), self.kind_style(Some(s.kind))),
+                    Span::raw(linkage),
+                    Span::styled(history, self.dim()),
+                ]);
+                let second = match &h.definition {
+                    Some((site, m, defined)) => {
+                        let what = if *defined {
+                            "defined at"
+                        } else {
+                            "declared only, at"
+                        };
+                        let mut spans = vec![Span::raw(format!(
+                            "{what} {}:{}:{}",
+                            site.shown, site.line, site.col
+                        ))];
+                        if let Some(m) = m {
+                            spans.push(Span::raw("  by macro "));
+                            spans.push(Span::styled(
+                                m.clone(),
+                                Style::new().add_modifier(Modifier::BOLD),
+                            ));
+                        }
+                        if h.definitions > 1 {
+                            spans.push(Span::styled(
+                                format!("  ({} places)", h.definitions),
+                                self.dim(),
+                            ));
+                        }
+                        Line::from(spans)
+                    }
+                    None => Line::raw("no definition recorded"),
+                };
+                vec![first, second]
+            }
+            PageKind::Path { from, to } => vec![
+                Line::from(vec![
+                    Span::raw("Call paths from "),
+                    Span::styled(from.clone(), self.kind_style(Some(Kind::Function))),
+                    Span::raw(" to "),
+                    Span::styled(to.clone(), self.kind_style(Some(Kind::Function))),
+                    Span::styled(history, self.dim()),
+                ]),
+                Line::styled(
+                    format!(
+                        "{} shortest; Enter opens a function, e edits the call site",
+                        page.roots.len()
+                    ),
+                    self.dim(),
+                ),
+            ],
+        };
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn view_tree(&mut self, frame: &mut Frame, area: Rect) {
+        let visible = self.visible();
+        let height = usize::from(area.height);
+        let focus_tree = self.focus == Focus::Tree;
+        let Some(page) = self.pages.get_mut(self.at) else {
+            return;
+        };
+        if page.selected >= visible.len() {
+            page.selected = visible.len().saturating_sub(1);
+        }
+        if page.selected < page.offset {
+            page.offset = page.selected;
+        } else if page.selected >= page.offset + height {
+            page.offset = page.selected + 1 - height;
+        }
+        let (offset, selected) = (page.offset, page.selected);
+        let mut lines = Vec::new();
+        for (i, v) in visible.iter().enumerate().skip(offset).take(height) {
+            let Some(node) = self.node_at(&v.path) else {
+                continue;
+            };
+            let r = &node.row;
+            let marker = if node.can_expand() {
+                if node.expanded {
+                    "v "
+                } else {
+                    "> "
+                }
+            } else {
+                "  "
+            };
+            let mut spans = vec![Span::raw(format!("{}{marker}", "  ".repeat(v.depth)))];
+            if r.section {
+                spans.push(Span::styled(
+                    r.label.clone(),
+                    Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+                ));
+            } else if r.symbol.is_some() {
+                spans.push(Span::styled(r.label.clone(), self.kind_style(r.kind)));
+            } else {
+                spans.push(Span::styled(r.label.clone(), self.dim()));
+            }
+            if let Some(site) = &r.site {
+                spans.push(Span::raw("  "));
+                spans.push(Span::raw(site.short()));
+            }
+            if !r.note.is_empty() {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(r.note.clone(), self.dim()));
+            }
+            if r.recursive {
+                spans.push(Span::styled(
+                    "  (recursive)",
+                    Style::new().add_modifier(Modifier::ITALIC),
+                ));
+            }
+            let mut line = Line::from(spans);
+            if i == selected {
+                let style = if focus_tree {
+                    Style::new().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::new().add_modifier(Modifier::UNDERLINED)
+                };
+                line = line.style(style);
+            }
+            lines.push(line);
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn node_at(&self, path: &[usize]) -> Option<&super::data::Node> {
+        let page = self.page()?;
+        let (first, rest) = path.split_first()?;
+        let mut node = page.roots.get(*first)?;
+        for &i in rest {
+            node = node.children.as_ref()?.get(i)?;
+        }
+        Some(node)
+    }
+
+    fn view_source(&mut self, frame: &mut Frame, area: Rect) {
+        let site = self.current_site();
+        let shift = self.page().map_or(0, |p| p.source_shift);
+        let border = if self.focus == Focus::Source {
+            Style::new().add_modifier(Modifier::BOLD)
+        } else {
+            self.dim()
+        };
+        let Some(site) = site else {
+            let block = Block::new()
+                .borders(Borders::TOP)
+                .border_style(border)
+                .title(" source ");
+            frame.render_widget(Paragraph::new("").block(block), area);
+            return;
+        };
+        let title = format!(" {}:{} ", site.shown, site.line);
+        let block = Block::new()
+            .borders(Borders::TOP)
+            .border_style(border)
+            .title(title);
+        let inner = block.inner(area);
+        let dim = self.dim();
+        let body = match self.data.source(site.file) {
+            Err(e) => vec![
+                Line::raw(e),
+                Line::styled(
+                    "(--srctree DIR points nccnav at another copy of the tree)",
+                    dim,
+                ),
+            ],
+            Ok((_, lines)) => {
+                let height = i64::from(inner.height);
+                let target = i64::from(site.line) - 1;
+                let first = (target - height / 2 + shift).clamp(0, (lines.len() as i64 - 1).max(0));
+                let mut out = Vec::new();
+                for n in first..(first + height).min(lines.len() as i64) {
+                    let text = &lines[n as usize];
+                    let here = n == target;
+                    let gutter = format!("{:>6}{}", n + 1, if here { ">" } else { " " });
+                    let mut line = Line::from(vec![
+                        Span::styled(gutter, if here { Style::new() } else { dim }),
+                        Span::raw(" "),
+                        Span::raw(text.clone()),
+                    ]);
+                    if here {
+                        line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+                    }
+                    out.push(line);
+                }
+                if site.line as usize > lines.len() {
+                    out.push(Line::raw(format!(
+                        "(line {} is past the end of the file: the tree changed since the build?)",
+                        site.line
+                    )));
+                }
+                out
+            }
+        };
+        frame.render_widget(Paragraph::new(body).block(block), area);
+    }
+
+    fn view_help(&self, frame: &mut Frame, area: Rect) {
+        let width = area.width.min(76);
+        let height = area.height.min(KEYS.len() as u16 + 2);
+        let rect = Rect {
+            x: area.x + (area.width - width) / 2,
+            y: area.y + (area.height - height) / 2,
+            width,
+            height,
+        };
+        let lines: Vec<Line> = KEYS
+            .iter()
+            .map(|(k, what)| {
+                Line::from(vec![
+                    Span::styled(
+                        format!("{k:<14}"),
+                        Style::new().add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(*what),
+                ])
+            })
+            .collect();
+        let block = Block::bordered().title(" nccnav keys ");
+        frame.render_widget(Clear, rect);
+        frame.render_widget(Paragraph::new(lines).block(block), rect);
+    }
+}
