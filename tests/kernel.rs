@@ -78,6 +78,27 @@ fn run(cmd: &mut Command) {
 
 /// Facts checked by hand against the 6.1 sources: (query, words the answer must hold).
 const FACTS: &[(&[&str], &[&str])] = &[
+    // The navigator's issue: how read(2) reaches vfs_read, and its picture.
+    (
+        &["path", "__do_sys_read", "vfs_read"],
+        &[
+            "__do_sys_read -> vfs_read: 2 calls",
+            "-> ksys_read   fs/read_write.c:623:9",
+            "-> vfs_read     fs/read_write.c:613:9",
+        ],
+    ),
+    (
+        &["path", "__do_sys_read", "seq_read"],
+        &["[indirect via file_operations::read]"],
+    ),
+    (
+        &["graph", "vfs_read", "--callers", "--depth", "1"],
+        &[
+            "digraph calls",
+            "label=\"vfs_read\\nfs/read_write.c:450\"",
+            "label=\"ksys_read\\n",
+        ],
+    ),
     // The foundation issue's own list.
     (
         &["def", "rename_lock"],
@@ -537,6 +558,7 @@ fn kernel_uml_defconfig() {
         }
     }
     print_indirect_call_figures(&db);
+    crate::tui::kernel_walk(&db);
 
     // The compiler's own answers: the DWARF of every object.
     // The thresholds of the real-kernel issue: 99.5% of each kind of definition,

@@ -16,6 +16,14 @@ use ratatui::Terminal;
 
 use crate::fixture::built;
 
+/// A tree row without its indent and its expansion marker.
+fn row_text(line: &str) -> &str {
+    let t = line.trim_start();
+    t.strip_prefix("> ")
+        .or_else(|| t.strip_prefix("v "))
+        .unwrap_or(t)
+}
+
 struct Screen {
     app: App,
     term: Terminal<TestBackend>,
@@ -27,7 +35,11 @@ impl Screen {
     }
 
     fn sized(start: Option<&str>, w: u16, h: u16, srctree: Option<PathBuf>) -> Screen {
-        let nav = Navigator::open(&built().db).expect("fixture database opens");
+        Screen::on(&built().db, start, w, h, srctree)
+    }
+
+    fn on(db: &Path, start: Option<&str>, w: u16, h: u16, srctree: Option<PathBuf>) -> Screen {
+        let nav = Navigator::open(db).expect("database opens");
         let mut app = App::new(nav, srctree);
         app.colour = false;
         app.load_index().expect("symbol list");
@@ -406,6 +418,78 @@ fn unknown_and_ambiguous_names_open_the_search() {
     let text = s.text();
     assert!(text.contains("Search: init"), "{text}");
     assert!(text.contains("pick one"), "{text}");
+}
+
+/// The walk of the navigator's issue, on a real kernel's database: find mmlist_lock,
+/// see its macro, go to a function that uses it, walk its callers three levels up with
+/// the source of each call site, find how __do_sys_read reaches vfs_read, and draw it.
+pub(crate) fn kernel_walk(db: &Path) {
+    let mut s = Screen::on(db, None, 100, 32, None);
+    s.typed("mmlist_lo");
+    assert!(
+        s.text().contains("variable   mmlist_lock  kernel/fork.c:"),
+        "{}",
+        s.text()
+    );
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(text.contains("variable mmlist_lock (external)"), "{text}");
+    assert!(text.contains("by macro DEFINE_SPINLOCK"), "{text}");
+    assert!(
+        text.contains("DEFINE_SPINLOCK(mmlist_lock);"),
+        "the source pane:\n{text}"
+    );
+    s.select("__mmput", "kernel/fork.c:");
+    assert!(
+        s.text().contains("spin_lock(&mmlist_lock);"),
+        "{}",
+        s.text()
+    );
+    // __mmput <- mmput <- ... three levels up, each with its call site's source.
+    let mut levels = Vec::new();
+    for _ in 0..3 {
+        s.key(KeyCode::Right);
+        s.key(KeyCode::Down);
+        let line = s.selected_line().expect("a caller is selected");
+        let mut words = row_text(&line).split_whitespace();
+        let name = words.next().unwrap_or("").to_owned();
+        let site = words.next().unwrap_or("").to_owned();
+        let (file, lineno) = site.rsplit_once(':').expect("a call site");
+        let text = s.text();
+        assert!(
+            text.contains(&format!(" {site} ")),
+            "the source pane shows {site}:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("{lineno}>")),
+            "line {lineno} of {file} is marked:\n{text}"
+        );
+        levels.push(name);
+    }
+    assert_eq!(levels[0], "mmput", "{levels:?}");
+    // How read(2) reaches vfs_read.
+    s.key(KeyCode::Char('/'));
+    s.typed("__do_sys_read");
+    s.key(KeyCode::Enter);
+    s.key(KeyCode::Char('p'));
+    s.typed("vfs_read");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(
+        text.contains("Call paths from __do_sys_read to vfs_read"),
+        "{text}"
+    );
+    assert!(text.contains("-> ksys_read  fs/read_write.c:623"), "{text}");
+    assert!(text.contains("-> vfs_read  fs/read_write.c:613"), "{text}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    s.app.graph_dir = dir.path().to_owned();
+    s.select("-> ksys_read", "");
+    s.key(KeyCode::Char('g'));
+    let svg = std::fs::read_to_string(dir.path().join("ksys_read.callees.svg")).expect("a picture");
+    assert!(svg.contains("vfs_read"), "the picture has vfs_read");
+    eprintln!(
+        "navigator walk on the kernel: mmlist_lock, callers {levels:?}, path and picture: ok"
+    );
 }
 
 // ---- a real terminal ----
