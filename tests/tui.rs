@@ -295,7 +295,7 @@ fn g_draws_the_callers_or_callees_it_looks_at() {
     s.key(KeyCode::Char('g'));
     let text = s.text();
     assert!(
-        text.contains("callers of ksys_read, 2 deep: wrote"),
+        text.contains("ksys_read.callers.svg (and .dot): callers, 2"),
         "{text}"
     );
     let dot =

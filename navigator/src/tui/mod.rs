@@ -201,8 +201,24 @@ fn export_graph(
     let output = dir.join(format!("{stem}.{what}.dot"));
     let notes = crate::graph::write_picture(data.db(), &[id], &name, callers, GRAPH_DEPTH, &output)
         .map_err(|e| e.to_string())?;
-    Ok(format!(
-        "{what} of {name}, {GRAPH_DEPTH} deep: {}",
-        notes.join("; ")
-    ))
+    let svg = output.with_extension("svg");
+    let shown = |p: &std::path::Path| {
+        let p = p.strip_prefix(".").unwrap_or(p);
+        crate::query::clean(&p.display().to_string())
+    };
+    let mut message = if svg.is_file() {
+        format!(
+            "wrote {} (and .dot): {what}, {GRAPH_DEPTH} deep",
+            shown(&svg)
+        )
+    } else {
+        format!(
+            "wrote {} (no SVG: Graphviz is not installed)",
+            shown(&output)
+        )
+    };
+    if notes.iter().any(|n| n.contains("cut at")) {
+        message.push_str(", cut at 300 functions");
+    }
+    Ok(message)
 }
