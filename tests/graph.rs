@@ -357,8 +357,10 @@ fn graph_writes_dot_and_svg_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let dot_text = ok(db, &["graph", "vfs_read"]);
 
-    // -o FILE.svg: the DOT next to it, and the SVG.
+    // -o FILE.svg: the SVG only; a DOT file beside it is left alone.
     let svg = dir.path().join("calls.svg");
+    let dot_file = dir.path().join("calls.dot");
+    std::fs::write(&dot_file, "mine").expect("write");
     let out = nccnav(
         db,
         &["graph", "vfs_read", "-o", svg.to_str().expect("utf-8")],
@@ -367,12 +369,26 @@ fn graph_writes_dot_and_svg_files() {
     assert_eq!(stdout(&out), "");
     let said = stderr(&out);
     assert!(
-        said.contains("calls.dot") && said.contains("calls.svg"),
+        said.contains("wrote ") && said.contains("calls.svg"),
         "{said}"
     );
-    let dot_file = dir.path().join("calls.dot");
     assert_eq!(
         std::fs::read_to_string(&dot_file).expect("calls.dot"),
+        "mine"
+    );
+    let dot_text_file = dir.path().join("text.dot");
+    let out = nccnav(
+        db,
+        &[
+            "graph",
+            "vfs_read",
+            "-o",
+            dot_text_file.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&dot_text_file).expect("text.dot"),
         dot_text
     );
     let picture = std::fs::read_to_string(&svg).expect("calls.svg");

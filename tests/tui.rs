@@ -62,6 +62,11 @@ impl Screen {
     fn key_with(&mut self, code: KeyCode, mods: KeyModifiers) -> Action {
         let a = self.app.update(Msg::Key(KeyEvent::new(code, mods)));
         self.draw();
+        if self.app.busy() {
+            // What the terminal loop does: the "working" line first, then the work.
+            self.app.work();
+            self.draw();
+        }
         a
     }
 
@@ -102,13 +107,10 @@ impl Screen {
     /// `label` and carries `rest`.
     fn select(&mut self, label: &str, rest: &str) {
         for _ in 0..200 {
-            if self.selected_line().is_some_and(|l| {
-                l.trim_start()
-                    .trim_start_matches(['>', 'v'])
-                    .trim_start()
-                    .starts_with(label)
-                    && l.contains(rest)
-            }) {
+            if self
+                .selected_line()
+                .is_some_and(|l| row_text(&l).starts_with(label) && l.contains(rest))
+            {
                 return;
             }
             self.key(KeyCode::Down);
@@ -183,7 +185,10 @@ fn a_variable_shows_its_macro_and_users_and_walks_up_their_callers() {
     s.snapshot("mmlist_lock_users");
     s.key(KeyCode::Enter);
     let text = s.text();
-    assert!(text.contains("function mmput (external)  [2/2]"), "{text}");
+    assert!(
+        text.contains("function mmput (external)  page 2 of 2"),
+        "{text}"
+    );
     assert!(text.contains("Uses (globals and members)"), "{text}");
     s.select("Uses", "");
     s.key(KeyCode::Right);
@@ -199,7 +204,7 @@ fn callers_expand_lazily_back_and_forward_keep_the_place() {
     s.key(KeyCode::Down);
     s.key(KeyCode::Right);
     // The page without its history position, which moves.
-    let page = |s: &Screen| s.text().replace("[1/2]", "[1/1]");
+    let page = |s: &Screen| s.text().replace("page 1 of 2", "page 1 of 1");
     let expanded = page(&s);
     assert!(
         expanded.contains("__se_sys_read"),
@@ -209,7 +214,7 @@ fn callers_expand_lazily_back_and_forward_keep_the_place() {
     s.select("__do_sys_read", "");
     s.key(KeyCode::Enter);
     assert!(s.text().contains("function __do_sys_read"), "{}", s.text());
-    assert!(s.text().contains("[2/2]"));
+    assert!(s.text().contains("page 2 of 2"));
     s.key(KeyCode::Char('b'));
     assert_eq!(page(&s), expanded, "back restores the page as it was");
     s.key(KeyCode::Char('f'));
@@ -492,6 +497,53 @@ pub(crate) fn kernel_walk(db: &Path) {
     );
 }
 
+#[test]
+fn structs_list_their_fields_and_macros_say_what_is_recorded() {
+    let mut s = Screen::new(Some("file_operations"));
+    let text = s.text();
+    assert!(text.contains("struct file_operations"), "{text}");
+    assert!(text.contains("Fields ("), "{text}");
+    s.select("file_operations::read", "include/linux/fs.h:");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(text.contains("field file_operations::read"), "{text}");
+    assert!(
+        text.contains("Stored here (1)") && text.contains("ramfs_read"),
+        "{text}"
+    );
+    let s = Screen::new(Some("DEFINE_SPINLOCK"));
+    let text = s.text();
+    assert!(text.contains("macro DEFINE_SPINLOCK"), "{text}");
+    assert!(
+        text.contains("where a macro is expanded is not recorded"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_search_takes_file_colon_name() {
+    let mut s = Screen::new(None);
+    s.typed("fs/dcache.c:init");
+    let text = s.text();
+    assert!(text.contains("1 matches"), "{text}");
+    assert!(text.contains("function   init  fs/dcache.c:"), "{text}");
+    s.key(KeyCode::Enter);
+    assert!(
+        s.text().contains("function init (internal)"),
+        "{}",
+        s.text()
+    );
+    // Enter on the page's own symbol stays.
+    let mut s = Screen::new(Some("vfs_read"));
+    s.select("vfs_read", "include/linux/fs.h:");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(
+        text.contains("this is its page already") && text.contains("page 1 of 1"),
+        "{text}"
+    );
+}
+
 // ---- a real terminal ----
 
 struct Tmux {
@@ -505,7 +557,9 @@ impl Tmux {
             found.is_ok_and(|o| o.status.success()),
             "tmux is needed for this test: apt-get install tmux (.ci/install-deps does)"
         );
-        let socket = format!("nccrs-test-{}", std::process::id());
+        static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("nccrs-test-{}-{n}", std::process::id());
         let script = format!(
             "printf 'BEFORE\\n'; {} {}; echo \"AFTER rc=$?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; sleep 600",
             bin("nccnav").display(),
@@ -566,6 +620,40 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// The nccnav process under the pane's shell.
+    fn nccnav_pid(&self) -> String {
+        let shell = String::from_utf8_lossy(&self.cmd(&["list-panes", "-F", "#{pane_pid}"]).stdout)
+            .trim()
+            .to_owned();
+        let out = Command::new("pgrep")
+            .args(["-P", &shell, "-x", "nccnav"])
+            .output()
+            .expect("pgrep runs");
+        let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(!pid.is_empty(), "no nccnav under the pane's shell {shell}");
+        pid
+    }
+
+    fn assert_restored(&self, rc: &str) {
+        let after = self.wait_for(&format!("AFTER rc={rc}"));
+        assert!(
+            after.contains("BEFORE"),
+            "the main screen is back:\n{after}"
+        );
+        assert!(
+            !after.contains("Search:") && !after.contains("Callers ("),
+            "{after}"
+        );
+        let after = self.wait_for("echo");
+        assert!(
+            after.lines().any(|l| l.trim() == "icanon")
+                && after.lines().any(|l| l.trim() == "echo"),
+            "the terminal is out of raw mode:\n{after}"
+        );
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd(&["kill-server"]);
@@ -596,18 +684,20 @@ fn in_tmux_search_open_expand_back_quit_and_the_terminal_is_restored() {
         "back keeps the expanded tree:\n{back}"
     );
     t.send(&["q"]);
-    let after = t.wait_for("AFTER rc=0");
-    assert!(
-        after.contains("BEFORE"),
-        "the main screen is back:\n{after}"
-    );
-    assert!(
-        !after.contains("Callers ("),
-        "the navigator's screen is gone:\n{after}"
-    );
-    let after = t.wait_for("echo");
-    assert!(
-        after.lines().any(|l| l.trim() == "icanon") && after.lines().any(|l| l.trim() == "echo"),
-        "the terminal is out of raw mode:\n{after}"
-    );
+    t.assert_restored("0");
+}
+
+#[test]
+fn in_tmux_a_terminating_signal_gives_the_terminal_back() {
+    let t = Tmux::start(&built().db, 80, 24);
+    t.wait_for("Search:");
+    t.send(&["-l", "vfs"]);
+    t.wait_for("vfs_read");
+    let pid = t.nccnav_pid();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    t.assert_restored("");
 }

@@ -628,12 +628,15 @@ pub fn write_picture(
     if cut {
         notes.push(cut_note());
     }
-    std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
     let dot_shown = clean(&files.dot.display().to_string());
     let svg_shown = clean(&files.svg.display().to_string());
-    if run_dot(&files.dot, &files.svg)? {
-        notes.push(format!("wrote {dot_shown} and {svg_shown}"));
-    } else if files.svg_asked {
+    if files.svg_asked {
+        // Only the SVG was asked for; the DOT file is written only if it cannot be.
+        if run_dot(&text, &files.svg)? {
+            notes.push(format!("wrote {svg_shown}"));
+            return Ok(notes);
+        }
+        std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
         return Err(QueryError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!(
@@ -641,6 +644,10 @@ pub fn write_picture(
                  install graphviz); the graph is in {dot_shown}"
             ),
         )));
+    }
+    std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
+    if run_dot(&text, &files.svg)? {
+        notes.push(format!("wrote {dot_shown} and {svg_shown}"));
     } else {
         notes.push(format!(
             "wrote {dot_shown} (with Graphviz installed, an SVG too: apt-get install graphviz)"
@@ -685,33 +692,39 @@ fn with_path(path: &Path, e: std::io::Error) -> QueryError {
     QueryError::Io(std::io::Error::new(e.kind(), format!("{shown}: {e}")))
 }
 
-/// Runs `dot -Tsvg` on `dot` into `svg`; false when Graphviz is not installed.
-fn run_dot(dot: &Path, svg: &Path) -> Result<bool, QueryError> {
+/// Runs Graphviz's `dot -Tsvg` on DOT text, into `svg`; false when Graphviz is not
+/// installed.
+fn run_dot(text: &str, svg: &Path) -> Result<bool, QueryError> {
     // A relative path starting with `-` would read as an option.
-    let arg = |p: &Path| {
-        if p.is_relative() {
-            Path::new(".").join(p)
-        } else {
-            p.to_owned()
-        }
+    let svg_arg = if svg.is_relative() {
+        Path::new(".").join(svg)
+    } else {
+        svg.to_owned()
     };
     let mut out_arg = std::ffi::OsString::from("-o");
-    out_arg.push(arg(svg));
-    let run = Command::new("dot")
+    out_arg.push(&svg_arg);
+    let child = Command::new("dot")
         .arg("-Tsvg")
         .arg(out_arg)
-        .arg(arg(dot))
-        .output();
-    let done = match run {
-        Ok(done) => done,
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(with_path(Path::new("dot"), e)),
     };
+    if let Some(mut stdin) = child.stdin.take() {
+        // dot reports its own errors; a broken pipe here is one of them.
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let done = child.wait_with_output()?;
     if !done.status.success() {
         let said = String::from_utf8_lossy(&done.stderr);
         return Err(QueryError::Io(std::io::Error::other(format!(
-            "dot -Tsvg {} failed ({}): {}",
-            clean(&dot.display().to_string()),
+            "dot -Tsvg -o {} failed ({}): {}",
+            clean(&svg.display().to_string()),
             done.status,
             clean(said.trim())
         ))));

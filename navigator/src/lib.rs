@@ -32,8 +32,9 @@ Commands:
   nccnav DB path A B         the shortest call paths from function A to function B
                              (through calls via ops tables and pointers too)
   nccnav DB graph SYMBOL --callers|--callees [--depth N] [-o FILE]
-                             the call neighbourhood as Graphviz DOT; with
-                             -o FILE.svg (or FILE.dot, when `dot` is installed) SVG
+                             the call neighbourhood as Graphviz DOT, on standard
+                             output; -o FILE.svg writes SVG (Graphviz's `dot`),
+                             -o FILE.dot writes DOT and, with Graphviz, FILE.svg
   nccnav DB dump             every fact, one JSON object a line
   nccnav DB verify           how much of the compiler's own debug information (the
                              DWARF of the build's objects: definitions and call

@@ -180,6 +180,21 @@ impl Db {
         )
     }
 
+    /// The fields of a struct or union called `scope` (all of that name), in the order
+    /// they are defined. Not indexed: a scan of the symbols.
+    pub fn fields_of(&self, scope: &str) -> Result<Vec<Symbol>> {
+        self.collect(
+            &format!(
+                "SELECT {SYMBOL_COLUMNS} FROM symbols s
+                 WHERE scope = ?1 AND kind = 'field'
+                 ORDER BY (SELECT min(file * 1000000 + line) FROM definitions d
+                           WHERE d.symbol = s.id), id"
+            ),
+            [scope],
+            symbol_row,
+        )
+    }
+
     /// Definitions first, then declarations; each group in file order.
     pub fn definitions(&self, symbol: SymbolId) -> Result<Vec<Definition>> {
         self.collect(

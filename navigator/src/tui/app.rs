@@ -36,6 +36,13 @@ pub enum Action {
     },
 }
 
+/// Work slow enough (a tenth of a second or more) to be announced on the screen first.
+#[derive(Clone, Copy)]
+enum Job {
+    Path(SymbolId, SymbolId),
+    Graph(SymbolId, bool),
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     Open,
@@ -98,6 +105,7 @@ pub struct App {
     pub source_area: Rect,
     /// Where `g` writes its pictures (the current directory).
     pub graph_dir: PathBuf,
+    job: Option<Job>,
 }
 
 impl App {
@@ -114,6 +122,7 @@ impl App {
             list_area: Rect::default(),
             source_area: Rect::default(),
             graph_dir: PathBuf::from("."),
+            job: None,
         }
     }
 
@@ -146,6 +155,31 @@ impl App {
                 let name = spec.rsplit([':']).next().unwrap_or(spec).to_owned();
                 self.open_search(Purpose::Open, &name);
                 self.message = Some(clean(&e.to_string()));
+            }
+        }
+    }
+
+    /// Whether slow work waits for [`App::work`]; the screen already says what it is.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Does the slow work `update` announced.
+    pub fn work(&mut self) {
+        match self.job.take() {
+            None => {}
+            Some(Job::Path(from, to)) => {
+                self.message = None;
+                self.open_path(from, to);
+            }
+            Some(Job::Graph(id, callers)) => {
+                let dir = self.graph_dir.clone();
+                self.message = Some(
+                    match super::export_graph(&mut self.data, id, callers, &dir) {
+                        Ok(m) => m,
+                        Err(e) => clean(&e),
+                    },
+                );
             }
         }
     }
@@ -209,14 +243,33 @@ impl App {
         let Mode::Search(search) = &mut self.mode else {
             return;
         };
-        if let Some(index) = &mut self.index {
-            search.matches = index.find(&search.query);
-            search.selected = 0;
-            search.offset = 0;
+        let Some(index) = &mut self.index else {
+            return;
+        };
+        // FILE:NAME: the names, then only those defined in a file ending so.
+        let query = search.query.trim();
+        let file = match query.rsplit_once(':') {
+            Some((f, _)) if !query.contains("::") && !f.is_empty() => Some(f.to_owned()),
+            _ => None,
+        };
+        let name = file.as_ref().map_or(query, |f| &query[f.len() + 1..]);
+        search.matches = index.find(name);
+        search.selected = 0;
+        search.offset = 0;
+        if let Some(file) = file {
+            let mut hits = std::mem::take(&mut search.matches.hits);
+            hits.retain(|&i| {
+                let place = self.data.place(index.entry(i).id);
+                let path = place.split(':').next().unwrap_or("");
+                path == file || path.ends_with(&format!("/{file}"))
+            });
+            search.matches.total = hits.len();
+            search.matches.hits = hits;
         }
     }
 
     fn search_key(&mut self, k: KeyEvent) -> Action {
+        let page = self.page_rows();
         let Mode::Search(search) = &mut self.mode else {
             return Action::None;
         };
@@ -242,15 +295,22 @@ impl App {
                         self.mode = Mode::Browse;
                         match purpose {
                             Purpose::Open => self.open_symbol(id),
-                            Purpose::PathFrom(from) => self.open_path(from, id),
+                            Purpose::PathFrom(from) => {
+                                let (a, b) = (self.name(from), self.name(id));
+                                self.message =
+                                    Some(format!("finding call paths from {a} to {b}..."));
+                                self.job = Some(Job::Path(from, id));
+                            }
                         }
                     }
                 }
             }
             KeyCode::Up => search.selected = search.selected.saturating_sub(1),
             KeyCode::Down => search.selected = (search.selected + 1).min(n.saturating_sub(1)),
-            KeyCode::PageUp => search.selected = search.selected.saturating_sub(10),
-            KeyCode::PageDown => search.selected = (search.selected + 10).min(n.saturating_sub(1)),
+            KeyCode::PageUp => search.selected = search.selected.saturating_sub(page),
+            KeyCode::PageDown => {
+                search.selected = (search.selected + page).min(n.saturating_sub(1))
+            }
             KeyCode::Char('u') if ctrl => {
                 search.query.clear();
                 self.refilter();
@@ -328,6 +388,10 @@ impl App {
             }),
             Err(e) => self.message = Some(clean(&e.to_string())),
         }
+    }
+
+    fn name(&mut self, id: SymbolId) -> String {
+        self.data.label(id).map(|l| l.0).unwrap_or_default()
     }
 
     fn back(&mut self) {
@@ -539,6 +603,9 @@ impl App {
                 }
             }
             KeyCode::Enter => match self.selected_node().and_then(|n| n.row.symbol) {
+                Some(id) if self.page_symbol() == Some(id) => {
+                    self.message = Some("this is its page already".to_owned());
+                }
                 Some(id) => self.open_symbol(id),
                 None => {
                     if let Some(path) = self.selected_path() {
@@ -609,6 +676,13 @@ impl App {
         }
     }
 
+    fn page_symbol(&self) -> Option<SymbolId> {
+        match &self.page()?.kind {
+            PageKind::Symbol(h) => Some(h.symbol.id),
+            PageKind::Path { .. } => None,
+        }
+    }
+
     /// The function the selected row names, else the page's.
     fn selected_function(&self) -> Option<SymbolId> {
         let row_sym = self.selected_node().and_then(|n| {
@@ -649,13 +723,9 @@ impl App {
             return;
         };
         let callers = self.looking_at_callers();
-        let dir = self.graph_dir.clone();
-        self.message = Some(
-            match super::export_graph(&mut self.data, id, callers, &dir) {
-                Ok(m) => m,
-                Err(e) => clean(&e),
-            },
-        );
+        let what = if callers { "callers" } else { "callees" };
+        self.message = Some(format!("drawing the {what} of {}...", self.name(id)));
+        self.job = Some(Job::Graph(id, callers));
     }
 
     fn mouse(&mut self, m: MouseEvent) {

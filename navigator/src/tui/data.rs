@@ -436,6 +436,30 @@ impl Data {
             out.push(uses);
             return Ok(out);
         }
+        match s.kind {
+            Kind::Struct | Kind::Union => {
+                let mut fields = Vec::new();
+                for f in self.nav.db().fields_of(&s.name)? {
+                    let def = self.primary(f.id)?.map(|d| d.loc);
+                    let row = self.row(f.id, def, String::new())?;
+                    fields.push(Node::leaf(row));
+                }
+                out.push(Node::section(
+                    format!("Fields ({})", fields.len()),
+                    fields,
+                    true,
+                ));
+                return Ok(out);
+            }
+            Kind::Macro => {
+                out.push(Node::leaf(Row::message(
+                    "(where a macro is expanded is not recorded, only where it is defined)",
+                )));
+                return Ok(out);
+            }
+            Kind::Enum | Kind::Typedef | Kind::Enumerator => return Ok(out),
+            _ => {}
+        }
         let mut used = Vec::new();
         for u in self.nav.db().uses_of(id)? {
             let note = join(u.access.as_str(), &via(&u.macro_name));

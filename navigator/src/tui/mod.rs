@@ -9,7 +9,8 @@ mod view;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -20,6 +21,8 @@ use ratatui::crossterm::{cursor, execute};
 use ratatui::prelude::CrosstermBackend;
 use ratatui::Terminal;
 use schema::{Db, SymbolId};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 pub use app::{Action, App, Msg};
 pub use search::Index;
@@ -50,20 +53,57 @@ pub fn run(
     let mut app = App::new(nav, srctree);
     app.start(start);
 
+    // SIGTERM, SIGHUP and SIGINT end the navigator like `q` does, so that the terminal
+    // is given back; they are checked between events.
+    // If the loop cannot notice (a terminal that hung up can keep crossterm reading
+    // forever), this thread gives the terminal back and exits a moment later; it also
+    // ends the navigator when the terminal is gone without a signal.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
+    let flag = Arc::clone(&stop);
+    std::thread::spawn(move || loop {
+        if let Some(sig) = signals.pending().next() {
+            flag.store(true, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(300));
+            // Not through stdout, whose lock the stuck loop may hold.
+            let _ = disable_raw_mode();
+            if let Ok(mut tty) = std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+                let _ = execute!(tty, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+            }
+            std::process::exit(128 + sig);
+        }
+        if !std::io::stdin().is_terminal() {
+            std::process::exit(128 + SIGHUP);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    });
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     let mut index = Some(rx);
     loop {
         terminal.draw(|f| app.view(f))?;
-        let msg = next_message(&mut index)?;
+        if app.busy() {
+            // A slow job (call paths, a picture): its "working" line is on the screen.
+            app.work();
+            continue;
+        }
+        let Some(msg) = next_message(&mut index, &stop)? else {
+            break;
+        };
         let mut action = app.update(msg);
-        // Keys typed faster than the screen redraws are handled before the next frame.
-        while action == Action::None && event::poll(Duration::ZERO)? {
-            action = match to_msg(event::read()?) {
-                Some(m) => app.update(m),
-                None => Action::None,
-            };
+        // Keys typed faster than the screen redraws are handled before the next frame
+        // (a bounded number: a terminal that went away can look readable forever).
+        for _ in 0..64 {
+            if action != Action::None || app.busy() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if !event::poll(Duration::ZERO)? {
+                break;
+            }
+            if let Some(m) = to_msg(event::read()?) {
+                action = app.update(m);
+            }
         }
         match action {
             Action::None => {}
@@ -83,19 +123,26 @@ pub fn run(
     Ok(())
 }
 
-/// Waits for a key, a mouse event, a resize or the search's symbol list.
-fn next_message(index: &mut Option<mpsc::Receiver<Index>>) -> std::io::Result<Msg> {
+/// Waits for a key, a mouse event, a resize or the search's symbol list; None when a
+/// signal asks the navigator to end.
+fn next_message(
+    index: &mut Option<mpsc::Receiver<Index>>,
+    stop: &AtomicBool,
+) -> std::io::Result<Option<Msg>> {
     loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         if event::poll(Duration::from_millis(40))? {
             if let Some(m) = to_msg(event::read()?) {
-                return Ok(m);
+                return Ok(Some(m));
             }
         }
         if let Some(rx) = index {
             match rx.try_recv() {
                 Ok(i) => {
                     *index = None;
-                    return Ok(Msg::Index(i));
+                    return Ok(Some(Msg::Index(i)));
                 }
                 Err(mpsc::TryRecvError::Disconnected) => *index = None,
                 Err(mpsc::TryRecvError::Empty) => {}
@@ -133,10 +180,10 @@ fn edit(path: &std::path::Path, line: u32) -> Result<(), String> {
         .arg(path)
         .status()
         .map_err(|e| format!("cannot run {editor}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{editor} exited with {status}"))
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(127) => Err(format!("{editor}: not found (set VISUAL or EDITOR)")),
+        _ => Err(format!("{editor} exited with {status}")),
     }
 }
 
@@ -203,7 +250,7 @@ fn export_graph(
         .map_err(|e| e.to_string())?;
     let svg = output.with_extension("svg");
     let shown = |p: &std::path::Path| {
-        let p = p.strip_prefix(".").unwrap_or(p);
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
         crate::query::clean(&p.display().to_string())
     };
     let mut message = if svg.is_file() {

@@ -83,15 +83,28 @@ impl App {
             }
             Some(_) => format!("{} matches", search.matches.total),
         };
-        let query = crate::query::clean(&search.query);
+        let mut query = crate::query::clean(&search.query);
+        // A query longer than the line shows its end, where the typing is.
+        let room = usize::from(top.width).saturating_sub(prompt.chars().count() + count.len() + 4);
+        let chars = query.chars().count();
+        if chars > room {
+            query = format!(
+                "...{}",
+                query
+                    .chars()
+                    .skip(chars + 3 - room.max(4))
+                    .collect::<String>()
+            );
+        }
+        let cursor_x = top.x + (prompt.chars().count() + query.chars().count()) as u16;
         let line = Line::from(vec![
             Span::styled(prompt, Style::new().add_modifier(Modifier::BOLD)),
             Span::raw(query),
-            Span::styled("_", Style::new().add_modifier(Modifier::SLOW_BLINK)),
             Span::raw("   "),
             Span::styled(count, Style::new().add_modifier(Modifier::DIM)),
         ]);
         frame.render_widget(Paragraph::new(line), top);
+        frame.set_cursor_position((cursor_x.min(top.x + top.width.saturating_sub(1)), top.y));
 
         let height = usize::from(list.height);
         if search.selected < search.offset {
@@ -179,13 +192,17 @@ impl App {
 
     fn view_header(&self, frame: &mut Frame, area: Rect) {
         let Some(page) = self.page() else { return };
-        let history = format!("  [{}/{}]", self.at + 1, self.pages.len());
+        let history = format!(
+            "  page {} of {} (b back, f forward)",
+            self.at + 1,
+            self.pages.len()
+        );
         let lines = match &page.kind {
             PageKind::Symbol(h) => {
                 let s = &h.symbol;
                 let linkage = match s.linkage {
                     Linkage::External => " (external)",
-                    Linkage::Internal => " (static)",
+                    Linkage::Internal => " (internal)",
                     Linkage::None => "",
                 };
                 let first = Line::from(vec![
