@@ -7,36 +7,44 @@
 #    first screen of a symbol's page.
 #
 #   bench/nav-latency.sh DB [SAMPLES]      (default 300 typed names)
+#
+# NAV_BENCH_TERMINAL_ONLY=1 leaves out the in-process part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db=${1:?usage: bench/nav-latency.sh DB [SAMPLES]}
 samples=${2:-300}
 cargo build --release --quiet -p nccnav --example tui-bench
 cargo build --release --quiet -p nccnav
-target/release/examples/tui-bench "$db" "$samples"
+[ "${NAV_BENCH_TERMINAL_ONLY:-}" ] || target/release/examples/tui-bench "$db" "$samples"
 
 command -v tmux >/dev/null || { echo "tmux is needed for the terminal start-up figure" >&2; exit 1; }
 socket=nccrs-bench-$$
-trap 'tmux -L $socket kill-server 2>/dev/null || true' EXIT
+run=0
+trap 'for i in $(seq 0 $run); do tmux -L $socket-$i kill-server 2>/dev/null || true; done' EXIT
 first_screen() { # $1: what to wait for; rest: nccnav arguments
     local want=$1; shift
-    local t0 t1
+    local t0 t1 s=$socket-$run
+    run=$((run + 1))
     t0=$(date +%s%N)
-    tmux -L "$socket" -f /dev/null new-session -d -x 100 -y 30 "$PWD/target/release/nccnav $*; sleep 60"
-    until [[ $(tmux -L "$socket" capture-pane -p 2>/dev/null) == *"$want"* ]]; do :; done
+    tmux -L "$s" -f /dev/null new-session -d -x 100 -y 30 "$PWD/target/release/nccnav $*; sleep 60"
+    until [[ $(tmux -L "$s" capture-pane -p 2>/dev/null) == *"$want"* ]]; do
+        (( $(date +%s%N) - t0 < 10000000000 )) || { echo "no $want on the screen after 10 s" >&2; exit 1; }
+    done
     t1=$(date +%s%N)
-    tmux -L "$socket" kill-server
+    tmux -L "$s" kill-server
     echo $(((t1 - t0) / 1000000))
 }
 for what in search page; do
     times=()
     for _ in $(seq 10); do
         if [ $what = search ]; then
-            times+=("$(first_screen 'Search:' "$db")")
+            first_screen 'Search:' "$db" >/tmp/nccrs-bench-$$.ms
         else
-            times+=("$(first_screen 'Callers (' "$db" vfs_read)")
+            first_screen 'Callers (' "$db" vfs_read >/tmp/nccrs-bench-$$.ms
         fi
+        times+=("$(cat /tmp/nccrs-bench-$$.ms)")
     done
+    rm -f /tmp/nccrs-bench-$$.ms
     sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
     echo "terminal start-up to the first $what screen (ms, 10 runs, tmux included): $sorted"
 done

@@ -153,7 +153,12 @@ impl App {
             lines.push(Line::styled(format!("  {text}"), self.dim()));
         }
         frame.render_widget(Paragraph::new(lines), list);
-        frame.render_widget(self.status(SEARCH_HINTS), status);
+        let hints = if self.pages.is_empty() {
+            SEARCH_HINTS.replace("Esc: cancel", "Esc: quit")
+        } else {
+            SEARCH_HINTS.to_owned()
+        };
+        frame.render_widget(self.status(&hints), status);
     }
 
     fn mode_query_empty(&self) -> bool {
