@@ -611,6 +611,13 @@ fn odd_names_and_paths_are_shown_safely() {
         shown.contains("ünïcode \\x1b[31mred\\x07/a b.c:3:"),
         "{shown:?}"
     );
+    // The navigator shows the path and the source escaped too (the file's first line
+    // holds an OSC sequence).
+    let seen = crate::tui::assert_terminal_safe(&db, "long_one");
+    assert!(
+        seen.contains("red\\x07/a b.c") && seen.contains("^[]0;title^G"),
+        "{seen}"
+    );
     // JSON keeps the exact path.
     let json: serde_json::Value =
         serde_json::from_slice(&nccnav(&db, &["callers", "long_one", "--json"]).stdout)

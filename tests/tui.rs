@@ -425,6 +425,27 @@ fn unknown_and_ambiguous_names_open_the_search() {
     assert!(text.contains("pick one"), "{text}");
 }
 
+/// Opens `symbol`'s page on `db` and walks every row: no control character from a
+/// name, a path or a source line reaches the screen.
+pub(crate) fn assert_terminal_safe(db: &Path, symbol: &str) -> String {
+    let mut s = Screen::on(db, Some(symbol), 80, 24, None);
+    let mut seen = String::new();
+    for _ in 0..12 {
+        let buf = s.term.backend().buffer();
+        for cell in buf.content() {
+            assert!(
+                !cell.symbol().chars().any(|c| c.is_control()),
+                "a control character reaches the screen:\n{}",
+                s.text()
+            );
+        }
+        seen.push_str(&s.text());
+        s.key(KeyCode::Right);
+        s.key(KeyCode::Down);
+    }
+    seen
+}
+
 /// The walk of the navigator's issue, on a real kernel's database: find mmlist_lock,
 /// see its macro, go to a function that uses it, walk its callers three levels up with
 /// the source of each call site, find how __do_sys_read reaches vfs_read, and draw it.
