@@ -430,7 +430,7 @@ impl App {
         Some(node)
     }
 
-    fn node(&self, path: &[usize]) -> Option<&Node> {
+    pub(super) fn node(&self, path: &[usize]) -> Option<&Node> {
         let page = self.page()?;
         let (first, rest) = path.split_first()?;
         let mut node = page.roots.get(*first)?;

@@ -284,7 +284,7 @@ impl App {
         let (offset, selected) = (page.offset, page.selected);
         let mut lines = Vec::new();
         for (i, v) in visible.iter().enumerate().skip(offset).take(height) {
-            let Some(node) = self.node_at(&v.path) else {
+            let Some(node) = self.node(&v.path) else {
                 continue;
             };
             let r = &node.row;
@@ -334,16 +334,6 @@ impl App {
             lines.push(line);
         }
         frame.render_widget(Paragraph::new(lines), area);
-    }
-
-    fn node_at(&self, path: &[usize]) -> Option<&super::data::Node> {
-        let page = self.page()?;
-        let (first, rest) = path.split_first()?;
-        let mut node = page.roots.get(*first)?;
-        for &i in rest {
-            node = node.children.as_ref()?.get(i)?;
-        }
-        Some(node)
     }
 
     fn view_source(&mut self, frame: &mut Frame, area: Rect) {
