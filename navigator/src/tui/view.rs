@@ -138,7 +138,7 @@ impl App {
             } else {
                 spans.insert(0, Span::raw("  "));
             }
-            let mut line = Line::from(spans);
+            let mut line = Line::from(fit(spans, usize::from(list.width)));
             if offset + row == selected {
                 line = line.style(Style::new().add_modifier(Modifier::REVERSED));
             }
@@ -322,7 +322,7 @@ impl App {
                     Style::new().add_modifier(Modifier::ITALIC),
                 ));
             }
-            let mut line = Line::from(spans);
+            let mut line = Line::from(fit(spans, usize::from(area.width)));
             if i == selected {
                 let style = if focus_tree {
                     Style::new().add_modifier(Modifier::REVERSED)
@@ -423,4 +423,28 @@ impl App {
         frame.render_widget(Clear, rect);
         frame.render_widget(Paragraph::new(lines).block(block), rect);
     }
+}
+
+/// Spans cut to `width` columns, ending in `…` when something was cut, so that a cut
+/// row does not read as whole.
+fn fit(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let total: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    if total <= width || width == 0 {
+        return spans;
+    }
+    let mut left = width - 1;
+    let mut out = Vec::new();
+    for span in spans {
+        let n = span.content.chars().count();
+        if n <= left {
+            left -= n;
+            out.push(span);
+            continue;
+        }
+        let cut: String = span.content.chars().take(left).collect();
+        out.push(Span::styled(cut, span.style));
+        out.push(Span::styled("…", span.style));
+        break;
+    }
+    out
 }
