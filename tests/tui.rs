@@ -269,6 +269,14 @@ fn path_from_a_syscall_to_vfs_read() {
         "{}",
         s.text()
     );
+    // Only functions are offered.
+    s.typed("read");
+    let text = s.text();
+    assert!(
+        !text.contains("file_operations::read") && text.contains("function   vfs_read"),
+        "{text}"
+    );
+    s.keys(&[KeyCode::Backspace; 4]);
     s.typed("vfs_read");
     s.key(KeyCode::Enter);
     s.snapshot("path_do_sys_read_vfs_read");

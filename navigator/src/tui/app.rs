@@ -256,6 +256,13 @@ impl App {
         search.matches = index.find(name);
         search.selected = 0;
         search.offset = 0;
+        if matches!(search.purpose, Purpose::PathFrom(_)) {
+            // A call path ends at a function.
+            let hits = &mut search.matches.hits;
+            let before = hits.len();
+            hits.retain(|&i| index.entry(i).kind == Kind::Function);
+            search.matches.total -= before - hits.len();
+        }
         if let Some(file) = file {
             let mut hits = std::mem::take(&mut search.matches.hits);
             hits.retain(|&i| {
