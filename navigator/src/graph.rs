@@ -340,17 +340,6 @@ impl CallGraph {
     }
 }
 
-/// Up to `max` of the shortest call paths from `from` to `to`, through direct calls
-/// and calls through pointers (see [`CallGraph::shortest_paths`]).
-pub fn shortest_paths(
-    db: &Db,
-    from: SymbolId,
-    to: SymbolId,
-    max: usize,
-) -> Result<Vec<Vec<Step>>, schema::Error> {
-    CallGraph::load(db)?.shortest_paths(db, from, to, max)
-}
-
 #[derive(Default)]
 struct Neighbourhood {
     /// The functions, the starts first, then in the order found.
@@ -988,9 +977,6 @@ mod tests {
         );
         assert_eq!(any(&["right", "left"], 1), ["right -(20)-> bottom"]);
         assert!(any(&["alone", "rec"], 10).is_empty());
-        // The free function reads the graph itself.
-        let free = shortest_paths(&db, id(&db, "left"), id(&db, "bottom"), 10).unwrap();
-        assert_eq!(shown(&db, &free), ["left -(10)-> bottom"]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use schema::{Db, Definition, File, FileId, Kind, Location, Root, Symbol, SymbolId};
 
+use crate::graph::CallGraph;
 use crate::query::{clean, Navigator};
 
 /// At most this many children are listed under one node; the rest are counted.
@@ -133,6 +134,8 @@ pub struct Data {
     objtree: Option<PathBuf>,
     sources: HashMap<PathBuf, Result<Vec<String>, String>>,
     places: HashMap<SymbolId, String>,
+    /// The whole call graph, read the first time a call path is asked for.
+    graph: Option<CallGraph>,
 }
 
 type DbResult<T> = Result<T, schema::Error>;
@@ -152,6 +155,7 @@ impl Data {
             objtree,
             sources: HashMap::new(),
             places: HashMap::new(),
+            graph: None,
         }
     }
 
@@ -493,7 +497,13 @@ impl Data {
 
     /// Up to `max` shortest call paths from one function to another, as tree sections.
     pub fn paths(&mut self, from: SymbolId, to: SymbolId, max: usize) -> DbResult<Vec<Node>> {
-        let paths = crate::graph::shortest_paths(self.nav.db(), from, to, max)?;
+        if self.graph.is_none() {
+            self.graph = Some(CallGraph::load(self.nav.db())?);
+        }
+        let paths = match &self.graph {
+            Some(g) => g.shortest_paths(self.nav.db(), from, to, max)?,
+            None => Vec::new(),
+        };
         let mut out = Vec::new();
         for (i, steps) in paths.iter().enumerate() {
             let mut rows = Vec::new();
