@@ -84,7 +84,7 @@ const FACTS: &[(&[&str], &[&str])] = &[
         &[
             "__do_sys_read -> vfs_read: 2 calls",
             "-> ksys_read   fs/read_write.c:623:9",
-            "-> vfs_read     fs/read_write.c:613:9",
+            "-> vfs_read    fs/read_write.c:613:9",
         ],
     ),
     (
