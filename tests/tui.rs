@@ -728,5 +728,5 @@ fn in_tmux_a_terminating_signal_gives_the_terminal_back() {
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    t.assert_restored("");
+    t.assert_restored("143");
 }

@@ -137,8 +137,8 @@ fn function_names(db: &std::path::Path) -> Vec<String> {
         .searchable_symbols()
         .expect("symbols")
         .into_iter()
-        .filter(|s| s.kind == schema::Kind::Function)
-        .map(|s| s.name)
+        .filter(|(s, _)| s.kind == schema::Kind::Function)
+        .map(|(s, _)| s.name)
         .collect();
     names.sort();
     names.dedup();

@@ -556,16 +556,36 @@ pub fn graph(
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     let starts = functions(nav, name, "graph")?;
+    let graph = CallGraph::load(nav.db())?;
     let Some(output) = &opts.output else {
-        let (text, cut) = dot_text(nav.db(), &starts, name, opts)?;
+        let (text, cut) = dot_text(nav.db(), &graph, &starts, name, opts.callers, opts.depth)?;
         if cut {
             eprintln!("nccnav: {}", cut_note());
         }
         out.write_all(text.as_bytes())?;
         return Ok(());
     };
-    for note in write_picture(nav.db(), &starts, name, opts.callers, opts.depth, output)? {
-        eprintln!("nccnav: {note}");
+    let picture = write_picture(
+        nav.db(),
+        &graph,
+        &starts,
+        name,
+        opts.callers,
+        opts.depth,
+        output,
+    )?;
+    if picture.cut {
+        eprintln!("nccnav: {}", cut_note());
+    }
+    let shown = |p: &Path| clean(&p.display().to_string());
+    match (&picture.dot, &picture.svg) {
+        (Some(dot), Some(svg)) => eprintln!("nccnav: wrote {} and {}", shown(dot), shown(svg)),
+        (None, Some(svg)) => eprintln!("nccnav: wrote {}", shown(svg)),
+        (Some(dot), None) => eprintln!(
+            "nccnav: wrote {} (with Graphviz installed, an SVG too: apt-get install graphviz)",
+            shown(dot)
+        ),
+        (None, None) => {}
     }
     Ok(())
 }
@@ -577,72 +597,68 @@ fn cut_note() -> String {
 /// The DOT text of a neighbourhood, and whether it was cut at [`MAX_NODES`].
 fn dot_text(
     db: &Db,
+    graph: &CallGraph,
     starts: &[SymbolId],
     name: &str,
-    opts: &GraphOptions,
+    callers: bool,
+    depth: usize,
 ) -> Result<(String, bool), QueryError> {
     let mut names = Names::new(db);
-    let hood = CallGraph::load(db)?.neighbourhood(
-        starts,
-        opts.callers,
-        opts.depth,
-        MAX_NODES,
-        &mut names,
-    )?;
-    let what = if opts.callers { "callers" } else { "callees" };
-    let title = format!("{what} of {name} to depth {}", opts.depth);
+    let hood = graph.neighbourhood(starts, callers, depth, MAX_NODES, &mut names)?;
+    let what = if callers { "callers" } else { "callees" };
+    let title = format!("{what} of {name} to depth {depth}");
     let text = dot(&hood, starts.len(), &title, &mut names)?;
     Ok((text, hood.cut))
 }
 
-/// Writes the neighbourhood of `starts` (named `name`) into `output` (`FILE.dot`, and
-/// `FILE.svg` when Graphviz is installed; or `FILE.svg`, which needs Graphviz).
-/// Returns what to tell the user.
+/// The files a picture was written to.
+pub struct Picture {
+    pub dot: Option<PathBuf>,
+    pub svg: Option<PathBuf>,
+    /// The neighbourhood was cut at [`MAX_NODES`] functions.
+    pub cut: bool,
+}
+
+/// Writes the neighbourhood of `starts` (named `name`) into `output`: `FILE.dot`, and
+/// `FILE.svg` when Graphviz is installed; or only `FILE.svg`, which needs Graphviz.
 pub fn write_picture(
     db: &Db,
+    graph: &CallGraph,
     starts: &[SymbolId],
     name: &str,
     callers: bool,
     depth: usize,
     output: &Path,
-) -> Result<Vec<String>, QueryError> {
+) -> Result<Picture, QueryError> {
     let files = output_files(output)?;
-    let opts = GraphOptions {
-        callers,
-        depth,
-        output: None,
-    };
-    let (text, cut) = dot_text(db, starts, name, &opts)?;
-    let mut notes = Vec::new();
-    if cut {
-        notes.push(cut_note());
-    }
-    let dot_shown = clean(&files.dot.display().to_string());
-    let svg_shown = clean(&files.svg.display().to_string());
+    let (text, cut) = dot_text(db, graph, starts, name, callers, depth)?;
     if files.svg_asked {
         // Only the SVG was asked for; the DOT file is written only if it cannot be.
         if run_dot(&text, &files.svg)? {
-            notes.push(format!("wrote {svg_shown}"));
-            return Ok(notes);
+            return Ok(Picture {
+                dot: None,
+                svg: Some(files.svg),
+                cut,
+            });
         }
         std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
         return Err(QueryError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!(
-                "cannot write {svg_shown}: Graphviz's `dot` is not installed (apt-get \
-                 install graphviz); the graph is in {dot_shown}"
+                "cannot write {}: Graphviz's `dot` is not installed (apt-get install \
+                 graphviz); the graph is in {}",
+                clean(&files.svg.display().to_string()),
+                clean(&files.dot.display().to_string())
             ),
         )));
     }
     std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
-    if run_dot(&text, &files.svg)? {
-        notes.push(format!("wrote {dot_shown} and {svg_shown}"));
-    } else {
-        notes.push(format!(
-            "wrote {dot_shown} (with Graphviz installed, an SVG too: apt-get install graphviz)"
-        ));
-    }
-    Ok(notes)
+    let svg = run_dot(&text, &files.svg)?.then_some(files.svg);
+    Ok(Picture {
+        dot: Some(files.dot),
+        svg,
+        cut,
+    })
 }
 
 /// Where `graph -o` writes.

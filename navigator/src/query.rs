@@ -29,6 +29,8 @@ pub enum QueryError {
     Io(std::io::Error),
     /// `verify` found less than it was asked to.
     BelowThreshold,
+    /// The navigator was ended by this signal (the terminal was given back).
+    Signal(i32),
 }
 
 impl std::fmt::Display for QueryError {
@@ -50,6 +52,7 @@ impl std::fmt::Display for QueryError {
                 write!(f, "no recorded chain of calls leads from {from} to {to}")
             }
             QueryError::BelowThreshold => write!(f, "accuracy below the threshold asked for"),
+            QueryError::Signal(sig) => write!(f, "ended by signal {sig}"),
             QueryError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -76,6 +79,7 @@ impl QueryError {
         match self {
             QueryError::Unknown { .. } | QueryError::NoPath { .. } => 1,
             QueryError::BelowThreshold => 3,
+            QueryError::Signal(sig) => 128 + sig,
             _ => 2,
         }
     }
@@ -104,6 +108,11 @@ pub fn clean(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a stored path is `tail` or ends in `/tail` (`FILE:NAME` takes any tail).
+pub(crate) fn path_is(path: &str, tail: &str) -> bool {
+    path == tail || path.strip_suffix(tail).is_some_and(|p| p.ends_with('/'))
 }
 
 /// `via MACRO`, or nothing.
@@ -212,7 +221,7 @@ impl Navigator {
                 let mut hit = false;
                 for d in self.db.definitions(s.id)? {
                     let f = self.db.file(d.loc.file)?;
-                    if f.path == file || f.path.ends_with(&format!("/{file}")) {
+                    if path_is(&f.path, file) {
                         hit = true;
                     } else {
                         elsewhere.push(format!("{}:{name}", f.path));

@@ -168,16 +168,24 @@ impl Db {
         )
     }
 
-    /// Every symbol with a definition or declaration, for the navigator's search.
-    pub fn searchable_symbols(&self) -> Result<Vec<Symbol>> {
+    /// Every symbol with a definition or declaration, with the file of its first
+    /// definition (else declaration), for the navigator's search.
+    pub fn searchable_symbols(&self) -> Result<Vec<(Symbol, FileId)>> {
         self.collect(
             &format!(
-                "SELECT {SYMBOL_COLUMNS} FROM symbols s
-                 WHERE EXISTS (SELECT 1 FROM definitions d WHERE d.symbol = s.id)"
+                "SELECT {SYMBOL_COLUMNS},
+                    (SELECT d.file FROM definitions d WHERE d.symbol = s.id
+                     ORDER BY d.definition DESC, d.file, d.line LIMIT 1) AS file
+                 FROM symbols s WHERE file IS NOT NULL"
             ),
             [],
-            symbol_row,
+            |r| Ok((symbol_row(r)?, r.get(6)?)),
         )
+    }
+
+    /// Every file, for matching the tail of a path.
+    pub fn files(&self) -> Result<Vec<File>> {
+        self.collect("SELECT id, root, path FROM files", [], file_row)
     }
 
     /// The fields of a struct or union called `scope` (all of that name), in the order

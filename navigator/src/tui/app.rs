@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 use schema::{Kind, SymbolId};
 
-use super::data::{Data, Header, Node, Row, Site};
+use super::data::{Data, Expand, Header, Node, Row, Site};
 use super::search::{Index, Matches};
 use crate::query::{clean, Navigator};
 
@@ -20,8 +20,8 @@ const MAX_PATHS: usize = 10;
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
-    /// The symbol list for the search, read in the background.
-    Index(Index),
+    /// The symbol list for the search, read in the background, or why it could not be.
+    Index(Result<Index, String>),
     Resize,
 }
 
@@ -29,7 +29,7 @@ pub enum Msg {
 pub enum Action {
     None,
     Quit,
-    /// Run `$EDITOR +LINE FILE`, then come back.
+    /// Run `$VISUAL` (or `$EDITOR`) `+LINE FILE`, then come back.
     Edit {
         path: PathBuf,
         line: u32,
@@ -143,17 +143,16 @@ impl App {
         match self.data.navigator().resolve(spec) {
             Ok(found) if found.len() == 1 => self.open_symbol(found[0].id),
             Ok(_) => {
-                let name = spec.rsplit([':']).next().unwrap_or(spec).to_owned();
-                self.open_search(Purpose::Open, &name);
+                self.open_search(Purpose::Open, spec);
                 self.message = Some(format!(
-                    "{} symbols are called {}: pick one",
-                    "several",
+                    "several symbols are called {}: pick one",
                     clean(spec)
                 ));
             }
             Err(e) => {
-                let name = spec.rsplit([':']).next().unwrap_or(spec).to_owned();
-                self.open_search(Purpose::Open, &name);
+                // The search shows close matches of the name itself.
+                let name = spec.rsplit(':').next().unwrap_or(spec);
+                self.open_search(Purpose::Open, name);
                 self.message = Some(clean(&e.to_string()));
             }
         }
@@ -194,9 +193,13 @@ impl App {
 
     pub fn update(&mut self, msg: Msg) -> Action {
         match msg {
-            Msg::Index(index) => {
+            Msg::Index(Ok(index)) => {
                 self.index = Some(index);
                 self.refilter();
+                Action::None
+            }
+            Msg::Index(Err(e)) => {
+                self.message = Some(format!("the search cannot read the symbols: {}", clean(&e)));
                 Action::None
             }
             Msg::Resize => Action::None,
@@ -246,36 +249,26 @@ impl App {
         let Some(index) = &mut self.index else {
             return;
         };
-        // FILE:NAME: the names, then only those defined in a file ending so.
+        // FILE:NAME: the names defined in a file whose path ends so.
         let query = search.query.trim();
-        let file = match query.rsplit_once(':') {
-            Some((f, _)) if !query.contains("::") && !f.is_empty() => Some(f.to_owned()),
-            _ => None,
+        let (files, name) = match query.rsplit_once(':') {
+            Some((f, name)) if !query.contains("::") && !f.is_empty() => {
+                (Some(self.data.files_named(f)), name)
+            }
+            _ => (None, query),
         };
-        let name = file.as_ref().map_or(query, |f| &query[f.len() + 1..]);
-        search.matches = index.find(name);
+        // A call path ends at a function.
+        let functions = matches!(search.purpose, Purpose::PathFrom(_));
+        search.matches = index.find_where(name, |e| {
+            files.as_ref().map_or(true, |f| f.contains(&e.file))
+                && (!functions || e.kind == Kind::Function)
+        });
         search.selected = 0;
         search.offset = 0;
-        if matches!(search.purpose, Purpose::PathFrom(_)) {
-            // A call path ends at a function.
-            let hits = &mut search.matches.hits;
-            let before = hits.len();
-            hits.retain(|&i| index.entry(i).kind == Kind::Function);
-            search.matches.total -= before - hits.len();
-        }
-        if let Some(file) = file {
-            let mut hits = std::mem::take(&mut search.matches.hits);
-            hits.retain(|&i| {
-                let place = self.data.place(index.entry(i).id);
-                let path = place.split(':').next().unwrap_or("");
-                path == file || path.ends_with(&format!("/{file}"))
-            });
-            search.matches.total = hits.len();
-            search.matches.hits = hits;
-        }
     }
 
     fn search_key(&mut self, k: KeyEvent) -> Action {
+        self.message = None;
         let page = self.page_rows();
         let Mode::Search(search) = &mut self.mode else {
             return Action::None;
@@ -343,9 +336,6 @@ impl App {
 
     fn push(&mut self, page: Page) {
         self.pages.truncate(self.at + 1);
-        if !self.pages.is_empty() {
-            self.at += 1;
-        }
         self.pages.push(page);
         self.at = self.pages.len() - 1;
         self.focus = Focus::Tree;
@@ -371,6 +361,7 @@ impl App {
     fn open_path(&mut self, from: SymbolId, to: SymbolId) {
         let names = (self.data.label(from), self.data.label(to));
         let (Ok((from_name, _)), Ok((to_name, to_kind))) = names else {
+            self.message = Some("a symbol of that path could not be read".to_owned());
             return;
         };
         if to_kind != Kind::Function {
@@ -491,7 +482,7 @@ impl App {
         let expand = node.expand;
         let children = if load {
             match self.data.children(expand, &chain) {
-                Ok(c) => Some(c),
+                Ok((c, _)) => Some(c),
                 Err(e) => {
                     self.message = Some(clean(&e.to_string()));
                     return false;
@@ -505,7 +496,11 @@ impl App {
         };
         if let Some(mut c) = children {
             if c.is_empty() {
-                c.push(Node::leaf(Row::message("(none recorded)")));
+                let none = match expand {
+                    Expand::Behind(_) => "(no function recorded as stored there)",
+                    _ => "(none recorded)",
+                };
+                c.push(Node::leaf(Row::message(none)));
             }
             node.children = Some(c);
         }
@@ -638,8 +633,17 @@ impl App {
     }
 
     fn scroll_source(&mut self, by: i64) -> Action {
+        // Kept within the file, so that scrolling back answers at once.
+        let bounds = self.current_site().and_then(|site| {
+            let lines = self.data.source(site.file).ok()?.1.len() as i64;
+            let at = i64::from(site.line) - 1;
+            Some((-at, (lines - 1 - at).max(-at)))
+        });
         if let Some(page) = self.page_mut() {
             page.source_shift += by;
+            if let Some((low, high)) = bounds {
+                page.source_shift = page.source_shift.clamp(low, high);
+            }
         }
         Action::None
     }
@@ -717,11 +721,27 @@ impl App {
         let Some(path) = self.selected_path() else {
             return false;
         };
-        self.node(&path[..1]).is_some_and(|n| {
-            n.row.label.starts_with("Callers")
-                || n.row.label.starts_with("Used by")
-                || n.row.label.starts_with("Called through")
-        })
+        // The nearest row, from the selected one up, that lists callers or callees (a
+        // section by what its rows open to).
+        for end in (1..=path.len()).rev() {
+            let Some(n) = self.node(&path[..end]) else {
+                break;
+            };
+            let expand = match n.expand {
+                Expand::Fixed => n
+                    .children
+                    .as_ref()
+                    .and_then(|c| c.first())
+                    .map(|c| c.expand),
+                e => Some(e),
+            };
+            match expand {
+                Some(Expand::Callers(_)) => return true,
+                Some(Expand::Callees(_) | Expand::Behind(_)) => return false,
+                _ => {}
+            }
+        }
+        false
     }
 
     fn export_graph(&mut self) {

@@ -1,13 +1,14 @@
 //! What the navigator shows, read from the database: symbols, sites, the children of
-//! each tree node, and source files. Everything read once is kept.
+//! each tree node, and source files. Symbols, files, sources, search places and the
+//! call graph are kept once read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use schema::{Db, Definition, File, FileId, Kind, Location, Root, Symbol, SymbolId};
 
 use crate::graph::CallGraph;
-use crate::query::{clean, Navigator};
+use crate::query::{clean, path_is, shown_path, via_macro, Navigator};
 
 /// At most this many children are listed under one node; the rest are counted.
 pub const MAX_CHILDREN: usize = 2000;
@@ -46,6 +47,14 @@ pub enum Expand {
     StoresInto(SymbolId),
     /// The globals and members this function uses.
     UsesBy(SymbolId),
+    /// The functions that use this global or member.
+    UsedBy(SymbolId),
+    /// Where this function was stored.
+    StoredIn(SymbolId),
+    /// Where this symbol is defined and declared.
+    Definitions(SymbolId),
+    /// The fields of this struct or union.
+    Fields(SymbolId),
 }
 
 /// One row of a tree.
@@ -136,6 +145,7 @@ pub struct Data {
     places: HashMap<SymbolId, String>,
     /// The whole call graph, read the first time a call path is asked for.
     graph: Option<CallGraph>,
+    all_files: Option<Vec<File>>,
 }
 
 type DbResult<T> = Result<T, schema::Error>;
@@ -156,6 +166,7 @@ impl Data {
             sources: HashMap::new(),
             places: HashMap::new(),
             graph: None,
+            all_files: None,
         }
     }
 
@@ -186,10 +197,7 @@ impl Data {
 
     pub fn site(&mut self, loc: Location) -> DbResult<Site> {
         let f = self.file(loc.file)?;
-        let shown = match f.root {
-            Root::Src | Root::Abs => clean(&f.path),
-            Root::Obj => format!("{} (build tree)", clean(&f.path)),
-        };
+        let shown = clean(&shown_path(f));
         Ok(Site {
             file: loc.file,
             shown,
@@ -218,7 +226,7 @@ impl Data {
                         .to_owned(),
                 )
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(clean(&e.to_string())),
         };
         let entry = self
             .sources
@@ -233,6 +241,30 @@ impl Data {
     /// The first definition (or declaration) of a symbol.
     pub fn primary(&mut self, id: SymbolId) -> DbResult<Option<Definition>> {
         Ok(self.nav.db().definitions(id)?.into_iter().next())
+    }
+
+    /// Runs `f` on the database and the whole call graph (read the first time).
+    pub fn with_graph<T>(&mut self, f: impl FnOnce(&Db, &CallGraph) -> T) -> DbResult<T> {
+        let graph = match self.graph.take() {
+            Some(g) => g,
+            None => CallGraph::load(self.nav.db())?,
+        };
+        let out = f(self.nav.db(), &graph);
+        self.graph = Some(graph);
+        Ok(out)
+    }
+
+    /// The files whose path is `tail` or ends in `/tail`.
+    pub fn files_named(&mut self, tail: &str) -> HashSet<FileId> {
+        if self.all_files.is_none() {
+            self.all_files = Some(self.nav.db().files().unwrap_or_default());
+        }
+        self.all_files
+            .iter()
+            .flatten()
+            .filter(|f| path_is(&f.path, tail))
+            .map(|f| f.id)
+            .collect()
     }
 
     /// Where a symbol is defined, as the search lists it: `file:line  via MACRO`.
@@ -296,95 +328,138 @@ impl Data {
         })
     }
 
-    /// The children of a node that expands as `expand`; `chain` holds the symbols
-    /// from the page's root down to the node, for marking recursion.
-    pub fn children(&mut self, expand: Expand, chain: &[SymbolId]) -> DbResult<Vec<Node>> {
-        let mut out = Vec::new();
-        let mut more = 0;
-        let mut push = |out: &mut Vec<Node>, mut node: Node| {
-            if out.len() >= MAX_CHILDREN {
-                more += 1;
-                return;
-            }
-            if node.row.symbol.is_some_and(|s| chain.contains(&s)) {
-                node.row.recursive = true;
-            }
-            out.push(node);
-        };
+    /// The children of a node that expands as `expand`, and how many there are in
+    /// all (at most [`MAX_CHILDREN`] are made); `chain` holds the symbols from the
+    /// page's root down to the node, for marking recursion.
+    pub fn children(&mut self, expand: Expand, chain: &[SymbolId]) -> DbResult<(Vec<Node>, usize)> {
+        let mut list = List::new(chain);
         match expand {
             Expand::Leaf | Expand::Fixed => {}
             Expand::Callers(id) => {
                 let sym = self.symbol(id)?;
                 for e in self.nav.db().callers(id)? {
-                    let row = self.row(e.caller, Some(e.site), via(&e.macro_name))?;
-                    push(&mut out, node(row, Expand::Callers(e.caller)));
+                    if list.room() {
+                        let row = self.row(e.caller, Some(e.site), via(&e.macro_name))?;
+                        list.push(node(row, Expand::Callers(e.caller)));
+                    }
                 }
                 if sym.kind == Kind::Function {
                     for ic in self.nav.db().indirect_callers(id)? {
-                        let (member, _) = self.label(ic.call.callee)?;
-                        let note = join(
-                            &via(&ic.call.macro_name),
-                            &format!("[indirect via {member}]"),
-                        );
-                        let row = self.row(ic.call.caller, Some(ic.call.site), note)?;
-                        push(&mut out, node(row, Expand::Callers(ic.call.caller)));
+                        if list.room() {
+                            let (member, _) = self.label(ic.call.callee)?;
+                            let note = join(
+                                &via(&ic.call.macro_name),
+                                &format!("[indirect via {member}]"),
+                            );
+                            let row = self.row(ic.call.caller, Some(ic.call.site), note)?;
+                            list.push(node(row, Expand::Callers(ic.call.caller)));
+                        }
                     }
                 }
             }
             Expand::Callees(id) => {
                 for e in self.nav.db().callees(id)? {
+                    if !list.room() {
+                        continue;
+                    }
                     if e.indirect {
                         let (_, kind) = self.label(e.callee)?;
                         let note = join(&via(&e.macro_name), &format!("[call through {kind}]"));
                         let row = self.row(e.callee, Some(e.site), note)?;
-                        push(&mut out, node(row, Expand::Behind(e.callee)));
+                        list.push(node(row, Expand::Behind(e.callee)));
                     } else {
                         let row = self.row(e.callee, Some(e.site), via(&e.macro_name))?;
-                        push(&mut out, node(row, Expand::Callees(e.callee)));
+                        list.push(node(row, Expand::Callees(e.callee)));
                     }
                 }
             }
             Expand::Behind(id) => {
                 for f in self.nav.db().functions_behind(id)? {
-                    let def = self.primary(f)?.map(|d| d.loc);
-                    let row = self.row(f, def, String::new())?;
-                    push(&mut out, node(row, Expand::Callees(f)));
-                }
-                if out.is_empty() {
-                    out.push(Node::leaf(Row::message(
-                        "(no function recorded as stored there)",
-                    )));
+                    if list.room() {
+                        let def = self.primary(f)?.map(|d| d.loc);
+                        let row = self.row(f, def, String::new())?;
+                        list.push(node(row, Expand::Callees(f)));
+                    }
                 }
             }
             Expand::StoresInto(id) => {
                 for s in self.nav.db().stores_into(id)? {
-                    let note = if s.copy {
-                        "[copy]".to_owned()
-                    } else {
-                        String::new()
-                    };
-                    let note = join(&via(&s.macro_name), &note);
+                    if !list.room() {
+                        continue;
+                    }
+                    let copy = if s.copy { "[copy]" } else { "" };
+                    let note = join(&via(&s.macro_name), copy);
                     let row = self.row(s.value, Some(s.site), note)?;
                     let expand = if s.copy {
                         Expand::StoresInto(s.value)
                     } else {
                         Expand::Callees(s.value)
                     };
-                    push(&mut out, node(row, expand));
+                    list.push(node(row, expand));
+                }
+            }
+            Expand::StoredIn(id) => {
+                for st in self.nav.db().stores_of(id)? {
+                    if list.room() {
+                        let row = self.row(st.target, Some(st.site), via(&st.macro_name))?;
+                        list.push(node(row, Expand::Callers(st.target)));
+                    }
                 }
             }
             Expand::UsesBy(id) => {
                 for u in self.nav.db().uses_by(id)? {
-                    let note = join(u.access.as_str(), &via(&u.macro_name));
-                    let row = self.row(u.symbol, Some(u.site), note)?;
-                    push(&mut out, Node::leaf(row));
+                    if list.room() {
+                        let note = join(u.access.as_str(), &via(&u.macro_name));
+                        let row = self.row(u.symbol, Some(u.site), note)?;
+                        list.push(Node::leaf(row));
+                    }
+                }
+            }
+            Expand::UsedBy(id) => {
+                for u in self.nav.db().uses_of(id)? {
+                    if list.room() {
+                        let note = join(u.access.as_str(), &via(&u.macro_name));
+                        let row = self.row(u.function, Some(u.site), note)?;
+                        list.push(node(row, Expand::Callers(u.function)));
+                    }
+                }
+            }
+            Expand::Definitions(id) => {
+                for d in self.nav.db().definitions(id)? {
+                    if list.room() {
+                        let what = if d.definition { "defined" } else { "declared" };
+                        let note = join(what, &via(&d.macro_name));
+                        let row = self.row(id, Some(d.loc), note)?;
+                        list.push_plain(Node::leaf(row));
+                    }
+                }
+            }
+            Expand::Fields(id) => {
+                let name = self.symbol(id)?.name;
+                for f in self.nav.db().fields_of(&name)? {
+                    if list.room() {
+                        let def = self.primary(f.id)?.map(|d| d.loc);
+                        let row = self.row(f.id, def, String::new())?;
+                        list.push(Node::leaf(row));
+                    }
                 }
             }
         }
-        if more > 0 {
-            out.push(Node::leaf(Row::message(&format!("... and {more} more"))));
-        }
-        Ok(out)
+        Ok(list.finish())
+    }
+
+    /// A section of a page: its title with the number of rows, the rows read now.
+    fn section(
+        &mut self,
+        title: &str,
+        expand: Expand,
+        chain: &[SymbolId],
+    ) -> DbResult<(Node, usize)> {
+        let (rows, total) = self.children(expand, chain)?;
+        Ok((
+            Node::section(format!("{title} ({total})"), rows, true),
+            total,
+        ))
     }
 
     /// The sections of a symbol's page.
@@ -394,116 +469,52 @@ impl Data {
         let chain = [id];
         let mut out = Vec::new();
         if header.definitions > 1 {
-            let mut defs = Vec::new();
-            for d in self.nav.db().definitions(id)? {
-                let what = if d.definition { "defined" } else { "declared" };
-                let note = join(what, &via(&d.macro_name));
-                let mut row = self.row(id, Some(d.loc), note)?;
-                row.recursive = false;
-                defs.push(Node::leaf(row));
-            }
-            out.push(Node::section(
-                format!("Definitions and declarations ({})", defs.len()),
-                defs,
-                true,
-            ));
-        }
-        if s.kind == Kind::Function {
-            let callers = self.children(Expand::Callers(id), &chain)?;
-            out.push(Node::section(
-                format!("Callers ({})", count(&callers)),
-                callers,
-                true,
-            ));
-            let callees = self.children(Expand::Callees(id), &chain)?;
-            out.push(Node::section(
-                format!("Callees ({})", count(&callees)),
-                callees,
-                true,
-            ));
-            let mut stored = Vec::new();
-            for st in self.nav.db().stores_of(id)? {
-                let row = self.row(st.target, Some(st.site), via(&st.macro_name))?;
-                stored.push(node(row, Expand::Callers(st.target)));
-            }
-            if !stored.is_empty() {
-                out.push(Node::section(
-                    format!("Stored in ({})", stored.len()),
-                    stored,
-                    true,
-                ));
-            }
-            let mut uses =
-                Node::section("Uses (globals and members)".to_owned(), Vec::new(), false);
-            uses.expand = Expand::UsesBy(id);
-            uses.children = None;
-            out.push(uses);
-            return Ok(out);
+            let title = "Definitions and declarations";
+            out.push(self.section(title, Expand::Definitions(id), &chain)?.0);
         }
         match s.kind {
-            Kind::Struct | Kind::Union => {
-                let mut fields = Vec::new();
-                for f in self.nav.db().fields_of(&s.name)? {
-                    let def = self.primary(f.id)?.map(|d| d.loc);
-                    let row = self.row(f.id, def, String::new())?;
-                    fields.push(Node::leaf(row));
+            Kind::Function => {
+                out.push(self.section("Callers", Expand::Callers(id), &chain)?.0);
+                out.push(self.section("Callees", Expand::Callees(id), &chain)?.0);
+                let (stored, n) = self.section("Stored in", Expand::StoredIn(id), &chain)?;
+                if n > 0 {
+                    out.push(stored);
                 }
-                out.push(Node::section(
-                    format!("Fields ({})", fields.len()),
-                    fields,
-                    true,
-                ));
-                return Ok(out);
+                // Read only when opened: finding what a function uses scans a table.
+                let mut uses =
+                    Node::section("Uses (globals and members)".to_owned(), Vec::new(), false);
+                uses.expand = Expand::UsesBy(id);
+                uses.children = None;
+                out.push(uses);
             }
-            Kind::Macro => {
-                out.push(Node::leaf(Row::message(
-                    "(where a macro is expanded is not recorded, only where it is defined)",
-                )));
-                return Ok(out);
+            Kind::Struct | Kind::Union => {
+                out.push(self.section("Fields", Expand::Fields(id), &chain)?.0);
             }
-            Kind::Enum | Kind::Typedef | Kind::Enumerator => return Ok(out),
-            _ => {}
-        }
-        let mut used = Vec::new();
-        for u in self.nav.db().uses_of(id)? {
-            let note = join(u.access.as_str(), &via(&u.macro_name));
-            let row = self.row(u.function, Some(u.site), note)?;
-            used.push(node(row, Expand::Callers(u.function)));
-        }
-        let stored = self.children(Expand::StoresInto(id), &chain)?;
-        let through = self.children(Expand::Callers(id), &chain)?;
-        let pointer = !stored.is_empty() || !through.is_empty();
-        if !used.is_empty() || matches!(s.kind, Kind::Variable | Kind::Field) {
-            out.push(Node::section(
-                format!("Used by ({})", used.len()),
-                used,
-                true,
-            ));
-        }
-        if pointer {
-            out.push(Node::section(
-                format!("Stored here ({})", count(&stored)),
-                stored,
-                true,
-            ));
-            out.push(Node::section(
-                format!("Called through ({})", count(&through)),
-                through,
-                true,
-            ));
+            Kind::Macro => out.push(Node::leaf(Row::message(
+                "(where a macro is expanded is not recorded, only where it is defined)",
+            ))),
+            Kind::Enum | Kind::Typedef | Kind::Enumerator => {}
+            Kind::Variable | Kind::Field | Kind::Parameter => {
+                let (used, n) = self.section("Used by", Expand::UsedBy(id), &chain)?;
+                if n > 0 || s.kind != Kind::Parameter {
+                    out.push(used);
+                }
+                let (stored, stores) =
+                    self.section("Stored here", Expand::StoresInto(id), &chain)?;
+                let (through, calls) =
+                    self.section("Called through", Expand::Callers(id), &chain)?;
+                if stores + calls > 0 {
+                    out.push(stored);
+                    out.push(through);
+                }
+            }
         }
         Ok(out)
     }
 
     /// Up to `max` shortest call paths from one function to another, as tree sections.
     pub fn paths(&mut self, from: SymbolId, to: SymbolId, max: usize) -> DbResult<Vec<Node>> {
-        if self.graph.is_none() {
-            self.graph = Some(CallGraph::load(self.nav.db())?);
-        }
-        let paths = match &self.graph {
-            Some(g) => g.shortest_paths(self.nav.db(), from, to, max)?,
-            None => Vec::new(),
-        };
+        let paths = self.with_graph(|db, g| g.shortest_paths(db, from, to, max))??;
         let mut out = Vec::new();
         for (i, steps) in paths.iter().enumerate() {
             let mut rows = Vec::new();
@@ -535,6 +546,51 @@ impl Data {
     }
 }
 
+/// Children being read: at most [`MAX_CHILDREN`] rows, all of them counted, each
+/// marked when its symbol is already on the way from the page's root.
+struct List<'c> {
+    rows: Vec<Node>,
+    total: usize,
+    chain: &'c [SymbolId],
+}
+
+impl<'c> List<'c> {
+    fn new(chain: &'c [SymbolId]) -> List<'c> {
+        List {
+            rows: Vec::new(),
+            total: 0,
+            chain,
+        }
+    }
+
+    /// Counts one more row; whether it is to be made.
+    fn room(&mut self) -> bool {
+        self.total += 1;
+        self.rows.len() < MAX_CHILDREN
+    }
+
+    fn push(&mut self, mut node: Node) {
+        if node.row.symbol.is_some_and(|s| self.chain.contains(&s)) {
+            node.row.recursive = true;
+        }
+        self.rows.push(node);
+    }
+
+    /// A row of the page's own symbol (a definition), not a recursion.
+    fn push_plain(&mut self, node: Node) {
+        self.rows.push(node);
+    }
+
+    fn finish(mut self) -> (Vec<Node>, usize) {
+        if self.total > self.rows.len() {
+            let more = self.total - self.rows.len();
+            self.rows
+                .push(Node::leaf(Row::message(&format!("... and {more} more"))));
+        }
+        (self.rows, self.total)
+    }
+}
+
 fn node(row: Row, expand: Expand) -> Node {
     Node {
         row,
@@ -544,25 +600,8 @@ fn node(row: Row, expand: Expand) -> Node {
     }
 }
 
-/// The number of rows a list holds, leaving out its "and N more" line.
-fn count(nodes: &[Node]) -> String {
-    match nodes.last() {
-        Some(n) if n.row.symbol.is_none() && n.row.label.starts_with("... and ") => {
-            let more: usize = n.row.label["... and ".len()..]
-                .split(' ')
-                .next()
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(0);
-            (nodes.len() - 1 + more).to_string()
-        }
-        _ => nodes.len().to_string(),
-    }
-}
-
 fn via(m: &Option<String>) -> String {
-    m.as_deref()
-        .map(|m| format!("via {}", clean(m)))
-        .unwrap_or_default()
+    clean(&via_macro(m))
 }
 
 fn join(a: &str, b: &str) -> String {

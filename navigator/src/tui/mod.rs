@@ -9,11 +9,13 @@ mod view;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, MouseEventKind,
+};
 use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
@@ -46,24 +48,27 @@ pub fn run(
     // The symbol list for the search (a few hundred thousand names on a kernel) is
     // read while the first page is drawn.
     std::thread::spawn(move || {
-        if let Ok(symbols) = Db::open_readonly(&db_path).and_then(|db| db.searchable_symbols()) {
-            let _ = tx.send(Index::new(symbols));
-        }
+        let read = Db::open_readonly(&db_path).and_then(|db| db.searchable_symbols());
+        let _ = tx.send(read.map(Index::new).map_err(|e| e.to_string()));
     });
     let mut app = App::new(nav, srctree);
     app.start(start);
 
-    // SIGTERM, SIGHUP and SIGINT end the navigator like `q` does, so that the terminal
-    // is given back; they are checked between events.
+    // SIGTERM, SIGHUP, SIGINT and SIGQUIT end the navigator, with the terminal given
+    // back and exit status 128 + the signal; the loop checks for them between events.
     // If the loop cannot notice (a terminal that hung up can keep crossterm reading
     // forever), this thread gives the terminal back and exits a moment later; it also
     // ends the navigator when the terminal is gone without a signal.
-    let stop = Arc::new(AtomicBool::new(false));
+    // While the editor runs, Ctrl-C and Ctrl-\ are the editor's (as system(3) does).
+    let stop = Arc::new(AtomicI32::new(0));
+    let editing = Arc::new(AtomicBool::new(false));
     let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])?;
-    let flag = Arc::clone(&stop);
+    let (flag, in_editor) = (Arc::clone(&stop), Arc::clone(&editing));
     std::thread::spawn(move || loop {
-        if let Some(sig) = signals.pending().next() {
-            flag.store(true, Ordering::Relaxed);
+        let editor_keys =
+            |sig: &i32| in_editor.load(Ordering::Relaxed) && (*sig == SIGINT || *sig == SIGQUIT);
+        if let Some(sig) = signals.pending().find(|sig| !editor_keys(sig)) {
+            flag.store(sig, Ordering::Relaxed);
             std::thread::sleep(Duration::from_millis(300));
             // Not through stdout, whose lock the stuck loop may hold.
             let _ = disable_raw_mode();
@@ -95,7 +100,7 @@ pub fn run(
         // Keys typed faster than the screen redraws are handled before the next frame
         // (a bounded number: a terminal that went away can look readable forever).
         for _ in 0..64 {
-            if action != Action::None || app.busy() || stop.load(Ordering::Relaxed) {
+            if action != Action::None || app.busy() || stop.load(Ordering::Relaxed) != 0 {
                 break;
             }
             if !event::poll(Duration::ZERO)? {
@@ -110,7 +115,9 @@ pub fn run(
             Action::Quit => break,
             Action::Edit { path, line } => {
                 TerminalGuard::leave();
+                editing.store(true, Ordering::Relaxed);
                 let status = edit(&path, line);
+                editing.store(false, Ordering::Relaxed);
                 TerminalGuard::setup()?;
                 terminal.clear()?;
                 if let Err(e) = status {
@@ -120,17 +127,20 @@ pub fn run(
         }
     }
     drop(guard);
-    Ok(())
+    match stop.load(Ordering::Relaxed) {
+        0 => Ok(()),
+        sig => Err(QueryError::Signal(sig)),
+    }
 }
 
 /// Waits for a key, a mouse event, a resize or the search's symbol list; None when a
 /// signal asks the navigator to end.
 fn next_message(
-    index: &mut Option<mpsc::Receiver<Index>>,
-    stop: &AtomicBool,
+    index: &mut Option<mpsc::Receiver<Result<Index, String>>>,
+    stop: &AtomicI32,
 ) -> std::io::Result<Option<Msg>> {
     loop {
-        if stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) != 0 {
             return Ok(None);
         }
         if event::poll(Duration::from_millis(40))? {
@@ -154,6 +164,10 @@ fn next_message(
 fn to_msg(e: Event) -> Option<Msg> {
     match e {
         Event::Key(k) => Some(Msg::Key(k)),
+        // Motion is reported too (crossterm asks for all of it): nothing to redraw.
+        Event::Mouse(m) if matches!(m.kind, MouseEventKind::Moved | MouseEventKind::Drag(_)) => {
+            None
+        }
         Event::Mouse(m) => Some(Msg::Mouse(m)),
         Event::Resize(..) => Some(Msg::Resize),
         _ => None,
@@ -246,26 +260,26 @@ fn export_graph(
         })
         .collect();
     let output = dir.join(format!("{stem}.{what}.dot"));
-    let notes = crate::graph::write_picture(data.db(), &[id], &name, callers, GRAPH_DEPTH, &output)
+    let picture = data
+        .with_graph(|db, graph| {
+            crate::graph::write_picture(db, graph, &[id], &name, callers, GRAPH_DEPTH, &output)
+        })
+        .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-    let svg = output.with_extension("svg");
     let shown = |p: &std::path::Path| {
         let p = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
         crate::query::clean(&p.display().to_string())
     };
-    let mut message = if svg.is_file() {
-        format!(
+    let mut message = match (&picture.svg, &picture.dot) {
+        (Some(svg), _) => format!(
             "wrote {} (and .dot): {what}, {GRAPH_DEPTH} deep",
-            shown(&svg)
-        )
-    } else {
-        format!(
-            "wrote {} (no SVG: Graphviz is not installed)",
-            shown(&output)
-        )
+            shown(svg)
+        ),
+        (None, Some(dot)) => format!("wrote {} (no SVG: Graphviz is not installed)", shown(dot)),
+        (None, None) => String::new(),
     };
-    if notes.iter().any(|n| n.contains("cut at")) {
-        message.push_str(", cut at 300 functions");
+    if picture.cut {
+        message.push_str(", cut at its 300 nearest functions");
     }
     Ok(message)
 }

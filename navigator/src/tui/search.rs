@@ -4,7 +4,7 @@
 //! before other cases); within a class functions and variables before macros, types,
 //! enumerators and fields; then shorter names first.
 
-use schema::{Kind, Linkage, Symbol, SymbolId};
+use schema::{FileId, Kind, Linkage, Symbol, SymbolId};
 
 /// How many ranked matches a query keeps (the list scrolls through them).
 pub const MAX_RESULTS: usize = 500;
@@ -12,6 +12,8 @@ pub const MAX_RESULTS: usize = 500;
 pub struct Entry {
     pub id: SymbolId,
     pub kind: Kind,
+    /// The file of its first definition (else declaration).
+    pub file: FileId,
     /// `name`, or `scope::name` for fields, parameters and locals.
     pub shown: String,
     /// Where the bare name starts in `shown`.
@@ -97,15 +99,16 @@ fn kind_rank(kind: Kind) -> u8 {
 }
 
 impl Index {
-    pub fn new(symbols: Vec<Symbol>) -> Index {
+    pub fn new(symbols: Vec<(Symbol, FileId)>) -> Index {
         let mut entries: Vec<Entry> = symbols
             .into_iter()
-            .map(|s| {
+            .map(|(s, file)| {
                 let shown = s.display_name();
                 let name_at = shown.len() - s.name.len();
                 Entry {
                     id: s.id,
                     kind: s.kind,
+                    file,
                     name_at,
                     local: s.linkage == Linkage::None
                         && s.kind == Kind::Variable
@@ -140,6 +143,11 @@ impl Index {
     /// The ranked matches of `query`. A query with `::` matches `scope::name`; others
     /// match the bare name.
     pub fn find(&mut self, query: &str) -> Matches {
+        self.find_where(query, |_| true)
+    }
+
+    /// The ranked matches of `query` among the entries `keep` accepts.
+    pub fn find_where(&mut self, query: &str, keep: impl Fn(&Entry) -> bool) -> Matches {
         let query = query.trim();
         if query.is_empty() {
             return Matches {
@@ -167,6 +175,9 @@ impl Index {
         let mut ranked: Vec<(u8, u8, u8, usize, usize)> = Vec::with_capacity(matched.len());
         for &i in &matched {
             let e = &self.entries[i];
+            if !keep(e) {
+                continue;
+            }
             let text = if whole {
                 e.shown.as_str()
             } else {
@@ -208,8 +219,8 @@ impl Index {
 mod tests {
     use super::*;
 
-    fn sym(id: i64, name: &str, scope: Option<&str>, kind: Kind) -> Symbol {
-        Symbol {
+    fn sym(id: i64, name: &str, scope: Option<&str>, kind: Kind) -> (Symbol, FileId) {
+        let s = Symbol {
             id: SymbolId(id),
             usr: format!("c:@{id}"),
             name: name.to_owned(),
@@ -220,7 +231,8 @@ mod tests {
             } else {
                 Linkage::External
             },
-        }
+        };
+        (s, FileId(id % 2))
     }
 
     fn names(index: &mut Index, query: &str) -> Vec<String> {
@@ -278,5 +290,9 @@ mod tests {
         assert_eq!(index.find("f001").total, 10);
         assert_eq!(index.find("f0").total, 1000);
         assert_eq!(index.find("1").total, 1000 + 271);
+        // A filter applies before the cap: all 1000 even ones, not those of the first 500.
+        let even = index.find_where("f", |e| e.file == FileId(0));
+        assert_eq!((even.total, even.hits.len()), (1000, MAX_RESULTS));
+        assert!(even.hits.iter().all(|&i| index.entry(i).id.0 % 2 == 0));
     }
 }
