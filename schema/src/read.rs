@@ -168,16 +168,14 @@ impl Db {
         )
     }
 
-    /// Every symbol with a definition or declaration, with the file of its first
-    /// definition (else declaration), for the navigator's search.
+    /// Every symbol with a definition or declaration, with the file of a definition
+    /// (else of a declaration), for the navigator's search. The USR is left empty.
     pub fn searchable_symbols(&self) -> Result<Vec<(Symbol, FileId)>> {
         self.collect(
-            &format!(
-                "SELECT {SYMBOL_COLUMNS},
-                    (SELECT d.file FROM definitions d WHERE d.symbol = s.id
-                     ORDER BY d.definition DESC, d.file, d.line LIMIT 1) AS file
-                 FROM symbols s WHERE file IS NOT NULL"
-            ),
+            "SELECT id, '', name, scope, kind, linkage, d.file
+             FROM symbols s JOIN (SELECT symbol, file, max(definition)
+                                  FROM definitions GROUP BY symbol) d
+               ON d.symbol = s.id",
             [],
             |r| Ok((symbol_row(r)?, r.get(6)?)),
         )
