@@ -557,26 +557,15 @@ pub fn graph(
 ) -> Result<(), QueryError> {
     let starts = functions(nav, name, "graph")?;
     let graph = CallGraph::load(nav.db())?;
+    let (text, cut) = dot_text(nav.db(), &graph, &starts, name, opts.callers, opts.depth)?;
+    if cut {
+        eprintln!("nccnav: {}", cut_note());
+    }
     let Some(output) = &opts.output else {
-        let (text, cut) = dot_text(nav.db(), &graph, &starts, name, opts.callers, opts.depth)?;
-        if cut {
-            eprintln!("nccnav: {}", cut_note());
-        }
         out.write_all(text.as_bytes())?;
         return Ok(());
     };
-    let picture = write_picture(
-        nav.db(),
-        &graph,
-        &starts,
-        name,
-        opts.callers,
-        opts.depth,
-        output,
-    )?;
-    if picture.cut {
-        eprintln!("nccnav: {}", cut_note());
-    }
+    let picture = write_picture(&text, output)?;
     let shown = |p: &Path| clean(&p.display().to_string());
     match (&picture.dot, &picture.svg) {
         (Some(dot), Some(svg)) => eprintln!("nccnav: wrote {} and {}", shown(dot), shown(svg)),
@@ -594,8 +583,9 @@ fn cut_note() -> String {
     format!("the graph was cut at {MAX_NODES} functions; a smaller --depth shows all of a neighbourhood")
 }
 
-/// The DOT text of a neighbourhood, and whether it was cut at [`MAX_NODES`].
-fn dot_text(
+/// The DOT text of the callers or callees of `starts` (named `name`) to `depth`, and
+/// whether it was cut at [`MAX_NODES`] functions.
+pub fn dot_text(
     db: &Db,
     graph: &CallGraph,
     starts: &[SymbolId],
@@ -615,33 +605,21 @@ fn dot_text(
 pub struct Picture {
     pub dot: Option<PathBuf>,
     pub svg: Option<PathBuf>,
-    /// The neighbourhood was cut at [`MAX_NODES`] functions.
-    pub cut: bool,
 }
 
-/// Writes the neighbourhood of `starts` (named `name`) into `output`: `FILE.dot`, and
-/// `FILE.svg` when Graphviz is installed; or only `FILE.svg`, which needs Graphviz.
-pub fn write_picture(
-    db: &Db,
-    graph: &CallGraph,
-    starts: &[SymbolId],
-    name: &str,
-    callers: bool,
-    depth: usize,
-    output: &Path,
-) -> Result<Picture, QueryError> {
+/// Writes DOT text into `output`: `FILE.dot`, and `FILE.svg` when Graphviz is
+/// installed; or only `FILE.svg`, which needs Graphviz.
+pub fn write_picture(text: &str, output: &Path) -> Result<Picture, QueryError> {
     let files = output_files(output)?;
-    let (text, cut) = dot_text(db, graph, starts, name, callers, depth)?;
     if files.svg_asked {
         // Only the SVG was asked for; the DOT file is written only if it cannot be.
-        if run_dot(&text, &files.svg)? {
+        if run_dot(text, &files.svg)? {
             return Ok(Picture {
                 dot: None,
                 svg: Some(files.svg),
-                cut,
             });
         }
-        std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
+        std::fs::write(&files.dot, text).map_err(|e| with_path(&files.dot, e))?;
         return Err(QueryError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!(
@@ -652,12 +630,11 @@ pub fn write_picture(
             ),
         )));
     }
-    std::fs::write(&files.dot, &text).map_err(|e| with_path(&files.dot, e))?;
-    let svg = run_dot(&text, &files.svg)?.then_some(files.svg);
+    std::fs::write(&files.dot, text).map_err(|e| with_path(&files.dot, e))?;
+    let svg = run_dot(text, &files.svg)?.then_some(files.svg);
     Ok(Picture {
         dot: Some(files.dot),
         svg,
-        cut,
     })
 }
 

@@ -260,12 +260,13 @@ fn export_graph(
         })
         .collect();
     let output = dir.join(format!("{stem}.{what}.dot"));
-    let picture = data
+    let (text, cut) = data
         .with_graph(|db, graph| {
-            crate::graph::write_picture(db, graph, &[id], &name, callers, GRAPH_DEPTH, &output)
+            crate::graph::dot_text(db, graph, &[id], &name, callers, GRAPH_DEPTH)
         })
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    let picture = crate::graph::write_picture(&text, &output).map_err(|e| e.to_string())?;
     let shown = |p: &std::path::Path| {
         let p = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
         crate::query::clean(&p.display().to_string())
@@ -278,7 +279,7 @@ fn export_graph(
         (None, Some(dot)) => format!("wrote {} (no SVG: Graphviz is not installed)", shown(dot)),
         (None, None) => String::new(),
     };
-    if picture.cut {
+    if cut {
         message.push_str(", cut at its 300 nearest functions");
     }
     Ok(message)
