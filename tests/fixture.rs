@@ -766,6 +766,87 @@ fn parallel_make_gives_the_same_facts() {
     assert_eq!(ours, shared);
 }
 
+/// `NCCRS_INDEX=background`: make returns after the compiles, with the build's output
+/// and objects untouched; `nccrs --wait` returns when the same facts as an inline build
+/// are recorded, and leaves nothing pending.
+#[test]
+fn background_indexing_records_the_same_facts_after_make_returns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let out = make(
+        "minikernel",
+        &objdir,
+        &bin("nccrs"),
+        &[("NCCRS_INDEX", Path::new("background"))],
+        &["all"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("nccrs"),
+        "{out:?}"
+    );
+    let plain_dir = dir.path().join("plain");
+    let plain = make("minikernel", &plain_dir, Path::new("gcc"), &[], &["all"]);
+    assert!(plain.status.success(), "{plain:?}");
+    let objects: Vec<PathBuf> = files_under(&plain_dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "o"))
+        .collect();
+    assert!(!objects.is_empty());
+    for rel in &objects {
+        assert_eq!(
+            std::fs::read(plain_dir.join(rel)).expect("read"),
+            std::fs::read(objdir.join(rel)).expect("built in the background build too"),
+            "{}",
+            rel.display()
+        );
+    }
+
+    let db = objdir.join("vmlinux.db");
+    let wait = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(&db)
+        .output()
+        .expect("nccrs --wait");
+    assert_eq!(wait.status.code(), Some(0), "{wait:?}");
+    assert!(wait.stderr.is_empty(), "{wait:?}");
+    assert_eq!(
+        stdout(&wait),
+        format!("{}: every compile is indexed\n", db.display())
+    );
+    let pending: Vec<String> = std::fs::read_dir(objdir.join("vmlinux.db.pending"))
+        .expect("pending directory")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "drain.lock")
+        .collect();
+    assert!(pending.is_empty(), "{pending:?}");
+    let shared: String = facts_text(&built().db)
+        .lines()
+        .filter(|l| !l.contains("broken"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(facts_text(&db), shared);
+
+    // Waiting again has nothing to wait for; a database that is not there is an error.
+    let again = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(&db)
+        .output()
+        .expect("wait");
+    assert_eq!(again.status.code(), Some(0), "{again:?}");
+    let missing = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(dir.path().join("nothing.db"))
+        .output()
+        .expect("wait");
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("nothing.db: no such database"),
+        "{missing:?}"
+    );
+}
+
 #[test]
 fn rebuilding_a_unit_replaces_its_facts() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -983,6 +1064,78 @@ fn a_crashing_or_hanging_indexer_does_not_touch_the_build() {
         );
         // The other units are indexed as usual.
         assert!(lines(&objdir.join("vmlinux.db"), &["def", "vfs_read"]).len() == 1);
+    }
+}
+
+/// In the background, an indexer that crashes or hangs costs the build nothing at all;
+/// `nccrs --wait` shows the warning line the build would have shown, and the unit is
+/// `failed` with its reason.
+#[test]
+fn background_indexing_problems_are_told_by_wait() {
+    for (fault, timeout, reason) in [
+        ("crash:kernel/fork.c", "60", "killed by signal 6"),
+        // 0.5 s of processor time; a sleeping indexer is stopped after 20 times that.
+        ("hang:kernel/fork.c", "0.5", "timed out"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let objdir = dir.path().join("build");
+        let out = make(
+            "minikernel",
+            &objdir,
+            &bin("nccrs"),
+            &[
+                ("NCCRS_INDEX", Path::new("background")),
+                ("NCCRS_FAULT", Path::new(fault)),
+                ("NCCRS_INDEX_TIMEOUT", Path::new(timeout)),
+            ],
+            &["all"],
+        );
+        assert!(out.status.success(), "{fault}: {out:?}");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("nccrs"),
+            "{out:?}"
+        );
+        let db = objdir.join("vmlinux.db");
+        let wait = Command::new(bin("nccrs"))
+            .arg("--wait")
+            .arg(&db)
+            .output()
+            .expect("nccrs --wait");
+        assert_eq!(wait.status.code(), Some(1), "{fault}: {wait:?}");
+        let stderr = String::from_utf8_lossy(&wait.stderr);
+        let warnings: Vec<&str> = stderr.lines().collect();
+        assert_eq!(warnings.len(), 1, "{fault}: {stderr}");
+        assert!(
+            warnings[0].starts_with("nccrs: warning: ")
+                && warnings[0].contains("kernel/fork.c: not indexed: ")
+                && warnings[0].contains(reason),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            stdout(&wait).ends_with("indexed, 1 warning(s) above\n"),
+            "{wait:?}"
+        );
+        let dump = stdout(&nccnav(&db, &["dump"]));
+        let tu: Value = dump
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("json"))
+            .find(|v| {
+                v["type"] == "tu"
+                    && v["object"]
+                        .as_str()
+                        .is_some_and(|o| o.ends_with("kernel/fork.o"))
+            })
+            .expect("fork.o is recorded");
+        assert_eq!(tu["status"], "failed", "{fault}");
+        assert!(lines(&db, &["def", "vfs_read"]).len() == 1);
+        // The warning was told once.
+        let again = Command::new(bin("nccrs"))
+            .arg("--wait")
+            .arg(&db)
+            .output()
+            .expect("wait");
+        assert_eq!(again.status.code(), Some(0), "{again:?}");
     }
 }
 

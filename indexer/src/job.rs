@@ -40,6 +40,9 @@ pub struct IndexJob {
     /// Fault injection for tests: `crash:PATTERN` or `hang:PATTERN` makes the child
     /// abort or hang on a source whose path contains PATTERN.
     pub fault: Option<String>,
+    /// Registered to be indexed after the compile, by the drainer.
+    #[serde(default)]
+    pub background: bool,
 }
 
 impl IndexJob {

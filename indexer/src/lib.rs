@@ -3,12 +3,15 @@
 //! - [`args`]: is this call a compile of C to an object? (pure)
 //! - [`flags`]: from the compiler's arguments to libclang's (pure)
 //! - [`wrapper`]: runs the real compiler and an indexing child beside it
+//! - [`drain`]: indexing after the compile, in one background drainer per database
 //! - [`job`]: the child: parse, extract, write
-//! - [`clang`]: the only place with `unsafe` and libclang
+//! - [`clang`]: the only place with libclang (and with `unsafe`, but for one `nice`
+//!   call in [`drain`])
 //! - [`extract`]: facts out of a parsed translation unit
 
 pub mod args;
 pub mod clang;
+pub mod drain;
 pub mod extract;
 pub mod flags;
 pub mod job;
@@ -24,6 +27,7 @@ nccrs: a compiler wrapper that records what the compiler saw
 Usage:
   make CC=nccrs ...                 index a build (kbuild: make ARCH=um CC=nccrs -j$(nproc))
   nccrs [compiler arguments]        run the real compiler; index C compiles to objects
+  nccrs --wait [DB]                 wait until every compile into DB is indexed
   nccrs --finish [DB]               index what an interrupted build left pending
   nccrs --help                      this text
 
@@ -35,8 +39,14 @@ Environment:
                         name nccrs was called by when that is a symlink like `cc`)
   NCCRS_DB              the database (default: vmlinux.db at the top of a kernel build
                         tree, else nccrs.db in the current directory)
+  NCCRS_INDEX           inline (default): index beside each compile; make returns when
+                        the database is complete.
+                        background: index after each compile, at nice 19, one indexer
+                        per processor; make returns when the compiles are done, and
+                        `nccrs --wait` when the database is complete
   NCCRS_INDEX_TIMEOUT   seconds one compile's indexing may take (default: 10 times the
-                        compile's own time, at least 60)
+                        compile's own time, at least 60; in the background, 120 s of
+                        processor time)
   NCCRS_CLANG_RESOURCE_DIR  clang's resource directory, if it cannot be found
 
 Read the database with nccnav: nccnav vmlinux.db def|callers|callees|dump ...
@@ -52,6 +62,18 @@ in the current directory would use (NCCRS_DB, vmlinux.db of a kernel build, nccr
 Exit status 0 when every job was indexed, 1 otherwise.
 ";
 
+const WAIT_HELP: &str = "\
+nccrs --wait [DB]: wait until every compile into DB is indexed
+
+With NCCRS_INDEX=background, make returns as soon as the compiles are done and the
+indexing goes on behind it. This command returns when it is over, indexing any job no
+one is working on itself. It prints the warnings of that indexing (one line for each
+compile that could not be indexed), then one line saying the database is complete.
+DB defaults to what a compile in the current directory would use (NCCRS_DB, vmlinux.db
+of a kernel build, nccrs.db). Exit status 0 when there was no warning, 1 when there
+was, 2 when DB does not exist.
+";
+
 /// The whole program: returns the exit status.
 pub fn main_entry(argv: Vec<OsString>) -> i32 {
     match argv.get(1).and_then(|a| a.to_str()) {
@@ -63,6 +85,16 @@ pub fn main_entry(argv: Vec<OsString>) -> i32 {
                     0
                 }
                 db => wrapper::run_finish(db),
+            }
+        }
+        Some("--drain") if argv.len() == 3 => drain::run_drain(&argv[2]),
+        Some("--wait") if argv.len() <= 3 && invoked_as_nccrs(&argv[0]) => {
+            match argv.get(2).map(|a| a.as_os_str()) {
+                Some(a) if a == "--help" => {
+                    print!("{WAIT_HELP}");
+                    0
+                }
+                db => drain::run_wait(db),
             }
         }
         Some("--help") if argv.len() == 2 && invoked_as_nccrs(&argv[0]) => {

@@ -75,6 +75,16 @@ pub fn is_pending(marker: Option<&Path>) -> bool {
     marker.is_some_and(Path::exists)
 }
 
+/// Whether any job of database `db` is pending: compiling, waiting for an indexer, or
+/// being indexed.
+pub fn any(db: &Path) -> bool {
+    std::fs::read_dir(dir(db)).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_str().is_some_and(|n| n.contains(".job")))
+    })
+}
+
 /// The owner of a pending file: the last process tag in its name.
 fn owner(name: &str) -> Option<&str> {
     let stem = name.strip_suffix(".job").unwrap_or(name);
@@ -120,7 +130,9 @@ pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
             Some(mut job) => {
                 job.pending = Some(target);
                 // Injected faults are for the build's own indexing, not for retries.
-                job.fault = None;
+                if !job.background {
+                    job.fault = None;
+                }
                 claimed.push(job);
             }
             None => {

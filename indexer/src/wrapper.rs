@@ -129,6 +129,7 @@ pub fn run(argv: &[OsString]) -> i32 {
     cmd.args(&compiler[1..]).args(args).env(ACTIVE_ENV, "1");
 
     let nested = std::env::var_os(ACTIVE_ENV).is_some();
+    let mode = Mode::from_env();
     let expanded = expand_response_files(args, &mut |p| std::fs::read(p).ok());
     let job = match classify(&expanded) {
         Invocation::Compile(_) if !nested => Some(expanded),
@@ -170,11 +171,26 @@ pub fn run(argv: &[OsString]) -> i32 {
             .map(PathBuf::from),
         pending: None,
         fault: std::env::var("NCCRS_FAULT").ok(),
+        background: mode == Mode::Background,
     };
     let job = IndexJob {
         pending: pending::register(&job),
         ..job
     };
+
+    if mode == Mode::Background {
+        // The job waits in DB.pending/ until this process (the compiler, after the
+        // exec) is gone; the drainer then indexes it.
+        crate::drain::ensure_drainer(&job.db);
+        let err = cmd.exec();
+        pending::done(job.pending.as_deref());
+        let _ = writeln!(
+            std::io::stderr(),
+            "nccrs: error: cannot run {}: {err}",
+            compiler[0].to_string_lossy()
+        );
+        return 127;
+    }
 
     let started = Instant::now();
     let indexer = spawn_indexer(&job);
@@ -197,13 +213,17 @@ pub fn run(argv: &[OsString]) -> i32 {
     let limit = index_time_limit(started.elapsed());
     match indexer {
         Ok((child, stderr)) => {
-            finish_indexer(&job, child, stderr, started + limit, true);
+            let limit = Limit {
+                deadline: started + limit,
+                cpu: None,
+            };
+            finish_indexer(&job, child, stderr, limit, Report::Stderr);
         }
         Err(e) => warn(format_args!("cannot start the indexer: {e}")),
     }
     // Finish what an interrupted build left behind, a little per compile.
     for orphan in pending::claim_orphans(&job.db, ORPHANS_PER_COMPILE) {
-        index_now(&orphan, false);
+        index_now(&orphan, Report::Quiet);
     }
     exit_code(status)
 }
@@ -211,17 +231,21 @@ pub fn run(argv: &[OsString]) -> i32 {
 /// How many orphaned jobs one compile takes over after its own.
 const ORPHANS_PER_COMPILE: usize = 2;
 
-/// Indexes `job` in a child and waits for it; returns whether its facts were recorded.
-fn index_now(job: &IndexJob, warnings: bool) -> bool {
+/// Indexes `job` in a child and waits for it at most `limit` (from now); returns
+/// whether its facts were recorded.
+pub(crate) fn index_now(job: &IndexJob, report: Report<'_>) -> bool {
+    index_within(job, Limit::from_now(MIN_INDEX_TIME, None), report)
+}
+
+/// Indexes `job` in a child and waits for it within `limit`; returns whether its facts
+/// were recorded.
+pub(crate) fn index_within(job: &IndexJob, limit: Limit, report: Report<'_>) -> bool {
     match spawn_indexer(job) {
-        Ok((child, stderr)) => finish_indexer(
-            job,
-            child,
-            stderr,
-            Instant::now() + MIN_INDEX_TIME,
-            warnings,
-        ),
-        Err(_) => false,
+        Ok((child, stderr)) => finish_indexer(job, child, stderr, limit, report),
+        Err(e) => {
+            report.warn(format_args!("cannot start the indexer: {e}"));
+            false
+        }
     }
 }
 
@@ -240,7 +264,7 @@ pub fn run_finish(db: Option<&OsStr>) -> i32 {
             .first()
             .map(|u| stored_path(&u.source))
             .unwrap_or_default();
-        if index_now(job, true) {
+        if index_now(job, Report::Stderr) {
             println!("indexed {source}");
         } else {
             failed += 1;
@@ -254,14 +278,108 @@ pub fn run_finish(db: Option<&OsStr>) -> i32 {
     i32::from(failed > 0)
 }
 
-fn index_time_limit(compile: Duration) -> Duration {
-    if let Some(secs) = std::env::var("NCCRS_INDEX_TIMEOUT")
+/// `NCCRS_INDEX_TIMEOUT`, when set to a number of seconds.
+pub(crate) fn timeout_from_env() -> Option<Duration> {
+    std::env::var("NCCRS_INDEX_TIMEOUT")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
-    {
-        return Duration::from_secs_f64(secs.max(0.0));
+        .map(|secs| Duration::from_secs_f64(secs.max(0.0)))
+}
+
+fn index_time_limit(compile: Duration) -> Duration {
+    timeout_from_env().unwrap_or((compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME))
+}
+
+/// When the indexing runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Beside the compile; the compile's wrapper waits for it (the default).
+    Inline,
+    /// After the compile, in the database's drainer; the wrapper becomes the compiler.
+    Background,
+}
+
+impl Mode {
+    /// `NCCRS_INDEX=inline|background`. Anything else indexes inline, with a warning.
+    fn from_env() -> Mode {
+        match std::env::var_os("NCCRS_INDEX") {
+            None => Mode::Inline,
+            Some(v) if v.is_empty() || v == "inline" => Mode::Inline,
+            Some(v) if v == "background" => Mode::Background,
+            Some(v) => {
+                warn(format_args!(
+                    "NCCRS_INDEX={}: expected inline or background; indexing inline",
+                    v.to_string_lossy()
+                ));
+                Mode::Inline
+            }
+        }
     }
-    (compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME)
+}
+
+/// How long an indexer may run: until a wall-clock deadline and, when given, for at
+/// most this much CPU time (a niced indexer may wait long for the processor without
+/// being stuck).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limit {
+    pub deadline: Instant,
+    pub cpu: Option<Duration>,
+}
+
+impl Limit {
+    pub fn from_now(wall: Duration, cpu: Option<Duration>) -> Limit {
+        Limit {
+            deadline: Instant::now() + wall,
+            cpu,
+        }
+    }
+
+    fn exceeded(&self, pid: u32) -> bool {
+        Instant::now() >= self.deadline
+            || self
+                .cpu
+                .is_some_and(|max| cpu_time(pid).is_some_and(|used| used >= max))
+    }
+}
+
+/// The processor time process `pid` has used so far (user and system, every thread).
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the comm: state is the first, utime the 12th, stime the 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // /proc counts in USER_HZ, which is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Where an indexing problem is told: the build's standard error (one `nccrs: warning:`
+/// line), nowhere (the failure is in the database all the same), or a file that
+/// `nccrs --wait` shows later.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Report<'a> {
+    Stderr,
+    Quiet,
+    File(&'a Path),
+}
+
+impl Report<'_> {
+    fn warn(self, msg: std::fmt::Arguments<'_>) {
+        match self {
+            Report::Stderr => warn(msg),
+            Report::Quiet => {}
+            Report::File(path) => {
+                let line = format!("nccrs: warning: {}\n", msg.to_string().replace('\n', " "));
+                // One short append per line: lines of parallel indexers do not mix.
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                {
+                    let _ = f.write_all(line.as_bytes());
+                }
+            }
+        }
+    }
 }
 
 type StderrReader = std::thread::JoinHandle<String>;
@@ -291,20 +409,16 @@ fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
     Ok((child, reader))
 }
 
-/// Waits for the indexer of `job` until `deadline`; records a failure when it did not
+/// Waits for the indexer of `job` within `limit`; records a failure when it did not
 /// record the job itself. Returns whether the facts were recorded.
 fn finish_indexer(
     job: &IndexJob,
     mut child: Child,
     stderr: StderrReader,
-    deadline: Instant,
-    warnings: bool,
+    limit: Limit,
+    report: Report<'_>,
 ) -> bool {
-    let warn = |msg: std::fmt::Arguments<'_>| {
-        if warnings {
-            warn(msg)
-        }
-    };
+    let warn = |msg: std::fmt::Arguments<'_>| report.warn(msg);
     let source = job
         .units()
         .first()
@@ -313,7 +427,7 @@ fn finish_indexer(
     let outcome = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
-            Ok(None) if Instant::now() >= deadline => {
+            Ok(None) if limit.exceeded(child.id()) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 break Err("timed out".to_owned());

@@ -1,0 +1,211 @@
+//! Indexing after the compile: `NCCRS_INDEX=background`.
+//!
+//! The wrapper registers its job in `DB.pending/` as always, makes sure a *drainer*
+//! runs for the database, and then becomes the real compiler (`exec`): make waits for
+//! the compile alone. A pending job whose owner is gone can be claimed (see
+//! [`crate::pending`]), so each job becomes the drainer's as soon as its compile has
+//! finished. The drainer — one per database, the holder of `DB.pending/drain.lock` —
+//! indexes the jobs in child processes, as many at once as there are processors, at
+//! the lowest CPU priority (nice 19) so that the build's compiles come first, and
+//! leaves when nothing is pending any more. Problems are written to
+//! `DB.pending/warnings` instead of the build's standard error, which may be gone.
+//!
+//! `nccrs --wait [DB]` returns when every job is recorded (indexing the rest itself,
+//! at full priority, when no drainer runs), prints those warnings and removes them.
+
+use std::ffi::OsStr;
+use std::fs::{File, TryLockError};
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::pending;
+use crate::wrapper::{index_within, timeout_from_env, Limit, Report, ACTIVE_ENV};
+
+/// The processor time one background indexing may take, unless `NCCRS_INDEX_TIMEOUT`
+/// says otherwise (the largest kernel units take a few seconds).
+const BACKGROUND_CPU_LIMIT: Duration = Duration::from_secs(120);
+/// The wall-clock limit is this many times the processor time limit: a niced indexer
+/// waits while the build runs, but a sleeping one is stuck.
+const WALL_PER_CPU: u32 = 20;
+/// How often the drainer looks for jobs whose compile has finished.
+const POLL: Duration = Duration::from_millis(100);
+
+fn lock_path(db: &Path) -> PathBuf {
+    pending::dir(db).join("drain.lock")
+}
+
+fn warnings_path(db: &Path) -> PathBuf {
+    pending::dir(db).join("warnings")
+}
+
+/// The drainer's lock of `db`, if nobody else holds it. Dropping the file releases it.
+fn try_lock(db: &Path) -> std::io::Result<Option<File>> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(db))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Starts a drainer for `db` unless one runs. Called by the wrapper after it registered
+/// its job: a drainer that is leaving looks at the pending jobs again after it released
+/// the lock, so a job is never left without one.
+pub fn ensure_drainer(db: &Path) {
+    match try_lock(db) {
+        Ok(None) => return, // One runs.
+        Ok(Some(lock)) => drop(lock),
+        Err(_) => {} // The drainer will say what is wrong.
+    }
+    let Ok(me) = std::env::current_exe() else {
+        return;
+    };
+    // Its own process group: a Ctrl-C of the build stops the compiles, not the
+    // indexing of what was compiled. Same session, so the scheduler's autogroup is the
+    // build's and nice 19 means what it says.
+    let _ = Command::new(me)
+        .arg("--drain")
+        .arg(db)
+        .current_dir("/")
+        .env(ACTIVE_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
+}
+
+fn background_limit() -> Limit {
+    let cpu = timeout_from_env().unwrap_or(BACKGROUND_CPU_LIMIT);
+    Limit::from_now(cpu * WALL_PER_CPU, Some(cpu))
+}
+
+/// Indexes every claimable job of `db` with up to `workers` children at once, until no
+/// job is pending at all (compiles still running included). The caller holds the lock.
+fn drain_locked(db: &Path, workers: usize) {
+    let warnings = warnings_path(db);
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let mut running = 0usize;
+    loop {
+        while done_rx.try_recv().is_ok() {
+            running -= 1;
+        }
+        if running < workers {
+            for job in pending::claim_orphans(db, workers - running) {
+                running += 1;
+                let tx = done_tx.clone();
+                let (mine, report) = (job.clone(), warnings.clone());
+                let spawned = std::thread::Builder::new().spawn(move || {
+                    index_within(&mine, background_limit(), Report::File(&report));
+                    let _ = tx.send(());
+                });
+                if spawned.is_err() {
+                    // No thread to spare: index it here.
+                    index_within(&job, background_limit(), Report::File(&warnings));
+                    running -= 1;
+                }
+            }
+        }
+        if running == 0 && !pending::any(db) {
+            return;
+        }
+        if done_rx.recv_timeout(POLL).is_ok() {
+            running -= 1;
+        }
+    }
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `nccrs --drain DB`: the background drainer the wrapper starts. Leaves at once when
+/// another one holds the lock.
+pub fn run_drain(db: &OsStr) -> i32 {
+    let db = Path::new(db);
+    // The lowest priority for the drainer and the indexers it starts.
+    // SAFETY: nice(2) takes an integer and changes only this process's priority.
+    unsafe {
+        libc::nice(19);
+    }
+    loop {
+        match try_lock(db) {
+            Ok(Some(lock)) => {
+                drain_locked(db, workers());
+                drop(lock);
+            }
+            Ok(None) => return 0,
+            Err(_) => return 1,
+        }
+        // A wrapper that found the lock held just before it was released relies on
+        // this look.
+        if !pending::any(db) {
+            return 0;
+        }
+    }
+}
+
+/// `nccrs --wait [DB]`: returns when every compile into DB is indexed.
+pub fn run_wait(db: Option<&OsStr>) -> i32 {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let db = match db {
+        Some(p) => cwd.join(p),
+        None => crate::wrapper::database_path(&cwd),
+    };
+    if !db.exists() && !pending::dir(&db).exists() {
+        eprintln!("nccrs: error: {}: no such database", db.display());
+        return 2;
+    }
+    loop {
+        match try_lock(&db) {
+            Ok(Some(lock)) => {
+                drain_locked(&db, workers());
+                drop(lock);
+                if !pending::any(&db) {
+                    break;
+                }
+            }
+            Ok(None) => std::thread::sleep(POLL),
+            Err(e) => {
+                if !pending::any(&db) {
+                    break; // Nothing to wait for, and no directory to lock in.
+                }
+                eprintln!("nccrs: error: {}: {e}", lock_path(&db).display());
+                return 2;
+            }
+        }
+    }
+    let warnings = take_warnings(&db);
+    let mut stderr = std::io::stderr().lock();
+    for line in warnings.lines() {
+        let _ = writeln!(stderr, "{line}");
+    }
+    let failed = warnings.lines().count();
+    if failed == 0 {
+        println!("{}: every compile is indexed", db.display());
+    } else {
+        println!("{}: indexed, {failed} warning(s) above", db.display());
+    }
+    i32::from(failed > 0)
+}
+
+/// The warnings of background indexing so far, removed from the pending directory.
+fn take_warnings(db: &Path) -> String {
+    let path = warnings_path(db);
+    // Renamed first, so that a line appended meanwhile goes to a new file.
+    let taken = path.with_extension("taken");
+    if std::fs::rename(&path, &taken).is_err() {
+        return String::new();
+    }
+    let text = std::fs::read_to_string(&taken).unwrap_or_default();
+    let _ = std::fs::remove_file(&taken);
+    text
+}
