@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Wall time of a Linux 6.1 UML defconfig build with plain gcc and with CC=nccrs, in
 # the same O= directory, plus the database size and the TU outcomes; then the latency
-# of nccnav queries on that database and the figures on calls through pointers.
+# of nccnav queries on that database, nccnav's start-up, and the figures on calls
+# through pointers.
 #
-#   bench/kernel-build.sh [ROUNDS]       (default 1 round: one plain, one nccrs build)
+#   bench/kernel-build.sh [ROUNDS]       (default 1 round)
+#
+# Each round builds plain, then with nccrs indexing inline (make returns with the
+# database complete), then with NCCRS_INDEX=background: the build ratio is when make
+# returns, the ready ratio when `nccrs --wait` does. NCCRS_BENCH_MODES="background"
+# (or "inline") leaves the other mode out.
 #
 # Uses the source unpacked by the kernel test ($NCCRS_KERNEL_CACHE, default
 # ~/.cache/nccrs/linux-source-6.1) and target/release/nccrs (built first).
@@ -19,7 +25,9 @@ cargo build --release --quiet
 nccrs=$PWD/target/release/nccrs
 nccnav=$PWD/target/release/nccnav
 
-build() { # $1: label, rest: extra make arguments
+modes=${NCCRS_BENCH_MODES:-inline background}
+
+build() { # $1: label, rest: extra make arguments; prints make's start and end times
     local label=$1; shift
     rm -rf "$out" && mkdir -p "$out"
     make -s -C "$src" O="$out" ARCH=um defconfig >/dev/null
@@ -27,21 +35,34 @@ build() { # $1: label, rest: extra make arguments
     t0=$(date +%s.%N)
     make -s -C "$out" ARCH=um -j"$jobs" "$@" >"$out.$label.log" 2>&1
     t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc
+    echo "$t0 $t1"
+}
+elapsed() { echo "$2 - $1" | bc; }
+
+report() { # $1: round, $2: mode, $3: plain, $4: to make's return, $5: to a complete database
+    local db=$out/vmlinux.db size tus bad warnings
+    size=$(stat -c %s "$db")
+    tus=$("$nccnav" "$db" dump | grep -c '"type":"tu"')
+    bad=$("$nccnav" "$db" dump | grep '"type":"tu"' | grep -vc '"status":"ok"' || true)
+    warnings=$(grep -c '^nccrs: warning' "$out.$2.log" || true)
+    printf 'round %d, %s: plain %.1f s; make returned %.1f s (build ratio %.2f), database complete %.1f s (ready ratio %.2f); %d TUs (%d not ok), %d warnings; database %.1f MB\n' \
+        "$1" "$2" "$3" "$4" "$(echo "$4 / $3" | bc -l)" "$5" "$(echo "$5 / $3" | bc -l)" \
+        "$tus" "$bad" "$warnings" "$(echo "$size / 1000000" | bc -l)"
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(gcc --version | head -1)"
 for r in $(seq "$rounds"); do
-    plain=$(build plain)
-    wrapped=$(build nccrs CC="$nccrs")
-    db=$out/vmlinux.db
-    size=$(stat -c %s "$db")
-    tus=$("$nccnav" "$db" dump | grep -c '"type":"tu"')
-    bad=$("$nccnav" "$db" dump | grep '"type":"tu"' | grep -vc '"status":"ok"' || true)
-    warnings=$(grep -c '^nccrs: warning' "$out.nccrs.log" || true)
-    printf 'round %d: plain %.1f s, nccrs %.1f s, ratio %.2f; %d TUs (%d not ok), %d warnings; database %.1f MB\n' \
-        "$r" "$plain" "$wrapped" "$(echo "$wrapped / $plain" | bc -l)" "$tus" "$bad" "$warnings" "$(echo "$size / 1000000" | bc -l)"
+    for mode in $modes; do
+        plain=$(elapsed $(build plain))
+        read -r t0 t1 < <(NCCRS_INDEX=$mode build "$mode" CC="$nccrs")
+        wrapped=$(elapsed "$t0" "$t1")
+        # The wait's warnings go to the same log as the build's.
+        "$nccrs" --wait "$out/vmlinux.db" >/dev/null 2>>"$out.$mode.log" || true
+        ready=$(elapsed "$t0" "$(date +%s.%N)")
+        report "$r" "$mode" "$plain" "$wrapped" "$ready"
+    done
 done
-# Query latency on the last nccrs database.
+# Query latency and start-up on the last nccrs database.
 python3 bench/query-latency.py "$out/vmlinux.db" 1000 "$nccnav"
+NAV_BENCH_TERMINAL_ONLY=1 bench/nav-latency.sh "$out/vmlinux.db" 10 || true
 bench/indirect-calls.sh "$out/vmlinux.db" || true
