@@ -826,7 +826,29 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
         .filter(|l| !l.contains("broken"))
         .map(|l| format!("{l}\n"))
         .collect();
+    let not_ok: Vec<String> = stdout(&nccnav(&db, &["dump"]))
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"tu\"") && !l.contains("\"status\":\"ok\""))
+        .map(str::to_owned)
+        .collect();
+    assert!(not_ok.is_empty(), "{not_ok:#?}");
     assert_eq!(facts_text(&db), shared);
+
+    // nccnav says when compiles are still pending, and only then.
+    let def = nccnav(&db, &["def", "vfs_read"]);
+    assert!(def.status.success() && def.stderr.is_empty(), "{def:?}");
+    let job = objdir.join("vmlinux.db.pending/999999999-1.job");
+    std::fs::write(&job, "{}").expect("write a pending job");
+    let def = nccnav(&db, &["def", "vfs_read"]);
+    assert!(def.status.success(), "{def:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&def.stderr),
+        format!(
+            "nccnav: note: 1 compile(s) not indexed yet; `nccrs --wait {}` waits for them\n",
+            db.display()
+        )
+    );
+    std::fs::remove_file(&job).expect("remove it");
 
     // Waiting again has nothing to wait for; a database that is not there is an error.
     let again = Command::new(bin("nccrs"))

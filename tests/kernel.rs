@@ -1,7 +1,8 @@
 //! A real kernel: Linux 6.1 from Debian's `linux-source-6.1`, UML defconfig, built
 //! out of tree with `make ARCH=um CC=nccrs`, then checked against hand-verified facts,
 //! against the compiler's DWARF, and for byte-identical objects with a plain build;
-//! and a native x86_64 tinyconfig (linked with `$(LD)`, not `$(CC)`).
+//! and a native x86_64 tinyconfig (linked with `$(LD)`, not `$(CC)`), indexed in the
+//! background (`NCCRS_INDEX=background`, then `nccrs --wait`).
 //!
 //! The source is unpacked once into `$NCCRS_KERNEL_CACHE` (default `~/.cache/nccrs`);
 //! the build directory is made anew every run. Run alone with
@@ -434,15 +435,31 @@ fn kernel_x86_64_tinyconfig() {
         .arg("ARCH=x86_64")
         .arg(format!("CC={}", bin("nccrs").display()))
         .arg(format!("-j{}", jobs()))
+        // This build indexes in the background; the UML one beside each compile.
+        .env("NCCRS_INDEX", "background")
         .env_remove("NCCRS_DB"));
     eprintln!(
-        "x86_64 tinyconfig with nccrs: {:.0} s",
+        "x86_64 tinyconfig with nccrs indexing in the background: make returned after {:.0} s",
         started.elapsed().as_secs_f64()
     );
     let db = build.join("vmlinux.db");
     assert!(
         db.is_file(),
         "vmlinux.db is not at the top of the build tree"
+    );
+    let wait = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(&db)
+        .output()
+        .expect("nccrs --wait");
+    eprintln!(
+        "database complete after {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(wait.status.code(), Some(0), "{wait:?}");
+    assert_eq!(
+        stdout(&wait),
+        format!("{}: every compile is indexed\n", db.display())
     );
     assert!(build.join("vmlinux").is_file(), "the build made no vmlinux");
     check_units(&db, &build);

@@ -463,6 +463,25 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
     assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
     assert!(b_known(), "b.c indexed by the next compile");
     assert_eq!(std::fs::read_dir(&pending).expect("pending").count(), 0);
+
+    // So does `nccrs --wait`, which nccnav points to meanwhile.
+    std::fs::remove_file(&db).expect("rm");
+    compile(dir.path(), &bin("nccrs"), &db, &["-c", "a.c", "-o", "a.o"]);
+    hung_compile();
+    let def = nccnav(&db, &["def", "b_fn"]);
+    assert!(
+        String::from_utf8_lossy(&def.stderr).contains("nccnav: note: 1 compile(s) not indexed yet"),
+        "{def:?}"
+    );
+    let out = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(&db)
+        .output()
+        .expect("wait");
+    assert!(out.status.success(), "{out:?}");
+    assert!(b_known(), "b.c indexed by --wait");
+    let def = nccnav(&db, &["def", "b_fn"]);
+    assert!(def.stderr.is_empty(), "{def:?}");
 }
 
 /// `kill -9` every process of group `pgid`, one positive pid at a time (found in

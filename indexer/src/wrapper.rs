@@ -178,7 +178,9 @@ pub fn run(argv: &[OsString]) -> i32 {
         ..job
     };
 
-    if mode == Mode::Background {
+    // Without a pending file (a directory nccrs cannot write) nothing would find the
+    // job later: it is indexed inline, which says what is wrong.
+    if mode == Mode::Background && job.pending.is_some() {
         // The job waits in DB.pending/ until this process (the compiler, after the
         // exec) is gone; the drainer then indexes it.
         crate::drain::ensure_drainer(&job.db);

@@ -112,6 +112,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let words: Vec<&str> = cli.words.iter().map(String::as_str).collect();
     let nav = Navigator::open(&cli.db)?;
+    if !words.is_empty() {
+        if let Some(note) = query::pending_note(&cli.db) {
+            eprintln!("nccnav: note: {note}");
+        }
+    }
     match words.as_slice() {
         ["def", name] => nav.def(name, cli.json, out),
         ["callers", name] => nav.calls(name, query::Direction::Callers, cli.json, out),

@@ -51,8 +51,12 @@ pub fn run(
         let read = Db::open_readonly(&db_path).and_then(|db| db.searchable_symbols());
         let _ = tx.send(read.map(Index::new).map_err(|e| e.to_string()));
     });
+    let pending = crate::query::pending_note(nav.db().path());
     let mut app = App::new(nav, srctree);
     app.start(start);
+    if app.message.is_none() {
+        app.message = pending;
+    }
 
     // SIGTERM, SIGHUP, SIGINT and SIGQUIT end the navigator, with the terminal given
     // back and exit status 128 + the signal; the loop checks for them between events.
