@@ -756,9 +756,9 @@ impl<'tu> Ctx<'tu, '_> {
         let Some(target) = r.referenced() else { return };
         if target.kind() != kind::VAR_DECL
             || target.definition().is_some()
-            || !target
+            || target
                 .semantic_parent()
-                .is_some_and(|p| p.kind() == kind::TRANSLATION_UNIT)
+                .is_none_or(|p| p.kind() != kind::TRANSLATION_UNIT)
         {
             return;
         }

@@ -115,7 +115,7 @@ pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
             }
             continue;
         }
-        if !name.contains(".job") || owner(name).map_or(true, is_alive) {
+        if !name.contains(".job") || owner(name).is_none_or(is_alive) {
             continue;
         }
         let base = name.split_once(".job").map_or(name, |(b, _)| b);

@@ -118,7 +118,7 @@ impl App {
             at: 0,
             message: None,
             focus: Focus::Tree,
-            colour: std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty()),
+            colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             list_area: Rect::default(),
             source_area: Rect::default(),
             graph_dir: PathBuf::from("."),
@@ -260,7 +260,7 @@ impl App {
         // A call path ends at a function.
         let functions = matches!(search.purpose, Purpose::PathFrom(_));
         search.matches = index.find_where(name, |e| {
-            files.as_ref().map_or(true, |f| f.contains(&e.file))
+            files.as_ref().is_none_or(|f| f.contains(&e.file))
                 && (!functions || e.kind == Kind::Function)
         });
         search.selected = 0;
