@@ -687,3 +687,166 @@ fn odd_names_and_paths_are_shown_safely() {
         "{json}"
     );
 }
+
+/// Processes whose command line holds every one of `words`, by pid.
+fn processes_with(words: &[&str]) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c).replace('\0', " ");
+                words.iter().all(|w| c.contains(w))
+            })
+        })
+        .collect()
+}
+
+/// In the background: the drainer holds none of the build's pipes (a pipeline ends
+/// with make), its indexers die with it, and what a killed drainer left is done by
+/// `nccrs --wait`.
+#[test]
+fn a_killed_drainer_holds_nothing_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let obj = dir.path().join("obj");
+    let db = obj.join("vmlinux.db");
+    // fork.c's indexer hangs, so the drainer is still there when make is done. Its
+    // file descriptor 3 is the pipe this test reads: held by the drainer, reading
+    // would not end before it does.
+    let script = format!(
+        "make -s -C '{}' O='{}' CC='{}' all 3>&1 >/dev/null 2>&1; echo make done $?",
+        fixture("minikernel").display(),
+        obj.display(),
+        bin("nccrs").display()
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(&script)
+        .env("NCCRS_INDEX", "background")
+        .env("NCCRS_FAULT", "hang:kernel/fork.c")
+        .env_remove("MAKEFLAGS")
+        .env_remove("NCCRS_DB");
+    std::thread::spawn(move || {
+        let _ = tx.send(cmd.output());
+    });
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the pipeline ended with make, not with the indexing")
+        .expect("sh runs");
+    assert_eq!(stdout(&out), "make done 0\n", "{out:?}");
+
+    let db_arg = db.display().to_string();
+    // Whatever happens below, the hanging indexer does not outlive the test.
+    struct KillDrainers(String);
+    impl Drop for KillDrainers {
+        fn drop(&mut self) {
+            for pid in processes_with(&["--drain", &self.0]) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
+    }
+    let _cleanup = KillDrainers(db_arg.clone());
+    let drainers = processes_with(&["--drain", &db_arg]);
+    assert_eq!(
+        drainers.len(),
+        1,
+        "one drainer for the database: {drainers:?}"
+    );
+    let hung = || {
+        processes_with(&["--index-job"])
+            .into_iter()
+            .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == obj))
+            .count()
+    };
+    // The other units are indexed meanwhile; fork.c's indexer stays.
+    let t = std::time::Instant::now();
+    while hung() != 1 && t.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(hung(), 1, "fork.c's indexer is hanging");
+    let killed = Command::new("kill")
+        .args(["-9", &drainers[0].to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let t = std::time::Instant::now();
+    while hung() > 0 && t.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(hung(), 0, "the indexer outlived its drainer");
+
+    // fork.c is pending under a dead drainer's name; --wait takes it over (and its
+    // fault: this time it times out after 0.2 s of processor time or 4 s).
+    let wait = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(&db)
+        .env("NCCRS_INDEX_TIMEOUT", "0.2")
+        .output()
+        .expect("wait");
+    assert_eq!(wait.status.code(), Some(1), "{wait:?}");
+    let err = String::from_utf8_lossy(&wait.stderr);
+    assert!(
+        err.lines().count() == 1 && err.contains("kernel/fork.c: not indexed: indexer timed out"),
+        "{err}"
+    );
+    let units = stdout(&nccnav(&db, &["dump"]))
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"tu\""))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            format!(
+                "{} {}",
+                v["object"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("?"),
+                v["status"]
+            )
+        })
+        .collect::<std::collections::BTreeSet<String>>();
+    assert_eq!(units.len(), 9, "{units:?}");
+    assert!(units.contains("fork.o \"failed\""), "{units:?}");
+}
+
+/// In the background, a database nccrs cannot use costs a warning per compile from
+/// `nccrs --wait`, which returns; the file is left as it was.
+#[test]
+fn background_indexing_into_an_unusable_database_ends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let obj = dir.path().join("obj");
+    std::fs::create_dir_all(&obj).expect("mkdir");
+    let db = obj.join("vmlinux.db");
+    std::fs::write(&db, "not a database\n").expect("write");
+    let out = make_tree(
+        &fixture("minikernel"),
+        &obj,
+        &bin("nccrs"),
+        &[("NCCRS_INDEX", Path::new("background"))],
+        &["all"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut cmd = Command::new(bin("nccrs"));
+    cmd.arg("--wait").arg(&db);
+    std::thread::spawn(move || {
+        let _ = tx.send(cmd.output());
+    });
+    let wait = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("--wait returned")
+        .expect("runs");
+    assert_eq!(wait.status.code(), Some(1), "{wait:?}");
+    let err = String::from_utf8_lossy(&wait.stderr);
+    assert_eq!(err.lines().count(), 9, "{err}");
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("nccrs: warning: ") && l.contains("not an nccrs database")),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&db).expect("read"), b"not a database\n");
+}

@@ -104,12 +104,12 @@ fn drain_locked(db: &Path, workers: usize) {
                 let tx = done_tx.clone();
                 let (mine, report) = (job.clone(), warnings.clone());
                 let spawned = std::thread::Builder::new().spawn(move || {
-                    index_within(&mine, background_limit(), Report::File(&report));
+                    index_once(&mine, &report);
                     let _ = tx.send(());
                 });
                 if spawned.is_err() {
                     // No thread to spare: index it here.
-                    index_within(&job, background_limit(), Report::File(&warnings));
+                    index_once(&job, &warnings);
                     running -= 1;
                 }
             }
@@ -123,6 +123,18 @@ fn drain_locked(db: &Path, workers: usize) {
     }
 }
 
+/// Indexes `job` once. A job whose outcome could not even be recorded as a failure (an
+/// unusable database, an indexer that cannot start) has had its warning; it is
+/// dropped rather than left pending under this drainer's name, which nobody else
+/// would claim while it runs.
+fn index_once(job: &crate::job::IndexJob, warnings: &Path) {
+    if !index_within(job, background_limit(), Report::File(warnings))
+        && pending::is_pending(job.pending.as_deref())
+    {
+        pending::done(job.pending.as_deref());
+    }
+}
+
 fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -131,11 +143,9 @@ fn workers() -> usize {
 /// another one holds the lock.
 pub fn run_drain(db: &OsStr) -> i32 {
     let db = Path::new(db);
+    crate::sys::close_inherited_files();
     // The lowest priority for the drainer and the indexers it starts.
-    // SAFETY: nice(2) takes an integer and changes only this process's priority.
-    unsafe {
-        libc::nice(19);
-    }
+    crate::sys::lowest_priority();
     loop {
         match try_lock(db) {
             Ok(Some(lock)) => {

@@ -5,8 +5,8 @@
 //! - [`wrapper`]: runs the real compiler and an indexing child beside it
 //! - [`drain`]: indexing after the compile, in one background drainer per database
 //! - [`job`]: the child: parse, extract, write
-//! - [`clang`]: the only place with libclang (and with `unsafe`, but for one `nice`
-//!   call in [`drain`])
+//! - [`clang`]: the only place with libclang; with [`sys`] (system calls std does not
+//!   offer), the only places with `unsafe`
 //! - [`extract`]: facts out of a parsed translation unit
 
 pub mod args;
@@ -17,6 +17,7 @@ pub mod flags;
 pub mod job;
 pub mod paths;
 pub mod pending;
+pub mod sys;
 pub mod wrapper;
 
 use std::ffi::OsString;

@@ -390,6 +390,7 @@ fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
     let me = std::env::current_exe()?;
     let mut child = Command::new(me)
         .arg("--index-job")
+        .env(PARENT_ENV, std::process::id().to_string())
         .current_dir(&job.directory)
         .env(ACTIVE_ENV, "1")
         .stdin(Stdio::piped())
@@ -440,17 +441,24 @@ fn finish_indexer(
     };
     let message = stderr.join().unwrap_or_default();
     let message = message.lines().next().unwrap_or("").trim().to_owned();
+    let recorded = || job.pending.as_ref().is_some_and(|p| !p.exists());
     let reason = match outcome {
         Ok(status) if status.success() => return true,
-        // The child recorded the job before it failed: nothing to add.
-        _ if job.pending.as_ref().is_some_and(|p| !p.exists()) => return true,
+        Ok(status) if status.signal().is_none() && !message.is_empty() => {
+            // The child failed and says why, having recorded the failure if it could.
+            if !recorded() {
+                if let Err(e) = job.record_failure(&message) {
+                    warn(format_args!("{source}: not indexed: {message}; {e:#}"));
+                    return false;
+                }
+            }
+            warn(format_args!("{source}: not indexed: {message}"));
+            return false;
+        }
+        // The child recorded the job before it died: nothing to add.
+        _ if recorded() => return true,
         Ok(status) => match status.signal() {
             Some(sig) => format!("indexer killed by signal {sig}"),
-            None if !message.is_empty() => {
-                // The child already tried to record what it could; say why once.
-                warn(format_args!("{source}: not indexed: {message}"));
-                return false;
-            }
             None => format!("indexer exited with status {}", status.code().unwrap_or(-1)),
         },
         Err(e) => format!("indexer {e}"),
@@ -462,8 +470,17 @@ fn finish_indexer(
     false
 }
 
+/// The indexing child's parent, which watches its time limit.
+const PARENT_ENV: &str = "NCCRS_INDEX_PARENT";
+
 /// `nccrs --index-job`: the child side. Reads the job from standard input.
 pub fn run_index_job() -> i32 {
+    // An indexer nobody watches any more could run forever: it dies with its parent.
+    let parent = std::env::var(PARENT_ENV).ok().and_then(|p| p.parse().ok());
+    if parent.is_some_and(|p| !crate::sys::die_with_parent(p)) {
+        eprintln!("the process that started the indexer is gone");
+        return 1;
+    }
     let mut input = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut input) {
         eprintln!("cannot read the job: {e}");

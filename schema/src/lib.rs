@@ -154,17 +154,16 @@ impl Db {
     /// `(application_id, user_version)`; a file that is not SQLite is reported as such.
     fn header(&self) -> Result<(i64, i64)> {
         let read = || -> rusqlite::Result<(i64, i64)> {
-            let app = self
-                .conn
-                .query_row("PRAGMA application_id", [], |r| r.get(0))?;
-            let version = self
-                .conn
-                .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            // One read transaction: another writer's migration, which sets both, is seen
+            // whole or not at all.
+            let tx = self.conn.unchecked_transaction()?;
+            let app = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let version = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
             // Reading the schema proves the file is a database at all.
-            self.conn
-                .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-                    r.get::<_, i64>(0)
-                })?;
+            tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })?;
+            tx.commit()?;
             Ok((app, version))
         };
         read().map_err(|e| match e.sqlite_error_code() {
