@@ -22,8 +22,9 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::job::IndexJob;
 use crate::pending;
-use crate::wrapper::{index_within, timeout_from_env, Limit, Report, ACTIVE_ENV};
+use crate::wrapper::{index_within, seconds, timeout_from_env, Limit, Report, ACTIVE_ENV};
 
 /// The processor time one background indexing may take, unless `NCCRS_INDEX_TIMEOUT`
 /// says otherwise (the largest kernel units take a few seconds).
@@ -83,8 +84,14 @@ pub fn ensure_drainer(db: &Path) {
         .spawn();
 }
 
-fn background_limit() -> Limit {
-    let cpu = timeout_from_env().unwrap_or(BACKGROUND_CPU_LIMIT);
+/// The time limit of `job`: the `NCCRS_INDEX_TIMEOUT` of its build, else this
+/// process's, else the default.
+fn background_limit(job: &IndexJob) -> Limit {
+    let cpu = job
+        .timeout
+        .and_then(seconds)
+        .or_else(timeout_from_env)
+        .unwrap_or(BACKGROUND_CPU_LIMIT);
     Limit::from_now(cpu * WALL_PER_CPU, Some(cpu))
 }
 
@@ -127,8 +134,8 @@ fn drain_locked(db: &Path, workers: usize) {
 /// unusable database, an indexer that cannot start) has had its warning; it is
 /// dropped rather than left pending under this drainer's name, which nobody else
 /// would claim while it runs.
-fn index_once(job: &crate::job::IndexJob, warnings: &Path) {
-    if !index_within(job, background_limit(), Report::File(warnings))
+fn index_once(job: &IndexJob, warnings: &Path) {
+    if !index_within(job, background_limit(job), Report::File(warnings))
         && pending::is_pending(job.pending.as_deref())
     {
         pending::done(job.pending.as_deref());

@@ -43,6 +43,9 @@ pub struct IndexJob {
     /// Registered to be indexed after the compile, by the drainer.
     #[serde(default)]
     pub background: bool,
+    /// `NCCRS_INDEX_TIMEOUT` of the build, in seconds, for whoever indexes the job.
+    #[serde(default)]
+    pub timeout: Option<f64>,
 }
 
 impl IndexJob {

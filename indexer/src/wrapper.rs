@@ -172,6 +172,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         pending: None,
         fault: std::env::var("NCCRS_FAULT").ok(),
         background: mode == Mode::Background,
+        timeout: timeout_from_env().map(|t| t.as_secs_f64()),
     };
     let job = IndexJob {
         pending: pending::register(&job),
@@ -285,7 +286,13 @@ pub(crate) fn timeout_from_env() -> Option<Duration> {
     std::env::var("NCCRS_INDEX_TIMEOUT")
         .ok()
         .and_then(|s| s.parse::<f64>().ok())
-        .map(|secs| Duration::from_secs_f64(secs.max(0.0)))
+        .and_then(seconds)
+}
+
+/// A number of seconds as a duration: negative is zero, more than 30 years is 30
+/// years (deadlines are computed from it), and what is not a number is nothing.
+pub(crate) fn seconds(secs: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(secs.clamp(0.0, 1e9)).ok()
 }
 
 fn index_time_limit(compile: Duration) -> Duration {
@@ -517,6 +524,23 @@ pub fn run_index_job() -> i32 {
         Err(e) => {
             eprintln!("cannot start the indexer thread: {e}");
             1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_never_overflow_a_deadline() {
+        assert_eq!(seconds(2.5), Some(Duration::from_millis(2500)));
+        assert_eq!(seconds(-3.0), Some(Duration::ZERO));
+        assert_eq!(seconds(f64::NAN), None);
+        for huge in [1e18, f64::INFINITY] {
+            let d = seconds(huge).expect("capped");
+            // The drainer's wall-clock limit is 20 times the processor time.
+            let _ = Limit::from_now(d * 20, Some(d));
         }
     }
 }
