@@ -8,6 +8,10 @@
 //! `<name>.<pid>-<start>` and indexes it; `nccrs --finish` indexes every orphan at once.
 //! make does not compile an object again once it exists, so without this a unit whose
 //! compile finished but whose indexer was killed would stay missing.
+//!
+//! With `NCCRS_INDEX=background` this directory is also the queue: the wrapper becomes
+//! the compiler, so its job turns into an orphan when the compile ends, and the
+//! drainer ([`crate::drain`]) claims it.
 
 use std::ffi::OsStr;
 use std::io::Write;
