@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use nccrs_e2e::{bin, expect_file, facts_text, files_under, fixture, make, nccnav, stdout};
+use nccrs_e2e::{
+    bin, expect_file, facts_text, files_under, fixture, make, nccnav, nccrs_wait, stdout, unit,
+    units,
+};
 use serde_json::Value;
 
 /// One nccrs build of the fixture (all and the broken file), shared by the tests.
@@ -803,11 +806,7 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
     }
 
     let db = objdir.join("vmlinux.db");
-    let wait = Command::new(bin("nccrs"))
-        .arg("--wait")
-        .arg(&db)
-        .output()
-        .expect("nccrs --wait");
+    let wait = nccrs_wait(&db);
     assert_eq!(wait.status.code(), Some(0), "{wait:?}");
     assert!(wait.stderr.is_empty(), "{wait:?}");
     assert_eq!(
@@ -826,10 +825,9 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
         .filter(|l| !l.contains("broken"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let not_ok: Vec<String> = stdout(&nccnav(&db, &["dump"]))
-        .lines()
-        .filter(|l| l.starts_with("{\"type\":\"tu\"") && !l.contains("\"status\":\"ok\""))
-        .map(str::to_owned)
+    let not_ok: Vec<Value> = units(&db)
+        .into_iter()
+        .filter(|t| t["status"] != "ok")
         .collect();
     assert!(not_ok.is_empty(), "{not_ok:#?}");
     assert_eq!(facts_text(&db), shared);
@@ -864,17 +862,9 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
     std::fs::remove_file(&job).expect("remove it");
 
     // Waiting again has nothing to wait for; a database that is not there is an error.
-    let again = Command::new(bin("nccrs"))
-        .arg("--wait")
-        .arg(&db)
-        .output()
-        .expect("wait");
+    let again = nccrs_wait(&db);
     assert_eq!(again.status.code(), Some(0), "{again:?}");
-    let missing = Command::new(bin("nccrs"))
-        .arg("--wait")
-        .arg(dir.path().join("nothing.db"))
-        .output()
-        .expect("wait");
+    let missing = nccrs_wait(&dir.path().join("nothing.db"));
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
     assert!(
         String::from_utf8_lossy(&missing.stderr).contains("nothing.db: no such database"),
@@ -1040,36 +1030,62 @@ fn header_facts_follow_what_each_unit_saw() {
 }
 
 /// The indexer crashing or hanging on a unit costs one warning line and a `failed`
-/// record, never the build: same objects, same exit status.
+/// record, never the build: same objects, same exit status. Inline, the warning is in
+/// the build's output; in the background, the build says nothing and `nccrs --wait`
+/// tells it, once.
 #[test]
 fn a_crashing_or_hanging_indexer_does_not_touch_the_build() {
-    for (fault, timeout, reason) in [
-        ("crash:kernel/fork.c", "60", "killed by signal 6"),
-        ("hang:kernel/fork.c", "2", "timed out"),
+    for (mode, fault, timeout, reason) in [
+        ("inline", "crash:kernel/fork.c", "60", "killed by signal 6"),
+        ("inline", "hang:kernel/fork.c", "2", "timed out"),
+        (
+            "background",
+            "crash:kernel/fork.c",
+            "60",
+            "killed by signal 6",
+        ),
+        // 0.5 s of processor time; a sleeping indexer is stopped after 20 times that.
+        ("background", "hang:kernel/fork.c", "0.5", "timed out"),
     ] {
+        let what = format!("{mode} {fault}");
         let dir = tempfile::tempdir().expect("tempdir");
         let objdir = dir.path().join("build");
+        let db = objdir.join("vmlinux.db");
         let out = make(
             "minikernel",
             &objdir,
             &bin("nccrs"),
             &[
+                ("NCCRS_INDEX", Path::new(mode)),
                 ("NCCRS_FAULT", Path::new(fault)),
                 ("NCCRS_INDEX_TIMEOUT", Path::new(timeout)),
             ],
             &["all"],
         );
+        assert!(out.status.success(), "{what}: {out:?}");
+        let build_err = String::from_utf8_lossy(&out.stderr);
+        let told: String = if mode == "inline" {
+            build_err.into_owned()
+        } else {
+            assert!(!build_err.contains("nccrs"), "{what}: {build_err}");
+            let wait = nccrs_wait(&db);
+            assert_eq!(wait.status.code(), Some(1), "{what}: {wait:?}");
+            assert!(
+                stdout(&wait).ends_with("indexed, 1 warning(s) above\n"),
+                "{wait:?}"
+            );
+            // Told once.
+            let again = nccrs_wait(&db);
+            assert_eq!(again.status.code(), Some(0), "{again:?}");
+            String::from_utf8_lossy(&wait.stderr).into_owned()
+        };
+        let warnings: Vec<&str> = told.lines().filter(|l| l.starts_with("nccrs:")).collect();
+        assert_eq!(warnings.len(), 1, "{what}: {told}");
         assert!(
-            out.status.success(),
-            "{fault}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("nccrs:")).collect();
-        assert_eq!(warnings.len(), 1, "{fault}: {stderr}");
-        assert!(
-            warnings[0].starts_with("nccrs: warning: ") && warnings[0].contains(reason),
-            "{}",
+            warnings[0].starts_with("nccrs: warning: ")
+                && warnings[0].contains("kernel/fork.c: not indexed: ")
+                && warnings[0].contains(reason),
+            "{what}: {}",
             warnings[0]
         );
         let fork = std::fs::read(objdir.join("kernel/fork.o")).expect("fork.o was built");
@@ -1079,98 +1095,16 @@ fn a_crashing_or_hanging_indexer_does_not_touch_the_build() {
         assert_eq!(
             fork,
             std::fs::read(plain_dir.join("kernel/fork.o")).expect("read"),
-            "{fault}: fork.o differs"
+            "{what}: fork.o differs"
         );
-        let dump = stdout(&nccnav(&objdir.join("vmlinux.db"), &["dump"]));
-        let tu: Value = dump
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).expect("json"))
-            .find(|v| {
-                v["type"] == "tu"
-                    && v["object"]
-                        .as_str()
-                        .is_some_and(|o| o.ends_with("kernel/fork.o"))
-            })
-            .expect("fork.o is recorded");
-        assert_eq!(tu["status"], "failed", "{fault}");
+        let tu = unit(&db, "kernel/fork.o");
+        assert_eq!(tu["status"], "failed", "{what}");
         assert!(
             tu["reason"].as_str().unwrap_or("").contains(reason),
-            "{fault}: {tu}"
+            "{what}: {tu}"
         );
         // The other units are indexed as usual.
-        assert!(lines(&objdir.join("vmlinux.db"), &["def", "vfs_read"]).len() == 1);
-    }
-}
-
-/// In the background, an indexer that crashes or hangs costs the build nothing at all;
-/// `nccrs --wait` shows the warning line the build would have shown, and the unit is
-/// `failed` with its reason.
-#[test]
-fn background_indexing_problems_are_told_by_wait() {
-    for (fault, timeout, reason) in [
-        ("crash:kernel/fork.c", "60", "killed by signal 6"),
-        // 0.5 s of processor time; a sleeping indexer is stopped after 20 times that.
-        ("hang:kernel/fork.c", "0.5", "timed out"),
-    ] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let objdir = dir.path().join("build");
-        let out = make(
-            "minikernel",
-            &objdir,
-            &bin("nccrs"),
-            &[
-                ("NCCRS_INDEX", Path::new("background")),
-                ("NCCRS_FAULT", Path::new(fault)),
-                ("NCCRS_INDEX_TIMEOUT", Path::new(timeout)),
-            ],
-            &["all"],
-        );
-        assert!(out.status.success(), "{fault}: {out:?}");
-        assert!(
-            !String::from_utf8_lossy(&out.stderr).contains("nccrs"),
-            "{out:?}"
-        );
-        let db = objdir.join("vmlinux.db");
-        let wait = Command::new(bin("nccrs"))
-            .arg("--wait")
-            .arg(&db)
-            .output()
-            .expect("nccrs --wait");
-        assert_eq!(wait.status.code(), Some(1), "{fault}: {wait:?}");
-        let stderr = String::from_utf8_lossy(&wait.stderr);
-        let warnings: Vec<&str> = stderr.lines().collect();
-        assert_eq!(warnings.len(), 1, "{fault}: {stderr}");
-        assert!(
-            warnings[0].starts_with("nccrs: warning: ")
-                && warnings[0].contains("kernel/fork.c: not indexed: ")
-                && warnings[0].contains(reason),
-            "{}",
-            warnings[0]
-        );
-        assert!(
-            stdout(&wait).ends_with("indexed, 1 warning(s) above\n"),
-            "{wait:?}"
-        );
-        let dump = stdout(&nccnav(&db, &["dump"]));
-        let tu: Value = dump
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).expect("json"))
-            .find(|v| {
-                v["type"] == "tu"
-                    && v["object"]
-                        .as_str()
-                        .is_some_and(|o| o.ends_with("kernel/fork.o"))
-            })
-            .expect("fork.o is recorded");
-        assert_eq!(tu["status"], "failed", "{fault}");
         assert!(lines(&db, &["def", "vfs_read"]).len() == 1);
-        // The warning was told once.
-        let again = Command::new(bin("nccrs"))
-            .arg("--wait")
-            .arg(&db)
-            .output()
-            .expect("wait");
-        assert_eq!(again.status.code(), Some(0), "{again:?}");
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use nccrs_e2e::{bin, nccnav, stdout};
+use nccrs_e2e::{bin, nccnav, nccrs_wait, stdout};
 use serde_json::Value;
 
 const TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
@@ -447,11 +447,7 @@ fn kernel_x86_64_tinyconfig() {
         db.is_file(),
         "vmlinux.db is not at the top of the build tree"
     );
-    let wait = Command::new(bin("nccrs"))
-        .arg("--wait")
-        .arg(&db)
-        .output()
-        .expect("nccrs --wait");
+    let wait = nccrs_wait(&db);
     eprintln!(
         "database complete after {:.0} s",
         started.elapsed().as_secs_f64()

@@ -77,6 +77,32 @@ pub fn nccnav(db: &Path, args: &[&str]) -> Output {
         .expect("nccnav runs")
 }
 
+/// `nccrs --wait DB`: returns when every compile into DB is indexed.
+pub fn nccrs_wait(db: &Path) -> Output {
+    Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(db)
+        .output()
+        .expect("nccrs --wait runs")
+}
+
+/// The translation-unit records of a database (`nccnav dump`'s `tu` lines).
+pub fn units(db: &Path) -> Vec<Value> {
+    stdout(&nccnav(db, &["dump"]))
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"tu\""))
+        .map(|l| serde_json::from_str(l).expect("dump line is JSON"))
+        .collect()
+}
+
+/// The record of the unit whose object path ends with `suffix`.
+pub fn unit(db: &Path, suffix: &str) -> Value {
+    units(db)
+        .into_iter()
+        .find(|t| t["object"].as_str().is_some_and(|o| o.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("no unit for {suffix} in {}", db.display()))
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use nccrs_e2e::{bin, facts_text, fixture, make_tree, nccnav, stdout};
+use nccrs_e2e::{bin, facts_text, fixture, make_tree, nccnav, nccrs_wait, stdout};
 
 fn compile(dir: &Path, cc: &Path, db: &Path, args: &[&str]) -> Output {
     compile_env(dir, cc, db, args, &[])
@@ -473,11 +473,7 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
         String::from_utf8_lossy(&def.stderr).contains("nccnav: note: 1 compile(s) not indexed yet"),
         "{def:?}"
     );
-    let out = Command::new(bin("nccrs"))
-        .arg("--wait")
-        .arg(&db)
-        .output()
-        .expect("wait");
+    let out = nccrs_wait(&db);
     assert!(out.status.success(), "{out:?}");
     assert!(b_known(), "b.c indexed by --wait");
     let def = nccnav(&db, &["def", "b_fn"]);
@@ -792,25 +788,16 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
         err.lines().count() == 1 && err.contains("kernel/fork.c: not indexed: indexer timed out"),
         "{err}"
     );
-    let units = stdout(&nccnav(&db, &["dump"]))
-        .lines()
-        .filter(|l| l.starts_with("{\"type\":\"tu\""))
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("json");
-            format!(
-                "{} {}",
-                v["object"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("?"),
-                v["status"]
-            )
-        })
-        .collect::<std::collections::BTreeSet<String>>();
-    assert_eq!(units.len(), 9, "{units:?}");
-    assert!(units.contains("fork.o \"failed\""), "{units:?}");
+    let recorded = nccrs_e2e::units(&db);
+    assert_eq!(recorded.len(), 9, "{recorded:?}");
+    let failed: Vec<&serde_json::Value> = recorded.iter().filter(|t| t["status"] != "ok").collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0]["object"]
+            .as_str()
+            .is_some_and(|o| o.ends_with("kernel/fork.o")),
+        "{failed:?}"
+    );
 }
 
 /// In the background, a database nccrs cannot use costs a warning per compile from
