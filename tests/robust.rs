@@ -837,3 +837,30 @@ fn background_indexing_into_an_unusable_database_ends() {
     );
     assert_eq!(std::fs::read(&db).expect("read"), b"not a database\n");
 }
+
+/// A misspelt `NCCRS_INDEX` costs a compile one warning and indexes inline; calls that
+/// are not compiles (a probe, `--version`) say nothing, as the compiler alone would.
+#[test]
+fn an_unknown_indexing_mode_is_told_and_indexed_inline() {
+    let dir = source_dir();
+    let db = dir.path().join("m.db");
+    let env = [("NCCRS_INDEX", "later")];
+    let probe = compile_env(dir.path(), &bin("nccrs"), &db, &["--version"], &env);
+    assert!(
+        probe.status.success() && probe.stderr.is_empty(),
+        "{probe:?}"
+    );
+    let out = compile_env(
+        dir.path(),
+        &bin("nccrs"),
+        &db,
+        &["-c", "a.c", "-o", "a.o"],
+        &env,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        warnings(&out),
+        ["nccrs: warning: NCCRS_INDEX=later: expected inline or background; indexing inline"]
+    );
+    assert!(nccnav(&db, &["def", "unused_var"]).status.success());
+}

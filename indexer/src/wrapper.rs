@@ -129,7 +129,6 @@ pub fn run(argv: &[OsString]) -> i32 {
     cmd.args(&compiler[1..]).args(args).env(ACTIVE_ENV, "1");
 
     let nested = std::env::var_os(ACTIVE_ENV).is_some();
-    let mode = Mode::from_env();
     let expanded = expand_response_files(args, &mut |p| std::fs::read(p).ok());
     let job = match classify(&expanded) {
         Invocation::Compile(_) if !nested => Some(expanded),
@@ -146,6 +145,8 @@ pub fn run(argv: &[OsString]) -> i32 {
         return 127;
     };
 
+    // Read only for compiles we index: a probe's output stays the compiler's alone.
+    let mode = Mode::from_env();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let command: Vec<String> = compiler
         .iter()
@@ -234,8 +235,8 @@ pub fn run(argv: &[OsString]) -> i32 {
 /// How many orphaned jobs one compile takes over after its own.
 const ORPHANS_PER_COMPILE: usize = 2;
 
-/// Indexes `job` in a child and waits for it at most `limit` (from now); returns
-/// whether its facts were recorded.
+/// Indexes `job` in a child and waits for it, at most the shortest time limit;
+/// returns whether its facts were recorded.
 pub(crate) fn index_now(job: &IndexJob, report: Report<'_>) -> bool {
     index_within(job, Limit::from_now(MIN_INDEX_TIME, None), report)
 }
