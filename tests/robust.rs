@@ -702,7 +702,7 @@ fn processes_with(words: &[&str]) -> Vec<u32> {
 
 /// In the background: the drainer holds none of the build's pipes (a pipeline ends
 /// with make), its indexers die with it, and what a killed drainer left is done by
-/// `nccrs --wait`.
+/// `nccrs --wait`, without the injected fault.
 #[test]
 fn a_killed_drainer_holds_nothing_and_loses_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -728,8 +728,9 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
     std::thread::spawn(move || {
         let _ = tx.send(cmd.output());
     });
+    // (Held open, the pipe would last until the hanging indexer's 40 minutes are up.)
     let out = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
+        .recv_timeout(std::time::Duration::from_secs(300))
         .expect("the pipeline ended with make, not with the indexing")
         .expect("sh runs");
     assert_eq!(stdout(&out), "make done 0\n", "{out:?}");
@@ -751,53 +752,31 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
         1,
         "one drainer for the database: {drainers:?}"
     );
-    let hung = || {
+    let indexers = || {
         processes_with(&["--index-job"])
             .into_iter()
             .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == obj))
             .count()
     };
-    // The other units are indexed meanwhile; fork.c's indexer stays.
-    let t = std::time::Instant::now();
-    while hung() != 1 && t.elapsed().as_secs() < 30 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(hung(), 1, "fork.c's indexer is hanging");
     let killed = Command::new("kill")
         .args(["-9", &drainers[0].to_string()])
         .status()
         .expect("kill");
     assert!(killed.success());
     let t = std::time::Instant::now();
-    while hung() > 0 && t.elapsed().as_secs() < 10 {
+    while indexers() > 0 && t.elapsed().as_secs() < 10 {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(hung(), 0, "the indexer outlived its drainer");
+    assert_eq!(indexers(), 0, "an indexer outlived its drainer");
 
-    // fork.c is pending under a dead drainer's name; --wait takes it over (and its
-    // fault: this time it times out after 0.2 s of processor time or 4 s).
-    let wait = Command::new(bin("nccrs"))
-        .arg("--wait")
-        .arg(&db)
-        .env("NCCRS_INDEX_TIMEOUT", "0.2")
-        .output()
-        .expect("wait");
-    assert_eq!(wait.status.code(), Some(1), "{wait:?}");
-    let err = String::from_utf8_lossy(&wait.stderr);
-    assert!(
-        err.lines().count() == 1 && err.contains("kernel/fork.c: not indexed: indexer timed out"),
-        "{err}"
-    );
+    // fork.c (and whatever else was being indexed) is pending under a dead drainer's
+    // name; --wait takes it over. A retry runs without the injected fault.
+    let wait = nccrs_wait(&db);
+    assert_eq!(wait.status.code(), Some(0), "{wait:?}");
+    assert!(wait.stderr.is_empty(), "{wait:?}");
     let recorded = nccrs_e2e::units(&db);
     assert_eq!(recorded.len(), 9, "{recorded:?}");
-    let failed: Vec<&serde_json::Value> = recorded.iter().filter(|t| t["status"] != "ok").collect();
-    assert_eq!(failed.len(), 1, "{failed:?}");
-    assert!(
-        failed[0]["object"]
-            .as_str()
-            .is_some_and(|o| o.ends_with("kernel/fork.o")),
-        "{failed:?}"
-    );
+    assert!(recorded.iter().all(|t| t["status"] == "ok"), "{recorded:?}");
 }
 
 /// In the background, a database nccrs cannot use costs a warning per compile from
@@ -823,8 +802,9 @@ fn background_indexing_into_an_unusable_database_ends() {
     std::thread::spawn(move || {
         let _ = tx.send(cmd.output());
     });
+    // Generous: the drainer's indexers run at nice 19, behind any other build.
     let wait = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
+        .recv_timeout(std::time::Duration::from_secs(600))
         .expect("--wait returned")
         .expect("runs");
     assert_eq!(wait.status.code(), Some(1), "{wait:?}");

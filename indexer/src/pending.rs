@@ -133,8 +133,9 @@ pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
         match job {
             Some(mut job) => {
                 job.pending = Some(target);
-                // Injected faults are for the build's own indexing, not for retries.
-                if !job.background {
+                // Injected faults are for the build's own indexing, not for retries: in
+                // the background, that is the first claim, of a `.job` not yet renamed.
+                if !(job.background && name.ends_with(".job")) {
                     job.fault = None;
                 }
                 claimed.push(job);
