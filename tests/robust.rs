@@ -684,6 +684,17 @@ fn odd_names_and_paths_are_shown_safely() {
     );
 }
 
+/// Runs `cmd` to its end; fails the test with `what` if that takes over `secs` seconds.
+fn output_within(mut cmd: Command, secs: u64, what: &str) -> Output {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(cmd.output());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("not within {secs} s: {what}"))
+        .expect("the command runs")
+}
+
 /// Processes whose command line holds every one of `words`, by pid.
 fn processes_with(words: &[&str]) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
@@ -717,7 +728,6 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
         obj.display(),
         bin("nccrs").display()
     );
-    let (tx, rx) = std::sync::mpsc::channel();
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(&script)
@@ -725,14 +735,12 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
         .env("NCCRS_FAULT", "hang:kernel/fork.c")
         .env_remove("MAKEFLAGS")
         .env_remove("NCCRS_DB");
-    std::thread::spawn(move || {
-        let _ = tx.send(cmd.output());
-    });
     // (Held open, the pipe would last until the hanging indexer's 40 minutes are up.)
-    let out = rx
-        .recv_timeout(std::time::Duration::from_secs(300))
-        .expect("the pipeline ended with make, not with the indexing")
-        .expect("sh runs");
+    let out = output_within(
+        cmd,
+        300,
+        "the pipeline ended with make, not with the indexing",
+    );
     assert_eq!(stdout(&out), "make done 0\n", "{out:?}");
 
     let db_arg = db.display().to_string();
@@ -796,17 +804,10 @@ fn background_indexing_into_an_unusable_database_ends() {
         &["all"],
     );
     assert!(out.status.success(), "{out:?}");
-    let (tx, rx) = std::sync::mpsc::channel();
     let mut cmd = Command::new(bin("nccrs"));
     cmd.arg("--wait").arg(&db);
-    std::thread::spawn(move || {
-        let _ = tx.send(cmd.output());
-    });
     // Generous: the drainer's indexers run at nice 19, behind any other build.
-    let wait = rx
-        .recv_timeout(std::time::Duration::from_secs(600))
-        .expect("--wait returned")
-        .expect("runs");
+    let wait = output_within(cmd, 600, "--wait returned");
     assert_eq!(wait.status.code(), Some(1), "{wait:?}");
     let err = String::from_utf8_lossy(&wait.stderr);
     assert_eq!(err.lines().count(), 9, "{err}");
