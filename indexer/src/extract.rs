@@ -209,8 +209,7 @@ impl<'tu> Ctx<'tu, '_> {
             let first = c.definition().unwrap_or_else(|| c.canonical());
             if let Some(pos) = first.location().expansion_location() {
                 let f = self.file_index(pos.file);
-                let f = &self.facts.files[f];
-                usr = format!("{usr}@{}:{}", f.root, f.path);
+                usr = format!("{usr}@{}", self.facts.files[f].key());
             }
         }
         if let Some(&i) = self.symbols.get(&usr) {

@@ -157,14 +157,23 @@ pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
     }
 }
 
-/// Whether a command line builds (part of) a loadable module: `-DMODULE` or
-/// `-D MODULE`, as kbuild passes it.
-pub fn builds_module(args: &[OsString]) -> bool {
+/// The macros a command line defines with `-DNAME[=VALUE]` or `-D NAME[=VALUE]`, in
+/// order, as (name, value).
+fn defines(args: &[OsString]) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = args[i].to_string_lossy();
-        if a == "-DMODULE" || (a == "-D" && args.get(i + 1).is_some_and(|v| v == "MODULE")) {
-            return true;
+        let def = match a.strip_prefix("-D") {
+            Some("") => args.get(i + 1).map(|v| v.to_string_lossy().into_owned()),
+            Some(d) => Some(d.to_owned()),
+            None => None,
+        };
+        if let Some(d) = def {
+            out.push(match d.split_once('=') {
+                Some((n, v)) => (n.to_owned(), Some(v.to_owned())),
+                None => (d, None),
+            });
         }
         i += if crate::args::takes_separate_value(&a) {
             2
@@ -172,7 +181,29 @@ pub fn builds_module(args: &[OsString]) -> bool {
             1
         };
     }
-    false
+    out
+}
+
+/// Whether a command line builds (part of) a loadable module: `-DMODULE` or
+/// `-D MODULE`, as kbuild passes it.
+pub fn builds_module(args: &[OsString]) -> bool {
+    defines(args).iter().any(|(n, _)| n == "MODULE")
+}
+
+/// The module a command line builds a part of: `KBUILD_MODNAME` (kbuild passes
+/// `-DKBUILD_MODNAME='"ext4"'`) of a `-DMODULE` compile. Built-in code has a
+/// `KBUILD_MODNAME` too, the module it would be: that is not a module.
+pub fn module_name(args: &[OsString]) -> Option<String> {
+    if !builds_module(args) {
+        return None;
+    }
+    let (_, value) = defines(args)
+        .into_iter()
+        .rev()
+        .find(|(n, _)| n == "KBUILD_MODNAME")?;
+    let v = value?;
+    let v = v.trim_matches(|c| c == '"' || c == '\'' || c == '\\');
+    (!v.is_empty()).then(|| v.to_owned())
 }
 
 /// The target a cross compiler builds for, from its name: `aarch64-linux-gnu-gcc`

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Result};
-use schema::{Db, TuFacts, TuRecord, TuStatus};
+use schema::{Db, Trees, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{classify, CompileJob, Invocation, Unit};
@@ -30,10 +30,15 @@ pub struct IndexJob {
     pub args: Vec<OsString>,
     /// The whole command as the build ran it (the real compiler first).
     pub command: Vec<String>,
+    /// The kernel's source tree, when the compile is part of a kernel build.
     #[serde(with = "wire::opt_path")]
     pub srctree: Option<PathBuf>,
+    /// The kernel's build tree.
     #[serde(with = "wire::opt_path")]
     pub objtree: Option<PathBuf>,
+    /// The external module's directory (`make M=DIR`).
+    #[serde(default, with = "wire::opt_path")]
+    pub extmod: Option<PathBuf>,
     /// The file that marks this job as pending until its outcome is recorded.
     #[serde(default, with = "wire::opt_path")]
     pub pending: Option<PathBuf>,
@@ -69,14 +74,14 @@ impl IndexJob {
         status: TuStatus,
         reason: Option<String>,
     ) -> TuRecord {
-        let module = crate::flags::builds_module(&self.args);
         let object = absolute(&self.directory, Path::new(&unit.object));
         TuRecord {
             object: stored_path(object.as_os_str()),
             source: Some(paths.file(&unit.source)),
             directory: stored_path(self.directory.as_os_str()),
             command: self.command.clone(),
-            module,
+            module: crate::flags::builds_module(&self.args),
+            modname: crate::flags::module_name(&self.args),
             status,
             reason,
         }
@@ -87,7 +92,20 @@ impl IndexJob {
             &self.directory,
             self.srctree.as_deref(),
             self.objtree.as_deref(),
+            self.extmod.as_deref(),
         )
+    }
+
+    /// The trees this job's paths are relative to, as the database records them.
+    pub fn trees(&self) -> Trees {
+        let abs = |t: &Option<PathBuf>| {
+            t.as_ref()
+                .map(|t| stored_path(absolute(&self.directory, t).as_os_str()))
+        };
+        Trees {
+            srctree: abs(&self.srctree),
+            objtree: abs(&self.objtree),
+        }
     }
 
     /// Records every unit as failed, keeping what earlier builds recorded for it.
@@ -95,6 +113,7 @@ impl IndexJob {
     pub fn record_failure(&self, reason: &str) -> Result<()> {
         let mut paths = self.path_mapper();
         let mut db = Db::open_writer_waiting(&self.db, Duration::from_secs(5))?;
+        db.claim_trees(&self.trees())?;
         for unit in self.units() {
             let rec = self.record(&unit, &mut paths, TuStatus::Failed, Some(reason.to_owned()));
             db.write_tu_record(&rec)?;
@@ -226,6 +245,9 @@ pub fn run(job: &IndexJob) -> Result<()> {
     };
     let units = &compile.units;
     let mut paths = job.path_mapper();
+    // A database of another build is refused before anything is parsed.
+    let mut db = Db::open_writer(&job.db)?;
+    db.claim_trees(&job.trees())?;
     crate::clang::load().map_err(|e| anyhow!(e))?;
     let resource = resource_dir()?;
     let mut parse_args = crate::flags::parse_args(&compile, &resource);
@@ -265,12 +287,6 @@ pub fn run(job: &IndexJob) -> Result<()> {
     }
 
     let t = Instant::now();
-    let mut db = Db::open_writer(&job.db)?;
-    for (tree, key) in [(&job.srctree, "srctree"), (&job.objtree, "objtree")] {
-        if let Some(t) = tree {
-            db.set_meta(key, &stored_path(absolute(&job.directory, t).as_os_str()))?;
-        }
-    }
     for (rec, facts) in &results {
         if rec.status == TuStatus::Failed {
             db.write_tu_record(rec)?;

@@ -4,6 +4,7 @@
 //! - [`flags`]: from the compiler's arguments to libclang's (pure)
 //! - [`wrapper`]: runs the real compiler and an indexing child beside it
 //! - [`drain`]: indexing after the compile, in one background drainer per database
+//! - [`kbuild`]: which kernel build a compile belongs to (trees, external module)
 //! - [`job`]: the child: parse, extract, write
 //! - [`clang`]: the only place with libclang; with [`sys`] (system calls std does not
 //!   offer), the only places with `unsafe`
@@ -15,6 +16,7 @@ pub mod drain;
 pub mod extract;
 pub mod flags;
 pub mod job;
+pub mod kbuild;
 pub mod paths;
 pub mod pending;
 pub mod sys;

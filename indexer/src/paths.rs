@@ -37,16 +37,22 @@ pub fn stored_path(path: &OsStr) -> String {
 }
 
 impl PathMapper {
-    pub fn new(cwd: &Path, srctree: Option<&Path>, objtree: Option<&Path>) -> PathMapper {
+    /// Paths relative to the kernel's source tree, its build tree and an external
+    /// module's directory (each given absolute or relative to `cwd`), else absolute.
+    pub fn new(
+        cwd: &Path,
+        srctree: Option<&Path>,
+        objtree: Option<&Path>,
+        extmod: Option<&Path>,
+    ) -> PathMapper {
         let mut trees: Vec<(PathBuf, Root)> = Vec::new();
-        if let Some(s) = srctree {
-            trees.push((absolute(cwd, s), Root::Src));
-        }
-        if let Some(o) = objtree {
-            let o = absolute(cwd, o);
-            // In an in-tree build both are the same directory: call it the source tree.
-            if !trees.iter().any(|(t, _)| *t == o) {
-                trees.push((o, Root::Obj));
+        for (tree, root) in [(srctree, Root::Src), (objtree, Root::Obj), (extmod, Root::Ext)] {
+            let Some(t) = tree else { continue };
+            let t = absolute(cwd, t);
+            // In an in-tree build source and build tree are the same directory: call
+            // it the source tree.
+            if !trees.iter().any(|(known, _)| *known == t) {
+                trees.push((t, root));
             }
         }
         // The most specific tree wins (an O= directory inside the source tree).
@@ -64,19 +70,18 @@ impl PathMapper {
             return f.clone();
         }
         let abs = absolute(&self.cwd, Path::new(name));
-        let (root, path) = self
+        let f = self
             .trees
             .iter()
             .find_map(|(tree, root)| {
-                abs.strip_prefix(tree)
-                    .ok()
-                    .map(|rel| (*root, rel.to_path_buf()))
+                let rel = abs.strip_prefix(tree).ok()?;
+                Some(NewFile {
+                    root: *root,
+                    base: (*root == Root::Ext).then(|| stored_path(tree.as_os_str())),
+                    path: stored_path(rel.as_os_str()),
+                })
             })
-            .unwrap_or((Root::Abs, abs));
-        let f = NewFile {
-            root,
-            path: stored_path(path.as_os_str()),
-        };
+            .unwrap_or_else(|| NewFile::new(Root::Abs, stored_path(abs.as_os_str())));
         self.cache.insert(name.to_owned(), f.clone());
         f
     }

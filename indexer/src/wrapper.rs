@@ -56,9 +56,32 @@ fn find_on_path(name: &OsStr, me: &Path) -> Option<PathBuf> {
         })
 }
 
-/// The real compiler as a program and its leading arguments.
-pub fn resolve_compiler(argv0: &OsStr) -> Result<Vec<OsString>, String> {
+/// The real compiler: the program and its leading arguments, and how many of nccrs's
+/// own arguments named it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RealCompiler {
+    pub command: Vec<OsString>,
+    /// 1 when the first argument named the compiler (`nccrs aarch64-linux-gnu-gcc
+    /// -c ...`, as ccache and distcc are used), else 0.
+    pub consumed: usize,
+}
+
+/// Finds the real compiler. In order: the first argument, when it names a program
+/// rather than an option or an input (`CC="nccrs clang-19"`): what the command line
+/// says wins over the environment, so that a cross build never runs the host
+/// compiler; `NCCRS_CC` (a command, possibly with arguments); the name nccrs was
+/// called by, when that is a symlink such as `cc`; `gcc`. nccrs itself is skipped
+/// wherever it is looked up, so it never runs itself.
+pub fn resolve_compiler(argv0: &OsStr, args: &[OsString]) -> Result<RealCompiler, String> {
     let me = std::env::current_exe().unwrap_or_default();
+    if let Some(first) = args.first().filter(|a| names_a_program(a)) {
+        if let Some(p) = find_on_path(first, &me) {
+            return Ok(RealCompiler {
+                command: vec![p.into_os_string()],
+                consumed: 1,
+            });
+        }
+    }
     if let Some(cc) = std::env::var_os("NCCRS_CC").filter(|v| !v.is_empty()) {
         let words: Vec<OsString> = cc
             .as_bytes()
@@ -69,9 +92,12 @@ pub fn resolve_compiler(argv0: &OsStr) -> Result<Vec<OsString>, String> {
         if let Some(first) = words.first() {
             match find_on_path(first, &me) {
                 Some(p) => {
-                    let mut out = vec![p.into_os_string()];
-                    out.extend(words[1..].iter().cloned());
-                    return Ok(out);
+                    let mut command = vec![p.into_os_string()];
+                    command.extend(words[1..].iter().cloned());
+                    return Ok(RealCompiler {
+                        command,
+                        consumed: 0,
+                    });
                 }
                 None => return Err(format!("NCCRS_CC: {}: not found", first.to_string_lossy())),
             }
@@ -84,8 +110,25 @@ pub fn resolve_compiler(argv0: &OsStr) -> Result<Vec<OsString>, String> {
         base
     };
     find_on_path(name, &me)
-        .map(|p| vec![p.into_os_string()])
+        .map(|p| RealCompiler {
+            command: vec![p.into_os_string()],
+            consumed: 0,
+        })
         .ok_or_else(|| format!("{}: not found on PATH", name.to_string_lossy()))
+}
+
+/// Whether a first argument could name the compiler: not an option, not a response
+/// file, not a file a compiler reads or writes (`nccrs hello.c` compiles hello.c).
+/// Whether it does is then up to `PATH` (or, with a `/`, the file itself).
+fn names_a_program(arg: &OsStr) -> bool {
+    let b = arg.as_bytes();
+    let input_like = Path::new(arg).extension().is_some_and(|e| {
+        matches!(
+            e.as_bytes(),
+            b"c" | b"h" | b"i" | b"s" | b"S" | b"o" | b"a" | b"so" | b"cc" | b"cpp" | b"lds"
+        )
+    });
+    !b.is_empty() && !b.starts_with(b"-") && !b.starts_with(b"@") && !input_like
 }
 
 fn exit_code(status: ExitStatus) -> i32 {
@@ -96,16 +139,11 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
-/// Where the facts go: `NCCRS_DB`, else `vmlinux.db` at the top of a kernel build tree,
-/// else `nccrs.db` in the current directory.
+/// Where the facts of a compile in `cwd` go: `NCCRS_DB`, else `vmlinux.db` at the top
+/// of a kernel build tree, else `nccrs.db` in `cwd`.
 pub fn database_path(cwd: &Path) -> PathBuf {
-    if let Some(p) = std::env::var_os("NCCRS_DB").filter(|v| !v.is_empty()) {
-        return cwd.join(p);
-    }
-    match std::env::var_os("abs_objtree").filter(|v| !v.is_empty()) {
-        Some(o) => cwd.join(o).join("vmlinux.db"),
-        None => cwd.join("nccrs.db"),
-    }
+    let env = crate::kbuild::Real;
+    crate::kbuild::database(cwd, &env, crate::kbuild::detect(cwd, &env).as_ref())
 }
 
 /// Runs nccrs as the compiler. Returns the exit status to leave with.
@@ -115,8 +153,8 @@ pub fn run(argv: &[OsString]) -> i32 {
         .cloned()
         .unwrap_or_else(|| OsString::from("nccrs"));
     let args = &argv[argv.len().min(1)..];
-    let compiler = match resolve_compiler(&argv0) {
-        Ok(c) => c,
+    let (compiler, args) = match resolve_compiler(&argv0, args) {
+        Ok(c) => (c.command, &args[c.consumed..]),
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr(),
@@ -153,9 +191,10 @@ pub fn run(argv: &[OsString]) -> i32 {
         .chain(args)
         .map(|a| stored_path(a))
         .collect();
+    let env = crate::kbuild::Real;
+    let kernel = crate::kbuild::detect(&cwd, &env);
     let job = IndexJob {
-        db: database_path(&cwd),
-        directory: cwd,
+        db: crate::kbuild::database(&cwd, &env, kernel.as_ref()),
         // Options that NCCRS_CC adds (`gcc -m32`) change the parse too.
         args: compiler[1..]
             .iter()
@@ -164,12 +203,10 @@ pub fn run(argv: &[OsString]) -> i32 {
             .cloned()
             .collect(),
         command,
-        srctree: std::env::var_os("abs_srctree")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
-        objtree: std::env::var_os("abs_objtree")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
+        srctree: kernel.as_ref().map(|k| k.srctree.clone()),
+        objtree: kernel.as_ref().map(|k| k.objtree.clone()),
+        extmod: kernel.and_then(|k| k.extmod),
+        directory: cwd,
         pending: None,
         fault: std::env::var("NCCRS_FAULT").ok(),
         background: mode == Mode::Background,
@@ -456,7 +493,13 @@ fn finish_indexer(
             // The child failed and says why, having recorded the failure if it could.
             if !recorded() {
                 if let Err(e) = job.record_failure(&message) {
-                    warn(format_args!("{source}: not indexed: {message}; {e:#}"));
+                    forget_if_unrecordable(job, &e);
+                    let e = format!("{e:#}");
+                    if e == message {
+                        warn(format_args!("{source}: not indexed: {message}"));
+                    } else {
+                        warn(format_args!("{source}: not indexed: {message}; {e}"));
+                    }
                     return false;
                 }
             }
@@ -473,9 +516,23 @@ fn finish_indexer(
     };
     match job.record_failure(&reason) {
         Ok(()) => warn(format_args!("{source}: not indexed: {reason}")),
-        Err(e) => warn(format_args!("{source}: not indexed: {reason}; {e:#}")),
+        Err(e) => {
+            forget_if_unrecordable(job, &e);
+            warn(format_args!("{source}: not indexed: {reason}; {e:#}"))
+        }
     }
     false
+}
+
+/// A job whose database refuses it for good (another program's file, a newer nccrs's,
+/// another build's) is not left pending: no later attempt could record it either.
+fn forget_if_unrecordable(job: &IndexJob, error: &anyhow::Error) {
+    if error
+        .downcast_ref::<schema::Error>()
+        .is_some_and(schema::Error::is_permanent)
+    {
+        pending::done(job.pending.as_deref());
+    }
 }
 
 /// The indexing child's parent, which watches its time limit.

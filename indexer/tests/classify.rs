@@ -285,6 +285,25 @@ fn modules_are_told_apart() {
 }
 
 #[test]
+fn a_modules_name_is_its_kbuild_modname() {
+    use indexer::flags::module_name;
+    let rows: [(&[&str], Option<&str>); 5] = [
+        // Built-in code has a KBUILD_MODNAME too: it is not a module.
+        (&["-DKBUILD_MODNAME=\"ext4\"", "-c", "a.c"], None),
+        (&["-DMODULE", "-DKBUILD_MODNAME=\"ext4\"", "-c", "a.c"], Some("ext4")),
+        (&["-D", "KBUILD_MODNAME=\"hello\"", "-DMODULE", "-c", "a.c"], Some("hello")),
+        (&["-DMODULE", "-DKBUILD_MODNAME='\"x\"'", "-c", "a.c"], Some("x")),
+        (&["-DMODULE", "-c", "a.c"], None),
+    ];
+    let bad: Vec<String> = rows
+        .iter()
+        .filter(|(args, want)| module_name(&os(args)).as_deref() != *want)
+        .map(|(args, want)| format!("{args:?}: want {want:?}, got {:?}", module_name(&os(args))))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+#[test]
 fn cross_compilers_name_their_target() {
     use indexer::flags::target_of_compiler;
     let rows = [

@@ -831,10 +831,7 @@ mod tests {
             .collect();
         let facts = TuFacts {
             main_file: Some(0),
-            files: vec![NewFile {
-                root: Root::Src,
-                path: "t.c".into(),
-            }],
+            files: vec![NewFile::new(Root::Src, "t.c")],
             symbols,
             definitions: (0..NAMES.len())
                 .map(|i| NewDefinition {
@@ -880,6 +877,7 @@ mod tests {
             directory: "/b".into(),
             command: vec!["gcc".into()],
             module: false,
+            modname: None,
             status: TuStatus::Ok,
             reason: None,
         };

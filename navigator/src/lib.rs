@@ -35,7 +35,8 @@ Commands:
                              the call neighbourhood as Graphviz DOT, on standard
                              output; -o FILE.svg writes SVG (Graphviz's `dot`),
                              -o FILE.dot writes DOT and, with Graphviz, FILE.svg
-  nccnav DB dump             every fact, one JSON object a line
+  nccnav DB dump             every fact, one JSON object a line; --canonical: ids
+                             replaced by what they name, sorted (to compare builds)
   nccnav DB verify           how much of the compiler's own debug information (the
                              DWARF of the build's objects: definitions and call
                              edges) the database holds; --misses lists what it lacks
@@ -60,6 +61,11 @@ struct Cli {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
+    /// dump: every id replaced by what it names (a file by its root and path, a symbol
+    /// by kind, name, linkage and defining file), lines sorted: two databases with the
+    /// same facts print the same lines
+    #[arg(long)]
+    canonical: bool,
     /// verify: list every definition and call edge the database lacks
     #[arg(long)]
     misses: bool,
@@ -123,7 +129,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         ["callees", name] => nav.calls(name, query::Direction::Callees, cli.json, out),
         ["stores", name] => nav.stores(name, cli.json, out),
         ["uses", name] => nav.uses(name, cli.json, out),
-        ["dump"] => nav.dump(out),
+        ["dump"] => nav.dump(cli.canonical, out),
         ["path", from, to] => graph::path(&nav, from, to, cli.json, out),
         ["graph", name] => {
             let opts = graph::GraphOptions {

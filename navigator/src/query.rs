@@ -176,7 +176,9 @@ pub(crate) fn write_json(
 
 pub(crate) fn shown_path(f: &File) -> String {
     match f.root {
-        Root::Src | Root::Abs => f.path.clone(),
+        // An external module's files relative to its directory, as its developer
+        // names them.
+        Root::Src | Root::Abs | Root::Ext => f.path.clone(),
         Root::Obj => format!("{} (build tree)", f.path),
     }
 }
@@ -339,14 +341,27 @@ impl Navigator {
                 rows.push((s.clone(), d));
             }
         }
+        // Which part of the kernel each definition went into, told when a module is
+        // among them.
+        let places: Vec<schema::DefinedIn> = rows
+            .iter()
+            .map(|(_, d)| self.db.defined_in(d))
+            .collect::<Result<_, _>>()?;
+        let modular = places.iter().any(|p| !p.modules.is_empty());
         if json {
-            let text = serde_json::to_string_pretty(&rows_json(&mut self, &rows)?)
-                .map_err(std::io::Error::other)?;
+            let mut values = rows_json(&mut self, &rows)?;
+            if modular {
+                for (v, p) in values.iter_mut().zip(&places) {
+                    v["builtin"] = p.builtin.into();
+                    v["modules"] = p.modules.clone().into();
+                }
+            }
+            let text = serde_json::to_string_pretty(&values).map_err(std::io::Error::other)?;
             writeln!(out, "{text}")?;
             return Ok(());
         }
         let mut printed = std::collections::HashSet::new();
-        for (s, d) in &rows {
+        for ((s, d), place) in rows.iter().zip(&places) {
             let f = shown_path(self.file(d.loc.file)?);
             let what = if d.definition { "" } else { ", declared only" };
             let via = d
@@ -363,8 +378,20 @@ impl Navigator {
             } else {
                 format!(" ({linkage})")
             };
+            let mut parts: Vec<String> = Vec::new();
+            if modular && place.builtin {
+                parts.push("built-in".to_owned());
+            }
+            if !place.modules.is_empty() {
+                parts.push(format!("module {}", place.modules.join(", ")));
+            }
+            let place = if parts.is_empty() {
+                String::new()
+            } else {
+                format!("  [{}]", parts.join("; "))
+            };
             let line = format!(
-                "{}:{}:{}: {} {}{linkage}{via}",
+                "{}:{}:{}: {} {}{linkage}{via}{place}",
                 f,
                 d.loc.line,
                 d.loc.col,
@@ -654,9 +681,15 @@ impl Navigator {
         Ok(serde_json::to_value(v).map_err(std::io::Error::other)?)
     }
 
-    pub fn dump(self, out: &mut dyn Write) -> Result<(), QueryError> {
-        let mut v = Dumper { out };
-        self.db.dump(&mut v)
+    /// Every fact, one JSON object a line; `canonical`: with ids replaced by what they
+    /// name, sorted, so that two databases with the same facts print the same lines.
+    pub fn dump(self, canonical: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+        let mut v = Dumper {
+            out,
+            canonical: canonical.then(Canonical::default),
+        };
+        self.db.dump(&mut v)?;
+        v.finish()
     }
 }
 
@@ -684,9 +717,47 @@ fn rows_json(
     Ok(v)
 }
 
-/// Writes the SPEC's `dump` format: one JSON object a line.
+/// Writes the SPEC's `dump` format: one JSON object a line; or, canonical, the same
+/// objects with every id replaced by what it names, sorted.
 struct Dumper<'a> {
     out: &'a mut dyn Write,
+    canonical: Option<Canonical>,
+}
+
+/// What the ids of a database name, and the lines of its canonical dump.
+#[derive(Default)]
+struct Canonical {
+    /// A file's `root:path` (`ext:BASE:path`).
+    files: HashMap<i64, String>,
+    /// A symbol's kind, name, linkage and defining file.
+    symbols: HashMap<i64, String>,
+    lines: Vec<String>,
+}
+
+/// Keys whose value is a file id.
+const FILE_KEYS: &[&str] = &["file", "source"];
+/// Keys whose value is a symbol id.
+const SYMBOL_KEYS: &[&str] = &["symbol", "caller", "callee", "member", "function", "from"];
+
+impl Canonical {
+    /// `line` with its own id dropped and the ids it refers to replaced.
+    fn line(&self, mut line: serde_json::Value) -> String {
+        if let Some(obj) = line.as_object_mut() {
+            obj.remove("id");
+            for (k, v) in obj.iter_mut() {
+                let Some(id) = v.as_i64() else { continue };
+                let named = if FILE_KEYS.contains(&k.as_str()) {
+                    self.files.get(&id)
+                } else if SYMBOL_KEYS.contains(&k.as_str()) {
+                    self.symbols.get(&id)
+                } else {
+                    continue;
+                };
+                *v = named.cloned().unwrap_or_else(|| format!("?{id}")).into();
+            }
+        }
+        line.to_string()
+    }
 }
 
 #[derive(Serialize)]
@@ -695,6 +766,9 @@ struct DumpFile<'a> {
     ty: &'static str,
     id: i64,
     root: &'a str,
+    /// An external module's directory, for root `ext`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base: Option<&'a str>,
     path: &'a str,
 }
 
@@ -785,14 +859,38 @@ struct DumpTu<'a> {
     directory: &'a str,
     command: &'a [String],
     module: bool,
+    /// The module's name (`KBUILD_MODNAME`) for a unit of a loadable module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    modname: Option<&'a str>,
     status: &'a str,
     reason: Option<&'a str>,
 }
 
 impl Dumper<'_> {
     fn line<T: Serialize>(&mut self, v: &T) -> Result<(), QueryError> {
-        serde_json::to_writer(&mut *self.out, v).map_err(std::io::Error::from)?;
-        self.out.write_all(b"\n")?;
+        match &mut self.canonical {
+            None => {
+                serde_json::to_writer(&mut *self.out, v).map_err(std::io::Error::from)?;
+                self.out.write_all(b"\n")?;
+            }
+            Some(c) => {
+                let value = serde_json::to_value(v).map_err(std::io::Error::from)?;
+                let line = c.line(value);
+                c.lines.push(line);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the canonical dump's lines, sorted.
+    fn finish(self) -> Result<(), QueryError> {
+        if let Some(mut c) = self.canonical {
+            c.lines.sort_unstable();
+            for l in &c.lines {
+                self.out.write_all(l.as_bytes())?;
+                self.out.write_all(b"\n")?;
+            }
+        }
         Ok(())
     }
 }
@@ -801,15 +899,37 @@ impl DumpVisitor for Dumper<'_> {
     type Error = QueryError;
 
     fn file(&mut self, f: &File) -> Result<(), QueryError> {
+        if let Some(c) = &mut self.canonical {
+            let key = schema::NewFile {
+                root: f.root,
+                base: f.base.clone(),
+                path: f.path.clone(),
+            }
+            .key();
+            c.files.insert(f.id.0, key);
+        }
         self.line(&DumpFile {
             ty: "file",
             id: f.id.0,
             root: f.root.as_str(),
+            base: f.base.as_deref(),
             path: &f.path,
         })
     }
 
     fn symbol(&mut self, s: &Symbol, primary: Option<&Definition>) -> Result<(), QueryError> {
+        if let Some(c) = &mut self.canonical {
+            let file = primary
+                .and_then(|d| c.files.get(&d.loc.file.0))
+                .map_or("", String::as_str);
+            let name = format!(
+                "{} {} {} {file}",
+                s.kind.as_str(),
+                s.display_name(),
+                s.linkage.as_str()
+            );
+            c.symbols.insert(s.id.0, name);
+        }
         self.line(&DumpSymbol {
             ty: "symbol",
             id: s.id.0,
@@ -885,6 +1005,7 @@ impl DumpVisitor for Dumper<'_> {
             directory: &t.directory,
             command: &t.command,
             module: t.module,
+            modname: t.modname.as_deref(),
             status: t.status.as_str(),
             reason: t.reason.as_deref(),
         })

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use gimli::{AttributeValue, EndianSlice, Reader, RelocateReader, RunTimeEndian};
 use object::{Object, ObjectSection};
-use schema::{Db, Root};
+use schema::{Db, Trees};
 
 use crate::query::{clean, QueryError};
 
@@ -58,8 +58,8 @@ impl NameKind {
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 struct DwarfDef {
     name: String,
-    root: Root,
-    path: String,
+    /// The file, absolute: DWARF's and the database's paths are compared on disk.
+    path: PathBuf,
     line: u32,
     /// The line is that of an earlier declaration (`DW_AT_specification`).
     declared_earlier: bool,
@@ -90,33 +90,7 @@ impl gimli::read::Relocate<usize> for Relocs<'_> {
 
 type R<'a> = RelocateReader<EndianSlice<'a, RunTimeEndian>, Relocs<'a>>;
 
-struct Trees {
-    src: Option<PathBuf>,
-    obj: Option<PathBuf>,
-}
-
-impl Trees {
-    fn stored(&self, abs: &Path) -> (Root, String) {
-        let abs = schema::normalize_path(abs);
-        let mut trees: Vec<(&PathBuf, Root)> = Vec::new();
-        if let Some(s) = &self.src {
-            trees.push((s, Root::Src));
-        }
-        if let Some(o) = &self.obj {
-            trees.push((o, Root::Obj));
-        }
-        // The most specific tree wins (an O= directory inside the source tree).
-        trees.sort_by_key(|(t, _)| std::cmp::Reverse(t.as_os_str().len()));
-        for (t, root) in trees {
-            if let Ok(rel) = abs.strip_prefix(t) {
-                return (root, rel.to_string_lossy().into_owned());
-            }
-        }
-        (Root::Abs, abs.to_string_lossy().into_owned())
-    }
-}
-
-fn read_object(path: &Path, trees: &Trees, facts: &mut DwarfFacts) -> Result<(), String> {
+fn read_object(path: &Path, facts: &mut DwarfFacts) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| e.to_string())?;
     let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
     let endian = if file.is_little_endian() {
@@ -137,7 +111,7 @@ fn read_object(path: &Path, trees: &Trees, facts: &mut DwarfFacts) -> Result<(),
     let mut units = dwarf.units();
     while let Some(header) = units.next().map_err(|e| e.to_string())? {
         let unit = dwarf.unit(header).map_err(|e| e.to_string())?;
-        read_unit(&dwarf, &unit, trees, facts).map_err(|e| e.to_string())?;
+        read_unit(&dwarf, &unit, facts).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -240,14 +214,13 @@ fn file_path<'a>(
 fn read_unit<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     unit: &gimli::Unit<R<'a>>,
-    trees: &Trees,
     facts: &mut DwarfFacts,
 ) -> gimli::Result<()> {
     let mut entries = unit.entries();
     let mut depth: isize = 0;
     // Enclosing functions and inlined functions: (depth, name).
     let mut scopes: Vec<(isize, Option<String>)> = Vec::new();
-    let mut files: HashMap<u64, Option<(Root, String)>> = HashMap::new();
+    let mut files: HashMap<u64, Option<PathBuf>> = HashMap::new();
     while let Some((delta, entry)) = entries.next_dfs()? {
         depth += delta;
         while scopes.last().is_some_and(|(d, _)| *d >= depth) {
@@ -264,7 +237,7 @@ fn read_unit<'a>(
                         || has(gimli::DW_AT_ranges)?
                         || has(gimli::DW_AT_inline)?);
                 if defined {
-                    record_def(dwarf, unit, &n, false, trees, &mut files, facts)?;
+                    record_def(dwarf, unit, &n, false, &mut files, facts)?;
                 }
                 scopes.push((depth, n.name));
             }
@@ -290,7 +263,7 @@ fn read_unit<'a>(
                 if depth == 1 && has(gimli::DW_AT_location)? && !has(gimli::DW_AT_declaration)? =>
             {
                 let n = named(dwarf, unit, entry)?;
-                record_def(dwarf, unit, &n, true, trees, &mut files, facts)?;
+                record_def(dwarf, unit, &n, true, &mut files, facts)?;
             }
             _ => {}
         }
@@ -312,8 +285,7 @@ fn record_def<'a>(
     unit: &gimli::Unit<R<'a>>,
     n: &Named,
     variable: bool,
-    trees: &Trees,
-    files: &mut HashMap<u64, Option<(Root, String)>>,
+    files: &mut HashMap<u64, Option<PathBuf>>,
     facts: &mut DwarfFacts,
 ) -> gimli::Result<()> {
     let (Some(name), Some(file), Some(line)) = (&n.name, n.file, n.line) else {
@@ -322,15 +294,14 @@ fn record_def<'a>(
     let stored = match files.get(&file) {
         Some(s) => s.clone(),
         None => {
-            let s = file_path(dwarf, unit, file)?.map(|p| trees.stored(&p));
+            let s = file_path(dwarf, unit, file)?.map(|p| schema::normalize_path(&p));
             files.insert(file, s.clone());
             s
         }
     };
-    if let Some((root, path)) = stored {
+    if let Some(path) = stored {
         facts.defs.insert(DwarfDef {
             name: name.clone(),
-            root,
             path,
             line: line as u32,
             declared_earlier: n.declared_earlier,
@@ -341,37 +312,28 @@ fn record_def<'a>(
 }
 
 /// Reads source lines to class names, one file at a time.
+#[derive(Default)]
 struct Sources {
-    srctree: Option<PathBuf>,
-    objtree: Option<PathBuf>,
-    cache: HashMap<(Root, String), Option<Vec<String>>>,
+    cache: HashMap<PathBuf, Option<Vec<String>>>,
 }
 
 impl Sources {
-    fn line(&mut self, root: Root, path: &str, line: u32) -> Option<&str> {
-        let key = (root, path.to_owned());
-        if !self.cache.contains_key(&key) {
-            let full = match root {
-                Root::Src => self.srctree.as_ref().map(|t| t.join(path)),
-                Root::Obj => self.objtree.as_ref().map(|t| t.join(path)),
-                Root::Abs => Some(PathBuf::from(path)),
-            };
-            let text = full.and_then(|f| std::fs::read(f).ok()).map(|b| {
+    fn line(&mut self, path: &Path, line: u32) -> Option<&str> {
+        let text = self.cache.entry(path.to_owned()).or_insert_with(|| {
+            std::fs::read(path).ok().map(|b| {
                 String::from_utf8_lossy(&b)
                     .lines()
                     .map(str::to_owned)
                     .collect()
-            });
-            self.cache.insert(key.clone(), text);
-        }
-        self.cache[&key]
-            .as_ref()
+            })
+        });
+        text.as_ref()
             .and_then(|l| l.get(line.checked_sub(1)? as usize))
             .map(String::as_str)
     }
 
     fn kind(&mut self, d: &DwarfDef) -> NameKind {
-        let Some(text) = self.line(d.root, &d.path, d.line) else {
+        let Some(text) = self.line(&d.path, d.line) else {
             return NameKind::Written;
         };
         let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -413,12 +375,7 @@ fn pct(part: usize, whole: usize) -> f64 {
 
 /// Runs `verify`; returns whether every threshold was met.
 pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool, QueryError> {
-    let srctree = db.meta("srctree")?.map(PathBuf::from);
-    let objtree = db.meta("objtree")?.map(PathBuf::from);
-    let trees = Trees {
-        src: srctree.clone(),
-        obj: objtree.clone(),
-    };
+    let trees = db.trees()?;
     let mut facts = DwarfFacts::default();
     for tu in db.tus()? {
         let object = PathBuf::from(&tu.object);
@@ -427,27 +384,29 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
             facts.missing += 1;
             continue;
         }
-        match read_object(&object, &trees, &mut facts) {
+        match read_object(&object, &mut facts) {
             Ok(()) => facts.objects += 1,
             Err(e) => facts.unreadable.push(format!("{}: {e}", tu.object)),
         }
     }
 
-    let sites = db.definition_sites()?;
-    let exact: HashSet<(&str, Root, &str, u32)> = sites
+    // The database's definitions, each file where it is on disk.
+    let on_disk: HashMap<schema::FileId, PathBuf> = db
+        .files()?
         .iter()
-        .map(|(n, r, p, l)| (n.as_str(), *r, p.as_str(), *l))
+        .filter_map(|f| Some((f.id, schema::normalize_path(&trees.on_disk(f)?))))
         .collect();
-    let by_file: HashSet<(&str, Root, &str)> = sites
-        .iter()
-        .map(|(n, r, p, _)| (n.as_str(), *r, p.as_str()))
+    let sites: Vec<(String, &Path, u32)> = db
+        .definition_sites()?
+        .into_iter()
+        .filter_map(|(n, f, l)| Some((n, on_disk.get(&f)?.as_path(), l)))
         .collect();
-    let mut by_name: HashMap<&str, Vec<(Root, &str, u32)>> = HashMap::new();
-    for (n, r, p, l) in &sites {
-        by_name
-            .entry(n.as_str())
-            .or_default()
-            .push((*r, p.as_str(), *l));
+    let exact: HashSet<(&str, &Path, u32)> =
+        sites.iter().map(|(n, p, l)| (n.as_str(), *p, *l)).collect();
+    let by_file: HashSet<(&str, &Path)> = sites.iter().map(|(n, p, _)| (n.as_str(), *p)).collect();
+    let mut by_name: HashMap<&str, Vec<(&Path, u32)>> = HashMap::new();
+    for (n, p, l) in &sites {
+        by_name.entry(n.as_str()).or_default().push((*p, *l));
     }
     // DWARF gives a variable the line of its first declaration
     // (`static const struct file_operations shm_file_operations;` before its use):
@@ -458,8 +417,8 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
             && by_name.get(d.name.as_str()).is_some_and(|defs| {
                 let here: Vec<u32> = defs
                     .iter()
-                    .filter(|(r, p, _)| *r == d.root && *p == d.path)
-                    .map(|(_, _, l)| *l)
+                    .filter(|(p, _)| *p == d.path)
+                    .map(|(_, l)| *l)
                     .collect();
                 (here.is_empty() && defs.len() == 1) || here.iter().any(|l| *l > d.line)
             })
@@ -467,20 +426,15 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
     let direct: HashSet<(String, String)> = db.direct_call_names()?.into_iter().collect();
     let indirect: HashSet<(String, String)> = db.indirect_call_names()?.into_iter().collect();
 
-    let mut sources = Sources {
-        srctree,
-        objtree,
-        cache: HashMap::new(),
-    };
+    let mut sources = Sources::default();
     let mut defs: Vec<&DwarfDef> = facts.defs.iter().collect();
     defs.sort();
     let mut by_kind: BTreeMap<NameKind, (usize, usize)> = BTreeMap::new();
     let mut def_misses = Vec::new();
     for d in &defs {
         let k = sources.kind(d);
-        let found = exact.contains(&(d.name.as_str(), d.root, d.path.as_str(), d.line))
-            || (d.declared_earlier
-                && by_file.contains(&(d.name.as_str(), d.root, d.path.as_str())))
+        let found = exact.contains(&(d.name.as_str(), d.path.as_path(), d.line))
+            || (d.declared_earlier && by_file.contains(&(d.name.as_str(), d.path.as_path())))
             || (k != NameKind::Pasted && declared_before_definition(d));
         let e = by_kind.entry(k).or_default();
         e.0 += 1;
@@ -549,10 +503,7 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
     )?;
     if opts.misses {
         for (d, k) in &def_misses {
-            let file = match d.root {
-                Root::Obj => format!("{} (build tree)", d.path),
-                _ => d.path.clone(),
-            };
+            let file = shown_on_disk(&trees, &d.path);
             writeln!(
                 out,
                 "missing definition: {} {}:{} ({})",
@@ -591,4 +542,19 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         }
     }
     Ok(ok)
+}
+
+/// A file on disk as the navigator shows it: relative to the source tree, marked as
+/// the build tree's, or absolute.
+fn shown_on_disk(trees: &Trees, path: &Path) -> String {
+    let under = |t: &Option<String>| t.as_ref().and_then(|t| path.strip_prefix(t).ok());
+    match (under(&trees.objtree), under(&trees.srctree)) {
+        // The build tree may lie inside the source tree: the longer match wins.
+        (Some(o), Some(s)) if o.as_os_str().len() < s.as_os_str().len() => {
+            format!("{} (build tree)", o.display())
+        }
+        (_, Some(s)) => s.display().to_string(),
+        (Some(o), None) => format!("{} (build tree)", o.display()),
+        (None, None) => path.display().to_string(),
+    }
 }

@@ -40,6 +40,24 @@ pub enum Error {
         found: i64,
         known: i64,
     },
+    /// A database an older nccrs wrote during a kernel build it did not recognise
+    /// (Linux 6.2 and later), with the kernel's paths stored absolute. Writers start it
+    /// afresh; readers refuse it.
+    #[error(
+        "{}: written by an older nccrs, which stored this kernel build's paths as absolute; remove it and build again",
+        .0.display()
+    )]
+    OldLayout(PathBuf),
+    /// A writer of another build: the database's paths are relative to other trees.
+    #[error(
+        "{}: holds the facts of {}, not of {}; remove it or set NCCRS_DB to index this build",
+        path.display(), describe(recorded), describe(this)
+    )]
+    OtherTrees {
+        path: PathBuf,
+        recorded: Trees,
+        this: Trees,
+    },
     /// Anything else SQLite reports; the message says it all, so it is not chained.
     #[error("{}: {error}", path.display())]
     Sqlite {
@@ -48,12 +66,47 @@ pub enum Error {
     },
 }
 
+/// The trees of a build, in words.
+fn describe(t: &Trees) -> String {
+    match (&t.srctree, &t.objtree) {
+        (Some(s), Some(o)) if s == o => format!("the kernel build in {s}"),
+        (Some(s), Some(o)) => format!("the kernel source tree {s} built in {o}"),
+        (Some(s), None) => format!("the kernel source tree {s}"),
+        (None, Some(o)) => format!("the kernel build in {o}"),
+        (None, None) => "a build outside any kernel tree".to_owned(),
+    }
+}
+
+impl Error {
+    /// Whether writing to this database will never work: it is another program's,
+    /// a newer nccrs's, or another build's (as opposed to busy or out of space).
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            Error::NotADatabase(_)
+                | Error::TooNew { .. }
+                | Error::OldLayout(_)
+                | Error::OtherTrees { .. }
+        )
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An open nccrs database.
 pub struct Db {
     conn: Connection,
     path: PathBuf,
+    /// The schema version of the file as opened (readers do not migrate).
+    version: i64,
+}
+
+/// Keys of the `meta` table.
+pub(crate) mod meta_key {
+    /// The kernel source tree the `src` paths are relative to (absolute).
+    pub const SRCTREE: &str = "srctree";
+    /// The kernel build tree the `obj` paths are relative to (absolute).
+    pub const OBJTREE: &str = "objtree";
 }
 
 impl Db {
@@ -67,6 +120,7 @@ impl Db {
         let mut db = Db {
             conn,
             path: path.to_owned(),
+            version: 0,
         };
         db.conn
             .busy_timeout(Duration::from_secs(10))
@@ -99,6 +153,10 @@ impl Db {
                 known: SCHEMA_VERSION,
             });
         }
+        db.version = version;
+        if version < migrations::KBUILD_AWARE && db.old_layout().map_err(|e| db.err(e))? {
+            return Err(Error::OldLayout(path.to_owned()));
+        }
         Ok(db)
     }
 
@@ -114,6 +172,7 @@ impl Db {
         let mut db = Db {
             conn,
             path: path.to_owned(),
+            version: 0,
         };
         db.conn.busy_timeout(wait).map_err(|e| db.err(e))?;
         let (app, version) = db.header()?;
@@ -140,10 +199,16 @@ impl Db {
         db.conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| db.err(e))?;
+        // Foreign keys are checked from here on, not while a migration remakes a table
+        // (SQLite as bundled checks them by default).
+        db.conn
+            .pragma_update(None, "foreign_keys", false)
+            .map_err(|e| db.err(e))?;
+        db.migrate()?;
         db.conn
             .pragma_update(None, "foreign_keys", true)
             .map_err(|e| db.err(e))?;
-        db.migrate()?;
+        db.version = SCHEMA_VERSION;
         Ok(db)
     }
 
@@ -204,6 +269,14 @@ impl Db {
             .enumerate()
             .skip(version as usize)
         {
+            // A database whose kernel paths were stored absolute cannot be joined with
+            // relative ones: it starts afresh.
+            if i as i64 + 1 == migrations::KBUILD_AWARE
+                && old_layout(&tx).map_err(|e| sql_err(&path, e))?
+            {
+                tx.execute_batch(migrations::FORGET_ALL)
+                    .map_err(|e| sql_err(&path, e))?;
+            }
             tx.execute_batch(sql).map_err(|e| sql_err(&path, e))?;
             tx.pragma_update(None, "user_version", i as i64 + 1)
                 .map_err(|e| sql_err(&path, e))?;
@@ -216,6 +289,22 @@ impl Db {
     fn err(&self, e: rusqlite::Error) -> Error {
         sql_err(&self.path, e)
     }
+
+    fn old_layout(&self) -> rusqlite::Result<bool> {
+        old_layout(&self.conn)
+    }
+}
+
+/// Whether a database older than [`migrations::KBUILD_AWARE`] holds kernel compiles
+/// (`-D__KERNEL__`) without the source tree they are relative to: an nccrs that did
+/// not recognise the kernel build stored their paths absolute.
+fn old_layout(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM meta WHERE key = ?1)
+            AND EXISTS (SELECT 1 FROM tus WHERE instr(command, '-D__KERNEL__') > 0)",
+        [meta_key::SRCTREE],
+        |r| r.get(0),
+    )
 }
 
 /// `path` as the path part of an SQLite URI.
@@ -236,5 +325,159 @@ fn sql_err(path: &Path, error: rusqlite::Error) -> Error {
     Error::Sqlite {
         path: path.to_owned(),
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A database as nccrs wrote it at schema version 2, with one unit compiled with
+    /// `command`, and the source tree recorded or not.
+    fn version_2(path: &Path, command: &str, srctree: Option<&str>) {
+        let conn = Connection::open(path).unwrap();
+        for sql in &migrations::MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO files(id, root, path) VALUES (1, 'abs', '/k/linux/fs/dcache.c');
+             INSERT INTO symbols(id, usr, name, kind, linkage)
+                 VALUES (1, 'c:@F@d_alloc', 'd_alloc', 'function', 'external');
+             INSERT INTO chunks(id, file, hash) VALUES (1, 1, 'h');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO tus(id, object, source, directory, command, module, status)
+             VALUES (1, '/k/b/fs/dcache.o', 1, '/k/b', ?1, 0, 'ok')",
+            [command],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO tu_chunks(tu, chunk) VALUES (1, 1);
+             INSERT INTO definitions(symbol, file, line, col, definition, chunk)
+                 VALUES (1, 1, 10, 5, 1, 1);",
+        )
+        .unwrap();
+        if let Some(s) = srctree {
+            conn.execute("INSERT INTO meta(key, value) VALUES ('srctree', ?1)", [s])
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn version_2_is_read_as_it_is_and_upgraded_by_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        // A 6.1 build: the source tree was recorded, paths are relative.
+        version_2(&path, "gcc\0-D__KERNEL__\0-c", Some("/k/linux"));
+        let before = std::fs::read(&path).unwrap();
+        let db = Db::open_readonly(&path).unwrap();
+        let files = db.files().unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].base, None);
+        assert_eq!(db.tus().unwrap()[0].modname, None);
+        drop(db);
+        assert_eq!(std::fs::read(&path).unwrap(), before, "a reader wrote");
+
+        let db = Db::open_writer(&path).unwrap();
+        assert_eq!(db.version, SCHEMA_VERSION);
+        let f = db.file(FileId(1)).unwrap();
+        assert_eq!((f.root, f.path.as_str()), (Root::Abs, "/k/linux/fs/dcache.c"));
+        assert_eq!(db.tus().unwrap().len(), 1);
+        let broken: i64 = db
+            .conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(broken, 0, "the remade files table lost its references");
+        // The new root is accepted now.
+        db.conn
+            .execute(
+                "INSERT INTO files(root, base, path) VALUES ('ext', '/m/hello', 'hello.c')",
+                [],
+            )
+            .unwrap();
+        assert!(db
+            .conn
+            .execute("INSERT INTO files(root, path) VALUES ('ext', 'x.c')", [])
+            .is_err());
+    }
+
+    #[test]
+    fn kernel_paths_stored_absolute_are_never_mixed_with_relative_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        // A 6.12 build indexed by an nccrs that did not recognise it.
+        version_2(&path, "gcc\0-D__KERNEL__\0-c", None);
+        let before = std::fs::read(&path).unwrap();
+        match Db::open_readonly(&path) {
+            Err(e @ Error::OldLayout(_)) => {
+                assert!(e.to_string().contains("remove it and build again"), "{e}")
+            }
+            other => panic!("read an old-layout database: {:?}", other.err()),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before, "a reader wrote");
+        // A writer starts it afresh.
+        let db = Db::open_writer(&path).unwrap();
+        assert!(db.tus().unwrap().is_empty());
+        assert!(db.files().unwrap().is_empty());
+
+        // Outside a kernel build, absolute paths are what nccrs always stored.
+        let plain = dir.path().join("plain.db");
+        version_2(&plain, "gcc\0-O2\0-c", None);
+        assert_eq!(Db::open_readonly(&plain).unwrap().tus().unwrap().len(), 1);
+        assert_eq!(Db::open_writer(&plain).unwrap().tus().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn another_builds_writers_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let kernel = Trees {
+            srctree: Some("/k/linux".into()),
+            objtree: Some("/k/build".into()),
+        };
+        let mut db = Db::open_writer(&path).unwrap();
+        db.claim_trees(&kernel).unwrap();
+        // Nothing recorded yet: another build may still take the database over.
+        db.claim_trees(&Trees::default()).unwrap();
+        db.claim_trees(&kernel).unwrap();
+        db.write_tu_record(&TuRecord {
+            object: "/k/build/a.o".into(),
+            source: Some(NewFile::new(Root::Src, "a.c")),
+            directory: "/k/build".into(),
+            command: vec!["gcc".into()],
+            module: false,
+            modname: None,
+            status: TuStatus::Failed,
+            reason: Some("r".into()),
+        })
+        .unwrap();
+        db.claim_trees(&kernel).unwrap();
+        for other in [
+            Trees::default(),
+            Trees {
+                srctree: Some("/k/linux".into()),
+                objtree: Some("/k/build2".into()),
+            },
+            Trees {
+                srctree: Some("/k/linux-next".into()),
+                objtree: Some("/k/build".into()),
+            },
+        ] {
+            match db.claim_trees(&other) {
+                Err(e @ Error::OtherTrees { .. }) => {
+                    assert!(e.is_permanent());
+                    assert!(e.to_string().contains("remove it or set NCCRS_DB"), "{e}");
+                }
+                r => panic!("{other:?} was let in: {r:?}"),
+            }
+        }
+        assert_eq!(db.trees().unwrap(), kernel);
     }
 }

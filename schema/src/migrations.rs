@@ -4,6 +4,17 @@
 /// `PRAGMA application_id` of every nccrs database ("nccr").
 pub const APPLICATION_ID: i64 = 0x6e63_6372;
 
+/// The first version written by an nccrs that recognises every kbuild (and stores
+/// the kernel's paths relative to its trees).
+pub const KBUILD_AWARE: i64 = 3;
+
+/// Empties a database, keeping its tables.
+pub const FORGET_ALL: &str = "
+DELETE FROM uses; DELETE FROM stores; DELETE FROM calls; DELETE FROM definitions;
+DELETE FROM tu_chunks; DELETE FROM chunks; DELETE FROM tus; DELETE FROM symbols;
+DELETE FROM files; DELETE FROM meta;
+";
+
 pub const MIGRATIONS: &[&str] = &[
     // 1: files, symbols, definitions, calls, translation units, and the chunks that
     // say which translation units each fact came from.
@@ -114,5 +125,22 @@ CREATE TABLE uses(
 -- No index by function: "what does F use" reads the table (a few tens of ms on a
 -- kernel), which saves a full copy of it.
 CREATE INDEX uses_by_chunk ON uses(chunk);
+"#,
+    // 3: external modules (`make M=DIR`) get a root of their own: `ext`, with the
+    // module's directory as the file's `base`; and each unit's module name
+    // (`KBUILD_MODNAME` of a `-DMODULE` compile). SQLite cannot change a CHECK, so
+    // `files` is made anew (foreign keys are off while migrations run).
+    r#"
+CREATE TABLE files_v3(
+    id   INTEGER PRIMARY KEY,
+    root TEXT NOT NULL CHECK (root IN ('src', 'obj', 'abs', 'ext')),
+    base TEXT NOT NULL DEFAULT '' CHECK ((root = 'ext') = (base != '')),
+    path TEXT NOT NULL,
+    UNIQUE (root, base, path)
+);
+INSERT INTO files_v3(id, root, path) SELECT id, root, path FROM files;
+DROP TABLE files;
+ALTER TABLE files_v3 RENAME TO files;
+ALTER TABLE tus ADD COLUMN modname TEXT;
 "#,
 ];

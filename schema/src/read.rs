@@ -1,6 +1,6 @@
 //! Queries. Every hot query is covered by an index (see the `query_plans` test).
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Row};
 
 use crate::{
     CallEdge, Db, Definition, File, FileId, IndirectCall, Location, Result, Store, Symbol,
@@ -104,10 +104,12 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallEdge> {
 }
 
 fn file_row(r: &Row<'_>) -> rusqlite::Result<File> {
+    let base: String = r.get(2)?;
     Ok(File {
         id: r.get(0)?,
         root: r.get(1)?,
-        path: r.get(2)?,
+        base: (!base.is_empty()).then_some(base),
+        path: r.get(3)?,
     })
 }
 
@@ -122,13 +124,36 @@ fn tu_row(r: &Row<'_>) -> rusqlite::Result<Tu> {
         module: r.get(5)?,
         status: r.get(6)?,
         reason: r.get(7)?,
+        modname: r.get(8)?,
     })
 }
 
 impl Db {
+    /// The columns of a file row; a database older than version 3 has no `base` (it is
+    /// read as it is, readers never migrate).
+    fn file_columns(&self) -> &'static str {
+        if self.version >= 3 {
+            "id, root, base, path"
+        } else {
+            "id, root, '', path"
+        }
+    }
+
+    /// The columns of a unit row (no `modname` before version 3).
+    fn tu_columns(&self) -> &'static str {
+        if self.version >= 3 {
+            "id, object, source, directory, command, module, status, reason, modname"
+        } else {
+            "id, object, source, directory, command, module, status, reason, NULL"
+        }
+    }
+
     pub fn file(&self, id: FileId) -> Result<File> {
         self.conn
-            .prepare_cached("SELECT id, root, path FROM files WHERE id = ?1")
+            .prepare_cached(&format!(
+                "SELECT {} FROM files WHERE id = ?1",
+                self.file_columns()
+            ))
             .and_then(|mut s| s.query_row([id], file_row))
             .map_err(|e| self.err(e))
     }
@@ -183,7 +208,11 @@ impl Db {
 
     /// Every file, for matching the tail of a path.
     pub fn files(&self) -> Result<Vec<File>> {
-        self.collect("SELECT id, root, path FROM files", [], file_row)
+        self.collect(
+            &format!("SELECT {} FROM files", self.file_columns()),
+            [],
+            file_row,
+        )
     }
 
     /// The fields of a struct or union called `scope` (all of that name), in the order
@@ -309,15 +338,42 @@ impl Db {
         )
     }
 
-    /// Every definition as (name, root, path, line): what `nccnav verify` compares
-    /// with the compiler's debug information.
-    pub fn definition_sites(&self) -> Result<Vec<(String, crate::Root, String, u32)>> {
+    /// Where `def` was compiled into: the kernel, modules (by the units whose own
+    /// source file holds it).
+    pub fn defined_in(&self, def: &Definition) -> Result<crate::DefinedIn> {
+        let modname = if self.version >= 3 { "t.modname" } else { "NULL" };
+        let rows: Vec<(bool, Option<String>)> = self.collect(
+            &format!(
+                "SELECT DISTINCT t.module, {modname} FROM definitions d
+                 JOIN tu_chunks tc ON tc.chunk = d.chunk JOIN tus t ON t.id = tc.tu
+                 WHERE d.symbol = ?1 AND d.file = ?2 AND d.line = ?3 AND d.col = ?4
+                   AND t.source = d.file"
+            ),
+            params![def.symbol, def.loc.file, def.loc.line, def.loc.col],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut out = crate::DefinedIn::default();
+        for (module, name) in rows {
+            match (module, name) {
+                (true, Some(n)) => out.modules.push(n),
+                (true, None) => out.modules.push("?".to_owned()),
+                (false, _) => out.builtin = true,
+            }
+        }
+        out.modules.sort();
+        out.modules.dedup();
+        Ok(out)
+    }
+
+    /// Every definition of a function or variable as (name, file, line): what
+    /// `nccnav verify` compares with the compiler's debug information.
+    pub fn definition_sites(&self) -> Result<Vec<(String, FileId, u32)>> {
         self.collect(
-            "SELECT DISTINCT s.name, f.root, f.path, d.line
-             FROM definitions d JOIN symbols s ON s.id = d.symbol JOIN files f ON f.id = d.file
+            "SELECT DISTINCT s.name, d.file, d.line
+             FROM definitions d JOIN symbols s ON s.id = d.symbol
              WHERE d.definition AND s.kind IN ('function', 'variable')",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
     }
 
@@ -351,18 +407,15 @@ impl Db {
 
     pub fn tus(&self) -> Result<Vec<Tu>> {
         self.collect(
-            "SELECT id, object, source, directory, command, module, status, reason
-             FROM tus ORDER BY object",
+            &format!("SELECT {} FROM tus ORDER BY object", self.tu_columns()),
             [],
             tu_row,
         )
     }
 
-    pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.conn
-            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
-            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
-            .map_err(|e| self.err(e))
+    /// The trees the stored paths are relative to.
+    pub fn trees(&self) -> Result<crate::Trees> {
+        crate::write::read_trees(&self.conn).map_err(|e| self.err(e))
     }
 
     /// Walks every fact: files, symbols (with their primary location), definitions,
@@ -371,7 +424,10 @@ impl Db {
     pub fn dump<V: DumpVisitor>(&self, v: &mut V) -> Result<(), V::Error> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, root, path FROM files ORDER BY id")
+            .prepare(&format!(
+                "SELECT {} FROM files ORDER BY id",
+                self.file_columns()
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(r) = rows.next().map_err(|e| self.err(e))? {

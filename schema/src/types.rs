@@ -49,12 +49,14 @@ pub fn normalize_path(path: &std::path::Path) -> std::path::PathBuf {
 /// Which directory a stored path is relative to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Root {
-    /// The kernel source tree (`abs_srctree`).
+    /// The kernel source tree.
     Src,
-    /// The build tree (`abs_objtree`): generated files.
+    /// The kernel build tree (the `O=` directory): generated files.
     Obj,
     /// Neither: the path is absolute.
     Abs,
+    /// An external module's directory (`make M=DIR`), which the file's `base` names.
+    Ext,
 }
 
 /// What kind of thing a symbol is. The names are those of the `dump` format.
@@ -131,7 +133,7 @@ macro_rules! string_enum {
     };
 }
 
-string_enum!(Root { Src = "src", Obj = "obj", Abs = "abs" });
+string_enum!(Root { Src = "src", Obj = "obj", Abs = "abs", Ext = "ext" });
 string_enum!(Kind {
     Function = "function",
     Variable = "variable",
@@ -152,6 +154,9 @@ string_enum!(TuStatus { Ok = "ok", Partial = "partial", Failed = "failed" });
 pub struct File {
     pub id: FileId,
     pub root: Root,
+    /// For [`Root::Ext`], the external module's directory (absolute) that `path` is
+    /// relative to; `None` for the other roots.
+    pub base: Option<String>,
     pub path: String,
 }
 
@@ -236,6 +241,16 @@ pub struct IndirectCall {
     pub function: SymbolId,
 }
 
+/// What a definition was compiled into: the units that define it in their own source
+/// file (not a header they include), as built-in code or as parts of modules.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DefinedIn {
+    /// A unit compiled into the kernel itself defines it.
+    pub builtin: bool,
+    /// The modules whose units define it, by name.
+    pub modules: Vec<String>,
+}
+
 /// One translation unit as the build compiled it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tu {
@@ -246,6 +261,8 @@ pub struct Tu {
     pub directory: String,
     pub command: Vec<String>,
     pub module: bool,
+    /// For a unit of a loadable module, the module's name (`KBUILD_MODNAME`).
+    pub modname: Option<String>,
     pub status: TuStatus,
     pub reason: Option<String>,
 }
@@ -256,7 +273,28 @@ pub struct Tu {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewFile {
     pub root: Root,
+    /// As [`File::base`].
+    pub base: Option<String>,
     pub path: String,
+}
+
+impl NewFile {
+    /// A file relative to one of the kernel's trees, or absolute: no `base`.
+    pub fn new(root: Root, path: impl Into<String>) -> NewFile {
+        NewFile {
+            root,
+            base: None,
+            path: path.into(),
+        }
+    }
+
+    /// What names the file across databases: `root:path`, or `ext:BASE:path`.
+    pub fn key(&self) -> String {
+        match &self.base {
+            Some(b) => format!("{}:{b}:{}", self.root, self.path),
+            None => format!("{}:{}", self.root, self.path),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -328,8 +366,35 @@ pub struct TuRecord {
     pub directory: String,
     pub command: Vec<String>,
     pub module: bool,
+    /// As [`Tu::modname`].
+    pub modname: Option<String>,
     pub status: TuStatus,
     pub reason: Option<String>,
+}
+
+/// The directories a database's relative paths are relative to: what a kernel
+/// build's writers agree on (absolute paths; both `None` outside a kernel build).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trees {
+    pub srctree: Option<String>,
+    pub objtree: Option<String>,
+}
+
+impl Trees {
+    /// Where a stored file is on this machine, if the database says.
+    pub fn on_disk(&self, f: &File) -> Option<std::path::PathBuf> {
+        let under = |dir: &Option<String>| {
+            dir.as_ref()
+                .map(|d| std::path::Path::new(d).join(&f.path))
+        };
+        match f.root {
+            Root::Abs => Some(f.path.clone().into()),
+            Root::Src => under(&self.srctree),
+            // An in-tree build records the one tree as the source tree.
+            Root::Obj => under(&self.objtree).or_else(|| under(&self.srctree)),
+            Root::Ext => under(&f.base),
+        }
+    }
 }
 
 /// Everything one translation unit contributes.

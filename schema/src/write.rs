@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::{Db, FileId, NewFile, Result, SymbolId, TuFacts, TuRecord, WriteStats};
+use crate::{meta_key, Db, FileId, NewFile, Result, SymbolId, Trees, TuFacts, TuRecord, WriteStats};
 
 impl Db {
     /// Records one translation unit in a single `IMMEDIATE` transaction, replacing
@@ -52,30 +52,69 @@ impl Db {
         tx.commit().map_err(|e| crate::sql_err(&path, e))
     }
 
-    /// Records a key of the build (`srctree`, `objtree`: absolute paths).
-    pub fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO meta(key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                 WHERE value IS NOT excluded.value",
-            )
-            .and_then(|mut s| s.execute(params![key, value]))
-            .map_err(|e| self.err(e))?;
-        Ok(())
+    /// Makes sure this database is this build's: records the trees its relative paths
+    /// are relative to, or refuses ([`crate::Error::OtherTrees`]) when units of a build
+    /// in other trees are recorded, so that paths relative to two trees never mix.
+    pub fn claim_trees(&mut self, trees: &Trees) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| crate::sql_err(&path, e))?;
+        let recorded = read_trees(&tx).map_err(|e| crate::sql_err(&path, e))?;
+        if recorded != *trees {
+            let units: bool = tx
+                .query_row("SELECT EXISTS (SELECT 1 FROM tus)", [], |r| r.get(0))
+                .map_err(|e| crate::sql_err(&path, e))?;
+            if units {
+                return Err(crate::Error::OtherTrees {
+                    path,
+                    recorded,
+                    this: trees.clone(),
+                });
+            }
+            for (key, value) in [
+                (meta_key::SRCTREE, &trees.srctree),
+                (meta_key::OBJTREE, &trees.objtree),
+            ] {
+                match value {
+                    Some(v) => tx.execute(
+                        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        params![key, v],
+                    ),
+                    None => tx.execute("DELETE FROM meta WHERE key = ?1", [key]),
+                }
+                .map_err(|e| crate::sql_err(&path, e))?;
+            }
+        }
+        tx.commit().map_err(|e| crate::sql_err(&path, e))
     }
 }
 
+/// The trees recorded in `meta`.
+pub(crate) fn read_trees(conn: &rusqlite::Connection) -> rusqlite::Result<Trees> {
+    let get = |key: &str| -> rusqlite::Result<Option<String>> {
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+    };
+    Ok(Trees {
+        srctree: get(meta_key::SRCTREE)?,
+        objtree: get(meta_key::OBJTREE)?,
+    })
+}
+
 fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
+    let base = f.base.as_deref().unwrap_or("");
     let found = tx
-        .prepare_cached("SELECT id FROM files WHERE root = ?1 AND path = ?2")?
-        .query_row(params![f.root, f.path], |r| r.get(0))
+        .prepare_cached("SELECT id FROM files WHERE root = ?1 AND base = ?2 AND path = ?3")?
+        .query_row(params![f.root, base, f.path], |r| r.get(0))
         .optional()?;
     match found {
         Some(id) => Ok(id),
         None => {
-            tx.prepare_cached("INSERT INTO files(root, path) VALUES (?1, ?2)")?
-                .execute(params![f.root, f.path])?;
+            tx.prepare_cached("INSERT INTO files(root, base, path) VALUES (?1, ?2, ?3)")?
+                .execute(params![f.root, base, f.path])?;
             Ok(FileId(tx.last_insert_rowid()))
         }
     }
@@ -83,12 +122,12 @@ fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
 
 fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rusqlite::Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO tus(object, source, directory, command, module, status, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO tus(object, source, directory, command, module, modname, status, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(object) DO UPDATE SET
             source = excluded.source, directory = excluded.directory,
             command = excluded.command, module = excluded.module,
-            status = excluded.status, reason = excluded.reason
+            modname = excluded.modname, status = excluded.status, reason = excluded.reason
          RETURNING id",
     )?
     .query_row(
@@ -98,6 +137,7 @@ fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rus
             tu.directory,
             tu.command.join("\0"),
             tu.module,
+            tu.modname,
             tu.status,
             tu.reason
         ],
@@ -124,10 +164,7 @@ impl Fnv {
 /// their USR and files by path, in a canonical order.
 fn chunk_hashes(facts: &TuFacts) -> BTreeMap<usize, String> {
     let mut lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let file = |i: usize| {
-        let f = &facts.files[i];
-        format!("{}:{}", f.root, f.path)
-    };
+    let file = |i: usize| facts.files[i].key();
     let sym = |i: usize| {
         let s = &facts.symbols[i];
         format!(

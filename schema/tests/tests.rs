@@ -5,10 +5,7 @@
 use schema::*;
 
 fn file(path: &str) -> NewFile {
-    NewFile {
-        root: Root::Src,
-        path: path.into(),
-    }
+    NewFile::new(Root::Src, path)
 }
 
 fn sym(usr: &str, name: &str, kind: Kind) -> NewSymbol {
@@ -28,6 +25,7 @@ fn tu(object: &str) -> TuRecord {
         directory: "/b".into(),
         command: vec!["gcc".into(), "-c".into()],
         module: false,
+        modname: None,
         status: TuStatus::Ok,
         reason: None,
     }

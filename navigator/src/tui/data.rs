@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use schema::{Db, Definition, File, FileId, Kind, Location, Root, Symbol, SymbolId};
+use schema::{Db, Definition, File, FileId, Kind, Location, Symbol, SymbolId, Trees};
 
 use crate::graph::CallGraph;
 use crate::query::{clean, path_is, shown_path, via_macro, Navigator};
@@ -139,8 +139,7 @@ pub struct Data {
     nav: Navigator,
     files: HashMap<FileId, File>,
     symbols: HashMap<SymbolId, Symbol>,
-    srctree: Option<PathBuf>,
-    objtree: Option<PathBuf>,
+    trees: Trees,
     sources: HashMap<PathBuf, Result<Vec<String>, String>>,
     places: HashMap<SymbolId, String>,
     /// The whole call graph, read the first time a call path is asked for.
@@ -152,17 +151,15 @@ type DbResult<T> = Result<T, schema::Error>;
 
 impl Data {
     pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> Data {
-        let meta = |k: &str| nav.db().meta(k).ok().flatten().map(PathBuf::from);
-        let objtree = meta("objtree");
-        let srctree = srctree
-            .or_else(|| meta("srctree"))
-            .or_else(|| objtree.clone());
+        let mut trees = nav.db().trees().unwrap_or_default();
+        if let Some(s) = srctree {
+            trees.srctree = Some(s.to_string_lossy().into_owned());
+        }
         Data {
             nav,
             files: HashMap::new(),
             symbols: HashMap::new(),
-            srctree,
-            objtree,
+            trees,
             sources: HashMap::new(),
             places: HashMap::new(),
             graph: None,
@@ -209,11 +206,7 @@ impl Data {
     /// The file behind a site, on this machine.
     pub fn path_of(&mut self, file: FileId) -> DbResult<Option<PathBuf>> {
         let f = self.file(file)?.clone();
-        Ok(match f.root {
-            Root::Abs => Some(PathBuf::from(&f.path)),
-            Root::Src => self.srctree.as_ref().map(|d| d.join(&f.path)),
-            Root::Obj => self.objtree.as_ref().map(|d| d.join(&f.path)),
-        })
+        Ok(self.trees.on_disk(&f))
     }
 
     /// A file's lines, or why it cannot be shown.
