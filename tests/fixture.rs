@@ -344,7 +344,7 @@ fn def_callers_callees_answer_each_case() {
         // A static of a module.
         (
             &["def", "demo_lock"],
-            &["drivers/demo/demo.c:6:24: variable demo_lock (internal) via DEFINE_SPINLOCK"],
+            &["drivers/demo/demo.c:6:24: variable demo_lock (internal) via DEFINE_SPINLOCK [module demo]"],
         ),
         // The part of the broken file that could be read.
         (
@@ -407,9 +407,11 @@ fn translation_units_are_recorded() {
     };
     let demo = by_object("drivers/demo/demo.o").expect("demo.o");
     assert_eq!(demo["module"], true);
+    assert_eq!(demo["modname"], "demo");
     assert_eq!(demo["status"], "ok");
     let fork = by_object("kernel/fork.o").expect("fork.o");
     assert_eq!(fork["module"], false);
+    assert!(fork.get("modname").is_none(), "built-in code has no module: {fork}");
     assert_eq!(fork["directory"].as_str(), built().objdir.to_str());
     let cmd: Vec<&str> = fork["command"]
         .as_array()
@@ -742,6 +744,56 @@ fn masquerade_symlink_and_nested_calls_do_not_loop() {
     // Outside a kernel tree, paths are absolute.
     let got = lines(&dir.path().join("m.db"), &["callers", "twice"]);
     assert_eq!(got, vec![format!("four {}:2:25", src.display())]);
+}
+
+/// `CC="nccrs gcc"`, the form ccache and distcc are used in (`CC="nccrs
+/// aarch64-linux-gnu-gcc"` for a cross build): the first argument names the real
+/// compiler, and wins over NCCRS_CC; the build and its facts are the same.
+#[test]
+fn the_real_compiler_can_be_the_first_argument() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let gcc = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v gcc"])
+            .output()
+            .expect("sh")
+            .stdout,
+    )
+    .expect("utf-8");
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(fixture("minikernel"))
+        .arg(format!("O={}", objdir.display()))
+        .arg(format!("CC={} {}", bin("nccrs").display(), gcc.trim()))
+        .arg("all")
+        // Were NCCRS_CC taken, the first argument would reach it as an input file.
+        .env("NCCRS_CC", "clang")
+        .env_remove("MAKEFLAGS")
+        .output()
+        .expect("make");
+    assert!(
+        out.status.success() && !String::from_utf8_lossy(&out.stderr).contains("nccrs:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = stdout(&nccnav(&objdir.join("vmlinux.db"), &["dump"]));
+    let commands: Vec<String> = dump
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"tu\""))
+        .map(|l| serde_json::from_str::<Value>(l).expect("json")["command"][0].to_string())
+        .collect();
+    assert!(
+        !commands.is_empty() && commands.iter().all(|c| c.contains("gcc")),
+        "{commands:?}"
+    );
+    let ours: String = facts_text(&objdir.join("vmlinux.db"));
+    let shared: String = facts_text(&built().db)
+        .lines()
+        .filter(|l| !l.contains("broken"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(ours, shared);
 }
 
 #[test]

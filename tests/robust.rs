@@ -14,10 +14,10 @@ fn compile_env(dir: &Path, cc: &Path, db: &Path, args: &[&str], env: &[(&str, &s
     Command::new(cc)
         .args(args)
         .current_dir(dir)
-        .envs(env.iter().copied())
         .env("NCCRS_DB", db)
         .env_remove("abs_objtree")
         .env_remove("abs_srctree")
+        .envs(env.iter().copied())
         .output()
         .expect("runs")
 }
@@ -844,4 +844,84 @@ fn an_unknown_indexing_mode_is_told_and_indexed_inline() {
         ["nccrs: warning: NCCRS_INDEX=later: expected inline or background; indexing inline"]
     );
     assert!(nccnav(&db, &["def", "unused_var"]).status.success());
+}
+
+/// A database holds one build's facts: a compile of another build (here: a kernel's,
+/// into the database of a plain compile) is refused with one line, the build is
+/// unaffected, and nothing is written or left pending.
+#[test]
+fn another_builds_database_is_refused_and_kept() {
+    let src = source_dir();
+    let kernel = tempfile::tempdir().expect("tempdir");
+    let db = src.path().join("t.db");
+    let out = compile(src.path(), &bin("nccrs"), &db, &["-c", "a.c", "-o", "a.o"]);
+    assert!(out.status.success() && warnings(&out).is_empty(), "{out:?}");
+    let before = facts_text(&db);
+    let tree = kernel.path().to_str().expect("utf-8").to_owned();
+    let env = [("abs_srctree", tree.as_str()), ("abs_objtree", tree.as_str())];
+    check_unaffected_env(src.path(), &db, "another build", &env);
+    let again = compile_env(src.path(), &bin("nccrs"), &db, &["-c", "a.c"], &env);
+    let w = warnings(&again);
+    assert!(
+        w.len() == 1 && w[0].contains("remove it or set NCCRS_DB"),
+        "{w:?}"
+    );
+    assert_eq!(facts_text(&db), before, "the other build's facts changed");
+    let pending = std::fs::read_dir(src.path().join("t.db.pending"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(pending, 0, "a refused job was left pending");
+}
+
+/// A database written by an nccrs that did not recognise a kernel build (Linux 6.2
+/// and later), with the kernel's paths stored absolute: nccnav says to remove it and
+/// leaves it as it is; the next build's writer starts it afresh.
+#[test]
+fn a_database_with_absolute_kernel_paths_is_never_mixed() {
+    let src = source_dir();
+    let db = src.path().join("old.db");
+    let out = compile(
+        src.path(),
+        &bin("nccrs"),
+        &db,
+        &["-D__KERNEL__", "-c", "a.c", "-o", "a.o"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    // As the nccrs before the kbuild-aware schema (version 3) left it.
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         CREATE TABLE files_v2(id INTEGER PRIMARY KEY,
+             root TEXT NOT NULL CHECK (root IN ('src', 'obj', 'abs')),
+             path TEXT NOT NULL, UNIQUE (root, path));
+         INSERT INTO files_v2 SELECT id, root, path FROM files;
+         DROP TABLE files;
+         ALTER TABLE files_v2 RENAME TO files;
+         ALTER TABLE tus DROP COLUMN modname;
+         UPDATE tus SET object = '/elsewhere/old.o';
+         PRAGMA user_version = 2;",
+    )
+    .expect("downgrade");
+    drop(conn);
+    let bytes = std::fs::read(&db).expect("read");
+    let out = nccnav(&db, &["def", "b"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        err.lines().count() == 1 && err.contains("remove it and build again"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&db).expect("read"), bytes, "nccnav wrote");
+    // The next compile into it starts afresh: only its own unit is left.
+    let out = compile(src.path(), &bin("nccrs"), &db, &["-c", "a.c", "-o", "a.o"]);
+    assert!(out.status.success() && warnings(&out).is_empty(), "{out:?}");
+    let tus: Vec<String> = stdout(&nccnav(&db, &["dump"]))
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"tu\""))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        tus.len() == 1 && !tus[0].contains("/elsewhere/"),
+        "{tus:?}"
+    );
 }
