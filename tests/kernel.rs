@@ -1,22 +1,28 @@
-//! A real kernel: Linux 6.1 from Debian's `linux-source-6.1`, UML defconfig, built
-//! out of tree with `make ARCH=um CC=nccrs`, then checked against hand-verified facts,
-//! against the compiler's DWARF, and for byte-identical objects with a plain build;
-//! and a native x86_64 tinyconfig (linked with `$(LD)`, not `$(CC)`), indexed in the
-//! background (`NCCRS_INDEX=background`, then `nccrs --wait`).
+//! Real kernels, from Debian's `linux-source-6.1` and `linux-source-6.12`, each built
+//! with `CC=nccrs` and checked against hand-verified facts (paths relative to the
+//! source tree), the compiler's DWARF (`nccnav verify`) and, where said, a plain build:
 //!
-//! The source is unpacked once into `$NCCRS_KERNEL_CACHE` (default `~/.cache/nccrs`);
-//! the build directory is made anew every run. Run alone with
+//! - 6.1 UML defconfig with DWARF, `O=`, indexed beside each compile; its objects and
+//!   vmlinux are byte-identical to a plain build's;
+//! - 6.1 native x86_64 tinyconfig (linked with `$(LD)`), indexed in the background;
+//! - 6.12 UML defconfig with DWARF in an `O=` directory (kbuild exports only
+//!   `srctree`/`objtree` there), indexed in the background, and an external module
+//!   (`fixtures/extmod`) built against it;
+//! - 6.12 arm64 tinyconfig, cross-compiled with `CC="nccrs aarch64-linux-gnu-gcc"`;
+//! - 6.12 x86_64 tinyconfig with `LLVM=-19 CC="nccrs clang-19"`, built in the source
+//!   tree (its own copy, so the shared tree stays clean for `O=` builds).
+//!
+//! Each source is unpacked once into `$NCCRS_KERNEL_CACHE` (default `~/.cache/nccrs`);
+//! build directories are made anew every run. Run alone with
 //! `cargo test --workspace -- kernel`, leave out with `-- --skip kernel`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use nccrs_e2e::{bin, nccnav, nccrs_wait, stdout};
 use serde_json::Value;
-
-const TARBALL: &str = "/usr/src/linux-source-6.1.tar.xz";
 
 fn cache_dir() -> PathBuf {
     match std::env::var_os("NCCRS_KERNEL_CACHE") {
@@ -28,33 +34,49 @@ fn cache_dir() -> PathBuf {
     }
 }
 
-/// The unpacked source tree, unpacked on first use (by one test at a time).
-fn kernel_source() -> PathBuf {
+/// The unpacked source tree of Linux `version` (`6.1`, `6.12`), unpacked on first use
+/// (by one test at a time).
+fn kernel_source(version: &str) -> PathBuf {
     static UNPACKING: Mutex<()> = Mutex::new(());
     let _one = UNPACKING.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache_dir();
-    let src = cache.join("linux-source-6.1");
+    let name = format!("linux-source-{version}");
+    let src = cache.join(&name);
     if src.join("Makefile").is_file() {
         return src;
     }
+    let tarball = format!("/usr/src/{name}.tar.xz");
     assert!(
-        Path::new(TARBALL).is_file(),
-        "{TARBALL} is missing: install Debian's linux-source-6.1 (.ci/install-deps does)"
+        Path::new(&tarball).is_file(),
+        "{tarball} is missing: install Debian's {name} (.ci/install-deps does)"
     );
     std::fs::create_dir_all(&cache).expect("create the kernel cache");
-    let tmp = cache.join("unpacking");
+    let tmp = cache.join(format!("unpacking-{version}"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).expect("mkdir");
     let st = Command::new("tar")
         .arg("xf")
-        .arg(TARBALL)
+        .arg(&tarball)
         .current_dir(&tmp)
         .status()
         .expect("tar runs");
-    assert!(st.success(), "cannot unpack {TARBALL}");
-    std::fs::rename(tmp.join("linux-source-6.1"), &src).expect("move the unpacked tree in place");
+    assert!(st.success(), "cannot unpack {tarball}");
+    std::fs::rename(tmp.join(&name), &src).expect("move the unpacked tree in place");
     let _ = std::fs::remove_dir_all(&tmp);
     src
+}
+
+/// A fresh copy of Linux `version`'s source tree under `name`, for a build in the
+/// tree itself.
+fn private_source(version: &str, name: &str) -> PathBuf {
+    let shared = kernel_source(version);
+    let copy = cache_dir().join(name);
+    let _ = std::fs::remove_dir_all(&copy);
+    run(Command::new("cp")
+        .args(["-a", "--reflink=auto"])
+        .arg(&shared)
+        .arg(&copy));
+    copy
 }
 
 fn run(cmd: &mut Command) {
@@ -235,6 +257,69 @@ const FACT_LINES: &[(&[&str], &[&[&str]])] = &[
     ),
 ];
 
+/// Asks nccnav each question of `facts` (words its answer must hold) and `lines`
+/// (lines, each given by words on it); returns what is missing.
+fn check_facts(db: &Path, facts: &[(&[&str], &[&str])], lines: &[(&[&str], &[&[&str]])]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (args, want) in facts {
+        let out = nccnav(db, args);
+        let text = stdout(&out);
+        if !out.status.success() {
+            failures.push(format!(
+                "nccnav {args:?}: exit {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        for w in *want {
+            if !text.contains(w) {
+                failures.push(format!("nccnav {args:?} lacks {w:?}:\n{text}"));
+            }
+        }
+    }
+    for (args, want) in lines {
+        let text = stdout(&nccnav(db, args));
+        for words in *want {
+            if !text.lines().any(|l| words.iter().all(|w| l.contains(w))) {
+                failures.push(format!(
+                    "nccnav {args:?} has no line with {words:?}:\n{text}"
+                ));
+            }
+        }
+    }
+    failures
+}
+
+/// The compiler's own answers, the DWARF of every object, at the thresholds of the
+/// every-kernel issue: 99.5% of each kind of definition, 99% of the call edges.
+fn check_verify(db: &Path) {
+    let out = nccnav(
+        db,
+        &[
+            "verify",
+            "--misses",
+            "--min-definitions",
+            "99.5",
+            "--min-calls",
+            "99",
+        ],
+    );
+    let text = stdout(&out);
+    let summary: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("missing "))
+        .collect();
+    eprintln!("{}", summary.join("\n"));
+    for l in text.lines().filter(|l| l.starts_with("missing ")).take(40) {
+        eprintln!("  {l}");
+    }
+    assert!(
+        out.status.success(),
+        "verify: below the thresholds:\n{text}"
+    );
+}
+
 /// How calls through pointers resolve, printed for the record.
 fn print_indirect_call_figures(db: &Path) {
     let conn =
@@ -413,13 +498,13 @@ fn check_units(db: &Path, build: &Path) {
 }
 
 #[test]
-fn kernel_x86_64_tinyconfig() {
+fn kernel_6_1_x86_64_tinyconfig() {
     assert_eq!(
         std::env::consts::ARCH,
         "x86_64",
         "the native kernel test builds for x86_64 and needs an x86_64 machine"
     );
-    let src = kernel_source();
+    let src = kernel_source("6.1");
     let build = cache_dir().join("x86-tiny-test");
     let _ = std::fs::remove_dir_all(&build);
     std::fs::create_dir_all(&build).expect("mkdir");
@@ -486,8 +571,8 @@ fn kernel_x86_64_tinyconfig() {
 }
 
 #[test]
-fn kernel_uml_defconfig() {
-    let src = kernel_source();
+fn kernel_6_1_uml_defconfig() {
+    let src = kernel_source("6.1");
     let build = cache_dir().join("um-test");
     let _ = std::fs::remove_dir_all(&build);
     std::fs::create_dir_all(&build).expect("mkdir");
@@ -542,64 +627,10 @@ fn kernel_uml_defconfig() {
     // Translation units: how many, and which ones failed and why.
     check_units(&db, &build);
 
-    let mut failures = Vec::new();
-    for (args, want) in FACTS {
-        let out = nccnav(&db, args);
-        let text = stdout(&out);
-        if !out.status.success() {
-            failures.push(format!(
-                "nccnav {args:?}: exit {:?}: {}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-            continue;
-        }
-        for w in *want {
-            if !text.contains(w) {
-                failures.push(format!("nccnav {args:?} lacks {w:?}:\n{text}"));
-            }
-        }
-    }
-    for (args, want) in FACT_LINES {
-        let text = stdout(&nccnav(&db, args));
-        for words in *want {
-            if !text.lines().any(|l| words.iter().all(|w| l.contains(w))) {
-                failures.push(format!(
-                    "nccnav {args:?} has no line with {words:?}:\n{text}"
-                ));
-            }
-        }
-    }
+    let failures = check_facts(&db, FACTS, FACT_LINES);
     print_indirect_call_figures(&db);
     crate::tui::kernel_walk(&db);
-
-    // The compiler's own answers: the DWARF of every object.
-    // The thresholds of the real-kernel issue: 99.5% of each kind of definition,
-    // 99% of the call edges.
-    let out = nccnav(
-        &db,
-        &[
-            "verify",
-            "--misses",
-            "--min-definitions",
-            "99.5",
-            "--min-calls",
-            "99",
-        ],
-    );
-    let text = stdout(&out);
-    let summary: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with("missing "))
-        .collect();
-    eprintln!("{}", summary.join("\n"));
-    for l in text.lines().filter(|l| l.starts_with("missing ")).take(40) {
-        eprintln!("  {l}");
-    }
-    assert!(
-        out.status.success(),
-        "verify: below the thresholds:\n{text}"
-    );
+    check_verify(&db);
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     eprintln!("database: {:.1} MB", size as f64 / 1e6);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -638,4 +669,451 @@ fn compiled_objects(build: &Path) -> Vec<PathBuf> {
             std::fs::canonicalize(p.with_file_name(object)).ok()
         })
         .collect()
+}
+
+// ---- Linux 6.12 ----
+
+/// How one kernel of the tests is configured and built.
+struct Recipe {
+    version: &'static str,
+    /// The build tree's name in the cache (`O=`), or, for a build in the source tree,
+    /// the name of the source tree's private copy.
+    name: &'static str,
+    in_tree: bool,
+    config: &'static str,
+    /// `make` variables of every call: `ARCH=`, `CROSS_COMPILE=`, `LLVM=`, `CC=`.
+    vars: Vec<String>,
+    background: bool,
+}
+
+/// A kernel the tests built with nccrs.
+struct Built {
+    src: PathBuf,
+    /// The build tree: the `O=` directory, or the source tree itself.
+    out: PathBuf,
+    db: PathBuf,
+    vars: Vec<String>,
+}
+
+fn nccrs_cc(compiler: Option<&str>) -> String {
+    match compiler {
+        Some(c) => format!("CC={} {c}", bin("nccrs").display()),
+        None => format!("CC={}", bin("nccrs").display()),
+    }
+}
+
+/// Configures (`config`, plus DWARF 4 for `nccnav verify`) and builds `r`; when
+/// indexing in the background, waits for the database too.
+fn build(r: &Recipe) -> Built {
+    let (src, out) = if r.in_tree {
+        let src = private_source(r.version, r.name);
+        (src.clone(), src)
+    } else {
+        let out = cache_dir().join(r.name);
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).expect("mkdir");
+        (kernel_source(r.version), out)
+    };
+    let make = |targets: &[&str]| {
+        let mut cmd = Command::new("make");
+        cmd.arg("-C").arg(&src);
+        if !r.in_tree {
+            cmd.arg(format!("O={}", out.display()));
+        }
+        cmd.args(&r.vars).args(targets).env_remove("NCCRS_DB");
+        cmd
+    };
+    run(&mut make(&[r.config]));
+    run(Command::new(src.join("scripts/config"))
+        .arg("--file")
+        .arg(out.join(".config"))
+        .args([
+            "-e",
+            "DEBUG_KERNEL",
+            "-d",
+            "DEBUG_INFO_NONE",
+            "-e",
+            "DEBUG_INFO",
+            "-e",
+            "DEBUG_INFO_DWARF4",
+        ]));
+    run(&mut make(&["olddefconfig"]));
+    let config = std::fs::read_to_string(out.join(".config")).expect(".config");
+    assert!(
+        config.contains("CONFIG_DEBUG_INFO_DWARF4=y"),
+        "{}: DWARF 4 debug information could not be turned on",
+        r.name
+    );
+    let started = std::time::Instant::now();
+    let mut cmd = make(&[&format!("-j{}", jobs())]);
+    cmd.envs(REPRODUCIBLE.iter().copied());
+    if r.background {
+        cmd.env("NCCRS_INDEX", "background");
+    }
+    run(&mut cmd);
+    eprintln!(
+        "{}: make returned after {:.0} s",
+        r.name,
+        started.elapsed().as_secs_f64()
+    );
+    let db = out.join("vmlinux.db");
+    assert!(
+        db.is_file(),
+        "{}: vmlinux.db is not at the top of the build tree",
+        r.name
+    );
+    if r.background {
+        let wait = nccrs_wait(&db);
+        assert_eq!(wait.status.code(), Some(0), "{}: {wait:?}", r.name);
+        eprintln!(
+            "{}: database complete after {:.0} s",
+            r.name,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    assert!(out.join("vmlinux").is_file(), "{}: no vmlinux", r.name);
+    Built {
+        src,
+        out,
+        db,
+        vars: r.vars.clone(),
+    }
+}
+
+/// Builds `r` once for every test that asks; a failed build fails each of them.
+fn shared(cell: &'static OnceLock<Result<Built, String>>, r: impl FnOnce() -> Recipe) -> &'static Built {
+    let built = cell.get_or_init(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(&r()))).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        })
+    });
+    match built {
+        Ok(b) => b,
+        Err(e) => panic!("the shared kernel build failed: {e}"),
+    }
+}
+
+/// Linux 6.12 UML defconfig with DWARF, in an `O=` directory outside the source tree
+/// (kbuild then exports `srctree` absolute and `objtree=.`), indexed in the background.
+fn uml_6_12() -> &'static Built {
+    static BUILT: OnceLock<Result<Built, String>> = OnceLock::new();
+    shared(&BUILT, || Recipe {
+        version: "6.12",
+        name: "um-6.12-test",
+        in_tree: false,
+        config: "defconfig",
+        vars: vec!["ARCH=um".into(), nccrs_cc(None)],
+        background: true,
+    })
+}
+
+/// No file of the kernel's trees is stored with an absolute path.
+fn check_paths_relative(b: &Built) {
+    let dump = stdout(&nccnav(&b.db, &["dump"]));
+    let trees = [
+        std::fs::canonicalize(&b.src).expect("source tree"),
+        std::fs::canonicalize(&b.out).expect("build tree"),
+    ];
+    let absolute: Vec<&str> = dump
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"file\""))
+        .filter(|l| {
+            let v: Value = serde_json::from_str(l).expect("json");
+            v["root"] == "abs"
+                && trees
+                    .iter()
+                    .any(|t| v["path"].as_str().is_some_and(|p| Path::new(p).starts_with(t)))
+        })
+        .take(10)
+        .collect();
+    assert!(
+        absolute.is_empty(),
+        "files of the kernel's trees stored absolute: {absolute:?}"
+    );
+}
+
+/// Facts checked by hand against the 6.12 sources.
+const FACTS_6_12_UML: &[(&[&str], &[&str])] = &[
+    // The issue's own example: fs/dcache.c:79, not an absolute path.
+    (
+        &["def", "rename_lock"],
+        &["fs/dcache.c:79:", "via DEFINE_SEQLOCK"],
+    ),
+    (
+        &["def", "mmlist_lock"],
+        &["kernel/fork.c:1237:", "via DEFINE_SPINLOCK"],
+    ),
+    (
+        &["def", "__do_sys_read"],
+        &["fs/read_write.c:720:", "via SYSCALL_DEFINE3"],
+    ),
+    (
+        &["callees", "__do_sys_read"],
+        &["ksys_read", "fs/read_write.c:722:"],
+    ),
+    (
+        &["path", "__do_sys_read", "vfs_read"],
+        &["-> ksys_read", "-> vfs_read", "fs/read_write.c:712:"],
+    ),
+    (
+        &["def", "nr_dentry"],
+        &["fs/dcache.c:135:", "(internal)", "via DEFINE_PER_CPU"],
+    ),
+    (
+        &["def", "__ksymtab_vfs_fsync"],
+        &["fs/sync.c:203:", "via EXPORT_SYMBOL"],
+    ),
+    (
+        &["def", "task_struct"],
+        &["include/linux/sched.h:784:8: struct task_struct"],
+    ),
+    (
+        &["def", "PageDirty"],
+        &["include/linux/page-flags.h:514:", "via PAGEFLAG"],
+    ),
+    (&["def", "__alloc_pages_noprof"], &["mm/page_alloc.c:4820:"]),
+    (
+        &["def", "init_net"],
+        &["net/core/net_namespace.c:48:12: variable init_net (external)"],
+    ),
+    (
+        &["def", "tcp_v4_rcv"],
+        &["net/ipv4/tcp_ipv4.c:2183:5: function tcp_v4_rcv (external)"],
+    ),
+];
+
+const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
+    (
+        &["callers", "__mmput"],
+        &[
+            &["mmput ", "kernel/fork.c:1399:"],
+            &["mmput_async_fn", "kernel/fork.c:1409:"],
+        ],
+    ),
+    (
+        &["uses", "mmlist_lock"],
+        &[&["__mmput", "addr", "kernel/fork.c:1381:"]],
+    ),
+    (
+        &["callers", "ext4_file_read_iter"],
+        &[&[
+            "new_sync_read",
+            "fs/read_write.c:488:",
+            "[indirect via file_operations::read_iter]",
+        ]],
+    ),
+    (
+        &["stores", "file_operations::read_iter"],
+        &[&["ext4_file_read_iter", "fs/ext4/file.c:933:"]],
+    ),
+    (
+        &["stores", "worker::current_func"],
+        &[&["copy of work_struct::func", "kernel/workqueue.c:3194:"]],
+    ),
+    (
+        &["callers", "wq_barrier_func"],
+        &[&[
+            "process_one_work",
+            "kernel/workqueue.c:3266:",
+            "[indirect via worker::current_func]",
+        ]],
+    ),
+];
+
+#[test]
+fn kernel_6_12_uml_defconfig() {
+    let b = uml_6_12();
+    check_units(&b.db, &b.out);
+    check_paths_relative(b);
+    let failures = check_facts(&b.db, FACTS_6_12_UML, FACT_LINES_6_12_UML);
+    print_indirect_call_figures(&b.db);
+    check_verify(&b.db);
+    let size = std::fs::metadata(&b.db).map(|m| m.len()).unwrap_or(0);
+    eprintln!("database: {:.1} MB", size as f64 / 1e6);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `make -C BUILD M=DIR CC=nccrs`: an external module against the 6.12 UML build. Its
+/// units join the kernel's database, its calls reach the kernel's functions, and its
+/// files are stored relative to its own directory (root `ext`), shown short and opened.
+#[test]
+fn kernel_6_12_external_module() {
+    let b = uml_6_12();
+    let module = tempfile::tempdir().expect("tempdir");
+    for f in ["Kbuild", "hello.h", "helper.c", "main.c"] {
+        std::fs::copy(
+            nccrs_e2e::fixture("extmod").join(f),
+            module.path().join(f),
+        )
+        .expect("copy the module");
+    }
+    let dir = std::fs::canonicalize(module.path()).expect("module dir");
+    let before = nccrs_e2e::units(&b.db).len();
+    run(Command::new("make")
+        .arg("-C")
+        .arg(&b.out)
+        .args(&b.vars)
+        .arg(format!("M={}", dir.display()))
+        .arg(format!("-j{}", jobs()))
+        .env_remove("NCCRS_DB"));
+    assert!(dir.join("nccrs_hello.ko").is_file(), "no module built");
+
+    let units = nccrs_e2e::units(&b.db);
+    let ours: Vec<&Value> = units
+        .iter()
+        .filter(|t| t["object"].as_str().is_some_and(|o| Path::new(o).starts_with(&dir)))
+        .collect();
+    assert!(
+        units.len() >= before + 2 && ours.len() >= 2,
+        "the module's units did not join the kernel's ({before} before): {ours:?}"
+    );
+    for t in &ours {
+        assert_eq!(t["status"], "ok", "{t}");
+        assert_eq!(t["module"], true, "{t}");
+        assert_eq!(t["modname"], "nccrs_hello", "{t}");
+    }
+    let files: Vec<Value> = stdout(&nccnav(&b.db, &["dump"]))
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"file\""))
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .filter(|f: &Value| f["root"] == "ext")
+        .collect();
+    let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
+    for want in ["main.c", "helper.c", "hello.h"] {
+        assert!(paths.contains(&want), "{want} not under root ext: {files:?}");
+    }
+    assert!(
+        files.iter().all(|f| f["base"].as_str() == dir.to_str()),
+        "{files:?}"
+    );
+
+    let facts: &[(&[&str], &[&str])] = &[
+        (
+            &["def", "hello_read"],
+            &["main.c:15:", "function hello_read (internal)", "[module nccrs_hello]"],
+        ),
+        (&["def", "proc_create"], &["fs/proc/generic.c:"]),
+        (&["callees", "hello_init"], &["hello_greeting", "proc_create", "main.c:31:"]),
+    ];
+    let lines: &[(&[&str], &[&[&str]])] = &[
+        (&["callers", "kasprintf"], &[&["hello_greeting", "helper.c:9:"]]),
+        (
+            &["stores", "proc_ops::proc_read"],
+            &[&["hello_read", "main.c:23:"]],
+        ),
+        (
+            &["callers", "hello_read"],
+            &[&["fs/proc/inode.c:", "[indirect via proc_ops::proc_read]"]],
+        ),
+    ];
+    let failures = check_facts(&b.db, facts, lines);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The navigator finds the module's source where it is.
+    let screen = crate::tui::opened_on(&b.db, "hello_read");
+    assert!(
+        screen.contains("static ssize_t hello_read(struct file *file"),
+        "{screen}"
+    );
+}
+
+/// Linux 6.12 arm64 tinyconfig, cross-compiled with the compiler named after nccrs.
+#[test]
+fn kernel_6_12_arm64_tinyconfig() {
+    let b = build(&Recipe {
+        version: "6.12",
+        name: "arm64-tiny-6.12-test",
+        in_tree: false,
+        config: "tinyconfig",
+        vars: vec![
+            "ARCH=arm64".into(),
+            "CROSS_COMPILE=aarch64-linux-gnu-".into(),
+            nccrs_cc(Some("aarch64-linux-gnu-gcc")),
+        ],
+        background: false,
+    });
+    check_units(&b.db, &b.out);
+    check_paths_relative(&b);
+    let facts: &[(&[&str], &[&str])] = &[
+        (
+            &["def", "invoke_syscall"],
+            &["arch/arm64/kernel/syscall.c:38:", "function invoke_syscall (internal)"],
+        ),
+        (&["def", "start_kernel"], &["init/main.c:", "function start_kernel"]),
+    ];
+    let lines: &[(&[&str], &[&[&str]])] = &[
+        (
+            &["callees", "invoke_syscall"],
+            &[&["__invoke_syscall", "arch/arm64/kernel/syscall.c:49:"]],
+        ),
+        // The pointer taken from the table is called through the parameter.
+        (
+            &["callees", "__invoke_syscall"],
+            &[&["syscall_fn", "arch/arm64/kernel/syscall.c:35:"]],
+        ),
+        (
+            &["callers", "invoke_syscall"],
+            &[&["el0_svc_common", "arch/arm64/kernel/syscall.c:"]],
+        ),
+    ];
+    let failures = check_facts(&b.db, facts, lines);
+    // Parsed for the target: arm64's register variables and inline assembly are no
+    // errors to libclang.
+    let partial: Vec<String> = nccrs_e2e::units(&b.db)
+        .into_iter()
+        .filter(|t| t["status"] != "ok")
+        .map(|t| format!("{} {}", t["object"], t["reason"]))
+        .collect();
+    eprintln!("units that were not read whole: {partial:?}");
+    assert!(partial.is_empty(), "{partial:#?}");
+    check_verify(&b.db);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Linux 6.12 x86_64 tinyconfig built with LLVM (`LLVM=-19 CC="nccrs clang-19"`), in
+/// the source tree (kbuild exports `srctree=.`).
+#[test]
+fn kernel_6_12_llvm_tinyconfig_in_tree() {
+    assert_eq!(
+        std::env::consts::ARCH,
+        "x86_64",
+        "the native kernel test builds for x86_64 and needs an x86_64 machine"
+    );
+    let b = build(&Recipe {
+        version: "6.12",
+        name: "linux-6.12-llvm-in-tree-test",
+        in_tree: true,
+        config: "tinyconfig",
+        vars: vec!["LLVM=-19".into(), nccrs_cc(Some("clang-19"))],
+        background: false,
+    });
+    let config = std::fs::read_to_string(b.out.join(".config")).expect(".config");
+    assert!(config.contains("CONFIG_CC_IS_CLANG=y"), "not built with clang");
+    check_units(&b.db, &b.out);
+    check_paths_relative(&b);
+    let facts: &[(&[&str], &[&str])] = &[
+        (&["def", "start_kernel"], &["init/main.c:", "function start_kernel"]),
+        (&["def", "x64_sys_call"], &["arch/x86/entry/syscall_64.c:30:"]),
+        (
+            &["path", "do_syscall_64", "vfs_read"],
+            &["-> x64_sys_call", "-> __x64_sys_read", "-> vfs_read"],
+        ),
+    ];
+    let lines: &[(&[&str], &[&[&str]])] = &[
+        (
+            &["callees", "start_kernel"],
+            &[&["setup_arch", "init/main.c:"]],
+        ),
+        (
+            &["callers", "__x64_sys_read"],
+            &[&["x64_sys_call", "arch/x86/entry/syscall_64.c:"]],
+        ),
+    ];
+    let failures = check_facts(&b.db, facts, lines);
+    check_verify(&b.db);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The private tree is big: leave it for the next run only on failure.
+    let _ = std::fs::remove_dir_all(&b.src);
 }

@@ -730,3 +730,9 @@ fn in_tmux_a_terminating_signal_gives_the_terminal_back() {
     assert!(killed.success());
     t.assert_restored("143");
 }
+
+/// The navigator's first screen, opened on `symbol` of the database at `db`: its
+/// definition, with the source pane showing it.
+pub(crate) fn opened_on(db: &Path, symbol: &str) -> String {
+    Screen::on(db, Some(symbol), 100, 32, None).text()
+}
