@@ -1,8 +1,10 @@
 //! The symbol search: every defined symbol in memory, filtered as the user types.
 //!
 //! Ranking: exact name, then prefix, then substring (each with the case as typed
-//! before other cases); within a class functions and variables before macros, types,
-//! enumerators and fields; then shorter names first.
+//! before other cases), with the names that macros make up for the compiler
+//! (`__UNIQUE_ID_*`, `__addressable_*`, ...) after every other prefix and substring
+//! match; within a class functions and variables before macros, types, enumerators
+//! and fields; then shorter names first.
 
 use schema::{FileId, Kind, Linkage, Symbol, SymbolId};
 
@@ -19,6 +21,33 @@ pub struct Entry {
     /// Where the bare name starts in `shown`.
     name_at: usize,
     local: bool,
+    /// A name only macros write (see [`made_for_the_compiler`]).
+    generated: bool,
+}
+
+/// Prefixes of the names kernel macros make up for the compiler and the linker, which
+/// nobody writes: `__UNIQUE_ID_*` (`__UNIQUE_ID`), `__addressable_*` (`__ADDRESSABLE`,
+/// under `EXPORT_SYMBOL` and initcalls), the export, initcall, parameter and module
+/// alias tables.
+const GENERATED_PREFIXES: &[&str] = &[
+    "__UNIQUE_ID_",
+    "__addressable_",
+    "__export_symbol_",
+    "__ksymtab_",
+    "__kstrtab_",
+    "__kstrtabns_",
+    "__crc_",
+    "__initcall_",
+    "__initcall__",
+    "__exitcall_",
+    "__setup_",
+    "__param_",
+    "__mod_",
+];
+
+/// Whether `name` is one that a macro made up rather than one a person wrote.
+pub fn made_for_the_compiler(name: &str) -> bool {
+    GENERATED_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Lower-case texts, one per entry, end to end with a newline after each: one scan
@@ -109,6 +138,7 @@ impl Index {
                     id: s.id,
                     kind: s.kind,
                     file,
+                    generated: made_for_the_compiler(&s.name),
                     name_at,
                     local: s.linkage == Linkage::None
                         && s.kind == Kind::Variable
@@ -172,7 +202,7 @@ impl Index {
                 .collect(),
             None => blob.find_all(&finder),
         };
-        let mut ranked: Vec<(u8, u8, u8, usize, usize)> = Vec::with_capacity(matched.len());
+        let mut ranked: Vec<(bool, u8, u8, u8, usize, usize)> = Vec::with_capacity(matched.len());
         for &i in &matched {
             let e = &self.entries[i];
             if !keep(e) {
@@ -198,7 +228,9 @@ impl Index {
             } else {
                 5
             };
-            ranked.push((class, kind_rank(e.kind), u8::from(e.local), text.len(), i));
+            // An exact match is what was asked for, whoever wrote it.
+            let late = class > 1 && e.generated;
+            ranked.push((late, class, kind_rank(e.kind), u8::from(e.local), text.len(), i));
         }
         self.last = Some((lower_query, whole, matched));
         let total = ranked.len();
@@ -209,7 +241,7 @@ impl Index {
         // Entries are in name order, so the index breaks ties alphabetically.
         ranked.sort_unstable();
         Matches {
-            hits: ranked.into_iter().map(|r| r.4).collect(),
+            hits: ranked.into_iter().map(|r| r.5).collect(),
             total,
         }
     }
@@ -272,6 +304,34 @@ mod tests {
         assert_eq!(names(&mut index, "tions::re"), ["file_operations::read"]);
         assert_eq!(names(&mut index, "zzz"), Vec::<String>::new());
         assert_eq!(names(&mut index, "  "), Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_macros_made_up_come_after_the_written_ones() {
+        let mut index = Index::new(vec![
+            sym(1, "__UNIQUE_ID___addressable_vfs_fsync470", None, Kind::Variable),
+            sym(2, "__addressable_vfs_fsync", None, Kind::Variable),
+            sym(3, "vfs_fsync_range", None, Kind::Function),
+            sym(4, "vfs_fsync", None, Kind::Function),
+            sym(5, "do_vfs_fsync_all", None, Kind::Function),
+            sym(6, "__ksymtab_vfs_fsync", None, Kind::Variable),
+        ]);
+        assert_eq!(
+            names(&mut index, "vfs_fsync"),
+            [
+                "vfs_fsync",
+                "vfs_fsync_range",
+                "do_vfs_fsync_all",
+                "__ksymtab_vfs_fsync",
+                "__addressable_vfs_fsync",
+                "__UNIQUE_ID___addressable_vfs_fsync470",
+            ]
+        );
+        // Asked for by name, it comes first.
+        assert_eq!(
+            names(&mut index, "__ksymtab_vfs_fsync")[0],
+            "__ksymtab_vfs_fsync"
+        );
     }
 
     #[test]
