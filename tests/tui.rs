@@ -50,6 +50,18 @@ impl Screen {
         s
     }
 
+    /// The navigator as it starts in a terminal: the symbol list not read yet.
+    fn before_the_symbol_list(start: Option<&str>) -> Screen {
+        let nav = Navigator::open(&built().db).expect("database opens");
+        let mut app = App::new(nav, None);
+        app.colour = false;
+        app.start(start);
+        let term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
+        let mut s = Screen { app, term };
+        s.draw();
+        s
+    }
+
     fn draw(&mut self) {
         let app = &mut self.app;
         self.term.draw(|f| app.view(f)).expect("draws");
@@ -735,4 +747,34 @@ fn in_tmux_a_terminating_signal_gives_the_terminal_back() {
 /// definition, with the source pane showing it.
 pub(crate) fn opened_on(db: &Path, symbol: &str) -> String {
     Screen::on(db, Some(symbol), 100, 32, None).text()
+}
+
+/// Before the symbol list is read (a big kernel takes most of a second), the search
+/// answers from the database's name index: names that start as typed. The list then
+/// brings the rest.
+#[test]
+fn the_search_answers_before_the_symbol_list_is_read() {
+    let mut s = Screen::before_the_symbol_list(None);
+    assert!(s.text().contains("reading every symbol..."), "{}", s.text());
+    s.typed("spin_");
+    let early = s.text();
+    assert!(early.contains("spin_lock"), "{early}");
+    assert!(early.contains("names starting so"), "{early}");
+    assert!(!early.contains("raw_spin_lock"), "a substring before the list: {early}");
+    // The list arrives; the same query now has every match.
+    let nav = Navigator::open(&built().db).expect("database opens");
+    let index = navigator::tui::Index::new(nav.db().searchable_symbols().expect("symbols"));
+    s.app.update(Msg::Index(Ok(index)));
+    s.draw();
+    let full = s.text();
+    assert!(full.contains("matches") && full.contains("spin_lock"), "{full}");
+    // Enter opens what the early list showed first as well.
+    let mut s = Screen::before_the_symbol_list(None);
+    s.typed("mmlist_lock");
+    s.key(KeyCode::Enter);
+    assert!(
+        s.text().contains("variable mmlist_lock (external)"),
+        "{}",
+        s.text()
+    );
 }

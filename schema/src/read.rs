@@ -206,6 +206,28 @@ impl Db {
         )
     }
 
+    /// Up to `limit` searchable symbols whose name starts with `prefix` (case as
+    /// given), each with the file of a definition (else of a declaration): an answer
+    /// from the name index, for the search before [`Db::searchable_symbols`] is read.
+    pub fn searchable_symbols_starting(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<(Symbol, FileId)>> {
+        // Names are compared bytewise: every name with the prefix sorts below this.
+        let end = format!("{prefix}\u{10FFFF}");
+        self.collect(
+            "SELECT id, '', name, scope, kind, linkage, f FROM (
+                SELECT s.id, s.name, s.scope, s.kind, s.linkage,
+                       (SELECT d.file FROM definitions d WHERE d.symbol = s.id
+                        ORDER BY d.definition DESC LIMIT 1) AS f
+                FROM symbols s WHERE s.name >= ?1 AND s.name < ?2)
+             WHERE f IS NOT NULL LIMIT ?3",
+            params![prefix, end, limit as i64],
+            |r| Ok((symbol_row(r)?, r.get(6)?)),
+        )
+    }
+
     /// Every file, for matching the tail of a path.
     pub fn files(&self) -> Result<Vec<File>> {
         self.collect(
@@ -521,6 +543,10 @@ impl Db {
             "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),
+            "SELECT s.id, (SELECT d.file FROM definitions d WHERE d.symbol = s.id
+                ORDER BY d.definition DESC LIMIT 1) FROM symbols s
+             WHERE s.name >= 'a' AND s.name < 'b' LIMIT 300"
+                .to_owned(),
         ];
         let mut out = Vec::new();
         for q in queries {

@@ -92,7 +92,11 @@ pub struct Visible {
 
 pub struct App {
     pub data: Data,
+    /// The search's list of every symbol, once read.
     pub index: Option<Index>,
+    /// Until then: the symbols whose name starts as the query does, from the
+    /// database's name index, so that the search answers at once.
+    pub early: Option<Index>,
     pub mode: Mode,
     pub pages: Vec<Page>,
     /// The page shown: an index into `pages` (back and forward move it).
@@ -108,11 +112,15 @@ pub struct App {
     job: Option<Job>,
 }
 
+/// How many symbols the search shows before every symbol is read.
+const EARLY_MATCHES: usize = 300;
+
 impl App {
     pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> App {
         App {
             data: Data::new(nav, srctree),
             index: None,
+            early: None,
             mode: Mode::Browse,
             pages: Vec::new(),
             at: 0,
@@ -124,6 +132,12 @@ impl App {
             graph_dir: PathBuf::from("."),
             job: None,
         }
+    }
+
+    /// The list the search's matches point into: every symbol, or until it is read,
+    /// the early matches.
+    pub fn searchable(&self) -> Option<&Index> {
+        self.index.as_ref().or(self.early.as_ref())
     }
 
     /// Reads the search's symbol list now (the terminal reads it in the background).
@@ -195,6 +209,7 @@ impl App {
         match msg {
             Msg::Index(Ok(index)) => {
                 self.index = Some(index);
+                self.early = None;
                 self.refilter();
                 Action::None
             }
@@ -246,9 +261,6 @@ impl App {
         let Mode::Search(search) = &mut self.mode else {
             return;
         };
-        let Some(index) = &mut self.index else {
-            return;
-        };
         // FILE:NAME: the names defined in a file whose path ends so.
         let query = search.query.trim();
         let (files, name) = match query.rsplit_once(':') {
@@ -256,6 +268,22 @@ impl App {
                 (Some(self.data.files_named(f)), name)
             }
             _ => (None, query),
+        };
+        let index = match &mut self.index {
+            Some(index) => index,
+            None => {
+                // The bare name (after `STRUCT::`) as a prefix, from the name index.
+                let prefix = name.rsplit("::").next().unwrap_or(name);
+                let found = if prefix.is_empty() {
+                    Vec::new()
+                } else {
+                    self.data
+                        .db()
+                        .searchable_symbols_starting(prefix, EARLY_MATCHES)
+                        .unwrap_or_default()
+                };
+                self.early.insert(Index::new(found))
+            }
         };
         // A call path ends at a function.
         let functions = matches!(search.purpose, Purpose::PathFrom(_));
@@ -287,7 +315,12 @@ impl App {
                     .matches
                     .hits
                     .get(search.selected)
-                    .and_then(|&i| self.index.as_ref().map(|x| x.entry(i).id));
+                    .and_then(|&i| {
+                        self.index
+                            .as_ref()
+                            .or(self.early.as_ref())
+                            .map(|x| x.entry(i).id)
+                    });
                 let purpose = search.purpose;
                 match picked {
                     None => self.message = Some("nothing matches".to_owned()),

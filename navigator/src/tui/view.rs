@@ -77,7 +77,10 @@ impl App {
             }
         };
         let count = match total_symbols {
-            None => "loading symbols...".to_owned(),
+            None if !search.query.trim().is_empty() => {
+                format!("{} names starting so; reading every symbol...", search.matches.total)
+            }
+            None => "reading every symbol...".to_owned(),
             Some(_) if search.query.trim().is_empty() => {
                 format!("{} symbols", total_symbols.unwrap_or(0))
             }
@@ -123,7 +126,9 @@ impl App {
             .collect();
         let mut lines = Vec::new();
         for (row, i) in hits.into_iter().enumerate() {
-            let Some(index) = &self.index else { break };
+            let Some(index) = self.index.as_ref().or(self.early.as_ref()) else {
+                break;
+            };
             let e = index.entry(i);
             let (id, kind, shown) = (e.id, e.kind, crate::query::clean(&e.shown));
             let place = self.data.place(id);
@@ -146,7 +151,8 @@ impl App {
         }
         if lines.is_empty() {
             let text = match (&self.index, self.mode_query_empty()) {
-                (None, _) => "reading the symbol list...",
+                (None, true) => "reading the symbol list...",
+                (None, false) => "no name starts so; reading the symbol list for the rest...",
                 (_, true) => "type a name: functions, variables, macros, types, fields",
                 _ => "nothing matches",
             };
