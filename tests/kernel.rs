@@ -653,7 +653,8 @@ fn compiled_objects(build: &Path) -> Vec<PathBuf> {
         .filter(|p| {
             let text = std::fs::read_to_string(p).unwrap_or_default();
             text.lines()
-                .find(|l| l.starts_with("cmd_"))
+                // `savedcmd_` since Linux 6.2.
+                .find(|l| l.starts_with("cmd_") || l.starts_with("savedcmd_"))
                 .is_some_and(|cmd| {
                     cmd.contains(&format!("{cc} "))
                         && cmd
@@ -1096,7 +1097,11 @@ fn kernel_6_12_llvm_tinyconfig_in_tree() {
         name: "linux-6.12-llvm-in-tree-test",
         in_tree: true,
         config: "tinyconfig",
-        vars: vec!["LLVM=-19".into(), nccrs_cc(Some("clang-19"))],
+        vars: vec![
+            "ARCH=x86_64".into(),
+            "LLVM=-19".into(),
+            nccrs_cc(Some("clang-19")),
+        ],
         background: false,
     });
     let config = std::fs::read_to_string(b.out.join(".config")).expect(".config");

@@ -211,6 +211,59 @@ fn file_path<'a>(
     Ok(Some(dir.join(name)))
 }
 
+/// An inlined function's code inside the function being read: where it is in the
+/// DIE tree, its name, and its address ranges.
+struct Inlined {
+    depth: isize,
+    name: String,
+    ranges: Vec<(u64, u64)>,
+}
+
+/// A call site not yet given its caller: clang puts every call site of a function
+/// directly under the function, even those of code inlined into it, so the caller is
+/// found by the call's return address among the inlined functions' ranges.
+struct Site {
+    /// The return address, when given.
+    pc: Option<u64>,
+    /// The innermost enclosing scope in the DIE tree: its depth and name.
+    depth: isize,
+    caller: Option<String>,
+    callee: String,
+}
+
+/// The calls of one function: the inlined code in it and its call sites.
+#[derive(Default)]
+struct FunctionBody {
+    inlined: Vec<Inlined>,
+    sites: Vec<Site>,
+}
+
+impl FunctionBody {
+    /// Records each call site against the innermost function its return address lies
+    /// in: an inlined function deeper than the site's DIE scope, else that scope.
+    fn flush(&mut self, facts: &mut DwarfFacts) {
+        for site in self.sites.drain(..) {
+            let inner = site.pc.and_then(|pc| {
+                let at = pc.saturating_sub(1);
+                self.inlined
+                    .iter()
+                    .filter(|i| i.depth > site.depth)
+                    .filter(|i| i.ranges.iter().any(|&(b, e)| b <= at && at < e))
+                    .max_by_key(|i| i.depth)
+            });
+            let caller = inner.map(|i| i.name.as_str()).or(site.caller.as_deref());
+            if let Some(caller) = caller {
+                if caller != site.callee {
+                    facts
+                        .calls
+                        .insert((caller.to_owned(), site.callee.clone()));
+                }
+            }
+        }
+        self.inlined.clear();
+    }
+}
+
 fn read_unit<'a>(
     dwarf: &gimli::Dwarf<R<'a>>,
     unit: &gimli::Unit<R<'a>>,
@@ -221,10 +274,15 @@ fn read_unit<'a>(
     // Enclosing functions and inlined functions: (depth, name).
     let mut scopes: Vec<(isize, Option<String>)> = Vec::new();
     let mut files: HashMap<u64, Option<PathBuf>> = HashMap::new();
+    let mut body = FunctionBody::default();
     while let Some((delta, entry)) = entries.next_dfs()? {
         depth += delta;
         while scopes.last().is_some_and(|(d, _)| *d >= depth) {
             scopes.pop();
+        }
+        if scopes.is_empty() {
+            // Out of the last function: its call sites are complete.
+            body.flush(facts);
         }
         let tag = entry.tag();
         let has = |a| entry.attr_value(a).map(|v| v.is_some());
@@ -244,6 +302,18 @@ fn read_unit<'a>(
             gimli::DW_TAG_inlined_subroutine => {
                 let n = named(dwarf, unit, entry)?;
                 record_call(&scopes, n.name.as_deref(), facts);
+                if let Some(name) = &n.name {
+                    let mut ranges = Vec::new();
+                    let mut iter = dwarf.die_ranges(unit, entry)?;
+                    while let Some(r) = iter.next()? {
+                        ranges.push((r.begin, r.end));
+                    }
+                    body.inlined.push(Inlined {
+                        depth,
+                        name: name.clone(),
+                        ranges,
+                    });
+                }
                 scopes.push((depth, n.name));
             }
             gimli::DW_TAG_call_site | gimli::DW_TAG_GNU_call_site => {
@@ -256,7 +326,27 @@ fn read_unit<'a>(
                 if let Some(o) = origin {
                     let callee = unit.entry(o)?;
                     let n = named(dwarf, unit, &callee)?;
-                    record_call(&scopes, n.name.as_deref(), facts);
+                    let pc = match [gimli::DW_AT_call_return_pc, gimli::DW_AT_low_pc]
+                        .into_iter()
+                        .find_map(|a| entry.attr_value(a).ok().flatten())
+                    {
+                        Some(v) => dwarf.attr_address(unit, v)?,
+                        None => None,
+                    };
+                    let (scope_depth, caller) = scopes
+                        .iter()
+                        .rev()
+                        .find(|(_, n)| n.is_some())
+                        .map(|(d, n)| (*d, n.clone()))
+                        .unwrap_or((0, None));
+                    if let Some(callee) = n.name {
+                        body.sites.push(Site {
+                            pc,
+                            depth: scope_depth,
+                            caller,
+                            callee,
+                        });
+                    }
                 }
             }
             gimli::DW_TAG_variable
@@ -268,6 +358,7 @@ fn read_unit<'a>(
             _ => {}
         }
     }
+    body.flush(facts);
     Ok(())
 }
 
