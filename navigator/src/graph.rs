@@ -792,8 +792,8 @@ fn dot(
 mod tests {
     use super::*;
     use schema::{
-        Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, Root, TuFacts, TuRecord,
-        TuStatus,
+        FileIx, Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, Root, TuFacts, TuRecord,
+        SymbolIx, TuStatus,
     };
 
     /// The functions of the test unit (and the member `ops::go`), by index.
@@ -830,43 +830,43 @@ mod tests {
             })
             .collect();
         let facts = TuFacts {
-            main_file: Some(0),
+            main_file: Some(FileIx(0)),
             files: vec![NewFile::new(Root::Src, "t.c")],
             symbols,
             definitions: (0..NAMES.len())
                 .map(|i| NewDefinition {
-                    symbol: i,
-                    file: 0,
+                    symbol: SymbolIx(i as u32),
+                    file: FileIx(0),
                     line: 100 + i as u32,
                     col: 6,
                     macro_name: None,
                     definition: true,
-                    owner: 0,
+                    owner: FileIx(0),
                 })
                 .collect(),
             calls: calls
                 .iter()
                 .map(|&(caller, callee, line, indirect)| NewCall {
-                    caller,
-                    callee,
-                    file: 0,
+                    caller: SymbolIx(caller as u32),
+                    callee: SymbolIx(callee as u32),
+                    file: FileIx(0),
                     line,
                     col: 2,
                     indirect,
                     macro_name: (line == 7).then(|| "M".to_owned()),
-                    owner: 0,
+                    owner: FileIx(0),
                 })
                 .collect(),
             stores: stores
                 .iter()
                 .map(|&(target, value, line)| NewStore {
-                    target,
-                    value,
-                    file: 0,
+                    target: SymbolIx(target as u32),
+                    value: SymbolIx(value as u32),
+                    file: FileIx(0),
                     line,
                     col: 9,
                     macro_name: None,
-                    owner: 0,
+                    owner: FileIx(0),
                 })
                 .collect(),
             ..TuFacts::default()

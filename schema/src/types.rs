@@ -269,6 +269,23 @@ pub struct Tu {
 
 // ---- What the indexer hands over for one translation unit ----
 
+macro_rules! fact_index {
+    ($name:ident, $what:literal) => {
+        #[doc = concat!("The position of a ", $what, " in [`TuFacts`].")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u32);
+
+        impl $name {
+            pub fn get(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+
+fact_index!(FileIx, "file");
+fact_index!(SymbolIx, "symbol");
+
 /// A file seen by a translation unit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewFile {
@@ -309,54 +326,54 @@ pub struct NewSymbol {
 /// Indexes below point into [`TuFacts::files`] and [`TuFacts::symbols`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDefinition {
-    pub symbol: usize,
-    pub file: usize,
+    pub symbol: SymbolIx,
+    pub file: FileIx,
     pub line: u32,
     pub col: u32,
     pub macro_name: Option<String>,
     pub definition: bool,
     /// The file whose content this fact comes from: the definition's own file (for a
     /// declaration of something called, the calling unit's main file).
-    pub owner: usize,
+    pub owner: FileIx,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewCall {
-    pub caller: usize,
-    pub callee: usize,
-    pub file: usize,
+    pub caller: SymbolIx,
+    pub callee: SymbolIx,
+    pub file: FileIx,
     pub line: u32,
     pub col: u32,
     pub indirect: bool,
     pub macro_name: Option<String>,
     /// The file holding the caller's body.
-    pub owner: usize,
+    pub owner: FileIx,
 }
 
 /// `value` (a function, or a pointer copied) stored into `target`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewStore {
-    pub target: usize,
-    pub value: usize,
-    pub file: usize,
+    pub target: SymbolIx,
+    pub value: SymbolIx,
+    pub file: FileIx,
     pub line: u32,
     pub col: u32,
     pub macro_name: Option<String>,
     /// The file holding the store: the function body or the initializer.
-    pub owner: usize,
+    pub owner: FileIx,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewUse {
-    pub symbol: usize,
-    pub function: usize,
+    pub symbol: SymbolIx,
+    pub function: SymbolIx,
     pub access: Access,
-    pub file: usize,
+    pub file: FileIx,
     pub line: u32,
     pub col: u32,
     pub macro_name: Option<String>,
     /// The file holding the function's body.
-    pub owner: usize,
+    pub owner: FileIx,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -401,13 +418,47 @@ impl Trees {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TuFacts {
     /// Index into `files` of the main source file, if it was parsed.
-    pub main_file: Option<usize>,
+    pub main_file: Option<FileIx>,
     pub files: Vec<NewFile>,
     pub symbols: Vec<NewSymbol>,
     pub definitions: Vec<NewDefinition>,
     pub calls: Vec<NewCall>,
     pub stores: Vec<NewStore>,
     pub uses: Vec<NewUse>,
+}
+
+impl TuFacts {
+    /// Adds a file; its position.
+    pub fn push_file(&mut self, f: NewFile) -> FileIx {
+        self.files.push(f);
+        FileIx((self.files.len() - 1) as u32)
+    }
+
+    /// Adds a symbol; its position.
+    pub fn push_symbol(&mut self, s: NewSymbol) -> SymbolIx {
+        self.symbols.push(s);
+        SymbolIx((self.symbols.len() - 1) as u32)
+    }
+}
+
+impl std::ops::Index<FileIx> for TuFacts {
+    type Output = NewFile;
+    fn index(&self, i: FileIx) -> &NewFile {
+        &self.files[i.get()]
+    }
+}
+
+impl std::ops::Index<SymbolIx> for TuFacts {
+    type Output = NewSymbol;
+    fn index(&self, i: SymbolIx) -> &NewSymbol {
+        &self.symbols[i.get()]
+    }
+}
+
+impl std::ops::IndexMut<SymbolIx> for TuFacts {
+    fn index_mut(&mut self, i: SymbolIx) -> &mut NewSymbol {
+        &mut self.symbols[i.get()]
+    }
 }
 
 /// Counts reported by [`crate::Db::write_tu`].

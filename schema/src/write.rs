@@ -20,7 +20,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::{meta_key, Db, FileId, NewFile, Result, SymbolId, Trees, TuFacts, TuRecord, WriteStats};
+use crate::{
+    meta_key, Db, FileId, FileIx, NewFile, Result, SymbolId, SymbolIx, Trees, TuFacts, TuRecord,
+    WriteStats,
+};
 
 impl Db {
     /// Records one translation unit in a single `IMMEDIATE` transaction, replacing
@@ -162,11 +165,11 @@ impl Fnv {
 
 /// The content hash of each file's facts: everything a fact says, with symbols by
 /// their USR and files by path, in a canonical order.
-fn chunk_hashes(facts: &TuFacts) -> BTreeMap<usize, String> {
-    let mut lines: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let file = |i: usize| facts.files[i].key();
-    let sym = |i: usize| {
-        let s = &facts.symbols[i];
+fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
+    let mut lines: BTreeMap<FileIx, Vec<String>> = BTreeMap::new();
+    let file = |i: FileIx| facts[i].key();
+    let sym = |i: SymbolIx| {
+        let s = &facts[i];
         format!(
             "{}|{}|{}|{}|{}",
             s.usr,
@@ -242,12 +245,12 @@ fn write_facts(
 ) -> rusqlite::Result<WriteStats> {
     let mut stats = WriteStats::default();
 
-    let mut ids: HashMap<usize, FileId> = HashMap::new();
-    let mut fid = |i: usize| -> rusqlite::Result<FileId> {
+    let mut ids: HashMap<FileIx, FileId> = HashMap::new();
+    let mut fid = |i: FileIx| -> rusqlite::Result<FileId> {
         if let Some(id) = ids.get(&i) {
             return Ok(*id);
         }
-        let id = file_id(tx, &facts.files[i])?;
+        let id = file_id(tx, &facts[i])?;
         ids.insert(i, id);
         Ok(id)
     };
@@ -268,7 +271,7 @@ fn write_facts(
 
     // Link this unit to the chunk of each file; the chunks seen for the first time
     // get their facts inserted.
-    let mut new_chunks: HashMap<usize, i64> = HashMap::new();
+    let mut new_chunks: HashMap<FileIx, i64> = HashMap::new();
     for (owner, hash) in chunk_hashes(facts) {
         let file = fid(owner)?;
         let found: Option<i64> = tx
@@ -293,12 +296,12 @@ fn write_facts(
             .execute(params![tu_id, chunk])?;
     }
 
-    let mut symbols: HashMap<usize, SymbolId> = HashMap::new();
-    let mut symbol_id = |i: usize| -> rusqlite::Result<SymbolId> {
+    let mut symbols: HashMap<SymbolIx, SymbolId> = HashMap::new();
+    let mut symbol_id = |i: SymbolIx| -> rusqlite::Result<SymbolId> {
         if let Some(id) = symbols.get(&i) {
             return Ok(*id);
         }
-        let s = &facts.symbols[i];
+        let s = &facts[i];
         let found = tx
             .prepare_cached("SELECT id FROM symbols WHERE usr = ?1")?
             .query_row([&s.usr], |r| r.get(0))

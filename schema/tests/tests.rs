@@ -35,7 +35,7 @@ fn tu(object: &str) -> TuRecord {
 /// calls `g` at line `g_line` (what the header reads like in this unit).
 fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
     TuFacts {
-        main_file: Some(0),
+        main_file: Some(FileIx(0)),
         files: vec![file(main), file("inc.h")],
         symbols: vec![
             sym(&format!("c:@F@{f}"), f, Kind::Function),
@@ -44,44 +44,44 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
         ],
         definitions: vec![
             NewDefinition {
-                symbol: 0,
-                file: 0,
+                symbol: SymbolIx(0),
+                file: FileIx(0),
                 line: 1,
                 col: 6,
                 macro_name: None,
                 definition: true,
-                owner: 0,
+                owner: FileIx(0),
             },
             NewDefinition {
-                symbol: 1,
-                file: 1,
+                symbol: SymbolIx(1),
+                file: FileIx(1),
                 line: 2,
                 col: 20,
                 macro_name: None,
                 definition: true,
-                owner: 1,
+                owner: FileIx(1),
             },
         ],
         calls: vec![
             NewCall {
-                caller: 0,
-                callee: 1,
-                file: 0,
+                caller: SymbolIx(0),
+                callee: SymbolIx(1),
+                file: FileIx(0),
                 line: 2,
                 col: 2,
                 indirect: false,
                 macro_name: None,
-                owner: 0,
+                owner: FileIx(0),
             },
             NewCall {
-                caller: 1,
-                callee: 2,
-                file: 1,
+                caller: SymbolIx(1),
+                callee: SymbolIx(2),
+                file: FileIx(1),
                 line: g_line,
                 col: 2,
                 indirect: false,
                 macro_name: None,
-                owner: 1,
+                owner: FileIx(1),
             },
         ],
         ..TuFacts::default()

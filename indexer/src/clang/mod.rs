@@ -78,6 +78,17 @@ impl Index {
         source: &OsStr,
         args: &[String],
     ) -> Result<TranslationUnit<'_>, ParseError> {
+        self.parse_with_files(source, args, &[])
+    }
+
+    /// Like [`Index::parse`], with the contents of some files (the source, headers it
+    /// includes) given as (path, text) instead of read from disk.
+    pub fn parse_with_files(
+        &self,
+        source: &OsStr,
+        args: &[String],
+        files: &[(&str, &str)],
+    ) -> Result<TranslationUnit<'_>, ParseError> {
         let source = CString::new(source.as_bytes()).map_err(|_| ParseError::Nul)?;
         let args: Vec<CString> = args
             .iter()
@@ -85,18 +96,33 @@ impl Index {
             .collect::<Result<_, _>>()
             .map_err(|_| ParseError::Nul)?;
         let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
+        let names: Vec<CString> = files
+            .iter()
+            .map(|(name, _)| CString::new(*name))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ParseError::Nul)?;
+        let mut unsaved: Vec<CXUnsavedFile> = names
+            .iter()
+            .zip(files)
+            .map(|(name, (_, text))| CXUnsavedFile {
+                Filename: name.as_ptr(),
+                Contents: text.as_ptr().cast(),
+                Length: text.len() as _,
+            })
+            .collect();
         let flags = CXTranslationUnit_DetailedPreprocessingRecord | CXTranslationUnit_KeepGoing;
         let mut tu: CXTranslationUnit = ptr::null_mut();
-        // SAFETY: every pointer is valid for the duration of the call (`source`, `args`
-        // and `argv` outlive it); `tu` is written by libclang on success.
+        // SAFETY: every pointer is valid for the duration of the call (`source`, `args`,
+        // `argv`, `names` and the texts of `files` outlive it, and libclang copies
+        // unsaved contents); `tu` is written by libclang on success.
         let code = unsafe {
             clang_parseTranslationUnit2(
                 self.raw,
                 source.as_ptr(),
                 argv.as_ptr(),
                 argv.len() as c_int,
-                ptr::null_mut(),
-                0,
+                unsaved.as_mut_ptr(),
+                unsaved.len() as _,
                 flags,
                 &mut tu,
             )

@@ -1,0 +1,226 @@
+//! Symbols: clang's USRs made file-specific where clang uses only a base name, and
+//! the symbols that stand for pointers (members, variables, parameters).
+
+use schema::{Kind, Linkage, NewDefinition, NewSymbol, SymbolIx};
+
+use super::expr::{is_global_variable, not_a_call};
+use super::{Body, Extractor};
+use crate::clang::{kind, Cursor, SourceLocation};
+
+impl<'tu> Extractor<'tu, '_> {
+    /// Where `loc` is written, and the macro it came out of.
+    pub(super) fn place(
+        &mut self,
+        loc: SourceLocation<'tu>,
+        own_name: &str,
+    ) -> Option<super::sink::Place> {
+        let pos = loc.file_location()?;
+        Some(super::sink::Place {
+            file: self.sink.file(pos.file),
+            line: pos.line,
+            col: pos.col,
+            macro_name: self.macros.at(loc, own_name),
+        })
+    }
+
+    /// The symbol of declaration `c`, created on first sight.
+    pub(super) fn symbol(
+        &mut self,
+        c: Cursor<'tu>,
+        kind: Kind,
+        scope: Option<String>,
+    ) -> Option<SymbolIx> {
+        let mut usr = c.usr();
+        if usr.is_empty() {
+            return None;
+        }
+        // clang names file-local entities (statics, macros, anonymous types) after the
+        // *base name* of their file: `fs/x/core.c` and `drivers/y/core.c` would collide.
+        // C types have no linkage: `struct stat` of the kernel and of the C library,
+        // or one `struct getdents_callback` in each of two files, are different types.
+        // Both get the path of the file that defines them.
+        let typeish = matches!(
+            kind,
+            Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Typedef
+                | Kind::Field
+                | Kind::Enumerator
+        );
+        if typeish || (usr.starts_with("c:") && !usr.starts_with("c:@")) {
+            let first = c.definition().unwrap_or_else(|| c.canonical());
+            if let Some(pos) = first.location().expansion_location() {
+                let f = self.sink.file(pos.file);
+                usr = format!("{usr}@{}", self.sink.facts[f].key());
+            }
+        }
+        if let Some(i) = self.sink.known(&usr) {
+            return Some(i);
+        }
+        let linkage = match kind {
+            Kind::Function | Kind::Variable => match c.linkage() {
+                crate::clang::Linkage::Internal => Linkage::Internal,
+                // A function's own variable (a local pointer, a static local).
+                crate::clang::Linkage::None if kind == Kind::Variable => Linkage::None,
+                _ => Linkage::External,
+            },
+            _ => Linkage::None,
+        };
+        Some(self.sink.add_symbol(NewSymbol {
+            usr,
+            name: c.spelling(),
+            scope,
+            kind,
+            linkage,
+        }))
+    }
+
+    /// Records that `symbol` is defined (or declared) where `c` names it. The fact
+    /// belongs to the file it is written in, or with `owner_main` to the unit's own
+    /// file (the declaration of something it calls).
+    pub(super) fn define(
+        &mut self,
+        c: Cursor<'tu>,
+        symbol: SymbolIx,
+        definition: bool,
+        owner_main: bool,
+    ) {
+        let name = self.sink.facts[symbol].name.clone();
+        let Some(p) = self.place(c.location(), &name) else {
+            return;
+        };
+        let owner = if owner_main {
+            self.sink.main_file()
+        } else {
+            p.file
+        };
+        self.sink.add(NewDefinition {
+            symbol,
+            file: p.file,
+            line: p.line,
+            col: p.col,
+            macro_name: p.macro_name,
+            definition,
+            owner,
+        });
+    }
+
+    /// The symbol of `c`, defined where `c` names it.
+    pub(super) fn define_new(
+        &mut self,
+        c: Cursor<'tu>,
+        kind: Kind,
+        scope: Option<String>,
+    ) -> Option<SymbolIx> {
+        let s = self.symbol(c, kind, scope)?;
+        self.define(c, s, true, false);
+        Some(s)
+    }
+
+    /// Records, once, where something this unit refers to but does not define is
+    /// declared (`d`'s first declaration); the fact is the unit's own.
+    pub(super) fn declare(&mut self, d: Cursor<'tu>, s: SymbolIx) {
+        if self.declared.insert(s) {
+            self.define(d.canonical(), s, false, true);
+        }
+    }
+
+    /// The symbol of a function the code refers to (calls, stores, passes on), its
+    /// declaration recorded when this unit does not define it. `None` for compiler
+    /// builtins and what is never compiled code ([`not_a_call`]).
+    pub(super) fn function_ref(&mut self, d: Cursor<'tu>) -> Option<SymbolIx> {
+        if d.location().file_location().is_none() || not_a_call(&d.spelling()) {
+            return None;
+        }
+        let s = self.symbol(d, Kind::Function, None)?;
+        if d.definition().is_none() {
+            self.declare(d, s);
+        }
+        Some(s)
+    }
+
+    pub(super) fn field_symbol(&mut self, field: Cursor<'tu>) -> Option<SymbolIx> {
+        let scope = field.semantic_parent().map(scope_name);
+        self.symbol(field, Kind::Field, scope)
+    }
+
+    /// The symbol of parameter `index` of the function with USR `function_usr`: one
+    /// symbol whichever declaration of the function names it.
+    pub(super) fn parameter(
+        &mut self,
+        function_usr: &str,
+        function: &str,
+        index: usize,
+        name: String,
+    ) -> SymbolIx {
+        let usr = format!("{function_usr}#{index}");
+        if let Some(i) = self.sink.known(&usr) {
+            if self.sink.facts[i].name.starts_with('#') && !name.is_empty() {
+                self.sink.facts[i].name = name;
+            }
+            return i;
+        }
+        let name = if name.is_empty() {
+            format!("#{index}")
+        } else {
+            name
+        };
+        self.sink.add_symbol(NewSymbol {
+            usr,
+            name,
+            scope: Some(function.to_owned()),
+            kind: Kind::Parameter,
+            linkage: Linkage::None,
+        })
+    }
+
+    /// The pointer symbol a declaration stands for: a global or local variable, a
+    /// member, or a parameter of the function being walked.
+    pub(super) fn variable_target(
+        &mut self,
+        v: Cursor<'tu>,
+        body: Option<&Body>,
+    ) -> Option<SymbolIx> {
+        match v.kind() {
+            kind::VAR_DECL if is_global_variable(v) => self.symbol(v, Kind::Variable, None),
+            kind::VAR_DECL => {
+                // A function's own variable: named after the function, defined where it
+                // is declared.
+                let s = self.symbol(v, Kind::Variable, body.map(|b| b.name.clone()))?;
+                self.define(v, s, true, false);
+                Some(s)
+            }
+            kind::PARM_DECL => {
+                let b = body?;
+                let &i = b.params.get(&v.usr())?;
+                Some(self.parameter(&b.usr, &b.name, i, v.spelling()))
+            }
+            kind::FIELD_DECL => self.field_symbol(v),
+            _ => None,
+        }
+    }
+}
+
+/// The name a field's container goes by: the nearest named struct or union, or the
+/// typedef of an anonymous one.
+pub(super) fn scope_name(record: Cursor<'_>) -> String {
+    let mut cur = Some(record);
+    while let Some(r) = cur {
+        if !matches!(r.kind(), kind::STRUCT_DECL | kind::UNION_DECL) {
+            break;
+        }
+        if super::expr::is_named_record(r) {
+            return r.spelling();
+        }
+        cur = r.semantic_parent();
+    }
+    let t = record.type_spelling();
+    if t.contains("(unnamed") || t.contains("(anonymous") {
+        "(anonymous)".to_owned()
+    } else {
+        t.trim_start_matches("struct ")
+            .trim_start_matches("union ")
+            .to_owned()
+    }
+}

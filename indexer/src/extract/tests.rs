@@ -1,0 +1,776 @@
+//! The extractor, construct by construct: each test parses a few lines of C from
+//! memory (libclang's unsaved files) and compares the facts, in the `expected.facts`
+//! line format, with what is written inline. `UPDATE_EXPECT=1 cargo test` rewrites
+//! the expectations; review the diff.
+//!
+//! Files are named `/t/NAME`; paths are shown relative to `/t`, taken as the source
+//! tree.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::Path;
+
+use expect_test::{expect, Expect};
+use schema::{SymbolIx, TuFacts, TuStatus};
+
+use crate::clang::Index;
+use crate::paths::PathMapper;
+
+/// Parses `files` ((name, text); the first is the unit) and extracts its facts.
+fn extract_files(files: &[(&str, &str)]) -> TuFacts {
+    // clang-sys loads libclang for each thread.
+    if let Err(e) = crate::clang::load() {
+        panic!("libclang is needed for the extractor's tests: {e}");
+    }
+    let named: Vec<(String, &str)> = files
+        .iter()
+        .map(|(n, text)| (format!("/t/{n}"), *text))
+        .collect();
+    let unsaved: Vec<(&str, &str)> = named.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
+        .map(str::to_owned)
+        .to_vec();
+    let index = Index::new();
+    let tu = index
+        .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
+        .expect("libclang parses");
+    let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
+    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths);
+    assert_eq!(
+        x.status,
+        TuStatus::Ok,
+        "the test's C does not compile: {:?}",
+        x.reason
+    );
+    x.facts
+}
+
+/// The facts as sorted lines of the `expected.facts` format (a name that several
+/// symbols share is written `NAME@FILE`).
+fn render(facts: &TuFacts) -> String {
+    let full = |s: SymbolIx| {
+        let sym = &facts[s];
+        match &sym.scope {
+            Some(scope) => format!("{scope}::{}", sym.name),
+            None => sym.name.clone(),
+        }
+    };
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for i in 0..facts.symbols.len() {
+        *count.entry(full(SymbolIx(i as u32))).or_default() += 1;
+    }
+    let defined_in = |s: SymbolIx| {
+        facts
+            .definitions
+            .iter()
+            .find(|d| d.symbol == s)
+            .map(|d| facts[d.file].path.clone())
+            .unwrap_or_default()
+    };
+    let name = |s: SymbolIx| {
+        let n = full(s);
+        if count[&n] > 1 {
+            format!("{n}@{}", defined_in(s))
+        } else {
+            n
+        }
+    };
+    let via = |m: &Option<String>| m.as_ref().map(|m| format!(" via {m}")).unwrap_or_default();
+    let mut lines = Vec::new();
+    for d in &facts.definitions {
+        let s = &facts[d.symbol];
+        lines.push(format!(
+            "def {} {} {} at {}:{}:{}{}{}",
+            s.kind,
+            s.linkage,
+            name(d.symbol),
+            facts[d.file].path,
+            d.line,
+            d.col,
+            via(&d.macro_name),
+            if d.definition { "" } else { " declaration" }
+        ));
+    }
+    for c in &facts.calls {
+        lines.push(format!(
+            "call {} -> {} at {}:{}:{}{}{}",
+            name(c.caller),
+            name(c.callee),
+            facts[c.file].path,
+            c.line,
+            c.col,
+            if c.indirect { " indirect" } else { "" },
+            via(&c.macro_name)
+        ));
+    }
+    for st in &facts.stores {
+        let value = match facts[st.value].kind {
+            schema::Kind::Function => name(st.value),
+            _ => format!("copy of {}", name(st.value)),
+        };
+        lines.push(format!(
+            "store {} <- {value} at {}:{}:{}{}",
+            name(st.target),
+            facts[st.file].path,
+            st.line,
+            st.col,
+            via(&st.macro_name)
+        ));
+    }
+    for u in &facts.uses {
+        lines.push(format!(
+            "use {} {} {} at {}:{}:{}{}",
+            name(u.function),
+            u.access,
+            name(u.symbol),
+            facts[u.file].path,
+            u.line,
+            u.col,
+            via(&u.macro_name)
+        ));
+    }
+    lines.sort();
+    lines.dedup();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Checks the facts of one file of C.
+fn check(c: &str, want: Expect) {
+    want.assert_eq(&render(&extract_files(&[("t.c", c)])));
+}
+
+/// Checks the facts of a unit `t.c` that includes headers of its own.
+fn check_files(files: &[(&str, &str)], want: Expect) {
+    want.assert_eq(&render(&extract_files(files)));
+}
+
+/// Only the lines that start with `kind` (`def`, `call`, `store`, `use`).
+fn check_only(kind: &str, c: &str, want: Expect) {
+    let all = render(&extract_files(&[("t.c", c)]));
+    let some: String = all
+        .lines()
+        .filter(|l| l.starts_with(kind))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    want.assert_eq(&some);
+}
+
+// ---- Definitions ----
+
+#[test]
+fn functions_and_their_linkage() {
+    check(
+        "static int helper(void) { return 1; }\nint api(void) { return 2; }\n",
+        expect![[r#"
+            def function external api at t.c:2:5
+            def function internal helper at t.c:1:12
+        "#]],
+    );
+}
+
+#[test]
+fn a_prototype_alone_defines_nothing() {
+    check("int later(void);\nextern int count;\n", expect![[""]]);
+}
+
+#[test]
+fn variables_defined_tentatively_and_with_initializers() {
+    check(
+        "int a;\nint a;\nint b = 2;\nstatic long c;\nextern int d;\n",
+        expect![[r#"
+            def variable external a at t.c:1:5
+            def variable external b at t.c:3:5
+            def variable internal c at t.c:4:13
+        "#]],
+    );
+}
+
+#[test]
+fn types_fields_and_enumerators() {
+    check_only(
+        "def",
+        "struct file { int flags; struct { int x; } pos; };\nunion u { int i; };\nenum e { ONE, TWO };\ntypedef struct { int v; } atomic_t;\n",
+        expect![[r#"
+            def enum none e at t.c:3:6
+            def enumerator none ONE at t.c:3:10
+            def enumerator none TWO at t.c:3:15
+            def field none atomic_t::v at t.c:4:22
+            def field none file::flags at t.c:1:19
+            def field none file::pos at t.c:1:44
+            def field none file::x at t.c:1:39
+            def field none u::i at t.c:2:15
+            def struct none file at t.c:1:8
+            def typedef none atomic_t at t.c:4:27
+            def union none u at t.c:2:7
+        "#]],
+    );
+}
+
+#[test]
+fn macros_are_defined_where_written() {
+    check_only(
+        "def",
+        "#define MAX 10\n#define twice(x) ((x) * 2)\n",
+        expect![[r#"
+            def macro none MAX at t.c:1:9
+            def macro none twice at t.c:2:9
+        "#]],
+    );
+}
+
+#[test]
+fn a_name_given_to_a_macro_is_defined_at_the_argument() {
+    check_only(
+        "def",
+        "typedef struct { int l; } spinlock_t;\n#define DEFINE_SPINLOCK(x) spinlock_t x = { 0 }\nDEFINE_SPINLOCK(mmlist_lock);\n",
+        expect![[r#"
+            def field none spinlock_t::l at t.c:1:22
+            def macro none DEFINE_SPINLOCK at t.c:2:9
+            def typedef none spinlock_t at t.c:1:27
+            def variable external mmlist_lock at t.c:3:17 via DEFINE_SPINLOCK
+        "#]],
+    );
+}
+
+#[test]
+fn a_name_pasted_by_a_macro_is_defined_at_the_invocation() {
+    check_only(
+        "def",
+        "#define SYSCALL_DEFINE1(name, t, a) long __do_sys_##name(t a); long __se_sys_##name(t a) { return __do_sys_##name(a); } long __do_sys_##name(t a)\nSYSCALL_DEFINE1(close, int, fd) { return fd; }\n",
+        expect![[r#"
+            def function external __do_sys_close at t.c:2:1 via SYSCALL_DEFINE1
+            def function external __se_sys_close at t.c:2:1 via SYSCALL_DEFINE1
+            def macro none SYSCALL_DEFINE1 at t.c:1:9
+        "#]],
+    );
+}
+
+#[test]
+fn the_macro_named_is_the_innermost_written_one() {
+    check_only(
+        "call",
+        "int check(int);\n#define unlikely(x) (x)\n#define access_ok(p) unlikely(check(p))\nint f(int p) { return access_ok(p); }\n",
+        expect![[r#"
+            call f -> check at t.c:4:23 via access_ok
+        "#]],
+    );
+}
+
+#[test]
+fn a_macro_named_like_its_function_tells_nothing() {
+    check_only(
+        "call",
+        "int pr(int);\n#define pr pr\nint f(void) { return pr(1); }\n",
+        expect![[r#"
+            call f -> pr@t.c at t.c:3:22
+        "#]],
+    );
+}
+
+#[test]
+fn what_is_called_but_not_defined_is_declared() {
+    check(
+        "int vfs_read(int fd);\nint ksys_read(int fd) { return vfs_read(fd); }\n",
+        expect![[r#"
+            call ksys_read -> vfs_read at t.c:2:32
+            def function external ksys_read at t.c:2:5
+            def function external vfs_read at t.c:1:5 declaration
+        "#]],
+    );
+}
+
+#[test]
+fn a_global_used_but_not_defined_is_declared() {
+    check_only(
+        "def",
+        "extern unsigned long jiffies;\nunsigned long now(void) { return jiffies; }\n",
+        expect![[r#"
+            def function external now at t.c:2:15
+            def variable external jiffies at t.c:1:22 declaration
+        "#]],
+    );
+}
+
+#[test]
+fn a_variable_used_before_its_tentative_definition_is_defined() {
+    check_only(
+        "def",
+        "extern int x;\nint get(void) { return x; }\nint x;\n",
+        expect![[r#"
+            def function external get at t.c:2:5
+            def variable external x at t.c:3:5
+        "#]],
+    );
+}
+
+// ---- Identity ----
+
+/// The USR of the symbol called `name` in the unit made of `files`.
+fn usr_of(files: &[(&str, &str)], name: &str) -> String {
+    let facts = extract_files(files);
+    let found: Vec<&schema::NewSymbol> = facts.symbols.iter().filter(|s| s.name == name).collect();
+    assert_eq!(found.len(), 1, "{name}: {found:?}");
+    found[0].usr.clone()
+}
+
+#[test]
+fn statics_of_two_files_are_two_symbols() {
+    let a = usr_of(
+        &[("fs/core.c", "static int init(void) { return 0; }\n")],
+        "init",
+    );
+    let b = usr_of(
+        &[("drivers/core.c", "static int init(void) { return 0; }\n")],
+        "init",
+    );
+    assert_ne!(a, b, "same base name, different files");
+}
+
+#[test]
+fn a_header_inline_is_one_symbol_in_every_unit() {
+    let header = ("inc.h", "static inline int h(void) { return 1; }\n");
+    let a = usr_of(&[("a.c", "#include \"inc.h\"\nint a(void) { return h(); }\n"), header], "h");
+    let b = usr_of(&[("b.c", "#include \"inc.h\"\nint b(void) { return h(); }\n"), header], "h");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn same_named_types_of_two_files_are_two_symbols() {
+    let a = usr_of(&[("a.c", "struct cb { int x; };\n")], "cb");
+    let b = usr_of(&[("b.c", "struct cb { int x; };\n")], "cb");
+    assert_ne!(a, b);
+}
+
+#[test]
+fn a_header_inline_belongs_to_its_header() {
+    check_files(
+        &[
+            ("a.c", "#include \"inc.h\"\nint a(void) { return h(); }\n"),
+            ("inc.h", "int g(void);\nstatic inline int h(void) { return g(); }\n"),
+        ],
+        expect![[r#"
+            call a -> h at a.c:2:22
+            call h -> g at inc.h:2:36
+            def function external a at a.c:2:5
+            def function external g at inc.h:1:5 declaration
+            def function internal h at inc.h:2:19
+        "#]],
+    );
+}
+
+// ---- Calls ----
+
+#[test]
+fn a_call_written_inside_a_macro() {
+    check_only(
+        "call",
+        "void lock(int *l);\n#define LOCKED(l, body) do { lock(l); body; } while (0)\nint n;\nvoid f(int *l) { LOCKED(l, n++); }\n",
+        expect![[r#"
+            call f -> lock at t.c:4:18 via LOCKED
+        "#]],
+    );
+}
+
+#[test]
+fn recursion_is_a_call() {
+    check_only(
+        "call",
+        "int fact(int n) { return n ? n * fact(n - 1) : 1; }\n",
+        expect![[r#"
+            call fact -> fact at t.c:1:34
+        "#]],
+    );
+}
+
+#[test]
+fn calls_in_an_initializer_of_a_local() {
+    check_only(
+        "call",
+        "int get(void);\nint f(void) { int x = get(); return x; }\n",
+        expect![[r#"
+            call f -> get at t.c:2:23
+        "#]],
+    );
+}
+
+#[test]
+fn a_cast_function_is_still_a_direct_call() {
+    check_only(
+        "call",
+        "long fn(long);\ntypedef long (*btf_fn)(long);\nlong f(long x) { return ((btf_fn)fn)(x); }\n",
+        expect![[r#"
+            call f -> fn at t.c:3:25
+        "#]],
+    );
+}
+
+#[test]
+fn a_generic_selection_calls_the_chosen_function() {
+    check_only(
+        "call",
+        "int fi(int);\nlong fl(long);\n#define pick(x) _Generic((x), int: fi, long: fl)(x)\nint f(int v) { return pick(v); }\n",
+        expect![[r#"
+            call f -> fi at t.c:4:23 via pick
+        "#]],
+    );
+}
+
+#[test]
+fn a_call_through_a_member() {
+    check_only(
+        "call",
+        "struct file_operations { int (*read)(int); };\nint vfs_read(const struct file_operations *f, int n) { return f->read(n); }\n",
+        expect![[r#"
+            call vfs_read -> file_operations::read at t.c:2:63 indirect
+        "#]],
+    );
+}
+
+#[test]
+fn a_call_through_a_dereferenced_member() {
+    check_only(
+        "call",
+        "struct ops { void (*fn)(void); };\nvoid run(struct ops *o) { (*o->fn)(); }\n",
+        expect![""],
+    );
+}
+
+#[test]
+fn a_call_through_a_global_pointer() {
+    check_only(
+        "call",
+        "void (*idle_hook)(void);\nvoid idle(void) { if (idle_hook) idle_hook(); }\n",
+        expect![[r#"
+            call idle -> idle_hook at t.c:2:34 indirect
+        "#]],
+    );
+}
+
+#[test]
+fn a_call_through_an_array_of_pointers() {
+    check_only(
+        "call",
+        "typedef long (*sys_fn)(long);\nextern const sys_fn table[];\nlong call(int nr, long a) { return table[nr](a); }\n",
+        expect![[r#"
+            call call -> table at t.c:3:36 indirect
+        "#]],
+    );
+}
+
+#[test]
+fn builtins_and_compile_time_asserts_are_not_calls() {
+    check_only(
+        "call",
+        "void __compiletime_assert_1(void);\nint f(int *p, int n) { __compiletime_assert_1(); __builtin_memset(p, 0, n); return __builtin_expect(n, 0) + __sync_fetch_and_add(p, 1); }\n",
+        expect![[""]],
+    );
+}
+
+#[test]
+fn sizeof_typeof_and_builtin_constant_p_run_nothing() {
+    check_only(
+        "call",
+        "int g(void);\nint h(void);\nint f(void) { __typeof__(g()) x = 0; return sizeof(h()) + __builtin_constant_p(g()) + x + _Alignof(__typeof__(h())); }\n",
+        expect![[""]],
+    );
+}
+
+// ---- Stores ----
+
+#[test]
+fn a_designated_initializer_stores_into_the_member() {
+    check_only(
+        "store",
+        "struct ops { int (*read)(int); int (*write)(int); };\nint my_read(int);\nint my_write(int);\nconst struct ops my_ops = { .read = my_read, .write = my_write };\n",
+        expect![[r#"
+            store ops::read <- my_read at t.c:4:37
+            store ops::write <- my_write at t.c:4:55
+        "#]],
+    );
+}
+
+#[test]
+fn a_positional_initializer_stores_in_field_order() {
+    check_only(
+        "store",
+        "struct ops { int (*a)(void); int n; int (*b)(void); };\nint fa(void);\nint fb(void);\nstruct ops o = { fa, 3, fb };\n",
+        expect![[r#"
+            store ops::a <- fa at t.c:4:18
+            store ops::b <- fb at t.c:4:25
+        "#]],
+    );
+}
+
+#[test]
+fn a_nested_initializer_stores_into_the_inner_member() {
+    check_only(
+        "store",
+        "struct inner { void (*cb)(void); };\nstruct outer { int n; struct inner in; };\nvoid f(void);\nstruct outer o = { .in = { .cb = f } };\nstruct outer p = { .in.cb = f };\n",
+        expect![[r#"
+            store inner::cb <- f at t.c:4:34
+            store inner::cb <- f at t.c:5:29
+        "#]],
+    );
+}
+
+#[test]
+fn an_array_of_structs_stores_into_each_member() {
+    check_only(
+        "store",
+        "struct cmd { const char *name; int (*run)(void); };\nint ls(void);\nint cd(void);\nstruct cmd cmds[] = { { \"ls\", ls }, [1] = { .run = cd } };\n",
+        expect![[r#"
+            store cmd::run <- cd at t.c:4:52
+            store cmd::run <- ls at t.c:4:31
+        "#]],
+    );
+}
+
+#[test]
+fn an_array_of_functions_stores_into_the_array() {
+    check_only(
+        "store",
+        "typedef long (*sys_fn)(long);\nlong sys_read(long);\nlong sys_write(long);\nconst sys_fn table[] = { [0] = sys_read, [1] = sys_write };\n",
+        expect![[r#"
+            store table <- sys_read at t.c:4:32
+            store table <- sys_write at t.c:4:48
+        "#]],
+    );
+}
+
+#[test]
+fn a_compound_literal_stores_into_its_members() {
+    check_only(
+        "store",
+        "struct ops { void (*fn)(void); };\nvoid f(void);\nvoid reg(const struct ops *);\nvoid init(void) { reg(&(struct ops){ .fn = f }); }\n",
+        expect![[r#"
+            store ops::fn <- f at t.c:4:44
+        "#]],
+    );
+}
+
+#[test]
+fn an_assignment_stores_into_a_member() {
+    check_only(
+        "store",
+        "struct work { void (*func)(struct work *); };\nvoid barrier_func(struct work *w);\nvoid init(struct work *w) { w->func = barrier_func; }\n",
+        expect![[r#"
+            store work::func <- barrier_func at t.c:3:39
+        "#]],
+    );
+}
+
+#[test]
+fn an_assignment_inside_a_macro_is_told() {
+    check_only(
+        "store",
+        "struct work { void (*func)(struct work *); };\n#define INIT_WORK(w, f) ((w)->func = (f))\nvoid fn(struct work *w);\nvoid init(struct work *w) { INIT_WORK(w, fn); }\n",
+        expect![[r#"
+            store work::func <- fn at t.c:4:42 via INIT_WORK
+        "#]],
+    );
+}
+
+#[test]
+fn casts_and_address_of_are_looked_through() {
+    check_only(
+        "store",
+        "typedef void (*cb_t)(void);\nvoid f(void);\ncb_t a = (cb_t)&f;\ncb_t b = &f;\n",
+        expect![[r#"
+            store a <- f at t.c:3:17
+            store b <- f at t.c:4:11
+        "#]],
+    );
+}
+
+#[test]
+fn both_arms_of_a_conditional_are_stored() {
+    check_only(
+        "store",
+        "void fa(void);\nvoid fb(void);\nvoid (*hook)(void);\nvoid set(int on) { hook = on ? fa : fb; }\n",
+        expect![[r#"
+            store hook <- fa at t.c:4:32
+            store hook <- fb at t.c:4:37
+        "#]],
+    );
+}
+
+#[test]
+fn a_local_pointer_is_named_after_its_function() {
+    check(
+        "void f(void);\nvoid run(void) { void (*p)(void) = f; p(); }\n",
+        expect![[r#"
+            call run -> run::p at t.c:2:39 indirect
+            def function external f at t.c:1:6 declaration
+            def function external run at t.c:2:6
+            def variable none run::p at t.c:2:25
+            store run::p <- f at t.c:2:36
+        "#]],
+    );
+}
+
+#[test]
+fn a_write_through_a_cast_address_stores() {
+    check_only(
+        "store",
+        "void f(void);\nvoid (*hook)(void);\n#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))\nvoid set(void) { WRITE_ONCE(hook, f); }\n",
+        expect![[r#"
+            store hook <- f at t.c:4:35 via WRITE_ONCE
+        "#]],
+    );
+}
+
+#[test]
+fn an_element_of_an_array_of_pointers_stores_into_the_array() {
+    check_only(
+        "store",
+        "void f(void);\nvoid (*hooks[4])(void);\nvoid set(int i) { hooks[i] = f; }\n",
+        expect![[r#"
+            store hooks <- f at t.c:3:30
+        "#]],
+    );
+}
+
+// ---- Copies and callbacks ----
+
+#[test]
+fn a_pointer_copied_into_another_is_a_copy() {
+    check_only(
+        "store",
+        "struct work { void (*func)(void); };\nstruct worker { void (*current_func)(void); };\nvoid process(struct worker *w, struct work *k) { w->current_func = k->func; }\n",
+        expect![[r#"
+            store worker::current_func <- copy of work::func at t.c:3:71
+        "#]],
+    );
+}
+
+#[test]
+fn a_pointer_read_once_is_copied() {
+    check_only(
+        "store",
+        "void (*hook)(void);\n#define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))\nvoid run(void) { void (*h)(void) = READ_ONCE(hook); h(); }\n",
+        expect![[r#"
+            store run::h <- copy of hook at t.c:3:36 via READ_ONCE
+        "#]],
+    );
+}
+
+#[test]
+fn a_function_passed_as_an_argument_is_stored_into_the_parameter() {
+    check(
+        "void apply(void (*fn)(int), int v) { fn(v); }\nvoid log_it(int v);\nvoid all(void) { apply(log_it, 1); }\n",
+        expect![[r#"
+            call all -> apply at t.c:3:18
+            call apply -> apply::fn at t.c:1:38 indirect
+            def function external all at t.c:3:6
+            def function external apply at t.c:1:6
+            def function external log_it at t.c:2:6 declaration
+            def parameter none apply::fn at t.c:1:19
+            store apply::fn <- log_it at t.c:3:24
+        "#]],
+    );
+}
+
+#[test]
+fn an_argument_past_the_parameters_is_not_stored() {
+    check_only(
+        "store",
+        "int printk(const char *fmt, ...);\nvoid f(void);\nvoid g(void) { printk(\"%ps\", f); }\n",
+        expect![[""]],
+    );
+}
+
+#[test]
+fn a_parameter_passed_on_is_a_copy() {
+    check_only(
+        "store",
+        "void call_it(void (*cb)(void)) { cb(); }\nvoid relay(void (*fn)(void)) { call_it(fn); }\n",
+        expect![[r#"
+            store call_it::cb <- copy of relay::fn at t.c:2:40
+        "#]],
+    );
+}
+
+// ---- Uses ----
+
+#[test]
+fn reads_writes_and_addresses_of_a_global() {
+    check_only(
+        "use",
+        "int count;\nvoid lock(int *);\nint f(void) { count = 1; count += 2; count++; lock(&count); return count; }\n",
+        expect![[r#"
+            use f addr count at t.c:3:53
+            use f read count at t.c:3:68
+            use f write count at t.c:3:15
+            use f write count at t.c:3:26
+            use f write count at t.c:3:38
+        "#]],
+    );
+}
+
+#[test]
+fn a_member_of_a_struct_written_writes_the_struct() {
+    check_only(
+        "use",
+        "struct s { int x; } g;\nvoid f(void) { g.x = 1; }\n",
+        expect![[r#"
+            use f write g at t.c:2:16
+            use f write s::x at t.c:2:18
+        "#]],
+    );
+}
+
+#[test]
+fn a_member_written_through_a_pointer_reads_the_pointer() {
+    check_only(
+        "use",
+        "struct s { int x; };\nstruct s *gp;\nvoid f(void) { gp->x = 1; }\n",
+        expect![[r#"
+            use f read gp at t.c:3:16
+            use f write s::x at t.c:3:20
+        "#]],
+    );
+}
+
+#[test]
+fn an_element_written_writes_an_array_but_not_a_pointer() {
+    check_only(
+        "use",
+        "int arr[4];\nint *ptr;\nvoid f(int i) { arr[i] = 1; ptr[i] = 2; }\n",
+        expect![[r#"
+            use f read ptr at t.c:3:29
+            use f write arr at t.c:3:17
+        "#]],
+    );
+}
+
+#[test]
+fn read_once_and_write_once_reach_the_variable() {
+    check_only(
+        "use",
+        "int flag;\n#define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))\n#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))\nint f(void) { WRITE_ONCE(flag, 1); return READ_ONCE(flag); }\n",
+        expect![[r#"
+            use f read flag at t.c:4:53 via READ_ONCE
+            use f write flag at t.c:4:26 via WRITE_ONCE
+        "#]],
+    );
+}
+
+#[test]
+fn a_static_local_is_used_like_a_global() {
+    check_only(
+        "use",
+        "int f(void) { static int calls; return ++calls; }\n",
+        expect![[r#"
+            use f write f::calls at t.c:1:42
+        "#]],
+    );
+}
+
+#[test]
+fn locals_and_sizeof_operands_are_not_uses() {
+    check_only(
+        "use",
+        "int g;\nint f(int a) { int b = a; return b + sizeof(g); }\n",
+        expect![[""]],
+    );
+}
