@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use crate::job::IndexJob;
 use crate::pending;
-use crate::wrapper::{index_within, seconds, timeout_from_env, Limit, Report, ACTIVE_ENV};
+use crate::settings;
+use crate::supervise::{index_within, Limit, Process, Report};
 
 /// The processor time one background indexing may take, unless `NCCRS_INDEX_TIMEOUT`
 /// says otherwise (the largest kernel units take a few seconds).
@@ -76,7 +77,7 @@ pub fn ensure_drainer(db: &Path) {
         .arg("--drain")
         .arg(db)
         .current_dir("/")
-        .env(ACTIVE_ENV, "1")
+        .env(settings::ACTIVE, "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -89,8 +90,8 @@ pub fn ensure_drainer(db: &Path) {
 fn background_limit(job: &IndexJob) -> Limit {
     let cpu = job
         .timeout
-        .and_then(seconds)
-        .or_else(timeout_from_env)
+        .and_then(settings::seconds)
+        .or_else(settings::index_timeout)
         .unwrap_or(BACKGROUND_CPU_LIMIT);
     Limit::from_now(cpu * WALL_PER_CPU, Some(cpu))
 }
@@ -106,7 +107,7 @@ fn drain_locked(db: &Path, workers: usize) {
             running -= 1;
         }
         if running < workers {
-            for job in pending::claim_orphans(db, workers - running) {
+            for job in IndexJob::claim_orphans(db, workers - running) {
                 running += 1;
                 let tx = done_tx.clone();
                 let (mine, report) = (job.clone(), warnings.clone());
@@ -135,7 +136,7 @@ fn drain_locked(db: &Path, workers: usize) {
 /// dropped rather than left pending under this drainer's name, which nobody else
 /// would claim while it runs.
 fn index_once(job: &IndexJob, warnings: &Path) {
-    if !index_within(job, background_limit(job), Report::File(warnings))
+    if !index_within(&Process, job, background_limit(job), Report::File(warnings))
         && pending::is_pending(job.pending.as_deref())
     {
         pending::done(job.pending.as_deref());
@@ -175,7 +176,7 @@ pub fn run_wait(db: Option<&OsStr>) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let db = match db {
         Some(p) => cwd.join(p),
-        None => crate::wrapper::database_path(&cwd),
+        None => crate::kbuild::database_here(&cwd),
     };
     if !db.exists() && !pending::dir(&db).exists() {
         eprintln!("nccrs: error: {}: no such database", db.display());

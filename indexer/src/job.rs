@@ -42,9 +42,10 @@ pub struct IndexJob {
     /// The file that marks this job as pending until its outcome is recorded.
     #[serde(default, with = "wire::opt_path")]
     pub pending: Option<PathBuf>,
-    /// Fault injection for tests: `crash:PATTERN` or `hang:PATTERN` makes the child
-    /// abort or hang on a source whose path contains PATTERN.
-    pub fault: Option<String>,
+    /// Taken over from the queue after its first indexing did not end (not part of
+    /// the job as written).
+    #[serde(skip)]
+    pub retry: bool,
     /// Registered to be indexed after the compile, by the drainer.
     #[serde(default)]
     pub background: bool,
@@ -54,6 +55,29 @@ pub struct IndexJob {
 }
 
 impl IndexJob {
+    /// Writes the job to its database's pending directory; the file that marks it.
+    pub fn register(&self) -> Option<PathBuf> {
+        crate::pending::register(&self.db, &serde_json::to_vec(self).ok()?)
+    }
+
+    /// Takes over up to `max` jobs of `db` whose owner is gone (see
+    /// [`crate::pending`]); a job that cannot be read is dropped.
+    pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
+        crate::pending::claim_orphans(db, max)
+            .into_iter()
+            .filter_map(|c| {
+                let Ok(mut job) = serde_json::from_slice::<IndexJob>(&c.job) else {
+                    crate::pending::done(Some(&c.marker));
+                    return None;
+                };
+                // A background job's first claim is its compile's own indexing.
+                job.retry = !(job.background && c.first);
+                job.pending = Some(c.marker);
+                Some(job)
+            })
+            .collect()
+    }
+
     /// The compile this job indexes, if its command line is one.
     pub fn compile(&self) -> Option<CompileJob> {
         match classify(&self.args) {
@@ -187,7 +211,7 @@ mod wire {
 /// whatever the current directory: `NCCRS_CLANG_RESOURCE_DIR`, else the directory of
 /// the libclang version in use, else what `clang-N -print-resource-dir` says.
 pub fn resource_dir() -> Result<String> {
-    if let Some(d) = std::env::var_os("NCCRS_CLANG_RESOURCE_DIR") {
+    if let Some(d) = std::env::var_os(crate::settings::CLANG_RESOURCE_DIR) {
         return Ok(d.to_string_lossy().into_owned());
     }
     let version = crate::clang::version();
@@ -222,8 +246,13 @@ pub fn resource_dir() -> Result<String> {
     ))
 }
 
-fn inject_fault(fault: Option<&str>, source: &str) {
-    let Some((what, pattern)) = fault.and_then(|f| f.split_once(':')) else {
+/// `NCCRS_FAULT` in the child's environment (tests of process lifecycles): abort or
+/// hang on a source whose path holds the pattern.
+fn inject_fault(source: &str) {
+    let Some(fault) = std::env::var(crate::settings::FAULT).ok() else {
+        return;
+    };
+    let Some((what, pattern)) = fault.split_once(':') else {
         return;
     };
     if !source.contains(pattern) {
@@ -235,6 +264,58 @@ fn inject_fault(fault: Option<&str>, source: &str) {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         },
         _ => {}
+    }
+}
+
+/// `nccrs --index-job`: the child. Reads the job from standard input, indexes it and
+/// records the outcome; exits 0 when the facts are recorded, else 1 with the reason
+/// on standard error (recorded as the unit's failure when the database allows).
+pub fn run_child() -> i32 {
+    // An indexer nobody watches any more could run forever: it dies with its parent.
+    let parent = std::env::var(crate::settings::INDEX_PARENT)
+        .ok()
+        .and_then(|p| p.parse().ok());
+    if parent.is_some_and(|p| !crate::sys::die_with_parent(p)) {
+        eprintln!("the process that started the indexer is gone");
+        return 1;
+    }
+    let mut input = Vec::new();
+    if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut input) {
+        eprintln!("cannot read the job: {e}");
+        return 2;
+    }
+    let job: IndexJob = match serde_json::from_slice(&input) {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!("bad job description: {e}");
+            return 2;
+        }
+    };
+    // Deep ASTs make for deep visits: give the walk room.
+    let worker = std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || {
+            run(&job).map_err(|e| {
+                // Record the failure if the database itself is not the problem.
+                let msg = format!("{e:#}");
+                let _ = job.record_failure(&msg);
+                msg
+            })
+        });
+    match worker.map(|w| w.join()) {
+        Ok(Ok(Ok(()))) => 0,
+        Ok(Ok(Err(msg))) => {
+            eprintln!("{msg}");
+            1
+        }
+        Ok(Err(_)) => {
+            eprintln!("indexer panicked");
+            1
+        }
+        Err(e) => {
+            eprintln!("cannot start the indexer thread: {e}");
+            1
+        }
     }
 }
 
@@ -269,7 +350,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
     let mut profile = Profile::default();
     for unit in units {
-        inject_fault(job.fault.as_deref(), &unit.source.to_string_lossy());
+        inject_fault(&unit.source.to_string_lossy());
         let t = Instant::now();
         let parsed = index.parse(&unit.source, &parse_args.args);
         profile.parse += t.elapsed();
@@ -311,7 +392,7 @@ struct Profile {
 
 impl Profile {
     fn save(&self, units: &[Unit], results: &[(TuRecord, TuFacts)]) {
-        let Some(path) = std::env::var_os("NCCRS_PROFILE") else {
+        let Some(path) = std::env::var_os(crate::settings::PROFILE) else {
             return;
         };
         let facts: usize = results

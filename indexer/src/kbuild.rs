@@ -107,13 +107,18 @@ pub fn detect(cwd: &Path, env: &impl Surroundings) -> Option<KernelBuild> {
 /// Where a compile in `cwd` writes: `NCCRS_DB` (relative to `cwd`), else the kernel
 /// build's `vmlinux.db`, else `nccrs.db` in `cwd`.
 pub fn database(cwd: &Path, env: &impl Surroundings, build: Option<&KernelBuild>) -> PathBuf {
-    match env.var("NCCRS_DB").filter(|v| !v.is_empty()) {
+    match env.var(crate::settings::DB).filter(|v| !v.is_empty()) {
         Some(p) => cwd.join(p),
         None => match build {
             Some(b) => b.database(),
             None => cwd.join("nccrs.db"),
         },
     }
+}
+
+/// Where the facts of a compile in `cwd` of this process would go.
+pub fn database_here(cwd: &Path) -> PathBuf {
+    database(cwd, &Real, detect(cwd, &Real).as_ref())
 }
 
 #[cfg(test)]

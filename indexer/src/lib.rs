@@ -19,6 +19,8 @@ pub mod job;
 pub mod kbuild;
 pub mod paths;
 pub mod pending;
+pub mod settings;
+pub mod supervise;
 pub mod sys;
 pub mod wrapper;
 
@@ -80,7 +82,7 @@ was, 2 when DB does not exist.
 /// The whole program: returns the exit status.
 pub fn main_entry(argv: Vec<OsString>) -> i32 {
     match argv.get(1).and_then(|a| a.to_str()) {
-        Some("--index-job") if argv.len() == 2 => wrapper::run_index_job(),
+        Some("--index-job") if argv.len() == 2 => job::run_child(),
         Some("--finish") if argv.len() <= 3 && invoked_as_nccrs(&argv[0]) => {
             match argv.get(2).map(|a| a.as_os_str()) {
                 Some(a) if a == "--help" => {

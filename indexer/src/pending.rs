@@ -13,29 +13,19 @@
 //! the compiler, so its job turns into an orphan when the compile ends, and the
 //! drainer ([`crate::drain`]) claims it.
 
-use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::job::IndexJob;
-
-/// The directory of pending jobs of database `db`.
-pub fn dir(db: &Path) -> PathBuf {
-    let mut name = db.file_name().unwrap_or(OsStr::new("nccrs.db")).to_owned();
-    name.push(".pending");
-    db.with_file_name(name)
-}
+pub use schema::pending::dir;
 
 /// A live process, named so that a recycled pid is not taken for it: pid and start
 /// time. `None` for a process that is gone or a zombie.
 fn process_tag(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // pid (comm) state ppid ... starttime is field 22, the 20th after the comm.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    if matches!(fields.first(), Some(&"Z" | &"X")) {
+    let stat = crate::sys::proc_stat(pid)?;
+    if matches!(stat.state, 'Z' | 'X') {
         return None;
     }
-    Some(format!("{pid}-{}", fields.get(19)?))
+    Some(format!("{pid}-{}", stat.start))
 }
 
 fn my_tag() -> String {
@@ -50,16 +40,16 @@ fn is_alive(tag: &str) -> bool {
     process_tag(pid).is_some_and(|t| t == tag)
 }
 
-/// Writes `job` as pending; returns the file that marks it. `None` when the directory
-/// cannot be written (the database cannot be either; indexing will say so).
-pub fn register(job: &IndexJob) -> Option<PathBuf> {
-    let dir = dir(&job.db);
+/// Writes a job (its bytes) as pending for database `db`, owned by this process;
+/// returns the file that marks it. `None` when the directory cannot be written (the
+/// database cannot be either; indexing will say so).
+pub fn register(db: &Path, job: &[u8]) -> Option<PathBuf> {
+    let dir = dir(db);
     std::fs::create_dir_all(&dir).ok()?;
     let tag = my_tag();
     let path = dir.join(format!("{tag}.job"));
     let tmp = dir.join(format!("{tag}.tmp"));
-    let json = serde_json::to_vec(job).ok()?;
-    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(&json));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(job));
     if written.is_err() || std::fs::rename(&tmp, &path).is_err() {
         let _ = std::fs::remove_file(&tmp);
         return None;
@@ -82,11 +72,7 @@ pub fn is_pending(marker: Option<&Path>) -> bool {
 /// Whether any job of database `db` is pending: compiling, waiting for an indexer, or
 /// being indexed.
 pub fn any(db: &Path) -> bool {
-    std::fs::read_dir(dir(db)).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_str().is_some_and(|n| n.contains(".job")))
-    })
+    schema::pending::count(db) > 0
 }
 
 /// The owner of a pending file: the last process tag in its name.
@@ -96,10 +82,19 @@ fn owner(name: &str) -> Option<&str> {
     Some(last)
 }
 
+/// A job claimed from the queue.
+pub struct Claimed {
+    /// The job's file, renamed to name this process as its owner.
+    pub marker: PathBuf,
+    pub job: Vec<u8>,
+    /// Nobody had claimed the job before: its compile's own indexing, in the
+    /// background (the wrapper registered it and became the compiler).
+    pub first: bool,
+}
+
 /// Claims up to `max` orphans of database `db`: each is renamed to name this process
-/// as its owner (only one claimer can win a rename) and returned with its job, which
-/// now points at the renamed marker.
-pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
+/// as its owner (only one claimer can win a rename) and returned with its bytes.
+pub fn claim_orphans(db: &Path, max: usize) -> Vec<Claimed> {
     let dir = dir(db);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
@@ -119,7 +114,7 @@ pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
             }
             continue;
         }
-        if !name.contains(".job") || owner(name).is_none_or(is_alive) {
+        if !schema::pending::is_job(name) || owner(name).is_none_or(is_alive) {
             continue;
         }
         let base = name.split_once(".job").map_or(name, |(b, _)| b);
@@ -127,20 +122,13 @@ pub fn claim_orphans(db: &Path, max: usize) -> Vec<IndexJob> {
         if std::fs::rename(e.path(), &target).is_err() {
             continue; // Someone else claimed it first.
         }
-        let job = std::fs::read(&target)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<IndexJob>(&b).ok());
-        match job {
-            Some(mut job) => {
-                job.pending = Some(target);
-                // Injected faults are for the build's own indexing, not for retries: in
-                // the background, that is the first claim, of a `.job` not yet renamed.
-                if !(job.background && name.ends_with(".job")) {
-                    job.fault = None;
-                }
-                claimed.push(job);
-            }
-            None => {
+        match std::fs::read(&target) {
+            Ok(job) => claimed.push(Claimed {
+                marker: target,
+                job,
+                first: name.ends_with(".job"),
+            }),
+            Err(_) => {
                 let _ = std::fs::remove_file(&target);
             }
         }

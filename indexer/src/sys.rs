@@ -41,3 +41,55 @@ pub fn die_with_parent(parent: u32) -> bool {
         libc::getppid() as u32 == parent
     }
 }
+
+/// What `/proc/PID/stat` says of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcStat {
+    /// `R`, `S`, `Z` (a zombie), ...
+    pub state: char,
+    /// Processor time used so far, user and system, every thread.
+    pub cpu: std::time::Duration,
+    /// When it started, in clock ticks since boot: with the pid, a name no other
+    /// process will have.
+    pub start: u64,
+}
+
+/// The state, processor time and start time of process `pid`, if it exists.
+pub fn proc_stat(pid: u32) -> Option<ProcStat> {
+    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Parses a `/proc/PID/stat` line. The command name may hold spaces and parentheses:
+/// the fields start after its last `)`.
+fn parse_stat(stat: &str) -> Option<ProcStat> {
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // After the name: state is field 3 of proc(5), utime 14, stime 15, starttime 22.
+    let field = |n: usize| fields.get(n - 3).copied();
+    let ticks: u64 = field(14)?.parse::<u64>().ok()? + field(15)?.parse::<u64>().ok()?;
+    Some(ProcStat {
+        state: field(3)?.chars().next()?,
+        // /proc counts in USER_HZ, which is 100 on Linux.
+        cpu: std::time::Duration::from_millis(ticks * 10),
+        start: field(22)?.parse().ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_names_are_read() {
+        let line = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 1 0 987654 0 0";
+        assert_eq!(
+            parse_stat(line),
+            Some(ProcStat {
+                state: 'S',
+                cpu: std::time::Duration::from_millis(2800),
+                start: 987654,
+            })
+        );
+        let me = proc_stat(std::process::id()).expect("this process");
+        assert_ne!(me.state, 'Z');
+    }
+}

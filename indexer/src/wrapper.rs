@@ -6,33 +6,23 @@
 //! 128 + N). Whatever happens to the indexer costs at most one `nccrs: warning:` line.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use crate::args::{classify, expand_response_files, Invocation};
 use crate::job::IndexJob;
 use crate::paths::stored_path;
 use crate::pending;
+use crate::settings::{self, Mode};
+use crate::supervise::{self, Limit, Process, Report, MIN_INDEX_TIME};
 
-/// Set in the environment of everything nccrs starts: a nested nccrs passes straight
-/// through, so nccrs never indexes (or runs) itself recursively.
-pub const ACTIVE_ENV: &str = "NCCRS_ACTIVE";
-
-/// The shortest time the indexer is given, whatever the compile took.
-const MIN_INDEX_TIME: Duration = Duration::from_secs(60);
 /// The indexer is given this many times the compile's own duration.
 const INDEX_TIME_FACTOR: u32 = 10;
-
-fn warn(msg: impl std::fmt::Display) {
-    // One line, never more: the build's own output is what matters.
-    let line = msg.to_string().replace('\n', " ");
-    let _ = writeln!(std::io::stderr(), "nccrs: warning: {line}");
-}
 
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
@@ -82,26 +72,22 @@ pub fn resolve_compiler(argv0: &OsStr, args: &[OsString]) -> Result<RealCompiler
             });
         }
     }
-    if let Some(cc) = std::env::var_os("NCCRS_CC").filter(|v| !v.is_empty()) {
-        let words: Vec<OsString> = cc
-            .as_bytes()
-            .split(|b| b.is_ascii_whitespace())
-            .filter(|w| !w.is_empty())
-            .map(|w| OsStr::from_bytes(w).to_owned())
-            .collect();
-        if let Some(first) = words.first() {
-            match find_on_path(first, &me) {
-                Some(p) => {
-                    let mut command = vec![p.into_os_string()];
-                    command.extend(words[1..].iter().cloned());
-                    return Ok(RealCompiler {
-                        command,
-                        consumed: 0,
-                    });
-                }
-                None => return Err(format!("NCCRS_CC: {}: not found", first.to_string_lossy())),
+    if let Some(words) = settings::compiler() {
+        return match find_on_path(&words[0], &me) {
+            Some(p) => {
+                let mut command = vec![p.into_os_string()];
+                command.extend(words[1..].iter().cloned());
+                Ok(RealCompiler {
+                    command,
+                    consumed: 0,
+                })
             }
-        }
+            None => Err(format!(
+                "{}: {}: not found",
+                settings::CC,
+                words[0].to_string_lossy()
+            )),
+        };
     }
     let base = Path::new(argv0).file_name().unwrap_or(argv0);
     let name: &OsStr = if base.as_bytes().starts_with(b"nccrs") {
@@ -139,13 +125,6 @@ fn exit_code(status: ExitStatus) -> i32 {
     }
 }
 
-/// Where the facts of a compile in `cwd` go: `NCCRS_DB`, else `vmlinux.db` at the top
-/// of a kernel build tree, else `nccrs.db` in `cwd`.
-pub fn database_path(cwd: &Path) -> PathBuf {
-    let env = crate::kbuild::Real;
-    crate::kbuild::database(cwd, &env, crate::kbuild::detect(cwd, &env).as_ref())
-}
-
 /// Runs nccrs as the compiler. Returns the exit status to leave with.
 pub fn run(argv: &[OsString]) -> i32 {
     let argv0 = argv
@@ -164,9 +143,9 @@ pub fn run(argv: &[OsString]) -> i32 {
         }
     };
     let mut cmd = Command::new(&compiler[0]);
-    cmd.args(&compiler[1..]).args(args).env(ACTIVE_ENV, "1");
+    cmd.args(&compiler[1..]).args(args).env(settings::ACTIVE, "1");
 
-    let nested = std::env::var_os(ACTIVE_ENV).is_some();
+    let nested = settings::nested();
     let expanded = expand_response_files(args, &mut |p| std::fs::read(p).ok());
     let job = match classify(&expanded) {
         Invocation::Compile(_) if !nested => Some(expanded),
@@ -184,7 +163,10 @@ pub fn run(argv: &[OsString]) -> i32 {
     };
 
     // Read only for compiles we index: a probe's output stays the compiler's alone.
-    let mode = Mode::from_env();
+    let (mode, complaint) = settings::mode();
+    if let Some(c) = complaint {
+        Report::Stderr.warn(format_args!("{c}"));
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let command: Vec<String> = compiler
         .iter()
@@ -208,12 +190,12 @@ pub fn run(argv: &[OsString]) -> i32 {
         extmod: kernel.and_then(|k| k.extmod),
         directory: cwd,
         pending: None,
-        fault: std::env::var("NCCRS_FAULT").ok(),
+        retry: false,
         background: mode == Mode::Background,
-        timeout: timeout_from_env().map(|t| t.as_secs_f64()),
+        timeout: settings::index_timeout().map(|t| t.as_secs_f64()),
     };
     let job = IndexJob {
-        pending: pending::register(&job),
+        pending: job.register(),
         ..job
     };
 
@@ -234,7 +216,7 @@ pub fn run(argv: &[OsString]) -> i32 {
     }
 
     let started = Instant::now();
-    let indexer = spawn_indexer(&job);
+    let indexer = supervise::Launch::launch(&Process, &job);
     let status = match cmd.status() {
         Ok(s) => s,
         Err(e) => {
@@ -243,9 +225,8 @@ pub fn run(argv: &[OsString]) -> i32 {
                 "nccrs: error: cannot run {}: {e}",
                 compiler[0].to_string_lossy()
             );
-            if let Ok((mut child, _)) = indexer {
-                let _ = child.kill();
-                let _ = child.wait();
+            if let Ok(mut indexer) = indexer {
+                indexer.kill();
             }
             pending::done(job.pending.as_deref());
             return 127;
@@ -253,18 +234,18 @@ pub fn run(argv: &[OsString]) -> i32 {
     };
     let limit = index_time_limit(started.elapsed());
     match indexer {
-        Ok((child, stderr)) => {
+        Ok(indexer) => {
             let limit = Limit {
                 deadline: started + limit,
                 cpu: None,
             };
-            finish_indexer(&job, child, stderr, limit, Report::Stderr);
+            supervise::finish(&job, indexer, limit, Report::Stderr);
         }
-        Err(e) => warn(format_args!("cannot start the indexer: {e}")),
+        Err(e) => Report::Stderr.warn(format_args!("cannot start the indexer: {e}")),
     }
     // Finish what an interrupted build left behind, a little per compile.
-    for orphan in pending::claim_orphans(&job.db, ORPHANS_PER_COMPILE) {
-        index_now(&orphan, Report::Quiet);
+    for orphan in IndexJob::claim_orphans(&job.db, ORPHANS_PER_COMPILE) {
+        supervise::index_now(&Process, &orphan, Report::Quiet);
     }
     exit_code(status)
 }
@@ -272,32 +253,14 @@ pub fn run(argv: &[OsString]) -> i32 {
 /// How many orphaned jobs one compile takes over after its own.
 const ORPHANS_PER_COMPILE: usize = 2;
 
-/// Indexes `job` in a child and waits for it, at most the shortest time limit;
-/// returns whether its facts were recorded.
-pub(crate) fn index_now(job: &IndexJob, report: Report<'_>) -> bool {
-    index_within(job, Limit::from_now(MIN_INDEX_TIME, None), report)
-}
-
-/// Indexes `job` in a child and waits for it within `limit`; returns whether its facts
-/// were recorded.
-pub(crate) fn index_within(job: &IndexJob, limit: Limit, report: Report<'_>) -> bool {
-    match spawn_indexer(job) {
-        Ok((child, stderr)) => finish_indexer(job, child, stderr, limit, report),
-        Err(e) => {
-            report.warn(format_args!("cannot start the indexer: {e}"));
-            false
-        }
-    }
-}
-
 /// `nccrs --finish [DB]`: indexes every job an interrupted build left pending.
 pub fn run_finish(db: Option<&OsStr>) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let db = match db {
         Some(p) => cwd.join(p),
-        None => database_path(&cwd),
+        None => crate::kbuild::database_here(&cwd),
     };
-    let jobs = pending::claim_orphans(&db, usize::MAX);
+    let jobs = IndexJob::claim_orphans(&db, usize::MAX);
     let mut failed = 0;
     for job in &jobs {
         let source = job
@@ -305,7 +268,7 @@ pub fn run_finish(db: Option<&OsStr>) -> i32 {
             .first()
             .map(|u| stored_path(&u.source))
             .unwrap_or_default();
-        if index_now(job, Report::Stderr) {
+        if supervise::index_now(&Process, job, Report::Stderr) {
             println!("indexed {source}");
         } else {
             failed += 1;
@@ -319,286 +282,7 @@ pub fn run_finish(db: Option<&OsStr>) -> i32 {
     i32::from(failed > 0)
 }
 
-/// `NCCRS_INDEX_TIMEOUT`, when set to a number of seconds.
-pub(crate) fn timeout_from_env() -> Option<Duration> {
-    std::env::var("NCCRS_INDEX_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .and_then(seconds)
-}
-
-/// A number of seconds as a duration: negative is zero, more than 30 years is 30
-/// years (deadlines are computed from it), and what is not a number is nothing.
-pub(crate) fn seconds(secs: f64) -> Option<Duration> {
-    Duration::try_from_secs_f64(secs.clamp(0.0, 1e9)).ok()
-}
-
 fn index_time_limit(compile: Duration) -> Duration {
-    timeout_from_env().unwrap_or((compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME))
+    settings::index_timeout().unwrap_or((compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME))
 }
 
-/// When the indexing runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    /// Beside the compile; the compile's wrapper waits for it (the default).
-    Inline,
-    /// After the compile, in the database's drainer; the wrapper becomes the compiler.
-    Background,
-}
-
-impl Mode {
-    /// `NCCRS_INDEX=inline|background`. Anything else indexes inline, with a warning.
-    fn from_env() -> Mode {
-        match std::env::var_os("NCCRS_INDEX") {
-            None => Mode::Inline,
-            Some(v) if v.is_empty() || v == "inline" => Mode::Inline,
-            Some(v) if v == "background" => Mode::Background,
-            Some(v) => {
-                warn(format_args!(
-                    "NCCRS_INDEX={}: expected inline or background; indexing inline",
-                    v.to_string_lossy()
-                ));
-                Mode::Inline
-            }
-        }
-    }
-}
-
-/// How long an indexer may run: until a wall-clock deadline and, when given, for at
-/// most this much CPU time (a niced indexer may wait long for the processor without
-/// being stuck).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Limit {
-    pub deadline: Instant,
-    pub cpu: Option<Duration>,
-}
-
-impl Limit {
-    pub fn from_now(wall: Duration, cpu: Option<Duration>) -> Limit {
-        Limit {
-            deadline: Instant::now() + wall,
-            cpu,
-        }
-    }
-
-    fn exceeded(&self, pid: u32) -> bool {
-        Instant::now() >= self.deadline
-            || self
-                .cpu
-                .is_some_and(|max| cpu_time(pid).is_some_and(|used| used >= max))
-    }
-}
-
-/// The processor time process `pid` has used so far (user and system, every thread).
-fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the comm: state is the first, utime the 12th, stime the 13th.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // /proc counts in USER_HZ, which is 100 on Linux.
-    Some(Duration::from_millis(ticks * 10))
-}
-
-/// Where an indexing problem is told: the build's standard error (one `nccrs: warning:`
-/// line), nowhere (the failure is in the database all the same), or a file that
-/// `nccrs --wait` shows later.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Report<'a> {
-    Stderr,
-    Quiet,
-    File(&'a Path),
-}
-
-impl Report<'_> {
-    fn warn(self, msg: std::fmt::Arguments<'_>) {
-        match self {
-            Report::Stderr => warn(msg),
-            Report::Quiet => {}
-            Report::File(path) => {
-                let line = format!("nccrs: warning: {}\n", msg.to_string().replace('\n', " "));
-                // One short append per line: lines of parallel indexers do not mix.
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                {
-                    let _ = f.write_all(line.as_bytes());
-                }
-            }
-        }
-    }
-}
-
-type StderrReader = std::thread::JoinHandle<String>;
-
-fn spawn_indexer(job: &IndexJob) -> std::io::Result<(Child, StderrReader)> {
-    let me = std::env::current_exe()?;
-    let mut child = Command::new(me)
-        .arg("--index-job")
-        .env(PARENT_ENV, std::process::id().to_string())
-        .current_dir(&job.directory)
-        .env(ACTIVE_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let json = serde_json::to_vec(job).map_err(std::io::Error::other)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(&json)?;
-    }
-    let mut err = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        if let Some(e) = err.as_mut() {
-            let _ = e.take(64 * 1024).read_to_string(&mut s);
-        }
-        s
-    });
-    Ok((child, reader))
-}
-
-/// Waits for the indexer of `job` within `limit`; records a failure when it did not
-/// record the job itself. Returns whether the facts were recorded.
-fn finish_indexer(
-    job: &IndexJob,
-    mut child: Child,
-    stderr: StderrReader,
-    limit: Limit,
-    report: Report<'_>,
-) -> bool {
-    let warn = |msg: std::fmt::Arguments<'_>| report.warn(msg);
-    let source = job
-        .units()
-        .first()
-        .map(|u| u.source.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let outcome = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if limit.exceeded(child.id()) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err("timed out".to_owned());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => break Err(e.to_string()),
-        }
-    };
-    let message = stderr.join().unwrap_or_default();
-    let message = message.lines().next().unwrap_or("").trim().to_owned();
-    let recorded = || job.pending.as_ref().is_some_and(|p| !p.exists());
-    let reason = match outcome {
-        Ok(status) if status.success() => return true,
-        Ok(status) if status.signal().is_none() && !message.is_empty() => {
-            // The child failed and says why, having recorded the failure if it could.
-            if !recorded() {
-                if let Err(e) = job.record_failure(&message) {
-                    forget_if_unrecordable(job, &e);
-                    let e = format!("{e:#}");
-                    if e == message {
-                        warn(format_args!("{source}: not indexed: {message}"));
-                    } else {
-                        warn(format_args!("{source}: not indexed: {message}; {e}"));
-                    }
-                    return false;
-                }
-            }
-            warn(format_args!("{source}: not indexed: {message}"));
-            return false;
-        }
-        // The child recorded the job before it died: nothing to add.
-        _ if recorded() => return true,
-        Ok(status) => match status.signal() {
-            Some(sig) => format!("indexer killed by signal {sig}"),
-            None => format!("indexer exited with status {}", status.code().unwrap_or(-1)),
-        },
-        Err(e) => format!("indexer {e}"),
-    };
-    match job.record_failure(&reason) {
-        Ok(()) => warn(format_args!("{source}: not indexed: {reason}")),
-        Err(e) => {
-            forget_if_unrecordable(job, &e);
-            warn(format_args!("{source}: not indexed: {reason}; {e:#}"))
-        }
-    }
-    false
-}
-
-/// A job whose database refuses it for good (another program's file, a newer nccrs's,
-/// another build's) is not left pending: no later attempt could record it either.
-fn forget_if_unrecordable(job: &IndexJob, error: &anyhow::Error) {
-    if error
-        .downcast_ref::<schema::Error>()
-        .is_some_and(schema::Error::is_permanent)
-    {
-        pending::done(job.pending.as_deref());
-    }
-}
-
-/// The indexing child's parent, which watches its time limit.
-const PARENT_ENV: &str = "NCCRS_INDEX_PARENT";
-
-/// `nccrs --index-job`: the child side. Reads the job from standard input.
-pub fn run_index_job() -> i32 {
-    // An indexer nobody watches any more could run forever: it dies with its parent.
-    let parent = std::env::var(PARENT_ENV).ok().and_then(|p| p.parse().ok());
-    if parent.is_some_and(|p| !crate::sys::die_with_parent(p)) {
-        eprintln!("the process that started the indexer is gone");
-        return 1;
-    }
-    let mut input = Vec::new();
-    if let Err(e) = std::io::stdin().read_to_end(&mut input) {
-        eprintln!("cannot read the job: {e}");
-        return 2;
-    }
-    let job: IndexJob = match serde_json::from_slice(&input) {
-        Ok(j) => j,
-        Err(e) => {
-            eprintln!("bad job description: {e}");
-            return 2;
-        }
-    };
-    // Deep ASTs make for deep visits: give the walk room.
-    let worker = std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(move || {
-            crate::job::run(&job).map_err(|e| {
-                // Record the failure if the database itself is not the problem.
-                let msg = format!("{e:#}");
-                let _ = job.record_failure(&msg);
-                msg
-            })
-        });
-    match worker.map(|w| w.join()) {
-        Ok(Ok(Ok(()))) => 0,
-        Ok(Ok(Err(msg))) => {
-            eprintln!("{msg}");
-            1
-        }
-        Ok(Err(_)) => {
-            eprintln!("indexer panicked");
-            1
-        }
-        Err(e) => {
-            eprintln!("cannot start the indexer thread: {e}");
-            1
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_never_overflow_a_deadline() {
-        assert_eq!(seconds(2.5), Some(Duration::from_millis(2500)));
-        assert_eq!(seconds(-3.0), Some(Duration::ZERO));
-        assert_eq!(seconds(f64::NAN), None);
-        for huge in [1e18, f64::INFINITY] {
-            let d = seconds(huge).expect("capped");
-            // The drainer's wall-clock limit is 20 times the processor time.
-            let _ = Limit::from_now(d * 20, Some(d));
-        }
-    }
-}

@@ -96,25 +96,9 @@ pub struct Navigator {
     files: HashMap<FileId, File>,
 }
 
-/// How many compiles into the database at `db` are not recorded yet. nccrs keeps a
-/// file per compile in `DB.pending/` (`*.job`, possibly renamed `*.job.*` by whoever
-/// indexes it) until the compile's facts or failure are written: with
-/// `NCCRS_INDEX=background` that is after make returns, and a killed build leaves
-/// them behind.
-pub fn pending_compiles(db: &Path) -> usize {
-    let mut dir = db.as_os_str().to_owned();
-    dir.push(".pending");
-    std::fs::read_dir(dir).map_or(0, |entries| {
-        entries
-            .flatten()
-            .filter(|e| e.file_name().to_str().is_some_and(|n| n.contains(".job")))
-            .count()
-    })
-}
-
 /// What to tell a reader of a database that is not complete yet, if anything.
 pub fn pending_note(db: &Path) -> Option<String> {
-    match pending_compiles(db) {
+    match schema::pending::count(db) {
         0 => None,
         n => Some(format!(
             "{n} compile(s) not indexed yet; `nccrs --wait {}` waits for them",

@@ -1,10 +1,13 @@
-//! The nccrs database.
+//! The nccrs database, and the conventions its writers and readers share.
 //!
 //! This crate is the only one that knows SQL. Writers hand over one translation unit's
-//! facts at a time ([`TuFacts`]); readers get plain structs back.
+//! facts at a time ([`TuFacts`]); readers get plain structs back. It also owns what the
+//! indexer and the navigator must agree on: the trees stored paths are relative to
+//! ([`Trees`], [`Root`]), the pending directory ([`pending`]) and the meta keys.
 #![forbid(unsafe_code)]
 
 mod migrations;
+pub mod pending;
 mod read;
 mod types;
 mod write;

@@ -1,0 +1,115 @@
+//! Every environment variable nccrs reads, and what it means. Nothing else in the
+//! indexer reads the environment (kbuild's own variables aside: [`crate::kbuild`]).
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+/// Set in the environment of everything nccrs starts: a nested nccrs passes straight
+/// through, so nccrs never indexes (or runs) itself recursively.
+pub const ACTIVE: &str = "NCCRS_ACTIVE";
+
+/// The real compiler, possibly with arguments (`ccache gcc`).
+pub const CC: &str = "NCCRS_CC";
+
+/// The database, relative to the compile's directory.
+pub const DB: &str = "NCCRS_DB";
+
+/// `inline` or `background`.
+pub const INDEX: &str = "NCCRS_INDEX";
+
+/// Seconds one compile's indexing may take.
+pub const INDEX_TIMEOUT: &str = "NCCRS_INDEX_TIMEOUT";
+
+/// clang's resource directory, when it cannot be found.
+pub const CLANG_RESOURCE_DIR: &str = "NCCRS_CLANG_RESOURCE_DIR";
+
+/// A file each indexing child appends where its time went to (benchmarks).
+pub const PROFILE: &str = "NCCRS_PROFILE";
+
+/// For tests of real process lifecycles only: `crash:PATTERN` or `hang:PATTERN` makes
+/// an indexing child abort or hang on a source whose path contains PATTERN. Read by
+/// the child from its own environment; supervision takes it away from retries.
+pub const FAULT: &str = "NCCRS_FAULT";
+
+/// The indexing child's parent, which watches its time limit.
+pub const INDEX_PARENT: &str = "NCCRS_INDEX_PARENT";
+
+/// A variable's value, when set and not empty.
+pub fn var(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// Whether this process was started by nccrs.
+pub fn nested() -> bool {
+    std::env::var_os(ACTIVE).is_some()
+}
+
+/// `NCCRS_CC` as words.
+pub fn compiler() -> Option<Vec<OsString>> {
+    let cc = var(CC)?;
+    let words: Vec<OsString> = cc
+        .as_bytes()
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(|w| OsStr::from_bytes(w).to_owned())
+        .collect();
+    (!words.is_empty()).then_some(words)
+}
+
+/// When the indexing runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Beside the compile; the compile's wrapper waits for it (the default).
+    Inline,
+    /// After the compile, in the database's drainer; the wrapper becomes the compiler.
+    Background,
+}
+
+/// `NCCRS_INDEX=inline|background`; anything else is inline, with the complaint to
+/// tell.
+pub fn mode() -> (Mode, Option<String>) {
+    match std::env::var_os(INDEX) {
+        None => (Mode::Inline, None),
+        Some(v) if v.is_empty() || v == "inline" => (Mode::Inline, None),
+        Some(v) if v == "background" => (Mode::Background, None),
+        Some(v) => (
+            Mode::Inline,
+            Some(format!(
+                "{INDEX}={}: expected inline or background; indexing inline",
+                v.to_string_lossy()
+            )),
+        ),
+    }
+}
+
+/// `NCCRS_INDEX_TIMEOUT`, when set to a number of seconds.
+pub fn index_timeout() -> Option<Duration> {
+    std::env::var(INDEX_TIMEOUT)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(seconds)
+}
+
+/// A number of seconds as a duration: negative is zero, more than 30 years is 30
+/// years (deadlines are computed from it), and what is not a number is nothing.
+pub fn seconds(secs: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(secs.clamp(0.0, 1e9)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_never_overflow_a_deadline() {
+        assert_eq!(seconds(2.5), Some(Duration::from_millis(2500)));
+        assert_eq!(seconds(-3.0), Some(Duration::ZERO));
+        assert_eq!(seconds(f64::NAN), None);
+        for huge in [1e18, f64::INFINITY] {
+            let d = seconds(huge).expect("capped");
+            // The drainer's wall-clock limit is 20 times the processor time.
+            let _ = std::time::Instant::now() + d * 20;
+        }
+    }
+}
