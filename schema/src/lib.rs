@@ -149,13 +149,7 @@ impl Db {
         if app != APPLICATION_ID {
             return Err(Error::NotADatabase(path.to_owned()));
         }
-        if version > SCHEMA_VERSION {
-            return Err(Error::TooNew {
-                path: path.to_owned(),
-                found: version,
-                known: SCHEMA_VERSION,
-            });
-        }
+        known_version(path, version)?;
         db.version = version;
         if version < migrations::KBUILD_AWARE && db.old_layout().map_err(|e| db.err(e))? {
             return Err(Error::OldLayout(path.to_owned()));
@@ -182,13 +176,7 @@ impl Db {
         if app != APPLICATION_ID && !(app == 0 && version == 0) {
             return Err(Error::NotADatabase(path.to_owned()));
         }
-        if version > SCHEMA_VERSION {
-            return Err(Error::TooNew {
-                path: path.to_owned(),
-                found: version,
-                known: SCHEMA_VERSION,
-            });
-        }
+        known_version(path, version)?;
         let mode: String = db
             .conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -260,13 +248,7 @@ impl Db {
         if app != APPLICATION_ID && (version != 0 || tables != 0) {
             return Err(Error::NotADatabase(path));
         }
-        if version > SCHEMA_VERSION {
-            return Err(Error::TooNew {
-                path,
-                found: version,
-                known: SCHEMA_VERSION,
-            });
-        }
+        known_version(&path, version)?;
         for (i, sql) in migrations::MIGRATIONS
             .iter()
             .enumerate()
@@ -308,6 +290,18 @@ fn old_layout(conn: &Connection) -> rusqlite::Result<bool> {
         [meta_key::SRCTREE],
         |r| r.get(0),
     )
+}
+
+/// Refuses a database written by a newer nccrs.
+fn known_version(path: &Path, version: i64) -> Result<()> {
+    if version > SCHEMA_VERSION {
+        return Err(Error::TooNew {
+            path: path.to_owned(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
 }
 
 /// `path` as the path part of an SQLite URI.

@@ -28,6 +28,14 @@ const STORE_COLUMNS: &str = "DISTINCT target, value, file, line, col, macro,
     (SELECT kind FROM symbols y WHERE y.id = value) != 'function'";
 const USE_COLUMNS: &str = "DISTINCT symbol, function, access, file, line, col, macro";
 
+/// Every (pointer, function) where the function can be behind a call through the
+/// pointer: stored into it, or into a pointer copied into it. CROSS JOIN keeps SQLite
+/// from scanning every symbol for functions: the stores are far fewer.
+const REACH_CTE: &str = "WITH RECURSIVE reach(ptr, fn) AS (
+    SELECT s.target, s.value FROM stores s CROSS JOIN symbols y ON y.id = s.value
+    WHERE y.kind = 'function'
+    UNION SELECT s.target, r.fn FROM stores s JOIN reach r ON s.value = r.ptr)";
+
 /// Everything a pointer may hold: the pointers and members stored into it, followed
 /// back through copies (`worker->current_func = work->func`) to the functions.
 const SOURCES_CTE: &str = "WITH RECURSIVE src(sym) AS (
@@ -414,14 +422,12 @@ impl Db {
     /// that the function can reach by stores and copies.
     pub fn indirect_call_names(&self) -> Result<Vec<(String, String)>> {
         self.collect(
-            "WITH RECURSIVE reach(ptr, fn) AS (
-                SELECT s.target, s.value FROM stores s JOIN symbols y ON y.id = s.value
-                WHERE y.kind = 'function'
-                UNION SELECT s.target, r.fn FROM stores s JOIN reach r ON s.value = r.ptr)
-             SELECT DISTINCT a.name, f.name FROM calls c
-             JOIN reach r ON r.ptr = c.callee
-             JOIN symbols a ON a.id = c.caller JOIN symbols f ON f.id = r.fn
-             WHERE c.indirect",
+            &format!(
+                "{REACH_CTE} SELECT DISTINCT a.name, f.name FROM calls c
+                 JOIN reach r ON r.ptr = c.callee
+                 JOIN symbols a ON a.id = c.caller JOIN symbols f ON f.id = r.fn
+                 WHERE c.indirect"
+            ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -572,13 +578,7 @@ impl Db {
     /// copied into it. [`Db::functions_behind`] for all pointers at once.
     pub fn pointer_functions(&self) -> Result<Vec<(SymbolId, SymbolId)>> {
         self.collect(
-            // CROSS JOIN keeps SQLite from scanning every symbol for functions: the
-            // stores are far fewer.
-            "WITH RECURSIVE reach(ptr, fn) AS (
-                SELECT s.target, s.value FROM stores s CROSS JOIN symbols y ON y.id = s.value
-                WHERE y.kind = 'function'
-                UNION SELECT s.target, r.fn FROM stores s JOIN reach r ON s.value = r.ptr)
-             SELECT ptr, fn FROM reach",
+            &format!("{REACH_CTE} SELECT ptr, fn FROM reach"),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
