@@ -1,8 +1,20 @@
 //! nccnav: reading an nccrs database from the command line.
 #![forbid(unsafe_code)]
 
-mod graph;
-mod query;
+//! - [`answer`]: the query layer: what every front end asks, answered as rows
+//! - [`names`]: the one cache of symbol and file names, and how they are shown
+//! - [`callgraph`]: the whole call graph: shortest paths, neighbourhoods
+//! - [`render`]: the command line's text and JSON; [`picture`]: Graphviz DOT and SVG
+//! - [`dump`]: every fact, as the product contract's `dump` format
+//! - [`verify`]: the database against the compiler's DWARF
+//! - [`tui`]: the interactive navigator
+
+pub mod answer;
+pub mod callgraph;
+mod dump;
+pub mod names;
+pub mod picture;
+mod render;
 pub mod tui;
 mod verify;
 
@@ -10,9 +22,10 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
+use answer::Direction;
 use clap::Parser;
 
-pub use query::{Navigator, QueryError};
+pub use answer::{Navigator, QueryError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -115,29 +128,58 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
+/// How `graph` draws.
+struct GraphOptions {
+    /// Draw callers (true) or callees (false).
+    callers: bool,
+    depth: usize,
+    /// `.dot` or `.svg`; None writes DOT to standard output.
+    output: Option<PathBuf>,
+}
+
 fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let words: Vec<&str> = cli.words.iter().map(String::as_str).collect();
-    let nav = Navigator::open(&cli.db)?;
+    let mut nav = Navigator::open(&cli.db)?;
     if !words.is_empty() {
-        if let Some(note) = query::pending_note(&cli.db) {
+        if let Some(note) = render::pending_note(&cli.db) {
             eprintln!("nccnav: note: {note}");
         }
     }
+    let json = cli.json;
     match words.as_slice() {
-        ["def", name] => nav.def(name, cli.json, out),
-        ["callers", name] => nav.calls(name, query::Direction::Callers, cli.json, out),
-        ["callees", name] => nav.calls(name, query::Direction::Callees, cli.json, out),
-        ["stores", name] => nav.stores(name, cli.json, out),
-        ["uses", name] => nav.uses(name, cli.json, out),
-        ["dump"] => nav.dump(cli.canonical, out),
-        ["path", from, to] => graph::path(&nav, from, to, cli.json, out),
+        ["def", name] => {
+            let defs = nav.definitions(name)?;
+            render::definitions(&mut nav, &defs, json, out)
+        }
+        ["callers", name] => {
+            let rows = nav.calls(name, Direction::Callers)?;
+            render::calls(&mut nav, &rows, Direction::Callers, json, out)
+        }
+        ["callees", name] => {
+            let rows = nav.calls(name, Direction::Callees)?;
+            render::calls(&mut nav, &rows, Direction::Callees, json, out)
+        }
+        ["stores", name] => {
+            let rows = nav.stores(name)?;
+            render::stores(&mut nav, &rows, json, out)
+        }
+        ["uses", name] => {
+            let rows = nav.uses(name)?;
+            render::uses(&mut nav, &rows, json, out)
+        }
+        ["dump"] => dump::dump(nav.db(), cli.canonical, out),
+        ["path", from, to] => {
+            let graph = callgraph::CallGraph::load(nav.db())?;
+            let found = nav.paths(&graph, from, to)?;
+            render::paths(&mut nav, &found, from, to, json, out)
+        }
         ["graph", name] => {
-            let opts = graph::GraphOptions {
+            let opts = GraphOptions {
                 callers: cli.callers,
                 depth: cli.depth,
                 output: cli.output.clone(),
             };
-            graph::graph(&nav, name, &opts, out)
+            graph(&mut nav, name, &opts, out)
         }
         ["verify"] => {
             let opts = verify::VerifyOptions {
@@ -164,4 +206,38 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
             cli.words.join(" ")
         ))),
     }
+}
+
+/// `graph SYMBOL`: the callers or callees of a function to some depth, as Graphviz DOT
+/// on `out`, or in a file (and as SVG, through Graphviz's `dot`).
+fn graph(
+    nav: &mut Navigator,
+    name: &str,
+    opts: &GraphOptions,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let starts = nav.functions(name, "graph")?;
+    let graph = callgraph::CallGraph::load(nav.db())?;
+    let (db, names) = nav.parts();
+    let (text, cut) =
+        picture::dot_text(db, names, &graph, &starts, name, opts.callers, opts.depth)?;
+    if cut {
+        eprintln!("nccnav: {}", picture::cut_note());
+    }
+    let Some(output) = &opts.output else {
+        out.write_all(text.as_bytes())?;
+        return Ok(());
+    };
+    let written = picture::write_picture(&text, output)?;
+    let shown = |p: &std::path::Path| names::clean(&p.display().to_string());
+    match (&written.dot, &written.svg) {
+        (Some(dot), Some(svg)) => eprintln!("nccnav: wrote {} and {}", shown(dot), shown(svg)),
+        (None, Some(svg)) => eprintln!("nccnav: wrote {}", shown(svg)),
+        (Some(dot), None) => eprintln!(
+            "nccnav: wrote {} (with Graphviz installed, an SVG too: apt-get install graphviz)",
+            shown(dot)
+        ),
+        (None, None) => {}
+    }
+    Ok(())
 }

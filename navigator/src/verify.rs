@@ -27,7 +27,8 @@ use gimli::{AttributeValue, EndianSlice, Reader, RelocateReader, RunTimeEndian};
 use object::{Object, ObjectSection};
 use schema::{Db, Trees};
 
-use crate::query::{clean, QueryError};
+use crate::answer::QueryError;
+use crate::names::clean;
 
 /// What `verify` was asked for.
 pub struct VerifyOptions {

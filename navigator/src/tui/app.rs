@@ -12,7 +12,8 @@ use schema::{Kind, SymbolId};
 
 use super::data::{Data, Expand, Header, Node, Row, Site};
 use super::search::{Index, Matches};
-use crate::query::{clean, Navigator};
+use crate::answer::Navigator;
+use crate::names::clean;
 
 /// How many shortest paths the path view lists.
 const MAX_PATHS: usize = 10;

@@ -7,27 +7,14 @@ use std::path::{Path, PathBuf};
 
 use schema::{Db, Definition, File, FileId, Kind, Location, Symbol, SymbolId, Trees};
 
-use crate::graph::CallGraph;
-use crate::query::{clean, path_is, shown_path, via_macro, Navigator};
+use crate::answer::Navigator;
+use crate::callgraph::CallGraph;
+use crate::names::{clean, path_is, via_macro};
+pub use crate::names::Site;
 
 /// At most this many children are listed under one node; the rest are counted.
 pub const MAX_CHILDREN: usize = 2000;
 
-/// A place in a file, ready to show.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Site {
-    pub file: FileId,
-    /// The path as shown (terminal-safe).
-    pub shown: String,
-    pub line: u32,
-    pub col: u32,
-}
-
-impl Site {
-    pub fn short(&self) -> String {
-        format!("{}:{}", self.shown, self.line)
-    }
-}
 
 /// What opening a tree node lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,8 +124,6 @@ pub struct Header {
 
 pub struct Data {
     nav: Navigator,
-    files: HashMap<FileId, File>,
-    symbols: HashMap<SymbolId, Symbol>,
     trees: Trees,
     sources: HashMap<PathBuf, Result<Vec<String>, String>>,
     places: HashMap<SymbolId, String>,
@@ -157,8 +142,6 @@ impl Data {
         }
         Data {
             nav,
-            files: HashMap::new(),
-            symbols: HashMap::new(),
             trees,
             sources: HashMap::new(),
             places: HashMap::new(),
@@ -176,36 +159,20 @@ impl Data {
     }
 
     pub fn symbol(&mut self, id: SymbolId) -> DbResult<Symbol> {
-        if let Some(s) = self.symbols.get(&id) {
-            return Ok(s.clone());
-        }
-        let s = self.nav.db().symbol(id)?;
-        self.symbols.insert(id, s.clone());
-        Ok(s)
+        self.nav.symbol(id)
     }
 
-    fn file(&mut self, id: FileId) -> DbResult<&File> {
-        if !self.files.contains_key(&id) {
-            let f = self.nav.db().file(id)?;
-            self.files.insert(id, f);
-        }
-        Ok(&self.files[&id])
-    }
-
+    /// A site with its path terminal-safe.
     pub fn site(&mut self, loc: Location) -> DbResult<Site> {
-        let f = self.file(loc.file)?;
-        let shown = clean(&shown_path(f));
-        Ok(Site {
-            file: loc.file,
-            shown,
-            line: loc.line,
-            col: loc.col,
-        })
+        let mut site = self.nav.site(loc)?;
+        site.shown = clean(&site.shown);
+        Ok(site)
     }
 
     /// The file behind a site, on this machine.
     pub fn path_of(&mut self, file: FileId) -> DbResult<Option<PathBuf>> {
-        let f = self.file(file)?.clone();
+        let (db, names) = self.nav.parts();
+        let f: File = names.file(db, file)?.clone();
         Ok(self.trees.on_disk(&f))
     }
 
@@ -233,16 +200,20 @@ impl Data {
 
     /// The first definition (or declaration) of a symbol.
     pub fn primary(&mut self, id: SymbolId) -> DbResult<Option<Definition>> {
-        Ok(self.nav.db().definitions(id)?.into_iter().next())
+        Ok(self.nav.definitions_of(id)?.into_iter().next())
     }
 
     /// Runs `f` on the database and the whole call graph (read the first time).
-    pub fn with_graph<T>(&mut self, f: impl FnOnce(&Db, &CallGraph) -> T) -> DbResult<T> {
+    pub fn with_graph<T>(
+        &mut self,
+        f: impl FnOnce(&Db, &mut crate::names::Names, &CallGraph) -> T,
+    ) -> DbResult<T> {
         let graph = match self.graph.take() {
             Some(g) => g,
             None => CallGraph::load(self.nav.db())?,
         };
-        let out = f(self.nav.db(), &graph);
+        let (db, names) = self.nav.parts();
+        let out = f(db, names, &graph);
         self.graph = Some(graph);
         Ok(out)
     }
@@ -286,7 +257,7 @@ impl Data {
 
     pub fn header(&mut self, id: SymbolId) -> DbResult<Header> {
         let symbol = self.symbol(id)?;
-        let defs = self.nav.db().definitions(id)?;
+        let defs = self.nav.definitions_of(id)?;
         let definition = match defs.first() {
             Some(d) => Some((
                 self.site(d.loc)?,
@@ -330,28 +301,24 @@ impl Data {
             Expand::Leaf | Expand::Fixed => {}
             Expand::Callers(id) => {
                 let sym = self.symbol(id)?;
-                for e in self.nav.db().callers(id)? {
-                    if list.room() {
-                        let row = self.row(e.caller, Some(e.site), via(&e.macro_name))?;
-                        list.push(node(row, Expand::Callers(e.caller)));
+                for c in self.nav.callers_of(id, sym.kind)? {
+                    if !list.room() {
+                        continue;
                     }
-                }
-                if sym.kind == Kind::Function {
-                    for ic in self.nav.db().indirect_callers(id)? {
-                        if list.room() {
-                            let (member, _) = self.label(ic.call.callee)?;
-                            let note = join(
-                                &via(&ic.call.macro_name),
-                                &format!("[indirect via {member}]"),
-                            );
-                            let row = self.row(ic.call.caller, Some(ic.call.site), note)?;
-                            list.push(node(row, Expand::Callers(ic.call.caller)));
+                    let e = &c.edge;
+                    let note = match c.via {
+                        None => via(&e.macro_name),
+                        Some(p) => {
+                            let (member, _) = self.label(p)?;
+                            join(&via(&e.macro_name), &format!("[indirect via {member}]"))
                         }
-                    }
+                    };
+                    let row = self.row(e.caller, Some(e.site), note)?;
+                    list.push(node(row, Expand::Callers(e.caller)));
                 }
             }
             Expand::Callees(id) => {
-                for e in self.nav.db().callees(id)? {
+                for e in self.nav.callees_of(id)?.into_iter().map(|c| c.edge) {
                     if !list.room() {
                         continue;
                     }
@@ -367,7 +334,7 @@ impl Data {
                 }
             }
             Expand::Behind(id) => {
-                for f in self.nav.db().functions_behind(id)? {
+                for f in self.nav.behind(id)? {
                     if list.room() {
                         let def = self.primary(f)?.map(|d| d.loc);
                         let row = self.row(f, def, String::new())?;
@@ -376,7 +343,7 @@ impl Data {
                 }
             }
             Expand::StoresInto(id) => {
-                for s in self.nav.db().stores_into(id)? {
+                for s in self.nav.stores_into(id)? {
                     if !list.room() {
                         continue;
                     }
@@ -392,7 +359,7 @@ impl Data {
                 }
             }
             Expand::StoredIn(id) => {
-                for st in self.nav.db().stores_of(id)? {
+                for st in self.nav.stores_of(id)? {
                     if list.room() {
                         let row = self.row(st.target, Some(st.site), via(&st.macro_name))?;
                         list.push(node(row, Expand::Callers(st.target)));
@@ -400,7 +367,7 @@ impl Data {
                 }
             }
             Expand::UsesBy(id) => {
-                for u in self.nav.db().uses_by(id)? {
+                for u in self.nav.uses_by(id)? {
                     if list.room() {
                         let note = join(u.access.as_str(), &via(&u.macro_name));
                         let row = self.row(u.symbol, Some(u.site), note)?;
@@ -409,7 +376,7 @@ impl Data {
                 }
             }
             Expand::UsedBy(id) => {
-                for u in self.nav.db().uses_of(id)? {
+                for u in self.nav.uses_of(id)? {
                     if list.room() {
                         let note = join(u.access.as_str(), &via(&u.macro_name));
                         let row = self.row(u.function, Some(u.site), note)?;
@@ -418,7 +385,7 @@ impl Data {
                 }
             }
             Expand::Definitions(id) => {
-                for d in self.nav.db().definitions(id)? {
+                for d in self.nav.definitions_of(id)? {
                     if list.room() {
                         let what = if d.definition { "defined" } else { "declared" };
                         let note = join(what, &via(&d.macro_name));
@@ -428,8 +395,8 @@ impl Data {
                 }
             }
             Expand::Fields(id) => {
-                let name = self.symbol(id)?.name;
-                for f in self.nav.db().fields_of(&name)? {
+                let record = self.symbol(id)?;
+                for f in self.nav.fields_of(&record)? {
                     if list.room() {
                         let def = self.primary(f.id)?.map(|d| d.loc);
                         let row = self.row(f.id, def, String::new())?;
@@ -507,7 +474,7 @@ impl Data {
 
     /// Up to `max` shortest call paths from one function to another, as tree sections.
     pub fn paths(&mut self, from: SymbolId, to: SymbolId, max: usize) -> DbResult<Vec<Node>> {
-        let paths = self.with_graph(|db, g| g.shortest_paths(db, from, to, max))??;
+        let paths = self.with_graph(|db, _, g| g.shortest_paths(db, from, to, max))??;
         let mut out = Vec::new();
         for (i, steps) in paths.iter().enumerate() {
             let mut rows = Vec::new();

@@ -29,7 +29,7 @@ use signal_hook::iterator::Signals;
 pub use app::{Action, App, Msg};
 pub use search::Index;
 
-use crate::query::{Navigator, QueryError};
+use crate::answer::{Navigator, QueryError};
 
 /// Runs the navigator on a terminal until the user quits.
 pub fn run(
@@ -51,7 +51,7 @@ pub fn run(
         let read = Db::open_readonly(&db_path).and_then(|db| db.searchable_symbols());
         let _ = tx.send(read.map(Index::new).map_err(|e| e.to_string()));
     });
-    let pending = crate::query::pending_note(nav.db().path());
+    let pending = crate::render::pending_note(nav.db().path());
     let mut app = App::new(nav, srctree);
     app.start(start);
     if app.message.is_none() {
@@ -125,7 +125,7 @@ pub fn run(
                 TerminalGuard::setup()?;
                 terminal.clear()?;
                 if let Err(e) = status {
-                    app.message = Some(crate::query::clean(&e));
+                    app.message = Some(crate::names::clean(&e));
                 }
             }
         }
@@ -133,7 +133,7 @@ pub fn run(
     drop(guard);
     match stop.load(Ordering::Relaxed) {
         0 => Ok(()),
-        sig => Err(QueryError::Signal(sig)),
+        sig => Err(QueryError::EndedBySignal(sig)),
     }
 }
 
@@ -265,15 +265,15 @@ fn export_graph(
         .collect();
     let output = dir.join(format!("{stem}.{what}.dot"));
     let (text, cut) = data
-        .with_graph(|db, graph| {
-            crate::graph::dot_text(db, graph, &[id], &name, callers, GRAPH_DEPTH)
+        .with_graph(|db, names, graph| {
+            crate::picture::dot_text(db, names, graph, &[id], &name, callers, GRAPH_DEPTH)
         })
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-    let picture = crate::graph::write_picture(&text, &output).map_err(|e| e.to_string())?;
+    let picture = crate::picture::write_picture(&text, &output).map_err(|e| e.to_string())?;
     let shown = |p: &std::path::Path| {
         let p = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
-        crate::query::clean(&p.display().to_string())
+        crate::names::clean(&p.display().to_string())
     };
     let mut message = match (&picture.svg, &picture.dot) {
         (Some(svg), _) => format!(

@@ -86,7 +86,7 @@ impl App {
             }
             Some(_) => format!("{} matches", search.matches.total),
         };
-        let mut query = crate::query::clean(&search.query);
+        let mut query = crate::names::clean(&search.query);
         // A query longer than the line shows its end, where the typing is.
         let room = usize::from(top.width).saturating_sub(prompt.chars().count() + count.len() + 4);
         let chars = query.chars().count();
@@ -130,7 +130,7 @@ impl App {
                 break;
             };
             let e = index.entry(i);
-            let (id, kind, shown) = (e.id, e.kind, crate::query::clean(&e.shown));
+            let (id, kind, shown) = (e.id, e.kind, crate::names::clean(&e.shown));
             let place = self.data.place(id);
             let mut spans = vec![
                 Span::styled(format!("{:<11}", kind.as_str()), self.dim()),

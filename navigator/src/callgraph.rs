@@ -1,37 +1,17 @@
-//! Call paths (`nccnav DB path A B`) and call-neighbourhood pictures
-//! (`nccnav DB graph SYMBOL`).
-//!
-//! Both read the whole call graph at once ([`CallGraph::load`]): an edge for each
-//! direct call, and for each call through a member or pointer an edge to every
-//! function that can be behind it. Call sites are read only for the edges shown.
+//! The whole call graph of a database, read at once ([`CallGraph::load`]): an edge
+//! for each direct call, and for each call through a member or pointer an edge to
+//! every function that can be behind it. Shortest call paths and call
+//! neighbourhoods are answered on it; call sites are read only for the edges shown.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::collections::{HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{EdgeRef, Reversed};
 use petgraph::Direction;
-use schema::{CallEdge, Db, File, FileId, Kind, Location, Symbol, SymbolId};
+use schema::{CallEdge, Db, Location, SymbolId};
 
-use crate::query::{clean, shown_path, via_macro, write_json, write_rows, Navigator, QueryError};
-
-/// How many paths `path` lists.
-const MAX_PATHS: usize = 10;
-/// How many functions `graph` draws.
-const MAX_NODES: usize = 300;
-/// How many pointers the label of an indirect edge names.
-const MAX_VIAS: usize = 3;
-
-pub struct GraphOptions {
-    /// Draw callers (true) or callees (false).
-    pub callers: bool,
-    pub depth: usize,
-    /// `.dot` or `.svg`; None writes DOT to standard output.
-    pub output: Option<PathBuf>,
-}
+use crate::names::Names;
 
 /// One call on a call path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,11 +135,11 @@ impl CallGraph {
         let Some(shortest) = lengths.iter().map(|&(_, len)| len).min() else {
             return Ok(Vec::new());
         };
-        let mut names = Names::new(db);
+        let mut names = Names::default();
         let mut found = Vec::new();
         for &(a, len) in &lengths {
             if len == shortest {
-                self.walk(&dist, len, &mut names, &mut vec![a], &mut found, max)?;
+                self.walk(&dist, len, db, &mut names, &mut vec![a], &mut found, max)?;
             }
         }
         let mut calls = HashMap::new();
@@ -178,7 +158,8 @@ impl CallGraph {
         &self,
         dist: &dyn Fn(NodeIndex) -> Option<usize>,
         left: usize,
-        names: &mut Names<'_>,
+        db: &Db,
+        names: &mut Names,
         path: &mut Vec<NodeIndex>,
         found: &mut Vec<Vec<NodeIndex>>,
         max: usize,
@@ -200,7 +181,7 @@ impl CallGraph {
         let mut named = Vec::with_capacity(next.len());
         for n in next {
             let id = self.graph[n];
-            named.push((names.name(id)?, id, n));
+            named.push((names.name(db, id)?, id, n));
         }
         named.sort();
         for (_, _, n) in named {
@@ -208,7 +189,7 @@ impl CallGraph {
                 break;
             }
             path.push(n);
-            self.walk(dist, left - 1, names, path, found, max)?;
+            self.walk(dist, left - 1, db, names, path, found, max)?;
             path.pop();
         }
         Ok(())
@@ -263,13 +244,14 @@ impl CallGraph {
     /// The functions up to `depth` calls away from `starts` (callers or callees), by
     /// levels and by name within each, at most `cap` of them; and the calls between
     /// each function and the next level.
-    fn neighbourhood(
+    pub fn neighbourhood(
         &self,
         starts: &[SymbolId],
         callers: bool,
         depth: usize,
         cap: usize,
-        names: &mut Names<'_>,
+        db: &Db,
+        names: &mut Names,
     ) -> Result<Neighbourhood, schema::Error> {
         let dir = if callers {
             Direction::Incoming
@@ -309,7 +291,7 @@ impl CallGraph {
                     let key = if hood.cut {
                         String::new()
                     } else {
-                        names.name(other)?
+                        names.name(db, other)?
                     };
                     others.push((key, other, link));
                 }
@@ -341,458 +323,30 @@ impl CallGraph {
 }
 
 #[derive(Default)]
-struct Neighbourhood {
+pub struct Neighbourhood {
     /// The functions, the starts first, then in the order found.
-    nodes: Vec<SymbolId>,
+    pub nodes: Vec<SymbolId>,
     /// (caller, callee, how).
-    edges: Vec<(SymbolId, SymbolId, Link)>,
+    pub edges: Vec<(SymbolId, SymbolId, Link)>,
     /// Some functions were left out.
-    cut: bool,
+    pub cut: bool,
 }
 
 /// How one function calls another: directly, through pointers, or both.
 #[derive(Default)]
-struct Link {
-    direct: bool,
-    pointers: Vec<SymbolId>,
+pub struct Link {
+    pub direct: bool,
+    pub pointers: Vec<SymbolId>,
 }
 
-/// Symbols and files, each read once.
-struct Names<'a> {
-    db: &'a Db,
-    symbols: HashMap<SymbolId, Symbol>,
-    files: HashMap<FileId, File>,
-}
-
-impl<'a> Names<'a> {
-    fn new(db: &'a Db) -> Names<'a> {
-        Names {
-            db,
-            symbols: HashMap::new(),
-            files: HashMap::new(),
-        }
-    }
-
-    fn symbol(&mut self, id: SymbolId) -> Result<&Symbol, schema::Error> {
-        Ok(match self.symbols.entry(id) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(self.db.symbol(id)?),
-        })
-    }
-
-    fn file(&mut self, id: FileId) -> Result<&File, schema::Error> {
-        Ok(match self.files.entry(id) {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => v.insert(self.db.file(id)?),
-        })
-    }
-
-    fn name(&mut self, id: SymbolId) -> Result<String, schema::Error> {
-        Ok(self.symbol(id)?.display_name())
-    }
-
-    /// The name, with the file of the definition when another symbol has the same name
-    /// (as `callers` and `callees` show it).
-    fn label(&mut self, id: SymbolId) -> Result<String, schema::Error> {
-        let s = self.symbol(id)?.clone();
-        let same = self.db.symbols_named(&s.name)?;
-        if same.iter().filter(|o| o.scope == s.scope).count() <= 1 {
-            return Ok(s.display_name());
-        }
-        match self.home(id)? {
-            Some((path, _)) => Ok(format!("{} [{path}]", s.display_name())),
-            None => Ok(s.display_name()),
-        }
-    }
-
-    /// `path:line:col`.
-    fn site(&mut self, loc: Location) -> Result<String, schema::Error> {
-        let path = shown_path(self.file(loc.file)?);
-        Ok(format!("{path}:{}:{}", loc.line, loc.col))
-    }
-
-    /// The file and line of the first definition (or declaration).
-    fn home(&mut self, id: SymbolId) -> Result<Option<(String, u32)>, schema::Error> {
-        let Some(d) = self.db.definitions(id)?.into_iter().next() else {
-            return Ok(None);
-        };
-        Ok(Some((shown_path(self.file(d.loc.file)?), d.loc.line)))
-    }
-}
-
-/// The functions `spec` names; anything else is a usage error for `cmd`.
-fn functions(nav: &Navigator, spec: &str, cmd: &str) -> Result<Vec<SymbolId>, QueryError> {
-    let found = nav.resolve(spec)?;
-    let functions: Vec<SymbolId> = found
-        .iter()
-        .filter(|s| s.kind == Kind::Function)
-        .map(|s| s.id)
-        .collect();
-    if functions.is_empty() {
-        let kinds: BTreeSet<&str> = found.iter().map(|s| s.kind.as_str()).collect();
-        let kinds: Vec<&str> = kinds.into_iter().collect();
-        return Err(QueryError::Usage(format!(
-            "{cmd}: {} is a {}, not a function",
-            clean(spec),
-            kinds.join(" and a ")
-        )));
-    }
-    Ok(functions)
-}
-
-/// `path FROM TO`: the shortest chains of calls from one function to another. A name
-/// that means several functions means the shortest chains between any of them.
-pub fn path(
-    nav: &Navigator,
-    from: &str,
-    to: &str,
-    json: bool,
-    out: &mut dyn Write,
-) -> Result<(), QueryError> {
-    let froms = functions(nav, from, "path")?;
-    let tos = functions(nav, to, "path")?;
-    let db = nav.db();
-    let graph = CallGraph::load(db)?;
-    let mut best: Vec<Vec<Step>> = Vec::new();
-    for &t in &tos {
-        // One more than shown, to know when there are more.
-        let found = graph.shortest_from_any(db, &froms, t, MAX_PATHS + 1)?;
-        let Some(len) = found.first().map(Vec::len) else {
-            continue;
-        };
-        match best.first().map(Vec::len) {
-            Some(shortest) if shortest < len => {}
-            Some(shortest) if shortest == len => best.extend(found),
-            _ => best = found,
-        }
-    }
-    let more = best.len() > MAX_PATHS;
-    best.truncate(MAX_PATHS);
-    let mut names = Names::new(db);
-    let no_path = || QueryError::NoPath {
-        from: clean(from),
-        to: clean(to),
-    };
-    if json {
-        let mut all = Vec::new();
-        for steps in &best {
-            let mut v = Vec::new();
-            for st in steps {
-                v.push(step_json(&mut names, st)?);
-            }
-            all.push(serde_json::Value::Array(v));
-        }
-        write_json(out, &all)?;
-        return if best.is_empty() {
-            Err(no_path())
-        } else {
-            Ok(())
-        };
-    }
-    let Some(len) = best.first().map(Vec::len) else {
-        return Err(no_path());
-    };
-    let calls = if len == 1 { "call" } else { "calls" };
-    let count = match best.len() {
-        _ if more => format!(", more than {MAX_PATHS} paths (the first {MAX_PATHS} shown)"),
-        1 => String::new(),
-        n => format!(", {n} paths"),
-    };
-    writeln!(
-        out,
-        "{}",
-        clean(&format!("{from} -> {to}: {len} {calls}{count}"))
-    )?;
-    for (i, steps) in best.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-        }
-        let mut rows = Vec::new();
-        if let Some(first) = steps.first() {
-            rows.push((names.label(first.caller)?, String::new(), Vec::new()));
-        }
-        for st in steps {
-            let mut notes = vec![names.site(st.site)?];
-            if st.macro_name.is_some() {
-                notes.push(via_macro(&st.macro_name));
-            }
-            if let Some(p) = st.via {
-                notes.push(format!("[indirect via {}]", names.name(p)?));
-            }
-            let name = format!("-> {}", names.label(st.callee)?);
-            rows.push((name, notes.join("  "), Vec::new()));
-        }
-        write_rows(out, "  ", &rows)?;
-    }
-    Ok(())
-}
-
-fn step_json(names: &mut Names<'_>, st: &Step) -> Result<serde_json::Value, QueryError> {
-    let f = names.file(st.site.file)?.clone();
-    let via = match st.via {
-        Some(p) => Some(names.name(p)?),
-        None => None,
-    };
-    Ok(serde_json::json!({
-        "caller": names.name(st.caller)?,
-        "callee": names.name(st.callee)?,
-        "caller_id": st.caller.0,
-        "callee_id": st.callee.0,
-        "root": f.root.as_str(),
-        "file": f.path,
-        "line": st.site.line,
-        "col": st.site.col,
-        "macro": st.macro_name,
-        "via": via,
-    }))
-}
-
-/// `graph SYMBOL`: the callers or callees of a function to some depth, as Graphviz DOT
-/// on `out`, or in a file (and as SVG, through Graphviz's `dot`).
-pub fn graph(
-    nav: &Navigator,
-    name: &str,
-    opts: &GraphOptions,
-    out: &mut dyn Write,
-) -> Result<(), QueryError> {
-    let starts = functions(nav, name, "graph")?;
-    let graph = CallGraph::load(nav.db())?;
-    let (text, cut) = dot_text(nav.db(), &graph, &starts, name, opts.callers, opts.depth)?;
-    if cut {
-        eprintln!("nccnav: {}", cut_note());
-    }
-    let Some(output) = &opts.output else {
-        out.write_all(text.as_bytes())?;
-        return Ok(());
-    };
-    let picture = write_picture(&text, output)?;
-    let shown = |p: &Path| clean(&p.display().to_string());
-    match (&picture.dot, &picture.svg) {
-        (Some(dot), Some(svg)) => eprintln!("nccnav: wrote {} and {}", shown(dot), shown(svg)),
-        (None, Some(svg)) => eprintln!("nccnav: wrote {}", shown(svg)),
-        (Some(dot), None) => eprintln!(
-            "nccnav: wrote {} (with Graphviz installed, an SVG too: apt-get install graphviz)",
-            shown(dot)
-        ),
-        (None, None) => {}
-    }
-    Ok(())
-}
-
-fn cut_note() -> String {
-    format!("the graph was cut at {MAX_NODES} functions; a smaller --depth shows all of a neighbourhood")
-}
-
-/// The DOT text of the callers or callees of `starts` (named `name`) to `depth`, and
-/// whether it was cut at [`MAX_NODES`] functions.
-pub fn dot_text(
-    db: &Db,
-    graph: &CallGraph,
-    starts: &[SymbolId],
-    name: &str,
-    callers: bool,
-    depth: usize,
-) -> Result<(String, bool), QueryError> {
-    let mut names = Names::new(db);
-    let hood = graph.neighbourhood(starts, callers, depth, MAX_NODES, &mut names)?;
-    let what = if callers { "callers" } else { "callees" };
-    let title = format!("{what} of {name} to depth {depth}");
-    let text = dot(&hood, starts.len(), &title, &mut names)?;
-    Ok((text, hood.cut))
-}
-
-/// The files a picture was written to.
-pub struct Picture {
-    pub dot: Option<PathBuf>,
-    pub svg: Option<PathBuf>,
-}
-
-/// Writes DOT text into `output`: `FILE.dot`, and `FILE.svg` when Graphviz is
-/// installed; or only `FILE.svg`, which needs Graphviz.
-pub fn write_picture(text: &str, output: &Path) -> Result<Picture, QueryError> {
-    let files = output_files(output)?;
-    if files.svg_asked {
-        // Only the SVG was asked for; the DOT file is written only if it cannot be.
-        if run_dot(text, &files.svg)? {
-            return Ok(Picture {
-                dot: None,
-                svg: Some(files.svg),
-            });
-        }
-        std::fs::write(&files.dot, text).map_err(|e| with_path(&files.dot, e))?;
-        return Err(QueryError::Io(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            format!(
-                "cannot write {}: Graphviz's `dot` is not installed (apt-get install \
-                 graphviz); the graph is in {}",
-                clean(&files.svg.display().to_string()),
-                clean(&files.dot.display().to_string())
-            ),
-        )));
-    }
-    std::fs::write(&files.dot, text).map_err(|e| with_path(&files.dot, e))?;
-    let svg = run_dot(text, &files.svg)?.then_some(files.svg);
-    Ok(Picture {
-        dot: Some(files.dot),
-        svg,
-    })
-}
-
-/// Where `graph -o` writes.
-struct OutputFiles {
-    dot: PathBuf,
-    svg: PathBuf,
-    /// `-o FILE.svg`: without Graphviz, an error.
-    svg_asked: bool,
-}
-
-fn output_files(output: &Path) -> Result<OutputFiles, QueryError> {
-    let ext = output
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("dot" | "gv") => Ok(OutputFiles {
-            dot: output.to_owned(),
-            svg: output.with_extension("svg"),
-            svg_asked: false,
-        }),
-        Some("svg") => Ok(OutputFiles {
-            dot: output.with_extension("dot"),
-            svg: output.to_owned(),
-            svg_asked: true,
-        }),
-        _ => Err(QueryError::Usage(format!(
-            "graph: -o takes FILE.dot or FILE.svg, not {}",
-            clean(&output.display().to_string())
-        ))),
-    }
-}
-
-fn with_path(path: &Path, e: std::io::Error) -> QueryError {
-    let shown = clean(&path.display().to_string());
-    QueryError::Io(std::io::Error::new(e.kind(), format!("{shown}: {e}")))
-}
-
-/// Runs Graphviz's `dot -Tsvg` on DOT text, into `svg`; false when Graphviz is not
-/// installed.
-fn run_dot(text: &str, svg: &Path) -> Result<bool, QueryError> {
-    // A relative path starting with `-` would read as an option.
-    let svg_arg = if svg.is_relative() {
-        Path::new(".").join(svg)
-    } else {
-        svg.to_owned()
-    };
-    let mut out_arg = std::ffi::OsString::from("-o");
-    out_arg.push(&svg_arg);
-    let child = Command::new("dot")
-        .arg("-Tsvg")
-        .arg(out_arg)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(with_path(Path::new("dot"), e)),
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        // dot reports its own errors; a broken pipe here is one of them.
-        let _ = stdin.write_all(text.as_bytes());
-    }
-    let done = child.wait_with_output()?;
-    if !done.status.success() {
-        let said = String::from_utf8_lossy(&done.stderr);
-        return Err(QueryError::Io(std::io::Error::other(format!(
-            "dot -Tsvg -o {} failed ({}): {}",
-            clean(&svg.display().to_string()),
-            done.status,
-            clean(said.trim())
-        ))));
-    }
-    Ok(true)
-}
-
-/// `s` inside a DOT string: terminal-safe text (control characters as `\x1b`, as
-/// everywhere else), with quotes and backslashes escaped.
-fn dot_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in clean(s).chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The neighbourhood as a DOT graph: the first `starts` nodes highlighted, an
-/// indirect call dashed and labelled with the pointers it goes through.
-fn dot(
-    hood: &Neighbourhood,
-    starts: usize,
-    title: &str,
-    names: &mut Names<'_>,
-) -> Result<String, schema::Error> {
-    let mut s = format!("// {}\n", clean(title));
-    if hood.cut {
-        s.push_str(&format!(
-            "// cut at {MAX_NODES} functions: others as near were left out\n"
-        ));
-    }
-    s.push_str("digraph calls {\n");
-    s.push_str("  rankdir=LR;\n");
-    s.push_str("  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=10];\n");
-    s.push_str("  edge [fontname=\"Helvetica\", fontsize=9];\n");
-    let mut index = HashMap::new();
-    for (i, &id) in hood.nodes.iter().enumerate() {
-        index.insert(id, i);
-        let mut label = dot_escape(&names.name(id)?);
-        let mut attrs = String::new();
-        if let Some((path, line)) = names.home(id)? {
-            let place = dot_escape(&format!("{path}:{line}"));
-            label.push_str(&format!("\\n{place}"));
-            attrs.push_str(&format!(", tooltip=\"{place}\""));
-        }
-        if i < starts {
-            attrs.push_str(", style=\"rounded,filled,bold\", fillcolor=\"#ffd966\"");
-        }
-        s.push_str(&format!("  n{i} [label=\"{label}\"{attrs}];\n"));
-    }
-    for (caller, callee, link) in &hood.edges {
-        let (Some(a), Some(b)) = (index.get(caller), index.get(callee)) else {
-            continue;
-        };
-        if link.direct {
-            s.push_str(&format!("  n{a} -> n{b};\n"));
-            continue;
-        }
-        let mut vias = Vec::new();
-        for &p in &link.pointers {
-            vias.push(names.name(p)?);
-        }
-        vias.sort();
-        if vias.len() > MAX_VIAS {
-            let more = vias.len() - MAX_VIAS;
-            vias.truncate(MAX_VIAS);
-            vias.push(format!("{more} more"));
-        }
-        let label = dot_escape(&vias.join(", "));
-        s.push_str(&format!(
-            "  n{a} -> n{b} [style=dashed, label=\"{label}\"];\n"
-        ));
-    }
-    s.push_str("}\n");
-    Ok(s)
-}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::path::Path;
     use schema::{
-        FileIx, Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, Root, TuFacts, TuRecord,
+        FileIx, Kind, Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, Root, TuFacts, TuRecord,
         SymbolIx, TuStatus,
     };
 
@@ -975,10 +529,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path());
         let g = CallGraph::load(&db).unwrap();
-        let mut names = Names::new(&db);
+        let mut names = Names::default();
         let mut hood = |name: &str, callers: bool, depth: usize, cap: usize| {
             let h = g
-                .neighbourhood(&[id(&db, name)], callers, depth, cap, &mut names)
+                .neighbourhood(&[id(&db, name)], callers, depth, cap, &db, &mut names)
                 .unwrap();
             let name = |s: SymbolId| db.symbol(s).unwrap().name;
             let nodes: Vec<String> = h.nodes.iter().map(|&s| name(s)).collect();
@@ -1022,13 +576,5 @@ mod tests {
             hood("rec", false, 3, 300),
             ("rec".into(), "rec->rec".into(), false)
         );
-    }
-
-    #[test]
-    fn dot_strings_escape_quotes_backslashes_and_controls() {
-        assert_eq!(dot_escape(r#"a "b" \c"#), r#"a \"b\" \\c"#);
-        assert_eq!(dot_escape("x\ny\u{1b}[1m"), r"x\\x0ay\\x1b[1m");
-        // A file name that was not UTF-8, as the database stores it.
-        assert_eq!(dot_escape(r"f\xff.c"), r"f\\xff.c");
     }
 }

@@ -1,0 +1,446 @@
+//! The query layer: what the command line, the interactive navigator and the servers
+//! ask, answered as plain rows (symbols, sites, macros, access kinds). Nothing here
+//! prints: [`crate::render`] writes text and JSON, the navigator builds its trees.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use schema::{CallEdge, Db, DefinedIn, Definition, Kind, Location, Store, Symbol, SymbolId, Use};
+
+use crate::callgraph::{CallGraph, Step};
+use crate::names::{clean, path_is, Names};
+
+#[derive(Debug)]
+pub enum QueryError {
+    Db(schema::Error),
+    Unknown {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    Usage(String),
+    /// `path`: both functions exist, but no chain of calls leads from one to the other.
+    NoPath {
+        from: String,
+        to: String,
+    },
+    Io(std::io::Error),
+    /// `verify` found less than it was asked to.
+    BelowThreshold,
+    /// The navigator was ended by this signal (the terminal was given back).
+    EndedBySignal(i32),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::Db(e) => write!(f, "{e}"),
+            QueryError::Unknown { name, suggestions } if suggestions.is_empty() => {
+                write!(f, "no symbol named {name:?}")
+            }
+            QueryError::Unknown { name, suggestions } => {
+                write!(
+                    f,
+                    "no symbol named {name:?}; close matches: {}",
+                    suggestions.join(", ")
+                )
+            }
+            QueryError::Usage(m) => write!(f, "{m}"),
+            QueryError::NoPath { from, to } => {
+                write!(f, "no recorded chain of calls leads from {from} to {to}")
+            }
+            QueryError::BelowThreshold => write!(f, "accuracy below the threshold asked for"),
+            QueryError::EndedBySignal(sig) => write!(f, "ended by signal {sig}"),
+            QueryError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl From<schema::Error> for QueryError {
+    fn from(e: schema::Error) -> Self {
+        QueryError::Db(e)
+    }
+}
+
+impl From<std::io::Error> for QueryError {
+    fn from(e: std::io::Error) -> Self {
+        QueryError::Io(e)
+    }
+}
+
+impl QueryError {
+    /// 1 for an unknown symbol (or no call path), 2 for anything that makes the
+    /// database unusable.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            QueryError::Unknown { .. } | QueryError::NoPath { .. } => 1,
+            QueryError::BelowThreshold => 3,
+            QueryError::EndedBySignal(sig) => 128 + sig,
+            _ => 2,
+        }
+    }
+}
+
+/// Which way along the calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Callers,
+    Callees,
+}
+
+/// One definition (or, when nothing defines the symbol, declaration) of a symbol.
+#[derive(Clone, Debug)]
+pub struct DefRow {
+    pub symbol: Symbol,
+    pub def: Definition,
+    /// What it was compiled into: built-in code, modules.
+    pub place: DefinedIn,
+}
+
+/// `def`: where the symbols a name means are defined.
+#[derive(Clone, Debug, Default)]
+pub struct Definitions {
+    pub rows: Vec<DefRow>,
+    /// Symbols called but neither defined nor declared in any indexed file.
+    pub undefined: Vec<Symbol>,
+    /// Some definition went into a loadable module: each row says where it went.
+    pub modular: bool,
+}
+
+/// A call, seen from the symbol asked about.
+#[derive(Clone, Debug)]
+pub struct CallRow {
+    pub edge: CallEdge,
+    /// For a caller that reaches the symbol through a pointer it was stored into: that
+    /// member, variable or parameter.
+    pub via: Option<SymbolId>,
+}
+
+/// The answer for one of the symbols a name means.
+#[derive(Clone, Debug)]
+pub struct Section<R> {
+    pub symbol: Symbol,
+    pub rows: Vec<R>,
+}
+
+/// What `stores` and `uses` list about a symbol, and which way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// For a function: where it was stored (`stores`), what it uses (`uses`).
+    OfFunction,
+    /// For a member, variable or parameter: what was stored there, who uses it.
+    OfPointer,
+}
+
+/// The shortest call paths between two functions.
+#[derive(Clone, Debug, Default)]
+pub struct Paths {
+    pub paths: Vec<Vec<Step>>,
+    /// More paths as short were found than are listed.
+    pub more: bool,
+}
+
+/// How many paths `path` lists.
+pub const MAX_PATHS: usize = 10;
+
+/// An open database and what has been read of it.
+pub struct Navigator {
+    db: Db,
+    pub names: Names,
+}
+
+impl Navigator {
+    pub fn open(path: &Path) -> Result<Navigator, QueryError> {
+        let db = Db::open_readonly(path)?;
+        Ok(Navigator {
+            db,
+            names: Names::default(),
+        })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The database and the name cache, to read names while holding rows.
+    pub fn parts(&mut self) -> (&Db, &mut Names) {
+        (&self.db, &mut self.names)
+    }
+
+    pub fn symbol(&mut self, id: SymbolId) -> Result<Symbol, schema::Error> {
+        self.names.symbol(&self.db, id).cloned()
+    }
+
+    pub fn label(&mut self, id: SymbolId) -> Result<String, schema::Error> {
+        self.names.label(&self.db, id)
+    }
+
+    pub fn site(&mut self, loc: Location) -> Result<crate::names::Site, schema::Error> {
+        self.names.site(&self.db, loc)
+    }
+
+    /// The symbols `spec` names: NAME, FILE:NAME, STRUCT::FIELD or
+    /// FUNCTION::PARAMETER.
+    pub fn resolve(&self, spec: &str) -> Result<Vec<Symbol>, QueryError> {
+        let found = if let Some((scope, field)) = spec.rsplit_once("::") {
+            let mut v = self.db.symbols_named(field)?;
+            // A struct's field, a function's parameter or local pointer.
+            v.retain(|s| s.scope.as_deref() == Some(scope));
+            v
+        } else if let Some((file, name)) = spec.rsplit_once(':') {
+            let mut keep = Vec::new();
+            let mut elsewhere = Vec::new();
+            for s in self.db.symbols_named(name)? {
+                let mut hit = false;
+                for d in self.db.definitions(s.id)? {
+                    let f = self.db.file(d.loc.file)?;
+                    if path_is(&f.path, file) {
+                        hit = true;
+                    } else {
+                        elsewhere.push(format!("{}:{name}", f.path));
+                    }
+                }
+                if hit {
+                    keep.push(s);
+                }
+            }
+            if keep.is_empty() && !elsewhere.is_empty() {
+                elsewhere.sort();
+                elsewhere.dedup();
+                return Err(QueryError::Unknown {
+                    name: spec.to_owned(),
+                    suggestions: elsewhere,
+                });
+            }
+            keep
+        } else {
+            // A plain name means the functions, variables, types and macros of that
+            // name; fields (and parameters and locals) only when nothing else is called
+            // so (`STRUCT::FIELD`, `FUNCTION::PARAM` pick one).
+            let all = self.db.symbols_named(spec)?;
+            let (fields, others): (Vec<Symbol>, Vec<Symbol>) =
+                all.into_iter().partition(|s| s.scope.is_some());
+            if others.is_empty() {
+                fields
+            } else {
+                others
+            }
+        };
+        if found.is_empty() {
+            return Err(QueryError::Unknown {
+                name: spec.to_owned(),
+                suggestions: self.close_matches(spec)?,
+            });
+        }
+        Ok(found)
+    }
+
+    /// Up to eight known names that look like `spec`.
+    fn close_matches(&self, spec: &str) -> Result<Vec<String>, QueryError> {
+        let want = spec.rsplit(':').next().unwrap_or(spec);
+        let mut scored: Vec<(usize, usize, String)> = self
+            .db
+            .names()?
+            .into_iter()
+            .filter_map(|n| {
+                let d = strsim::levenshtein(want, &n);
+                let sub = n.contains(want)
+                    || (want.len() >= 4 && want.contains(n.as_str()) && n.len() >= 4);
+                let limit = (want.len() / 3).clamp(1, 3);
+                (d <= limit || sub).then(|| (if sub { d.min(limit) } else { d }, n.len(), n))
+            })
+            .collect();
+        scored.sort();
+        Ok(scored.into_iter().take(8).map(|(_, _, n)| n).collect())
+    }
+
+    /// The functions `spec` names; anything else is a usage error of `cmd`.
+    pub fn functions(&self, spec: &str, cmd: &str) -> Result<Vec<SymbolId>, QueryError> {
+        let found = self.resolve(spec)?;
+        let functions: Vec<SymbolId> = found
+            .iter()
+            .filter(|s| s.kind == Kind::Function)
+            .map(|s| s.id)
+            .collect();
+        if functions.is_empty() {
+            let kinds: BTreeSet<&str> = found.iter().map(|s| s.kind.as_str()).collect();
+            let kinds: Vec<&str> = kinds.into_iter().collect();
+            return Err(QueryError::Usage(format!(
+                "{cmd}: {} is a {}, not a function",
+                clean(spec),
+                kinds.join(" and a ")
+            )));
+        }
+        Ok(functions)
+    }
+
+    /// `def`: the definitions of what `spec` names (declarations only of what nothing
+    /// defines), each with what it was compiled into.
+    pub fn definitions(&mut self, spec: &str) -> Result<Definitions, QueryError> {
+        let mut out = Definitions::default();
+        for s in self.resolve(spec)? {
+            let defs = self.db.definitions(s.id)?;
+            let has_def = defs.iter().any(|d| d.definition);
+            if defs.is_empty() {
+                out.undefined.push(s.clone());
+            }
+            for d in defs.into_iter().filter(|d| d.definition || !has_def) {
+                let place = self.db.defined_in(&d)?;
+                out.modular |= !place.modules.is_empty();
+                out.rows.push(DefRow {
+                    symbol: s.clone(),
+                    def: d,
+                    place,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The calls to `id`: direct ones, and for a function, the calls through every
+    /// member or pointer it was stored into.
+    pub fn callers_of(&self, id: SymbolId, kind: Kind) -> Result<Vec<CallRow>, schema::Error> {
+        let mut rows: Vec<CallRow> = self
+            .db
+            .callers(id)?
+            .into_iter()
+            .map(|edge| CallRow { edge, via: None })
+            .collect();
+        if kind == Kind::Function {
+            for ic in self.db.indirect_callers(id)? {
+                let via = Some(ic.call.callee);
+                rows.push(CallRow { edge: ic.call, via });
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The calls `id` makes, in site order.
+    pub fn callees_of(&self, id: SymbolId) -> Result<Vec<CallRow>, schema::Error> {
+        Ok(self
+            .db
+            .callees(id)?
+            .into_iter()
+            .map(|edge| CallRow { edge, via: None })
+            .collect())
+    }
+
+    /// The functions that can be behind a call through `pointer`.
+    pub fn behind(&self, pointer: SymbolId) -> Result<Vec<SymbolId>, schema::Error> {
+        self.db.functions_behind(pointer)
+    }
+
+    /// `callers` or `callees` of what `spec` names.
+    pub fn calls(&mut self, spec: &str, dir: Direction) -> Result<Vec<Section<CallRow>>, QueryError> {
+        let mut out = Vec::new();
+        for s in self.resolve(spec)? {
+            let rows = match dir {
+                Direction::Callers => self.callers_of(s.id, s.kind)?,
+                Direction::Callees => self.callees_of(s.id)?,
+            };
+            out.push(Section { symbol: s, rows });
+        }
+        Ok(out)
+    }
+
+    /// Which way `stores` and `uses` look at `s`.
+    pub fn side(s: &Symbol) -> Side {
+        if s.kind == Kind::Function {
+            Side::OfFunction
+        } else {
+            Side::OfPointer
+        }
+    }
+
+    /// What was stored into a member, variable or parameter (functions, and pointers
+    /// copied into it).
+    pub fn stores_into(&self, pointer: SymbolId) -> Result<Vec<Store>, schema::Error> {
+        self.db.stores_into(pointer)
+    }
+
+    /// Where a function was stored.
+    pub fn stores_of(&self, function: SymbolId) -> Result<Vec<Store>, schema::Error> {
+        self.db.stores_of(function)
+    }
+
+    /// The functions that read, write or take the address of a global or member.
+    pub fn uses_of(&self, symbol: SymbolId) -> Result<Vec<Use>, schema::Error> {
+        self.db.uses_of(symbol)
+    }
+
+    /// The globals and members a function uses.
+    pub fn uses_by(&self, function: SymbolId) -> Result<Vec<Use>, schema::Error> {
+        self.db.uses_by(function)
+    }
+
+    /// Every definition and recorded declaration of a symbol, the first first.
+    pub fn definitions_of(&self, id: SymbolId) -> Result<Vec<Definition>, schema::Error> {
+        self.db.definitions(id)
+    }
+
+    /// The fields of the struct or union `record`, in the order they are defined.
+    pub fn fields_of(&self, record: &Symbol) -> Result<Vec<Symbol>, schema::Error> {
+        self.db.fields_of(&record.name)
+    }
+
+    /// For a function, where it was stored; else what was stored into it.
+    pub fn stores_for(&self, s: &Symbol) -> Result<Vec<Store>, schema::Error> {
+        match Self::side(s) {
+            Side::OfFunction => self.stores_of(s.id),
+            Side::OfPointer => self.stores_into(s.id),
+        }
+    }
+
+    /// For a function, the globals and members it uses; else the functions that use
+    /// it.
+    pub fn uses_for(&self, s: &Symbol) -> Result<Vec<Use>, schema::Error> {
+        match Self::side(s) {
+            Side::OfFunction => self.uses_by(s.id),
+            Side::OfPointer => self.uses_of(s.id),
+        }
+    }
+
+    /// `stores` of what `spec` names.
+    pub fn stores(&mut self, spec: &str) -> Result<Vec<Section<Store>>, QueryError> {
+        let mut out = Vec::new();
+        for s in self.resolve(spec)? {
+            let rows = self.stores_for(&s)?;
+            out.push(Section { symbol: s, rows });
+        }
+        Ok(out)
+    }
+
+    /// `uses` of what `spec` names.
+    pub fn uses(&mut self, spec: &str) -> Result<Vec<Section<Use>>, QueryError> {
+        let mut out = Vec::new();
+        for s in self.resolve(spec)? {
+            let rows = self.uses_for(&s)?;
+            out.push(Section { symbol: s, rows });
+        }
+        Ok(out)
+    }
+
+    /// The shortest call paths from any function `from` names to any `to` names, at
+    /// most [`MAX_PATHS`], on the whole call graph `graph`.
+    pub fn paths(&self, graph: &CallGraph, from: &str, to: &str) -> Result<Paths, QueryError> {
+        let froms = self.functions(from, "path")?;
+        let tos = self.functions(to, "path")?;
+        let mut best: Vec<Vec<Step>> = Vec::new();
+        for &t in &tos {
+            // One more than shown, to know when there are more.
+            let found = graph.shortest_from_any(&self.db, &froms, t, MAX_PATHS + 1)?;
+            let Some(len) = found.first().map(Vec::len) else {
+                continue;
+            };
+            match best.first().map(Vec::len) {
+                Some(shortest) if shortest < len => {}
+                Some(shortest) if shortest == len => best.extend(found),
+                _ => best = found,
+            }
+        }
+        let more = best.len() > MAX_PATHS;
+        best.truncate(MAX_PATHS);
+        Ok(Paths { paths: best, more })
+    }
+}

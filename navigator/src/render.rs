@@ -1,0 +1,507 @@
+//! The command line's answers as text or JSON: rows from [`crate::answer`] in, bytes
+//! out. Names are the navigator's cache's (labels of same-named symbols carry their
+//! file), paths are shown as everywhere else, and every name and path is
+//! terminal-safe.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::answer::{CallRow, Definitions, Direction, Navigator, Paths, QueryError, Section, Side};
+use crate::callgraph::Step;
+use crate::names::{clean, via_macro};
+
+/// How many functions behind an indirect call the text output names.
+const MAX_TARGETS_SHOWN: usize = 12;
+
+/// Writes rows of two columns, the first padded so that the second lines up; each row
+/// may carry lines to print under it.
+fn write_rows(
+    out: &mut dyn Write,
+    indent: &str,
+    rows: &[(String, String, Vec<String>)],
+) -> Result<(), QueryError> {
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).min(40);
+    for (first, rest, under) in rows {
+        let line = format!("{indent}{first:<width$}  {rest}");
+        writeln!(out, "{}", clean(line.trim_end()))?;
+        for u in under {
+            writeln!(out, "{}", clean(&format!("{indent}    -> {u}")))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_json(out: &mut dyn Write, values: &[serde_json::Value]) -> Result<(), QueryError> {
+    let text = serde_json::to_string_pretty(values).map_err(std::io::Error::other)?;
+    writeln!(out, "{text}")?;
+    Ok(())
+}
+
+/// The heading above one symbol's answer when the name means several; the indent of
+/// what follows.
+fn heading(
+    nav: &mut Navigator,
+    out: &mut dyn Write,
+    s: &schema::Symbol,
+    many: bool,
+) -> Result<&'static str, QueryError> {
+    if !many {
+        return Ok("");
+    }
+    let head = nav.label(s.id)?;
+    writeln!(out, "{}:", clean(&head))?;
+    Ok("  ")
+}
+
+#[derive(Serialize)]
+struct JsonDef<'a> {
+    /// The symbol's id, as in `dump`.
+    id: i64,
+    name: String,
+    kind: &'a str,
+    linkage: &'a str,
+    root: &'a str,
+    file: &'a str,
+    line: u32,
+    col: u32,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+    definition: bool,
+}
+
+/// `def`.
+pub fn definitions(
+    nav: &mut Navigator,
+    defs: &Definitions,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    if json {
+        let mut values = Vec::new();
+        for r in &defs.rows {
+            let (db, names) = nav.parts();
+            let f = names.file(db, r.def.loc.file)?.clone();
+            let j = JsonDef {
+                id: r.symbol.id.0,
+                name: r.symbol.display_name(),
+                kind: r.symbol.kind.as_str(),
+                linkage: r.symbol.linkage.as_str(),
+                root: f.root.as_str(),
+                file: &f.path,
+                line: r.def.loc.line,
+                col: r.def.loc.col,
+                macro_name: r.def.macro_name.as_deref(),
+                definition: r.def.definition,
+            };
+            let mut v = serde_json::to_value(j).map_err(std::io::Error::other)?;
+            if defs.modular {
+                v["builtin"] = r.place.builtin.into();
+                v["modules"] = r.place.modules.clone().into();
+            }
+            values.push(v);
+        }
+        let text = serde_json::to_string_pretty(&values).map_err(std::io::Error::other)?;
+        writeln!(out, "{text}")?;
+        return Ok(());
+    }
+    let mut printed = std::collections::HashSet::new();
+    for r in &defs.rows {
+        let (s, d) = (&r.symbol, &r.def);
+        let f = nav.site(d.loc)?.shown;
+        let what = if d.definition { "" } else { ", declared only" };
+        let via = d
+            .macro_name
+            .as_deref()
+            .map(|m| format!("  via {m}"))
+            .unwrap_or_default();
+        let linkage = match s.linkage {
+            schema::Linkage::None => what.trim_start_matches(", ").to_owned(),
+            l => format!("{l}{what}"),
+        };
+        let linkage = if linkage.is_empty() {
+            String::new()
+        } else {
+            format!(" ({linkage})")
+        };
+        let mut parts: Vec<String> = Vec::new();
+        if defs.modular && r.place.builtin {
+            parts.push("built-in".to_owned());
+        }
+        if !r.place.modules.is_empty() {
+            parts.push(format!("module {}", r.place.modules.join(", ")));
+        }
+        let place = if parts.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", parts.join("; "))
+        };
+        let line = format!(
+            "{}:{}:{}: {} {}{linkage}{via}{place}",
+            f,
+            d.loc.line,
+            d.loc.col,
+            s.kind,
+            s.display_name()
+        );
+        // Two fields of one name at one place (the kernel's struct_group) read the same.
+        if printed.insert(line.clone()) {
+            writeln!(out, "{}", clean(&line))?;
+        }
+    }
+    for s in &defs.undefined {
+        writeln!(
+            out,
+            "{}: {} called, but neither defined nor declared in any indexed file",
+            clean(&s.display_name()),
+            s.kind
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonCall<'a> {
+    caller: String,
+    callee: String,
+    /// Symbol ids, as in `dump`: they tell same-named statics apart.
+    caller_id: i64,
+    callee_id: i64,
+    root: &'a str,
+    file: &'a str,
+    line: u32,
+    col: u32,
+    indirect: bool,
+    #[serde(rename = "macro")]
+    macro_name: Option<&'a str>,
+}
+
+fn call_json(nav: &mut Navigator, row: &CallRow, dir: Direction) -> Result<serde_json::Value, QueryError> {
+    let e = &row.edge;
+    let caller = nav.symbol(e.caller)?;
+    let callee = nav.symbol(e.callee)?;
+    let (db, names) = nav.parts();
+    let f = names.file(db, e.site.file)?.clone();
+    let v = JsonCall {
+        caller: caller.display_name(),
+        callee: callee.display_name(),
+        caller_id: caller.id.0,
+        callee_id: callee.id.0,
+        root: f.root.as_str(),
+        file: &f.path,
+        line: e.site.line,
+        col: e.site.col,
+        indirect: e.indirect,
+        macro_name: e.macro_name.as_deref(),
+    };
+    let mut v = serde_json::to_value(v).map_err(std::io::Error::other)?;
+    if let Some(via) = row.via {
+        let via = nav.symbol(via)?;
+        v["via"] = via.display_name().into();
+        v["via_id"] = via.id.0.into();
+    }
+    if dir == Direction::Callees && e.indirect {
+        let mut targets = Vec::new();
+        for t in nav.behind(e.callee)? {
+            let sym = nav.symbol(t)?;
+            targets.push(serde_json::json!({"name": sym.name, "id": sym.id.0}));
+        }
+        v["targets"] = targets.into();
+    }
+    Ok(v)
+}
+
+/// `callers` and `callees`.
+pub fn calls(
+    nav: &mut Navigator,
+    sections: &[Section<CallRow>],
+    dir: Direction,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let many = sections.len() > 1;
+    if json {
+        let mut all = Vec::new();
+        for sec in sections {
+            for row in &sec.rows {
+                all.push(call_json(nav, row, dir)?);
+            }
+        }
+        return write_json(out, &all);
+    }
+    for sec in sections {
+        let indent = heading(nav, out, &sec.symbol, many)?;
+        if sec.rows.is_empty() {
+            let none = match dir {
+                Direction::Callers => "no recorded callers",
+                Direction::Callees => "no recorded calls",
+            };
+            writeln!(out, "{indent}({none})")?;
+        }
+        let mut lines: Vec<(String, String, Vec<String>)> = Vec::new();
+        for row in &sec.rows {
+            let e = &row.edge;
+            let other = match dir {
+                Direction::Callers => e.caller,
+                Direction::Callees => e.callee,
+            };
+            let kind = nav.symbol(other)?.kind;
+            let name = nav.label(other)?;
+            let site = nav.site(e.site)?.full();
+            let mut notes = Vec::new();
+            if e.macro_name.is_some() {
+                notes.push(via_macro(&e.macro_name));
+            }
+            let mut targets = Vec::new();
+            match (dir, row.via) {
+                (Direction::Callers, Some(via)) => {
+                    let via = nav.symbol(via)?;
+                    notes.push(format!("[indirect via {}]", via.display_name()));
+                }
+                (Direction::Callees, _) if e.indirect => {
+                    notes.push(format!("[indirect call through {kind}]"));
+                    let behind = nav.behind(e.callee)?;
+                    for &t in behind.iter().take(MAX_TARGETS_SHOWN) {
+                        targets.push(nav.label(t)?);
+                    }
+                    if behind.is_empty() {
+                        targets.push("(no function recorded as stored there)".to_owned());
+                    } else if behind.len() > MAX_TARGETS_SHOWN {
+                        targets.push(format!(
+                            "... and {} more (--json lists all)",
+                            behind.len() - MAX_TARGETS_SHOWN
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            lines.push((name, format!("{site}  {}", notes.join("  ")), targets));
+        }
+        write_rows(out, indent, &lines)?;
+    }
+    Ok(())
+}
+
+/// `stores`: for a member, variable or parameter what was stored into it, for a
+/// function where it was stored.
+pub fn stores(
+    nav: &mut Navigator,
+    sections: &[Section<schema::Store>],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let many = sections.len() > 1;
+    let mut all = Vec::new();
+    for sec in sections {
+        let side = Navigator::side(&sec.symbol);
+        let indent = if json {
+            ""
+        } else {
+            let indent = heading(nav, out, &sec.symbol, many)?;
+            if sec.rows.is_empty() {
+                let none = match side {
+                    Side::OfFunction => "never stored into a pointer",
+                    Side::OfPointer => "nothing recorded as stored here",
+                };
+                writeln!(out, "{indent}({none})")?;
+            }
+            indent
+        };
+        let mut lines = Vec::new();
+        for st in &sec.rows {
+            let target = nav.symbol(st.target)?;
+            let value = nav.symbol(st.value)?;
+            if json {
+                let (db, names) = nav.parts();
+                let f = names.file(db, st.site.file)?;
+                all.push(serde_json::json!({
+                    "member": target.display_name(),
+                    "member_id": target.id.0,
+                    "value": value.display_name(),
+                    "value_id": value.id.0,
+                    "copy": st.copy,
+                    "root": f.root.as_str(),
+                    "file": f.path,
+                    "line": st.site.line,
+                    "col": st.site.col,
+                    "macro": st.macro_name,
+                }));
+                continue;
+            }
+            let name = match side {
+                Side::OfFunction => format!("into {}", nav.label(target.id)?),
+                Side::OfPointer if st.copy => format!("copy of {}", nav.label(value.id)?),
+                Side::OfPointer => nav.label(value.id)?,
+            };
+            let site = nav.site(st.site)?.full();
+            let via = via_macro(&st.macro_name);
+            lines.push((name, format!("{site}  {via}"), Vec::new()));
+        }
+        write_rows(out, indent, &lines)?;
+    }
+    if json {
+        write_json(out, &all)?;
+    }
+    Ok(())
+}
+
+/// `uses`: for a global variable or a member the functions that read, write or take
+/// its address; for a function the globals and members it uses.
+pub fn uses(
+    nav: &mut Navigator,
+    sections: &[Section<schema::Use>],
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let many = sections.len() > 1;
+    let mut all = Vec::new();
+    for sec in sections {
+        let side = Navigator::side(&sec.symbol);
+        let indent = if json {
+            ""
+        } else {
+            let indent = heading(nav, out, &sec.symbol, many)?;
+            if sec.rows.is_empty() {
+                writeln!(out, "{indent}(no recorded uses)")?;
+            }
+            indent
+        };
+        let mut lines = Vec::new();
+        for u in &sec.rows {
+            let function = nav.symbol(u.function)?;
+            let symbol = nav.symbol(u.symbol)?;
+            if json {
+                let (db, names) = nav.parts();
+                let f = names.file(db, u.site.file)?;
+                all.push(serde_json::json!({
+                    "function": function.display_name(),
+                    "function_id": function.id.0,
+                    "symbol": symbol.display_name(),
+                    "symbol_id": symbol.id.0,
+                    "access": u.access.as_str(),
+                    "root": f.root.as_str(),
+                    "file": f.path,
+                    "line": u.site.line,
+                    "col": u.site.col,
+                    "macro": u.macro_name,
+                }));
+                continue;
+            }
+            let name = match side {
+                Side::OfFunction => nav.label(symbol.id)?,
+                Side::OfPointer => nav.label(function.id)?,
+            };
+            let site = nav.site(u.site)?.full();
+            let via = via_macro(&u.macro_name);
+            let access = u.access.as_str();
+            lines.push((name, format!("{access:<5}  {site}  {via}"), Vec::new()));
+        }
+        write_rows(out, indent, &lines)?;
+    }
+    if json {
+        write_json(out, &all)?;
+    }
+    Ok(())
+}
+
+fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryError> {
+    let via = match st.via {
+        Some(p) => Some(nav.symbol(p)?.display_name()),
+        None => None,
+    };
+    let caller = nav.symbol(st.caller)?.display_name();
+    let callee = nav.symbol(st.callee)?.display_name();
+    let (db, names) = nav.parts();
+    let f = names.file(db, st.site.file)?;
+    Ok(serde_json::json!({
+        "caller": caller,
+        "callee": callee,
+        "caller_id": st.caller.0,
+        "callee_id": st.callee.0,
+        "root": f.root.as_str(),
+        "file": f.path,
+        "line": st.site.line,
+        "col": st.site.col,
+        "macro": st.macro_name,
+        "via": via,
+    }))
+}
+
+/// `path FROM TO`.
+pub fn paths(
+    nav: &mut Navigator,
+    found: &Paths,
+    from: &str,
+    to: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let no_path = || QueryError::NoPath {
+        from: clean(from),
+        to: clean(to),
+    };
+    if json {
+        let mut all = Vec::new();
+        for steps in &found.paths {
+            let mut v = Vec::new();
+            for st in steps {
+                v.push(step_json(nav, st)?);
+            }
+            all.push(serde_json::Value::Array(v));
+        }
+        write_json(out, &all)?;
+        return if found.paths.is_empty() {
+            Err(no_path())
+        } else {
+            Ok(())
+        };
+    }
+    let Some(len) = found.paths.first().map(Vec::len) else {
+        return Err(no_path());
+    };
+    let calls = if len == 1 { "call" } else { "calls" };
+    let max = crate::answer::MAX_PATHS;
+    let count = match found.paths.len() {
+        _ if found.more => format!(", more than {max} paths (the first {max} shown)"),
+        1 => String::new(),
+        n => format!(", {n} paths"),
+    };
+    writeln!(
+        out,
+        "{}",
+        clean(&format!("{from} -> {to}: {len} {calls}{count}"))
+    )?;
+    for (i, steps) in found.paths.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let mut rows = Vec::new();
+        if let Some(first) = steps.first() {
+            rows.push((nav.label(first.caller)?, String::new(), Vec::new()));
+        }
+        for st in steps {
+            let mut notes = vec![nav.site(st.site)?.full()];
+            if st.macro_name.is_some() {
+                notes.push(via_macro(&st.macro_name));
+            }
+            if let Some(p) = st.via {
+                notes.push(format!("[indirect via {}]", nav.symbol(p)?.display_name()));
+            }
+            let name = format!("-> {}", nav.label(st.callee)?);
+            rows.push((name, notes.join("  "), Vec::new()));
+        }
+        write_rows(out, "  ", &rows)?;
+    }
+    Ok(())
+}
+
+/// What to tell a reader of a database that is not complete yet, if anything.
+pub fn pending_note(db: &std::path::Path) -> Option<String> {
+    match schema::pending::count(db) {
+        0 => None,
+        n => Some(format!(
+            "{n} compile(s) not indexed yet; `nccrs --wait {}` waits for them",
+            clean(&db.display().to_string())
+        )),
+    }
+}
