@@ -42,6 +42,7 @@ impl Screen {
         let nav = Navigator::open(db).expect("database opens");
         let mut app = App::new(nav, srctree);
         app.colour = false;
+        app.update(Msg::Resize(w, h));
         app.load_index().expect("symbol list");
         app.start(start);
         let term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
@@ -55,6 +56,7 @@ impl Screen {
         let nav = Navigator::open(&built().db).expect("database opens");
         let mut app = App::new(nav, None);
         app.colour = false;
+        app.update(Msg::Resize(80, 24));
         app.start(start);
         let term = Terminal::new(TestBackend::new(80, 24)).expect("test terminal");
         let mut s = Screen { app, term };
@@ -63,7 +65,7 @@ impl Screen {
     }
 
     fn draw(&mut self) {
-        let app = &mut self.app;
+        let app = &self.app;
         self.term.draw(|f| app.view(f)).expect("draws");
     }
 
@@ -363,7 +365,7 @@ fn resizes_and_tiny_windows_do_not_break_it() {
         s.term
             .resize(ratatui::layout::Rect::new(0, 0, w, h))
             .expect("resize");
-        s.app.update(Msg::Resize);
+        s.app.update(Msg::Resize(w, h));
         s.draw();
         if w >= 80 {
             assert!(

@@ -59,12 +59,14 @@ fn main() {
     for _ in 0..20 {
         let t = Instant::now();
         let mut app = App::new(Navigator::open(&db).expect("database"), None);
+        app.update(Msg::Resize(120, 40));
         app.start(None);
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
         term.draw(|f| app.view(f)).expect("draw");
         startup.push(t.elapsed());
         let t = Instant::now();
         let mut app = App::new(Navigator::open(&db).expect("database"), None);
+        app.update(Msg::Resize(120, 40));
         app.start(Some("vfs_read"));
         term.draw(|f| app.view(f)).expect("draw");
         on_symbol.push(t.elapsed());
@@ -79,6 +81,7 @@ fn main() {
     for c in "abcdefghijklmnopqrstuvwxyz_".chars() {
         let t = Instant::now();
         let mut app = App::new(Navigator::open(&db).expect("database"), None);
+        app.update(Msg::Resize(120, 40));
         app.start(None);
         let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
         term.draw(|f| app.view(f)).expect("draw");
@@ -90,6 +93,7 @@ fn main() {
 
     let mut loads = Vec::new();
     let mut app = App::new(Navigator::open(&db).expect("database"), None);
+    app.update(Msg::Resize(120, 40));
     for _ in 0..5 {
         let t = Instant::now();
         app.load_index().expect("symbol list");

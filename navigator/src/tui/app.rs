@@ -12,6 +12,8 @@ use schema::{Kind, SymbolId};
 
 use super::data::{Data, Expand, Header, Node, Row, Site};
 use super::search::{Index, Matches};
+use super::tree::Tree;
+use super::view::{layout, Areas};
 use crate::answer::Navigator;
 use crate::names::clean;
 
@@ -23,7 +25,8 @@ pub enum Msg {
     Mouse(MouseEvent),
     /// The symbol list for the search, read in the background, or why it could not be.
     Index(Result<Index, String>),
-    Resize,
+    /// The terminal's size: (columns, rows).
+    Resize(u16, u16),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -72,7 +75,7 @@ pub enum PageKind {
 
 pub struct Page {
     pub kind: PageKind,
-    pub roots: Vec<Node>,
+    pub tree: Tree,
     pub selected: usize,
     pub offset: usize,
     /// Lines the source pane is scrolled away from the selected site.
@@ -83,12 +86,6 @@ pub struct Page {
 pub enum Focus {
     Tree,
     Source,
-}
-
-/// One visible tree row: its depth and the child indexes that lead to it.
-pub struct Visible {
-    pub depth: usize,
-    pub path: Vec<usize>,
 }
 
 pub struct App {
@@ -105,12 +102,39 @@ pub struct App {
     pub message: Option<String>,
     pub focus: Focus,
     pub colour: bool,
-    /// Where the last frame put the list and the source, for the mouse.
-    pub list_area: Rect,
-    pub source_area: Rect,
+    /// The terminal's size, which places the list and the source (for scrolling and
+    /// the mouse).
+    pub size: Rect,
+    /// What the next frame shows that had to be read first.
+    pub shown: Shown,
     /// Where `g` writes its pictures (the current directory).
     pub graph_dir: PathBuf,
     job: Option<Job>,
+}
+
+/// What the next frame shows that must be read first, from the database or from
+/// source files: made at the end of every update, drawn by the view.
+#[derive(Default)]
+pub struct Shown {
+    /// Where each search row on the screen is defined (`file:line  via MACRO`), from
+    /// the first row shown.
+    pub places: Vec<String>,
+    /// The name of the function the search picks a path from.
+    pub path_from: String,
+    /// The source around the selected site.
+    pub source: Option<SourcePane>,
+}
+
+/// The lines of the source pane.
+pub struct SourcePane {
+    /// `path:line` of the site.
+    pub title: String,
+    /// The lines shown, by number (0-based), or why the file cannot be shown.
+    pub lines: Result<Vec<(i64, String)>, String>,
+    /// The site's line (0-based).
+    pub target: i64,
+    /// The site's line is past the end of the file.
+    pub past_end: bool,
 }
 
 /// How many symbols the search shows before every symbol is read.
@@ -128,8 +152,8 @@ impl App {
             message: None,
             focus: Focus::Tree,
             colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            list_area: Rect::default(),
-            source_area: Rect::default(),
+            size: Rect::new(0, 0, 80, 24),
+            shown: Shown::default(),
             graph_dir: PathBuf::from("."),
             job: None,
         }
@@ -145,12 +169,18 @@ impl App {
     pub fn load_index(&mut self) -> Result<(), schema::Error> {
         let symbols = self.data.db().searchable_symbols()?;
         self.index = Some(Index::new(symbols));
+        self.settle();
         Ok(())
     }
 
     /// Opens on `spec` (`name`, `FILE:NAME`, `STRUCT::FIELD`): its page when it names
     /// one symbol, else the search, filled in with it.
     pub fn start(&mut self, spec: Option<&str>) {
+        self.start_on(spec);
+        self.settle();
+    }
+
+    fn start_on(&mut self, spec: Option<&str>) {
         let Some(spec) = spec else {
             self.open_search(Purpose::Open, "");
             return;
@@ -180,6 +210,11 @@ impl App {
 
     /// Does the slow work `update` announced.
     pub fn work(&mut self) {
+        self.do_work();
+        self.settle();
+    }
+
+    fn do_work(&mut self) {
         match self.job.take() {
             None => {}
             Some(Job::Path(from, to)) => {
@@ -206,7 +241,14 @@ impl App {
         self.pages.get_mut(self.at)
     }
 
+    /// Takes one event; says what only the terminal can do.
     pub fn update(&mut self, msg: Msg) -> Action {
+        let action = self.handle(msg);
+        self.settle();
+        action
+    }
+
+    fn handle(&mut self, msg: Msg) -> Action {
         match msg {
             Msg::Index(Ok(index)) => {
                 self.index = Some(index);
@@ -218,7 +260,10 @@ impl App {
                 self.message = Some(format!("the search cannot read the symbols: {}", clean(&e)));
                 Action::None
             }
-            Msg::Resize => Action::None,
+            Msg::Resize(width, height) => {
+                self.size = Rect::new(0, 0, width, height);
+                Action::None
+            }
             Msg::Mouse(m) => {
                 self.mouse(m);
                 Action::None
@@ -245,6 +290,9 @@ impl App {
     // ---- search ----
 
     fn open_search(&mut self, purpose: Purpose, query: &str) {
+        if let Purpose::PathFrom(from) = purpose {
+            self.shown.path_from = self.name(from);
+        }
         self.mode = Mode::Search(Search {
             query: query.to_owned(),
             purpose,
@@ -383,7 +431,7 @@ impl App {
         match built {
             Ok((header, roots)) => self.push(Page {
                 kind: PageKind::Symbol(Box::new(header)),
-                roots,
+                tree: Tree::new(roots),
                 selected: 0,
                 offset: 0,
                 source_shift: 0,
@@ -413,7 +461,7 @@ impl App {
                     from: from_name,
                     to: to_name,
                 },
-                roots,
+                tree: Tree::new(roots),
                 selected: 0,
                 offset: 0,
                 source_shift: 0,
@@ -444,62 +492,40 @@ impl App {
 
     // ---- the tree ----
 
-    pub fn visible(&self) -> Vec<Visible> {
-        let mut out = Vec::new();
-        if let Some(page) = self.page() {
-            walk(&page.roots, 0, &mut Vec::new(), &mut out);
-        }
-        out
-    }
-
     fn node_mut(&mut self, path: &[usize]) -> Option<&mut Node> {
-        let page = self.page_mut()?;
-        let (first, rest) = path.split_first()?;
-        let mut node = page.roots.get_mut(*first)?;
-        for &i in rest {
-            node = node.children.as_mut()?.get_mut(i)?;
-        }
-        Some(node)
+        self.page_mut()?.tree.node_mut(path)
     }
 
     pub(super) fn node(&self, path: &[usize]) -> Option<&Node> {
-        let page = self.page()?;
-        let (first, rest) = path.split_first()?;
-        let mut node = page.roots.get(*first)?;
-        for &i in rest {
-            node = node.children.as_ref()?.get(i)?;
-        }
-        Some(node)
+        self.page()?.tree.node(path)
+    }
+
+    /// How many rows the page lists.
+    fn rows(&self) -> usize {
+        self.page().map_or(0, |p| p.tree.visible().len())
     }
 
     /// The selected row's path, if any.
     fn selected_path(&self) -> Option<Vec<usize>> {
         let page = self.page()?;
-        self.visible()
-            .into_iter()
-            .nth(page.selected)
-            .map(|v| v.path)
+        page.tree.row(page.selected).map(|(path, _)| path)
     }
 
     pub fn selected_node(&self) -> Option<&Node> {
-        self.node(&self.selected_path()?)
+        let page = self.page()?;
+        page.tree.row(page.selected).map(|(_, node)| node)
     }
 
     /// The symbols from the page's root down to (and including) the node at `path`.
     fn chain(&self, path: &[usize]) -> Vec<SymbolId> {
+        let Some(page) = self.page() else {
+            return Vec::new();
+        };
         let mut chain = Vec::new();
-        if let Some(Page {
-            kind: PageKind::Symbol(h),
-            ..
-        }) = self.page()
-        {
+        if let PageKind::Symbol(h) = &page.kind {
             chain.push(h.symbol.id);
         }
-        for end in 1..=path.len() {
-            if let Some(s) = self.node(&path[..end]).and_then(|n| n.row.symbol) {
-                chain.push(s);
-            }
-        }
+        chain.extend(page.tree.symbols_to(path));
         chain
     }
 
@@ -543,7 +569,7 @@ impl App {
     }
 
     fn move_to(&mut self, row: usize) {
-        let n = self.visible().len();
+        let n = self.rows();
         if let Some(page) = self.page_mut() {
             page.selected = row.min(n.saturating_sub(1));
             page.source_shift = 0;
@@ -618,11 +644,8 @@ impl App {
                         if let Some(n) = self.node_mut(&path) {
                             n.expanded = false;
                         }
-                    } else if path.len() > 1 {
-                        let parent = &path[..path.len() - 1];
-                        if let Some(i) = self.visible().iter().position(|v| v.path == parent) {
-                            self.move_to(i);
-                        }
+                    } else if let Some(i) = self.page().and_then(|p| p.tree.parent_row(&path)) {
+                        self.move_to(i);
                     }
                 }
             }
@@ -662,8 +685,82 @@ impl App {
         Action::None
     }
 
+    /// Where the list and the source are on the screen now.
+    fn areas(&self) -> Areas {
+        layout(self.size, matches!(self.mode, Mode::Search(_)))
+    }
+
     fn page_rows(&self) -> usize {
-        usize::from(self.list_area.height.max(2)) - 1
+        usize::from(self.areas().list.height.max(2)) - 1
+    }
+
+    /// Brings what the screen shows in line with the model: the selections within
+    /// their lists and scrolled into view, and what the rows and the source pane show
+    /// read.
+    fn settle(&mut self) {
+        let areas = self.areas();
+        let height = usize::from(areas.list.height).max(1);
+        let scroll = |selected: usize, offset: &mut usize| {
+            if selected < *offset {
+                *offset = selected;
+            } else if selected >= *offset + height {
+                *offset = selected + 1 - height;
+            }
+        };
+        if let Mode::Search(search) = &mut self.mode {
+            scroll(search.selected, &mut search.offset);
+            let ids: Vec<SymbolId> = search
+                .matches
+                .hits
+                .iter()
+                .skip(search.offset)
+                .take(height)
+                .filter_map(|&i| {
+                    self.index
+                        .as_ref()
+                        .or(self.early.as_ref())
+                        .map(|x| x.entry(i).id)
+                })
+                .collect();
+            self.shown.places = ids.into_iter().map(|id| self.data.place(id)).collect();
+            self.shown.source = None;
+            return;
+        }
+        let rows = self.rows();
+        if let Some(page) = self.pages.get_mut(self.at) {
+            page.selected = page.selected.min(rows.saturating_sub(1));
+            scroll(page.selected, &mut page.offset);
+        }
+        // The source pane: its lines, around the selected site.
+        let inner = usize::from(areas.source.height.saturating_sub(1));
+        self.shown.source = match self.current_site() {
+            Some(site) if inner > 0 => Some(self.source_pane(site, inner as i64)),
+            _ => None,
+        };
+    }
+
+    /// The source around `site`, `height` lines.
+    fn source_pane(&mut self, site: Site, height: i64) -> SourcePane {
+        let shift = self.page().map_or(0, |p| p.source_shift);
+        let target = i64::from(site.line) - 1;
+        let title = format!(" {}:{} ", site.shown, site.line);
+        let lines = self.data.source(site.file).map(|(_, lines)| {
+            let last = (lines.len() as i64 - 1).max(0);
+            let first = (target - height / 2 + shift).clamp(0, last);
+            (first..(first + height).min(lines.len() as i64))
+                .map(|n| (n, lines[n as usize].clone()))
+                .collect::<Vec<_>>()
+        });
+        let past_end = match self.data.source(site.file) {
+            Ok((_, lines)) => site.line as usize > lines.len(),
+            Err(_) => false,
+        };
+        SourcePane {
+            title,
+            lines,
+            target,
+            past_end,
+        }
     }
 
     fn scroll_source(&mut self, by: i64) -> Action {
@@ -790,6 +887,7 @@ impl App {
     }
 
     fn mouse(&mut self, m: MouseEvent) {
+        let areas = self.areas();
         let inside = |r: Rect| {
             m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
         };
@@ -800,8 +898,8 @@ impl App {
                 MouseEventKind::ScrollDown => {
                     search.selected = (search.selected + 3).min(n.saturating_sub(1))
                 }
-                MouseEventKind::Down(MouseButton::Left) if inside(self.list_area) => {
-                    let i = search.offset + usize::from(m.row - self.list_area.y);
+                MouseEventKind::Down(MouseButton::Left) if inside(areas.list) => {
+                    let i = search.offset + usize::from(m.row - areas.list.y);
                     if i < n {
                         search.selected = i;
                     }
@@ -814,7 +912,7 @@ impl App {
             return;
         }
         let row = self.selected_row();
-        let in_source = inside(self.source_area);
+        let in_source = inside(areas.source);
         match m.kind {
             MouseEventKind::ScrollUp if in_source => {
                 self.scroll_source(-3);
@@ -824,31 +922,15 @@ impl App {
             }
             MouseEventKind::ScrollUp => self.move_to(row.saturating_sub(3)),
             MouseEventKind::ScrollDown => self.move_to(row + 3),
-            MouseEventKind::Down(MouseButton::Left) if inside(self.list_area) => {
+            MouseEventKind::Down(MouseButton::Left) if inside(areas.list) => {
                 let offset = self.page().map_or(0, |p| p.offset);
-                let i = offset + usize::from(m.row - self.list_area.y);
-                if i < self.visible().len() {
+                let i = offset + usize::from(m.row - areas.list.y);
+                if i < self.rows() {
                     self.move_to(i);
                 }
             }
             _ => {}
         }
-    }
-}
-
-fn walk(nodes: &[Node], depth: usize, path: &mut Vec<usize>, out: &mut Vec<Visible>) {
-    for (i, n) in nodes.iter().enumerate() {
-        path.push(i);
-        out.push(Visible {
-            depth,
-            path: path.clone(),
-        });
-        if n.expanded {
-            if let Some(c) = &n.children {
-                walk(c, depth + 1, path, out);
-            }
-        }
-        path.pop();
     }
 }
 

@@ -5,6 +5,7 @@
 mod app;
 mod data;
 mod search;
+mod tree;
 mod view;
 
 use std::io::{IsTerminal, Write};
@@ -89,6 +90,8 @@ pub fn run(
     let guard = TerminalGuard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
+    let size = terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
     let mut index = Some(rx);
     loop {
         terminal.draw(|f| app.view(f))?;
@@ -173,7 +176,7 @@ fn to_msg(e: Event) -> Option<Msg> {
             None
         }
         Event::Mouse(m) => Some(Msg::Mouse(m)),
-        Event::Resize(..) => Some(Msg::Resize),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         _ => None,
     }
 }

@@ -1,5 +1,7 @@
-//! Drawing the model. Every text drawn here is terminal-safe already (names and paths
-//! went through `clean`, source lines through `safe_line`).
+//! Drawing the model, and nothing else: `view` changes no state and reads no file or
+//! database (what it shows was read by the update, into [`super::app::Shown`]). Every
+//! text drawn here is terminal-safe already (names and paths went through `clean`,
+//! source lines through `safe_line`).
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -9,6 +11,54 @@ use ratatui::Frame;
 use schema::{Kind, Linkage};
 
 use super::app::{App, Focus, Mode, PageKind, Purpose, KEYS};
+
+/// Where each part of the screen is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// The search's prompt, or a page's two-line header.
+    pub top: Rect,
+    /// The search's matches, or a page's tree.
+    pub list: Rect,
+    /// The source pane (none while searching, or on a screen too low).
+    pub source: Rect,
+    pub status: Rect,
+}
+
+/// The screen's parts for a terminal of `size`.
+pub fn layout(size: Rect, searching: bool) -> Areas {
+    if searching {
+        let [top, list, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(size);
+        return Areas {
+            top,
+            list,
+            source: Rect::default(),
+            status,
+        };
+    }
+    let source_height = if size.height >= 14 {
+        (size.height * 2 / 5).max(6)
+    } else {
+        0
+    };
+    let [top, list, source, status] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(1),
+        Constraint::Length(source_height),
+        Constraint::Length(1),
+    ])
+    .areas(size);
+    Areas {
+        top,
+        list,
+        source,
+        status,
+    }
+}
 
 const BROWSE_HINTS: &str =
     "?:help /:search Enter:open Right:expand b:back e:edit p:path g:graph q:quit";
@@ -35,7 +85,7 @@ impl App {
         Style::new().add_modifier(Modifier::DIM)
     }
 
-    pub fn view(&mut self, frame: &mut Frame) {
+    pub fn view(&self, frame: &mut Frame) {
         let area = frame.area();
         if area.width < 20 || area.height < 6 {
             frame.render_widget(Paragraph::new("nccnav: window too small"), area);
@@ -57,24 +107,17 @@ impl App {
         }
     }
 
-    fn view_search(&mut self, frame: &mut Frame, area: Rect) {
-        let [top, list, status] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Min(1),
-            Constraint::Length(1),
-        ])
-        .areas(area);
-        self.list_area = list;
+    fn view_search(&self, frame: &mut Frame, area: Rect) {
+        let Areas {
+            top, list, status, ..
+        } = layout(area, true);
         let total_symbols = self.index.as_ref().map(|i| i.len());
-        let Mode::Search(search) = &mut self.mode else {
+        let Mode::Search(search) = &self.mode else {
             return;
         };
         let prompt = match search.purpose {
             Purpose::Open => "Search: ".to_owned(),
-            Purpose::PathFrom(from) => {
-                let name = self.data.label(from).map(|l| l.0).unwrap_or_default();
-                format!("Path from {name} to: ")
-            }
+            Purpose::PathFrom(_) => format!("Path from {} to: ", self.shown.path_from),
         };
         let count = match total_symbols {
             None if !search.query.trim().is_empty() => {
@@ -110,11 +153,6 @@ impl App {
         frame.set_cursor_position((cursor_x.min(top.x + top.width.saturating_sub(1)), top.y));
 
         let height = usize::from(list.height);
-        if search.selected < search.offset {
-            search.offset = search.selected;
-        } else if search.selected >= search.offset + height {
-            search.offset = search.selected + 1 - height;
-        }
         let (offset, selected) = (search.offset, search.selected);
         let hits: Vec<usize> = search
             .matches
@@ -130,8 +168,8 @@ impl App {
                 break;
             };
             let e = index.entry(i);
-            let (id, kind, shown) = (e.id, e.kind, crate::names::clean(&e.shown));
-            let place = self.data.place(id);
+            let (kind, shown) = (e.kind, crate::names::clean(&e.shown));
+            let place = self.shown.places.get(row).cloned().unwrap_or_default();
             let mut spans = vec![
                 Span::styled(format!("{:<11}", kind.as_str()), self.dim()),
                 Span::styled(shown, self.kind_style(Some(kind))),
@@ -174,21 +212,13 @@ impl App {
         }
     }
 
-    fn view_browse(&mut self, frame: &mut Frame, area: Rect) {
-        let source_height = if area.height >= 14 {
-            (area.height * 2 / 5).max(6)
-        } else {
-            0
-        };
-        let [head, list, source, status] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Min(1),
-            Constraint::Length(source_height),
-            Constraint::Length(1),
-        ])
-        .areas(area);
-        self.list_area = list;
-        self.source_area = source;
+    fn view_browse(&self, frame: &mut Frame, area: Rect) {
+        let Areas {
+            top: head,
+            list,
+            source,
+            status,
+        } = layout(area, false);
         frame.render_widget(self.status(BROWSE_HINTS), status);
         if self.pages.is_empty() {
             frame.render_widget(Paragraph::new("Press / to search."), list);
@@ -196,7 +226,7 @@ impl App {
         }
         self.view_header(frame, head);
         self.view_tree(frame, list);
-        if source_height > 0 {
+        if source.height > 0 {
             self.view_source(frame, source);
         }
     }
@@ -263,7 +293,7 @@ impl App {
                 Line::styled(
                     format!(
                         "{} shortest; Enter opens a function, e edits the call site",
-                        page.roots.len()
+                        page.tree.roots.len()
                     ),
                     self.dim(),
                 ),
@@ -272,21 +302,13 @@ impl App {
         frame.render_widget(Paragraph::new(lines), area);
     }
 
-    fn view_tree(&mut self, frame: &mut Frame, area: Rect) {
-        let visible = self.visible();
+    fn view_tree(&self, frame: &mut Frame, area: Rect) {
         let height = usize::from(area.height);
         let focus_tree = self.focus == Focus::Tree;
-        let Some(page) = self.pages.get_mut(self.at) else {
+        let Some(page) = self.page() else {
             return;
         };
-        if page.selected >= visible.len() {
-            page.selected = visible.len().saturating_sub(1);
-        }
-        if page.selected < page.offset {
-            page.offset = page.selected;
-        } else if page.selected >= page.offset + height {
-            page.offset = page.selected + 1 - height;
-        }
+        let visible = page.tree.visible();
         let (offset, selected) = (page.offset, page.selected);
         let mut lines = Vec::new();
         for (i, v) in visible.iter().enumerate().skip(offset).take(height) {
@@ -342,15 +364,13 @@ impl App {
         frame.render_widget(Paragraph::new(lines), area);
     }
 
-    fn view_source(&mut self, frame: &mut Frame, area: Rect) {
-        let site = self.current_site();
-        let shift = self.page().map_or(0, |p| p.source_shift);
+    fn view_source(&self, frame: &mut Frame, area: Rect) {
         let border = if self.focus == Focus::Source {
             Style::new().add_modifier(Modifier::BOLD)
         } else {
             self.dim()
         };
-        let Some(site) = site else {
+        let Some(pane) = &self.shown.source else {
             let block = Block::new()
                 .borders(Borders::TOP)
                 .border_style(border)
@@ -358,29 +378,23 @@ impl App {
             frame.render_widget(Paragraph::new("").block(block), area);
             return;
         };
-        let title = format!(" {}:{} ", site.shown, site.line);
         let block = Block::new()
             .borders(Borders::TOP)
             .border_style(border)
-            .title(title);
-        let inner = block.inner(area);
+            .title(pane.title.clone());
         let dim = self.dim();
-        let body = match self.data.source(site.file) {
+        let body = match &pane.lines {
             Err(e) => vec![
-                Line::raw(e),
+                Line::raw(e.clone()),
                 Line::styled(
                     "(--srctree DIR points nccnav at another copy of the tree)",
                     dim,
                 ),
             ],
-            Ok((_, lines)) => {
-                let height = i64::from(inner.height);
-                let target = i64::from(site.line) - 1;
-                let first = (target - height / 2 + shift).clamp(0, (lines.len() as i64 - 1).max(0));
+            Ok(lines) => {
                 let mut out = Vec::new();
-                for n in first..(first + height).min(lines.len() as i64) {
-                    let text = &lines[n as usize];
-                    let here = n == target;
+                for (n, text) in lines {
+                    let here = *n == pane.target;
                     let gutter = format!("{:>6}{}", n + 1, if here { ">" } else { " " });
                     let mut line = Line::from(vec![
                         Span::styled(gutter, if here { Style::new() } else { dim }),
@@ -392,10 +406,10 @@ impl App {
                     }
                     out.push(line);
                 }
-                if site.line as usize > lines.len() {
+                if pane.past_end {
                     out.push(Line::raw(format!(
                         "(line {} is past the end of the file: the tree changed since the build?)",
-                        site.line
+                        pane.target + 1
                     )));
                 }
                 out

@@ -1,0 +1,170 @@
+//! A page's tree: its rows as the screen lists them (an open node shows its
+//! children), and the node each row stands for, by the child positions that lead to
+//! it.
+
+use schema::SymbolId;
+
+use super::data::Node;
+
+/// One listed row: its depth and the child positions that lead to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visible {
+    pub depth: usize,
+    pub path: Vec<usize>,
+}
+
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub roots: Vec<Node>,
+}
+
+impl Tree {
+    pub fn new(roots: Vec<Node>) -> Tree {
+        Tree { roots }
+    }
+
+    /// The rows as listed, top to bottom.
+    pub fn visible(&self) -> Vec<Visible> {
+        fn walk(nodes: &[Node], depth: usize, path: &mut Vec<usize>, out: &mut Vec<Visible>) {
+            for (i, n) in nodes.iter().enumerate() {
+                path.push(i);
+                out.push(Visible {
+                    depth,
+                    path: path.clone(),
+                });
+                if n.expanded {
+                    if let Some(c) = &n.children {
+                        walk(c, depth + 1, path, out);
+                    }
+                }
+                path.pop();
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.roots, 0, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// The node at `path`.
+    pub fn node(&self, path: &[usize]) -> Option<&Node> {
+        let (first, rest) = path.split_first()?;
+        let mut node = self.roots.get(*first)?;
+        for &i in rest {
+            node = node.children.as_ref()?.get(i)?;
+        }
+        Some(node)
+    }
+
+    /// The node at `path`, to change.
+    pub fn node_mut(&mut self, path: &[usize]) -> Option<&mut Node> {
+        let (first, rest) = path.split_first()?;
+        let mut node = self.roots.get_mut(*first)?;
+        for &i in rest {
+            node = node.children.as_mut()?.get_mut(i)?;
+        }
+        Some(node)
+    }
+
+    /// The node of listed row `row`, and its path.
+    pub fn row(&self, row: usize) -> Option<(Vec<usize>, &Node)> {
+        let path = self.visible().into_iter().nth(row)?.path;
+        let node = self.node(&path)?;
+        Some((path, node))
+    }
+
+    /// The symbols of the nodes from the top down to the one at `path`, inclusive.
+    pub fn symbols_to(&self, path: &[usize]) -> Vec<SymbolId> {
+        (1..=path.len())
+            .filter_map(|end| self.node(&path[..end]).and_then(|n| n.row.symbol))
+            .collect()
+    }
+
+    /// The listed row of the parent of the node at `path`.
+    pub fn parent_row(&self, path: &[usize]) -> Option<usize> {
+        let parent = path.get(..path.len().checked_sub(1)?)?;
+        if parent.is_empty() {
+            return None;
+        }
+        self.visible().iter().position(|v| v.path == parent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::data::{Expand, Node, Row};
+    use super::*;
+
+    fn leaf(label: &str, symbol: Option<i64>) -> Node {
+        let mut row = Row::message(label);
+        row.symbol = symbol.map(SymbolId);
+        Node::leaf(row)
+    }
+
+    fn open(label: &str, symbol: i64, children: Vec<Node>) -> Node {
+        let mut n = leaf(label, Some(symbol));
+        n.expand = Expand::Fixed;
+        n.children = Some(children);
+        n.expanded = true;
+        n
+    }
+
+    /// a (open: b, c (open: d)), e; c's child d is listed, e's nothing.
+    fn tree() -> Tree {
+        Tree::new(vec![
+            open(
+                "a",
+                1,
+                vec![leaf("b", Some(2)), open("c", 3, vec![leaf("d", Some(4))])],
+            ),
+            leaf("e", None),
+        ])
+    }
+
+    fn labels(t: &Tree) -> Vec<String> {
+        t.visible()
+            .iter()
+            .map(|v| {
+                let n = t.node(&v.path).expect("listed rows exist");
+                format!("{}{}", "  ".repeat(v.depth), n.row.label)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn open_nodes_list_their_children_in_order() {
+        assert_eq!(labels(&tree()), ["a", "  b", "  c", "    d", "e"]);
+    }
+
+    #[test]
+    fn a_closed_node_hides_its_whole_subtree() {
+        let mut t = tree();
+        t.node_mut(&[0]).expect("a").expanded = false;
+        assert_eq!(labels(&t), ["a", "e"]);
+        t.node_mut(&[0]).expect("a").expanded = true;
+        t.node_mut(&[0, 1]).expect("c").expanded = false;
+        assert_eq!(labels(&t), ["a", "  b", "  c", "e"]);
+    }
+
+    #[test]
+    fn rows_paths_and_parents() {
+        let t = tree();
+        let (path, node) = t.row(3).expect("row 3");
+        assert_eq!((path.as_slice(), node.row.label.as_str()), (&[0, 1, 0][..], "d"));
+        assert_eq!(t.parent_row(&path), Some(2));
+        assert_eq!(t.parent_row(&[0]), None);
+        assert!(t.row(5).is_none());
+        assert!(t.node(&[0, 7]).is_none());
+        assert!(t.node(&[]).is_none());
+    }
+
+    #[test]
+    fn the_symbols_on_the_way_down() {
+        let t = tree();
+        assert_eq!(
+            t.symbols_to(&[0, 1, 0]),
+            [SymbolId(1), SymbolId(3), SymbolId(4)]
+        );
+        // A row without a symbol adds nothing.
+        assert!(t.symbols_to(&[1]).is_empty());
+    }
+}
