@@ -411,7 +411,10 @@ fn translation_units_are_recorded() {
     assert_eq!(demo["status"], "ok");
     let fork = by_object("kernel/fork.o").expect("fork.o");
     assert_eq!(fork["module"], false);
-    assert!(fork.get("modname").is_none(), "built-in code has no module: {fork}");
+    assert!(
+        fork.get("modname").is_none(),
+        "built-in code has no module: {fork}"
+    );
     assert_eq!(fork["directory"].as_str(), built().objdir.to_str());
     let cmd: Vec<&str> = fork["command"]
         .as_array()
@@ -499,7 +502,7 @@ fn dump_follows_the_spec_format() {
         }
         seen.insert(t);
     }
-    // The SPEC's own example line, for a macro-made variable.
+    // The README's own example line, for a macro-made variable.
     let rename = dump
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("json"))

@@ -259,7 +259,11 @@ const FACT_LINES: &[(&[&str], &[&[&str]])] = &[
 
 /// Asks nccnav each question of `facts` (words its answer must hold) and `lines`
 /// (lines, each given by words on it); returns what is missing.
-fn check_facts(db: &Path, facts: &[(&[&str], &[&str])], lines: &[(&[&str], &[&[&str]])]) -> Vec<String> {
+fn check_facts(
+    db: &Path,
+    facts: &[(&[&str], &[&str])],
+    lines: &[(&[&str], &[&[&str]])],
+) -> Vec<String> {
     let mut failures = Vec::new();
     for (args, want) in facts {
         let out = nccnav(db, args);
@@ -782,7 +786,10 @@ fn build(r: &Recipe) -> Built {
 }
 
 /// Builds `r` once for every test that asks; a failed build fails each of them.
-fn shared(cell: &'static OnceLock<Result<Built, String>>, r: impl FnOnce() -> Recipe) -> &'static Built {
+fn shared(
+    cell: &'static OnceLock<Result<Built, String>>,
+    r: impl FnOnce() -> Recipe,
+) -> &'static Built {
     let built = cell.get_or_init(|| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(&r()))).map_err(|e| {
             e.downcast_ref::<String>()
@@ -824,9 +831,11 @@ fn check_paths_relative(b: &Built) {
         .filter(|l| {
             let v: Value = serde_json::from_str(l).expect("json");
             v["root"] == "abs"
-                && trees
-                    .iter()
-                    .any(|t| v["path"].as_str().is_some_and(|p| Path::new(p).starts_with(t)))
+                && trees.iter().any(|t| {
+                    v["path"]
+                        .as_str()
+                        .is_some_and(|p| Path::new(p).starts_with(t))
+                })
         })
         .take(10)
         .collect();
@@ -941,11 +950,8 @@ fn kernel_6_12_external_module() {
     let b = uml_6_12();
     let module = tempfile::tempdir().expect("tempdir");
     for f in ["Kbuild", "hello.h", "helper.c", "main.c"] {
-        std::fs::copy(
-            nccrs_e2e::fixture("extmod").join(f),
-            module.path().join(f),
-        )
-        .expect("copy the module");
+        std::fs::copy(nccrs_e2e::fixture("extmod").join(f), module.path().join(f))
+            .expect("copy the module");
     }
     let dir = std::fs::canonicalize(module.path()).expect("module dir");
     let before = nccrs_e2e::units(&b.db).len();
@@ -961,7 +967,11 @@ fn kernel_6_12_external_module() {
     let units = nccrs_e2e::units(&b.db);
     let ours: Vec<&Value> = units
         .iter()
-        .filter(|t| t["object"].as_str().is_some_and(|o| Path::new(o).starts_with(&dir)))
+        .filter(|t| {
+            t["object"]
+                .as_str()
+                .is_some_and(|o| Path::new(o).starts_with(&dir))
+        })
         .collect();
     assert!(
         units.len() >= before + 2 && ours.len() >= 2,
@@ -985,7 +995,10 @@ fn kernel_6_12_external_module() {
         .collect();
     let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
     for want in ["main.c", "helper.c", "hello.h"] {
-        assert!(paths.contains(&want), "{want} not under root ext: {files:?}");
+        assert!(
+            paths.contains(&want),
+            "{want} not under root ext: {files:?}"
+        );
     }
     assert!(
         files.iter().all(|f| f["base"].as_str() == dir.to_str()),
@@ -995,7 +1008,11 @@ fn kernel_6_12_external_module() {
     let facts: &[(&[&str], &[&str])] = &[
         (
             &["def", "hello_read"],
-            &["main.c:15:", "function hello_read (internal)", "[module nccrs_hello]"],
+            &[
+                "main.c:15:",
+                "function hello_read (internal)",
+                "[module nccrs_hello]",
+            ],
         ),
         (&["def", "proc_create"], &["fs/proc/generic.c:"]),
         (
@@ -1005,11 +1022,18 @@ fn kernel_6_12_external_module() {
         // A global defined in every module: each definition with its module.
         (
             &["def", "__this_module"],
-            &["nccrs_hello.mod.c:", "[module nccrs_hello]", "[module loop]"],
+            &[
+                "nccrs_hello.mod.c:",
+                "[module nccrs_hello]",
+                "[module loop]",
+            ],
         ),
     ];
     let lines: &[(&[&str], &[&[&str]])] = &[
-        (&["callers", "kasprintf"], &[&["hello_greeting", "helper.c:9:"]]),
+        (
+            &["callers", "kasprintf"],
+            &[&["hello_greeting", "helper.c:9:"]],
+        ),
         (
             &["stores", "proc_ops::proc_read"],
             &[&["hello_read", "main.c:23:"]],
@@ -1017,7 +1041,11 @@ fn kernel_6_12_external_module() {
         // pde_read copies the member into a local pointer and calls through it.
         (
             &["callers", "hello_read"],
-            &[&["pde_read", "fs/proc/inode.c:308:", "[indirect via pde_read::read]"]],
+            &[&[
+                "pde_read",
+                "fs/proc/inode.c:308:",
+                "[indirect via pde_read::read]",
+            ]],
         ),
     ];
     let failures = check_facts(&b.db, facts, lines);
@@ -1050,9 +1078,15 @@ fn kernel_6_12_arm64_tinyconfig() {
     let facts: &[(&[&str], &[&str])] = &[
         (
             &["def", "invoke_syscall"],
-            &["arch/arm64/kernel/syscall.c:38:", "function invoke_syscall (internal)"],
+            &[
+                "arch/arm64/kernel/syscall.c:38:",
+                "function invoke_syscall (internal)",
+            ],
         ),
-        (&["def", "start_kernel"], &["init/main.c:", "function start_kernel"]),
+        (
+            &["def", "start_kernel"],
+            &["init/main.c:", "function start_kernel"],
+        ),
     ];
     let lines: &[(&[&str], &[&[&str]])] = &[
         (
@@ -1105,12 +1139,21 @@ fn kernel_6_12_llvm_tinyconfig_in_tree() {
         background: false,
     });
     let config = std::fs::read_to_string(b.out.join(".config")).expect(".config");
-    assert!(config.contains("CONFIG_CC_IS_CLANG=y"), "not built with clang");
+    assert!(
+        config.contains("CONFIG_CC_IS_CLANG=y"),
+        "not built with clang"
+    );
     check_units(&b.db, &b.out);
     check_paths_relative(&b);
     let facts: &[(&[&str], &[&str])] = &[
-        (&["def", "start_kernel"], &["init/main.c:", "function start_kernel"]),
-        (&["def", "x64_sys_call"], &["arch/x86/entry/syscall_64.c:30:"]),
+        (
+            &["def", "start_kernel"],
+            &["init/main.c:", "function start_kernel"],
+        ),
+        (
+            &["def", "x64_sys_call"],
+            &["arch/x86/entry/syscall_64.c:30:"],
+        ),
         (
             &["path", "do_syscall_64", "vfs_read"],
             &["-> x64_sys_call", "-> __x64_sys_read", "-> vfs_read"],

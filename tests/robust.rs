@@ -858,7 +858,10 @@ fn another_builds_database_is_refused_and_kept() {
     assert!(out.status.success() && warnings(&out).is_empty(), "{out:?}");
     let before = facts_text(&db);
     let tree = kernel.path().to_str().expect("utf-8").to_owned();
-    let env = [("abs_srctree", tree.as_str()), ("abs_objtree", tree.as_str())];
+    let env = [
+        ("abs_srctree", tree.as_str()),
+        ("abs_objtree", tree.as_str()),
+    ];
     check_unaffected_env(src.path(), &db, "another build", &env);
     let again = compile_env(src.path(), &bin("nccrs"), &db, &["-c", "a.c"], &env);
     let w = warnings(&again);
@@ -920,8 +923,5 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
         .filter(|l| l.starts_with("{\"type\":\"tu\""))
         .map(str::to_owned)
         .collect();
-    assert!(
-        tus.len() == 1 && !tus[0].contains("/elsewhere/"),
-        "{tus:?}"
-    );
+    assert!(tus.len() == 1 && !tus[0].contains("/elsewhere/"), "{tus:?}");
 }

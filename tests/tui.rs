@@ -762,14 +762,20 @@ fn the_search_answers_before_the_symbol_list_is_read() {
     let early = s.text();
     assert!(early.contains("spin_lock"), "{early}");
     assert!(early.contains("names starting so"), "{early}");
-    assert!(!early.contains("raw_spin_lock"), "a substring before the list: {early}");
+    assert!(
+        !early.contains("raw_spin_lock"),
+        "a substring before the list: {early}"
+    );
     // The list arrives; the same query now has every match.
     let nav = Navigator::open(&built().db).expect("database opens");
     let index = navigator::tui::Index::new(nav.db().searchable_symbols().expect("symbols"));
     s.app.update(Msg::Index(Ok(index)));
     s.draw();
     let full = s.text();
-    assert!(full.contains("matches") && full.contains("spin_lock"), "{full}");
+    assert!(
+        full.contains("matches") && full.contains("spin_lock"),
+        "{full}"
+    );
     // Enter opens what the early list showed first as well.
     let mut s = Screen::before_the_symbol_list(None);
     s.typed("mmlist_lock");

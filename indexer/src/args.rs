@@ -36,22 +36,6 @@ pub enum Reason {
     NoInput,
 }
 
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::CalledForLink => "called_for_link",
-            Reason::CalledForPreprocessing => "called_for_preprocessing",
-            Reason::CalledForDependencies => "called_for_dependencies",
-            Reason::CalledForAssembly => "called_for_assembly",
-            Reason::CalledForSyntaxCheck => "called_for_syntax_check",
-            Reason::InformationQuery => "information_query",
-            Reason::FeatureProbe => "feature_probe",
-            Reason::NoCSource => "no_c_source",
-            Reason::NoInput => "no_input",
-        }
-    }
-}
-
 /// A compile of one or more C sources to objects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CompileJob {
@@ -121,6 +105,50 @@ pub fn takes_separate_value(arg: &str) -> bool {
     TAKES_ARG.contains(&arg)
 }
 
+/// One argument of a command line as the compiler reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arg<'a> {
+    /// Where it is in the argument vector.
+    pub index: usize,
+    pub text: &'a OsStr,
+    /// An option (`-c`, `-DX`, `-o` with its value), as opposed to an input file
+    /// (`-` alone is standard input).
+    pub option: bool,
+    /// An option that takes its value from the next argument (`-o x.o`, `-D X`).
+    pub takes_value: bool,
+    /// That value, when there is a next argument.
+    pub value: Option<&'a OsStr>,
+}
+
+impl Arg<'_> {
+    pub fn is(&self, text: &str) -> bool {
+        self.text.as_bytes() == text.as_bytes()
+    }
+}
+
+/// The arguments of a command line, each option with its separate value (per the one
+/// table of such options): the only walk over a command line.
+pub fn walk(args: &[OsString]) -> impl Iterator<Item = Arg<'_>> {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let text = args.get(i)?.as_os_str();
+        let b = text.as_bytes();
+        let option = b.len() > 1 && b[0] == b'-';
+        let separate = option && takes_separate_value(std::str::from_utf8(b).unwrap_or(""));
+        let arg = Arg {
+            index: i,
+            text,
+            option,
+            takes_value: separate,
+            value: separate
+                .then(|| args.get(i + 1).map(|v| v.as_os_str()))
+                .flatten(),
+        };
+        i += if separate { 2 } else { 1 };
+        Some(arg)
+    })
+}
+
 /// Options that make the compiler print something and stop.
 fn is_information_query(a: &[u8]) -> bool {
     a == b"--version"
@@ -188,21 +216,18 @@ pub fn classify(args: &[OsString]) -> Invocation {
     let mut deps_with_output = false;
     let mut probe = false;
 
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_bytes();
-        let value = |i: usize| args.get(i + 1).map(|v| v.as_bytes());
-        if a.len() > 1 && a[0] == b'-' {
-            if takes_separate_value(std::str::from_utf8(a).unwrap_or("")) {
-                let v = value(i);
-                match a {
-                    b"-o" => output = v.map(|v| OsStr::from_bytes(v).to_owned()),
-                    b"-x" => lang_override = v.and_then(lang_of_x),
-                    _ => {}
-                }
-                i += 2;
-                continue;
+    for arg in walk(args) {
+        let a = arg.text.as_bytes();
+        if arg.option && arg.takes_value {
+            let v = arg.value.map(OsStr::as_bytes);
+            match a {
+                b"-o" => output = v.map(|v| OsStr::from_bytes(v).to_owned()),
+                b"-x" => lang_override = v.and_then(lang_of_x),
+                _ => {}
             }
+            continue;
+        }
+        if arg.option {
             match a {
                 b"-c" => compile = true,
                 b"-E" => stop = stop.or(Some(Reason::CalledForPreprocessing)),
@@ -215,22 +240,20 @@ pub fn classify(args: &[OsString]) -> Invocation {
                 _ if a.starts_with(b"-x") => lang_override = lang_of_x(&a[2..]),
                 _ => {}
             }
-            i += 1;
             continue;
         }
         // An input file ("-" is standard input).
-        inputs.push(i);
+        inputs.push(arg.index);
         if a == b"-" || a == b"/dev/null" {
             probe = true;
         } else {
             let lang = lang_override.unwrap_or_else(|| lang_of_extension(a));
             if lang == Lang::C {
-                c_sources.push(args[i].clone());
+                c_sources.push(arg.text.to_owned());
             } else {
                 other_inputs += 1;
             }
         }
-        i += 1;
     }
 
     if let Some(reason) = stop {

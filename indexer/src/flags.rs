@@ -105,30 +105,26 @@ pub fn is_gcc_include_dir(dir: &str) -> bool {
 pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
     let resource_include = format!("{}/include", resource_dir.trim_end_matches('/'));
     let mut out: Vec<String> = vec!["-x".into(), "c".into()];
-    let text = |a: &OsString| a.to_string_lossy().into_owned();
+    let text = |a: &std::ffi::OsStr| a.to_string_lossy().into_owned();
 
-    let mut i = 0;
-    while i < job.args.len() {
-        if job.inputs.contains(&i) {
-            i += 1;
+    for arg in crate::args::walk(&job.args) {
+        if job.inputs.contains(&arg.index) {
             continue;
         }
-        let a = text(&job.args[i]);
-        if crate::args::takes_separate_value(&a) {
-            if KEEP_WITH_VALUE.contains(&a.as_str()) {
-                if let Some(v) = job.args.get(i + 1).map(text) {
-                    let v = if matches!(a.as_str(), "-isystem" | "-I" | "-idirafter")
-                        && is_gcc_include_dir(&v)
-                    {
-                        resource_include.clone()
-                    } else {
-                        v
-                    };
-                    out.push(a);
-                    out.push(v);
-                }
+        let a = text(arg.text);
+        if arg.takes_value {
+            if let (true, Some(v)) = (KEEP_WITH_VALUE.contains(&a.as_str()), arg.value) {
+                let v = text(v);
+                let v = if matches!(a.as_str(), "-isystem" | "-I" | "-idirafter")
+                    && is_gcc_include_dir(&v)
+                {
+                    resource_include.clone()
+                } else {
+                    v
+                };
+                out.push(a);
+                out.push(v);
             }
-            i += 2;
             continue;
         }
         if KEEP.iter().any(|p| matches(p, &a)) {
@@ -138,7 +134,6 @@ pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
             };
             out.push(a);
         }
-        i += 1;
     }
     out.extend(
         [
@@ -161,13 +156,14 @@ pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
 /// order, as (name, value).
 fn defines(args: &[OsString]) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].to_string_lossy();
-        let def = match a.strip_prefix("-D") {
-            Some("") => args.get(i + 1).map(|v| v.to_string_lossy().into_owned()),
-            Some(d) => Some(d.to_owned()),
-            None => None,
+    for arg in crate::args::walk(args) {
+        let def = if arg.is("-D") {
+            arg.value.map(|v| v.to_string_lossy().into_owned())
+        } else {
+            arg.text
+                .to_string_lossy()
+                .strip_prefix("-D")
+                .map(str::to_owned)
         };
         if let Some(d) = def {
             out.push(match d.split_once('=') {
@@ -175,11 +171,6 @@ fn defines(args: &[OsString]) -> Vec<(String, Option<String>)> {
                 None => (d, None),
             });
         }
-        i += if crate::args::takes_separate_value(&a) {
-            2
-        } else {
-            1
-        };
     }
     out
 }

@@ -329,7 +329,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     // A database of another build is refused before anything is parsed.
     let mut db = Db::open_writer(&job.db)?;
     db.claim_trees(&job.trees())?;
-    crate::clang::load().map_err(|e| anyhow!(e))?;
+    crate::clang::load()?;
     let resource = resource_dir()?;
     let mut parse_args = crate::flags::parse_args(&compile, &resource);
     let explicit_target = parse_args

@@ -79,8 +79,8 @@ pub fn detect(cwd: &Path, env: &impl Surroundings) -> Option<KernelBuild> {
         (Some(s), Some(o)) => (at(s), at(o)),
         _ => {
             let (s, o) = (at(var("srctree")?), at(var("objtree")?));
-            let configured = env.is_file(&o.join(".config"))
-                || env.is_file(&o.join("include/config/auto.conf"));
+            let configured =
+                env.is_file(&o.join(".config")) || env.is_file(&o.join("include/config/auto.conf"));
             if !configured || !env.is_file(&s.join("Makefile")) {
                 return None;
             }

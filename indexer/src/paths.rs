@@ -46,7 +46,11 @@ impl PathMapper {
         extmod: Option<&Path>,
     ) -> PathMapper {
         let mut trees: Vec<(PathBuf, Root)> = Vec::new();
-        for (tree, root) in [(srctree, Root::Src), (objtree, Root::Obj), (extmod, Root::Ext)] {
+        for (tree, root) in [
+            (srctree, Root::Src),
+            (objtree, Root::Obj),
+            (extmod, Root::Ext),
+        ] {
             let Some(t) = tree else { continue };
             let t = absolute(cwd, t);
             // In an in-tree build source and build tree are the same directory: call

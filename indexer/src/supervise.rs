@@ -381,7 +381,10 @@ mod tests {
         let limit = Limit::from_now(Duration::from_millis(50), None);
         let (ok, killed, warnings, unit, _) = supervise(Act::Hang, limit);
         assert!(!ok && killed);
-        assert_eq!(warnings, "nccrs: warning: a.c: not indexed: indexer timed out\n");
+        assert_eq!(
+            warnings,
+            "nccrs: warning: a.c: not indexed: indexer timed out\n"
+        );
         assert_eq!(unit, Some(("failed".into(), "indexer timed out".into())));
     }
 
@@ -402,10 +405,7 @@ mod tests {
             warnings,
             "nccrs: warning: a.c: not indexed: cannot load libclang\n"
         );
-        assert_eq!(
-            unit,
-            Some(("failed".into(), "cannot load libclang".into()))
-        );
+        assert_eq!(unit, Some(("failed".into(), "cannot load libclang".into())));
     }
 
     #[test]
@@ -429,7 +429,12 @@ mod tests {
             act: Act::Exit(9),
             killed: Default::default(),
         };
-        assert!(!index_within(&launcher, &j, ample(), Report::File(&warnings)));
+        assert!(!index_within(
+            &launcher,
+            &j,
+            ample(),
+            Report::File(&warnings)
+        ));
         let w = std::fs::read_to_string(&warnings).unwrap();
         assert!(
             w.lines().count() == 1 && w.contains("not an nccrs database"),

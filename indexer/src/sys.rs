@@ -80,7 +80,8 @@ mod tests {
 
     #[test]
     fn stat_lines_with_odd_names_are_read() {
-        let line = "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 1 0 987654 0 0";
+        let line =
+            "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 1 0 987654 0 0";
         assert_eq!(
             parse_stat(line),
             Some(ProcStat {

@@ -56,13 +56,21 @@ pub struct RealCompiler {
     pub consumed: usize,
 }
 
+/// The real compiler is nowhere to be found: what was looked for, and where.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CompilerNotFound(String);
+
 /// Finds the real compiler. In order: the first argument, when it names a program
 /// rather than an option or an input (`CC="nccrs clang-19"`): what the command line
 /// says wins over the environment, so that a cross build never runs the host
 /// compiler; `NCCRS_CC` (a command, possibly with arguments); the name nccrs was
 /// called by, when that is a symlink such as `cc`; `gcc`. nccrs itself is skipped
 /// wherever it is looked up, so it never runs itself.
-pub fn resolve_compiler(argv0: &OsStr, args: &[OsString]) -> Result<RealCompiler, String> {
+pub fn resolve_compiler(
+    argv0: &OsStr,
+    args: &[OsString],
+) -> Result<RealCompiler, CompilerNotFound> {
     let me = std::env::current_exe().unwrap_or_default();
     if let Some(first) = args.first().filter(|a| names_a_program(a)) {
         if let Some(p) = find_on_path(first, &me) {
@@ -82,11 +90,11 @@ pub fn resolve_compiler(argv0: &OsStr, args: &[OsString]) -> Result<RealCompiler
                     consumed: 0,
                 })
             }
-            None => Err(format!(
+            None => Err(CompilerNotFound(format!(
                 "{}: {}: not found",
                 settings::CC,
                 words[0].to_string_lossy()
-            )),
+            ))),
         };
     }
     let base = Path::new(argv0).file_name().unwrap_or(argv0);
@@ -100,7 +108,7 @@ pub fn resolve_compiler(argv0: &OsStr, args: &[OsString]) -> Result<RealCompiler
             command: vec![p.into_os_string()],
             consumed: 0,
         })
-        .ok_or_else(|| format!("{}: not found on PATH", name.to_string_lossy()))
+        .ok_or_else(|| CompilerNotFound(format!("{}: not found on PATH", name.to_string_lossy())))
 }
 
 /// Whether a first argument could name the compiler: not an option, not a response
@@ -143,7 +151,9 @@ pub fn run(argv: &[OsString]) -> i32 {
         }
     };
     let mut cmd = Command::new(&compiler[0]);
-    cmd.args(&compiler[1..]).args(args).env(settings::ACTIVE, "1");
+    cmd.args(&compiler[1..])
+        .args(args)
+        .env(settings::ACTIVE, "1");
 
     let nested = settings::nested();
     let expanded = expand_response_files(args, &mut |p| std::fs::read(p).ok());
@@ -285,4 +295,3 @@ pub fn run_finish(db: Option<&OsStr>) -> i32 {
 fn index_time_limit(compile: Duration) -> Duration {
     settings::index_timeout().unwrap_or((compile * INDEX_TIME_FACTOR).max(MIN_INDEX_TIME))
 }
-

@@ -290,9 +290,18 @@ fn a_modules_name_is_its_kbuild_modname() {
     let rows: [(&[&str], Option<&str>); 5] = [
         // Built-in code has a KBUILD_MODNAME too: it is not a module.
         (&["-DKBUILD_MODNAME=\"ext4\"", "-c", "a.c"], None),
-        (&["-DMODULE", "-DKBUILD_MODNAME=\"ext4\"", "-c", "a.c"], Some("ext4")),
-        (&["-D", "KBUILD_MODNAME=\"hello\"", "-DMODULE", "-c", "a.c"], Some("hello")),
-        (&["-DMODULE", "-DKBUILD_MODNAME='\"x\"'", "-c", "a.c"], Some("x")),
+        (
+            &["-DMODULE", "-DKBUILD_MODNAME=\"ext4\"", "-c", "a.c"],
+            Some("ext4"),
+        ),
+        (
+            &["-D", "KBUILD_MODNAME=\"hello\"", "-DMODULE", "-c", "a.c"],
+            Some("hello"),
+        ),
+        (
+            &["-DMODULE", "-DKBUILD_MODNAME='\"x\"'", "-c", "a.c"],
+            Some("x"),
+        ),
         (&["-DMODULE", "-c", "a.c"], None),
     ];
     let bad: Vec<String> = rows

@@ -1,6 +1,6 @@
 //! The query layer: what the command line, the interactive navigator and the servers
 //! ask, answered as plain rows (symbols, sites, macros, access kinds). Nothing here
-//! prints: [`crate::render`] writes text and JSON, the navigator builds its trees.
+//! prints: `render` writes the command line's text and JSON, the navigator builds its trees.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -87,6 +87,16 @@ impl QueryError {
 pub enum Direction {
     Callers,
     Callees,
+}
+
+impl Direction {
+    /// `callers` or `callees`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Callers => "callers",
+            Direction::Callees => "callees",
+        }
+    }
 }
 
 /// One definition (or, when nothing defines the symbol, declaration) of a symbol.
@@ -332,7 +342,11 @@ impl Navigator {
     }
 
     /// `callers` or `callees` of what `spec` names.
-    pub fn calls(&mut self, spec: &str, dir: Direction) -> Result<Vec<Section<CallRow>>, QueryError> {
+    pub fn calls(
+        &mut self,
+        spec: &str,
+        dir: Direction,
+    ) -> Result<Vec<Section<CallRow>>, QueryError> {
         let mut out = Vec::new();
         for s in self.resolve(spec)? {
             let rows = match dir {

@@ -8,9 +8,10 @@ use std::collections::{HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{EdgeRef, Reversed};
-use petgraph::Direction;
+use petgraph::Direction as Edges;
 use schema::{CallEdge, Db, Location, SymbolId};
 
+use crate::answer::Direction;
 use crate::names::Names;
 
 /// One call on a call path.
@@ -136,10 +137,11 @@ impl CallGraph {
             return Ok(Vec::new());
         };
         let mut names = Names::default();
+        let mut name = |id: SymbolId| names.name(db, id);
         let mut found = Vec::new();
         for &(a, len) in &lengths {
             if len == shortest {
-                self.walk(&dist, len, db, &mut names, &mut vec![a], &mut found, max)?;
+                self.walk(&dist, len, &mut name, &mut vec![a], &mut found, max)?;
             }
         }
         let mut calls = HashMap::new();
@@ -158,8 +160,7 @@ impl CallGraph {
         &self,
         dist: &dyn Fn(NodeIndex) -> Option<usize>,
         left: usize,
-        db: &Db,
-        names: &mut Names,
+        name: &mut dyn FnMut(SymbolId) -> Result<String, schema::Error>,
         path: &mut Vec<NodeIndex>,
         found: &mut Vec<Vec<NodeIndex>>,
         max: usize,
@@ -181,7 +182,7 @@ impl CallGraph {
         let mut named = Vec::with_capacity(next.len());
         for n in next {
             let id = self.graph[n];
-            named.push((names.name(db, id)?, id, n));
+            named.push((name(id)?, id, n));
         }
         named.sort();
         for (_, _, n) in named {
@@ -189,7 +190,7 @@ impl CallGraph {
                 break;
             }
             path.push(n);
-            self.walk(dist, left - 1, db, names, path, found, max)?;
+            self.walk(dist, left - 1, name, path, found, max)?;
             path.pop();
         }
         Ok(())
@@ -247,16 +248,17 @@ impl CallGraph {
     pub fn neighbourhood(
         &self,
         starts: &[SymbolId],
-        callers: bool,
+        dir: Direction,
         depth: usize,
         cap: usize,
         db: &Db,
         names: &mut Names,
     ) -> Result<Neighbourhood, schema::Error> {
-        let dir = if callers {
-            Direction::Incoming
+        let callers = dir == Direction::Callers;
+        let edges = if callers {
+            Edges::Incoming
         } else {
-            Direction::Outgoing
+            Edges::Outgoing
         };
         let mut hood = Neighbourhood::default();
         let mut kept = HashSet::new();
@@ -276,7 +278,7 @@ impl CallGraph {
                     continue;
                 };
                 let mut links: HashMap<SymbolId, Link> = HashMap::new();
-                for e in self.graph.edges_directed(n, dir) {
+                for e in self.graph.edges_directed(n, edges) {
                     let other = self.graph[if callers { e.source() } else { e.target() }];
                     let link = links.entry(other).or_default();
                     match e.weight() {
@@ -339,16 +341,15 @@ pub struct Link {
     pub pointers: Vec<SymbolId>,
 }
 
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use std::path::Path;
     use schema::{
-        FileIx, Kind, Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, Root, TuFacts, TuRecord,
-        SymbolIx, TuStatus,
+        FileIx, Kind, Linkage, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, Root,
+        SymbolIx, TuFacts, TuRecord, TuStatus,
     };
+    use std::path::Path;
 
     /// The functions of the test unit (and the member `ops::go`), by index.
     const NAMES: &[&str] = &[
@@ -531,8 +532,13 @@ mod tests {
         let g = CallGraph::load(&db).unwrap();
         let mut names = Names::default();
         let mut hood = |name: &str, callers: bool, depth: usize, cap: usize| {
+            let dir = if callers {
+                Direction::Callers
+            } else {
+                Direction::Callees
+            };
             let h = g
-                .neighbourhood(&[id(&db, name)], callers, depth, cap, &db, &mut names)
+                .neighbourhood(&[id(&db, name)], dir, depth, cap, &db, &mut names)
                 .unwrap();
             let name = |s: SymbolId| db.symbol(s).unwrap().name;
             let nodes: Vec<String> = h.nodes.iter().map(|&s| name(s)).collect();

@@ -21,7 +21,7 @@ pub fn dump(db: &Db, canonical: bool, out: &mut dyn Write) -> Result<(), QueryEr
     v.finish()
 }
 
-/// Writes the SPEC's `dump` format: one JSON object a line; or, canonical, the same
+/// Writes the `dump` format of the README: one JSON object a line; or, canonical, the same
 /// objects with every id replaced by what it names, sorted.
 struct Dumper<'a> {
     out: &'a mut dyn Write,

@@ -4,9 +4,9 @@
 //! - [`answer`]: the query layer: what every front end asks, answered as rows
 //! - [`names`]: the one cache of symbol and file names, and how they are shown
 //! - [`callgraph`]: the whole call graph: shortest paths, neighbourhoods
-//! - [`render`]: the command line's text and JSON; [`picture`]: Graphviz DOT and SVG
-//! - [`dump`]: every fact, as the product contract's `dump` format
-//! - [`verify`]: the database against the compiler's DWARF
+//! - `render`: the command line's text and JSON; [`picture`]: Graphviz DOT and SVG
+//! - `dump`: every fact, as the product contract's `dump` format
+//! - `verify`: the database against the compiler's DWARF
 //! - [`tui`]: the interactive navigator
 
 pub mod answer;
@@ -130,8 +130,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 /// How `graph` draws.
 struct GraphOptions {
-    /// Draw callers (true) or callees (false).
-    callers: bool,
+    /// Draw the callers or the callees.
+    dir: Direction,
     depth: usize,
     /// `.dot` or `.svg`; None writes DOT to standard output.
     output: Option<PathBuf>,
@@ -175,7 +175,11 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         }
         ["graph", name] => {
             let opts = GraphOptions {
-                callers: cli.callers,
+                dir: if cli.callers {
+                    Direction::Callers
+                } else {
+                    Direction::Callees
+                },
                 depth: cli.depth,
                 output: cli.output.clone(),
             };
@@ -219,8 +223,7 @@ fn graph(
     let starts = nav.functions(name, "graph")?;
     let graph = callgraph::CallGraph::load(nav.db())?;
     let (db, names) = nav.parts();
-    let (text, cut) =
-        picture::dot_text(db, names, &graph, &starts, name, opts.callers, opts.depth)?;
+    let (text, cut) = picture::dot_text(db, names, &graph, &starts, name, opts.dir, opts.depth)?;
     if cut {
         eprintln!("nccnav: {}", picture::cut_note());
     }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use schema::{Db, SymbolId};
 
-use crate::answer::QueryError;
+use crate::answer::{Direction, QueryError};
 use crate::callgraph::{CallGraph, Neighbourhood};
 use crate::names::{clean, Names};
 
@@ -29,11 +29,11 @@ pub fn dot_text(
     graph: &CallGraph,
     starts: &[SymbolId],
     name: &str,
-    callers: bool,
+    dir: Direction,
     depth: usize,
 ) -> Result<(String, bool), QueryError> {
-    let hood = graph.neighbourhood(starts, callers, depth, MAX_NODES, db, names)?;
-    let what = if callers { "callers" } else { "callees" };
+    let hood = graph.neighbourhood(starts, dir, depth, MAX_NODES, db, names)?;
+    let what = dir.as_str();
     let title = format!("{what} of {name} to depth {depth}");
     let text = dot(&hood, starts.len(), &title, db, names)?;
     Ok((text, hood.cut))
@@ -225,7 +225,6 @@ fn dot(
     s.push_str("}\n");
     Ok(s)
 }
-
 
 #[cfg(test)]
 mod tests {

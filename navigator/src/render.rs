@@ -176,7 +176,11 @@ struct JsonCall<'a> {
     macro_name: Option<&'a str>,
 }
 
-fn call_json(nav: &mut Navigator, row: &CallRow, dir: Direction) -> Result<serde_json::Value, QueryError> {
+fn call_json(
+    nav: &mut Navigator,
+    row: &CallRow,
+    dir: Direction,
+) -> Result<serde_json::Value, QueryError> {
     let e = &row.edge;
     let caller = nav.symbol(e.caller)?;
     let callee = nav.symbol(e.callee)?;

@@ -89,7 +89,9 @@ impl gimli::read::Relocate<usize> for Relocs<'_> {
     }
 }
 
-type R<'a> = RelocateReader<EndianSlice<'a, RunTimeEndian>, Relocs<'a>>;
+/// What gimli reads the DWARF of one object through: its bytes with the section's
+/// relocations applied.
+type DwarfReader<'a> = RelocateReader<EndianSlice<'a, RunTimeEndian>, Relocs<'a>>;
 
 fn read_object(path: &Path, facts: &mut DwarfFacts) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| e.to_string())?;
@@ -127,9 +129,9 @@ struct Named {
 }
 
 fn named<'a>(
-    dwarf: &gimli::Dwarf<R<'a>>,
-    unit: &gimli::Unit<R<'a>>,
-    entry: &gimli::DebuggingInformationEntry<'_, '_, R<'a>>,
+    dwarf: &gimli::Dwarf<DwarfReader<'a>>,
+    unit: &gimli::Unit<DwarfReader<'a>>,
+    entry: &gimli::DebuggingInformationEntry<'_, '_, DwarfReader<'a>>,
 ) -> gimli::Result<Named> {
     let mut out = Named {
         name: None,
@@ -185,8 +187,8 @@ fn named<'a>(
 }
 
 fn file_path<'a>(
-    dwarf: &gimli::Dwarf<R<'a>>,
-    unit: &gimli::Unit<R<'a>>,
+    dwarf: &gimli::Dwarf<DwarfReader<'a>>,
+    unit: &gimli::Unit<DwarfReader<'a>>,
     index: u64,
 ) -> gimli::Result<Option<PathBuf>> {
     let Some(program) = &unit.line_program else {
@@ -255,9 +257,7 @@ impl FunctionBody {
             let caller = inner.map(|i| i.name.as_str()).or(site.caller.as_deref());
             if let Some(caller) = caller {
                 if caller != site.callee {
-                    facts
-                        .calls
-                        .insert((caller.to_owned(), site.callee.clone()));
+                    facts.calls.insert((caller.to_owned(), site.callee.clone()));
                 }
             }
         }
@@ -266,8 +266,8 @@ impl FunctionBody {
 }
 
 fn read_unit<'a>(
-    dwarf: &gimli::Dwarf<R<'a>>,
-    unit: &gimli::Unit<R<'a>>,
+    dwarf: &gimli::Dwarf<DwarfReader<'a>>,
+    unit: &gimli::Unit<DwarfReader<'a>>,
     facts: &mut DwarfFacts,
 ) -> gimli::Result<()> {
     let mut entries = unit.entries();
@@ -373,8 +373,8 @@ fn record_call(scopes: &[(isize, Option<String>)], callee: Option<&str>, facts: 
 }
 
 fn record_def<'a>(
-    dwarf: &gimli::Dwarf<R<'a>>,
-    unit: &gimli::Unit<R<'a>>,
+    dwarf: &gimli::Dwarf<DwarfReader<'a>>,
+    unit: &gimli::Unit<DwarfReader<'a>>,
     n: &Named,
     variable: bool,
     files: &mut HashMap<u64, Option<PathBuf>>,
@@ -543,10 +543,9 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
     for c in &calls {
         // GCC names the string functions it knows by their builtins (`memset()` in the
         // source is `__builtin_memset` in arm64's DWARF).
-        let as_written = c
-            .1
-            .strip_prefix("__builtin_")
-            .map(|f| (c.0.clone(), f.to_owned()));
+        let as_written =
+            c.1.strip_prefix("__builtin_")
+                .map(|f| (c.0.clone(), f.to_owned()));
         if direct.contains(*c) || as_written.as_ref().is_some_and(|w| direct.contains(w)) {
             found_direct += 1;
         } else if indirect.contains(*c) {

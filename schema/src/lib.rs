@@ -383,7 +383,10 @@ mod tests {
         let db = Db::open_writer(&path).unwrap();
         assert_eq!(db.version, SCHEMA_VERSION);
         let f = db.file(FileId(1)).unwrap();
-        assert_eq!((f.root, f.path.as_str()), (Root::Abs, "/k/linux/fs/dcache.c"));
+        assert_eq!(
+            (f.root, f.path.as_str()),
+            (Root::Abs, "/k/linux/fs/dcache.c")
+        );
         assert_eq!(db.tus().unwrap().len(), 1);
         let broken: i64 = db
             .conn

@@ -371,7 +371,11 @@ impl Db {
     /// Where `def` was compiled into: the kernel, modules (by the units whose own
     /// source file holds it).
     pub fn defined_in(&self, def: &Definition) -> Result<crate::DefinedIn> {
-        let modname = if self.version >= 3 { "t.modname" } else { "NULL" };
+        let modname = if self.version >= 3 {
+            "t.modname"
+        } else {
+            "NULL"
+        };
         let rows: Vec<(bool, Option<String>)> = self.collect(
             &format!(
                 "SELECT DISTINCT t.module, {modname} FROM definitions d
@@ -577,11 +581,9 @@ impl Db {
     /// pointer (a member, variable or parameter): stored into it, or into a pointer
     /// copied into it. [`Db::functions_behind`] for all pointers at once.
     pub fn pointer_functions(&self) -> Result<Vec<(SymbolId, SymbolId)>> {
-        self.collect(
-            &format!("{REACH_CTE} SELECT ptr, fn FROM reach"),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        self.collect(&format!("{REACH_CTE} SELECT ptr, fn FROM reach"), [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
     }
 
     fn collect<T, P: rusqlite::Params>(

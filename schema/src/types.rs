@@ -400,10 +400,8 @@ pub struct Trees {
 impl Trees {
     /// Where a stored file is on this machine, if the database says.
     pub fn on_disk(&self, f: &File) -> Option<std::path::PathBuf> {
-        let under = |dir: &Option<String>| {
-            dir.as_ref()
-                .map(|d| std::path::Path::new(d).join(&f.path))
-        };
+        let under =
+            |dir: &Option<String>| dir.as_ref().map(|d| std::path::Path::new(d).join(&f.path));
         match f.root {
             Root::Abs => Some(f.path.clone().into()),
             Root::Src => under(&self.srctree),

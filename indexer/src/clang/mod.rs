@@ -40,7 +40,7 @@ fn take_string(s: CXString) -> String {
 /// Loads libclang for the calling thread (clang-sys keeps the library per thread).
 /// Only the indexing child loads it: the wrapper that stands in for the compiler
 /// starts as fast as the compiler does.
-pub fn load() -> Result<(), String> {
+pub fn load() -> Result<(), LoadError> {
     if clang_sys::is_loaded() {
         return Ok(());
     }
@@ -50,8 +50,13 @@ pub fn load() -> Result<(), String> {
             std::env::set_var("LIBCLANG_PATH", dir);
         }
     }
-    clang_sys::load().map_err(|e| format!("cannot load libclang: {e}"))
+    clang_sys::load().map_err(LoadError)
 }
+
+/// libclang could not be loaded (clang-sys says why).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot load libclang: {0}")]
+pub struct LoadError(String);
 
 /// libclang's own version string, e.g. "Debian clang version 19.1.7".
 pub fn version() -> String {

@@ -1,14 +1,14 @@
 //! Reading facts out of a parsed translation unit.
 //!
-//! - [`macros`]: where each macro expansion is written, to name the macro a fact came
+//! - `macros`: where each macro expansion is written, to name the macro a fact came
 //!   out of;
-//! - [`sink`]: the unit's facts as they are found, files and symbols interned, each
+//! - `sink`: the unit's facts as they are found, files and symbols interned, each
 //!   fact once;
-//! - [`symbols`]: symbols and their USRs, and the symbols that stand for pointers;
-//! - [`decls`]: declarations at file scope;
-//! - [`body`]: function bodies: calls and uses;
-//! - [`stores`]: what initializers, assignments and arguments store into pointers;
-//! - [`expr`]: looking through what wraps an expression.
+//! - `symbols`: symbols and their USRs, and the symbols that stand for pointers;
+//! - `decls`: declarations at file scope;
+//! - `body`: function bodies: calls and uses;
+//! - `stores`: what initializers, assignments and arguments store into pointers;
+//! - `expr`: looking through what wraps an expression.
 //!
 //! Two passes over the unit: the preprocessing record first (macro expansions and
 //! definitions), so that every declaration and call can be told which macro it came

@@ -6,8 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use schema::{
-    Access, FileIx, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, NewUse, SymbolIx,
-    TuFacts,
+    Access, FileIx, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, NewUse, SymbolIx, TuFacts,
 };
 
 use crate::clang::File;

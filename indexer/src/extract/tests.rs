@@ -329,8 +329,20 @@ fn statics_of_two_files_are_two_symbols() {
 #[test]
 fn a_header_inline_is_one_symbol_in_every_unit() {
     let header = ("inc.h", "static inline int h(void) { return 1; }\n");
-    let a = usr_of(&[("a.c", "#include \"inc.h\"\nint a(void) { return h(); }\n"), header], "h");
-    let b = usr_of(&[("b.c", "#include \"inc.h\"\nint b(void) { return h(); }\n"), header], "h");
+    let a = usr_of(
+        &[
+            ("a.c", "#include \"inc.h\"\nint a(void) { return h(); }\n"),
+            header,
+        ],
+        "h",
+    );
+    let b = usr_of(
+        &[
+            ("b.c", "#include \"inc.h\"\nint b(void) { return h(); }\n"),
+            header,
+        ],
+        "h",
+    );
     assert_eq!(a, b);
 }
 
@@ -346,7 +358,10 @@ fn a_header_inline_belongs_to_its_header() {
     check_files(
         &[
             ("a.c", "#include \"inc.h\"\nint a(void) { return h(); }\n"),
-            ("inc.h", "int g(void);\nstatic inline int h(void) { return g(); }\n"),
+            (
+                "inc.h",
+                "int g(void);\nstatic inline int h(void) { return g(); }\n",
+            ),
         ],
         expect![[r#"
             call a -> h at a.c:2:22

@@ -10,11 +10,11 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 use schema::{Kind, SymbolId};
 
-use super::data::{Data, Expand, Header, Node, Row, Site};
+use super::loader::{Expand, Header, Loader, Node, Row, Site};
 use super::search::{Index, Matches};
 use super::tree::Tree;
 use super::view::{layout, Areas};
-use crate::answer::Navigator;
+use crate::answer::{Direction, Navigator};
 use crate::names::clean;
 
 /// How many shortest paths the path view lists.
@@ -42,9 +42,9 @@ pub enum Action {
 
 /// Work slow enough (a tenth of a second or more) to be announced on the screen first.
 #[derive(Clone, Copy)]
-enum Job {
+enum SlowWork {
     Path(SymbolId, SymbolId),
-    Graph(SymbolId, bool),
+    Graph(SymbolId, Direction),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -89,7 +89,7 @@ pub enum Focus {
 }
 
 pub struct App {
-    pub data: Data,
+    pub loader: Loader,
     /// The search's list of every symbol, once read.
     pub index: Option<Index>,
     /// Until then: the symbols whose name starts as the query does, from the
@@ -109,7 +109,7 @@ pub struct App {
     pub shown: Shown,
     /// Where `g` writes its pictures (the current directory).
     pub graph_dir: PathBuf,
-    job: Option<Job>,
+    work: Option<SlowWork>,
 }
 
 /// What the next frame shows that must be read first, from the database or from
@@ -143,7 +143,7 @@ const EARLY_MATCHES: usize = 300;
 impl App {
     pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> App {
         App {
-            data: Data::new(nav, srctree),
+            loader: Loader::new(nav, srctree),
             index: None,
             early: None,
             mode: Mode::Browse,
@@ -155,7 +155,7 @@ impl App {
             size: Rect::new(0, 0, 80, 24),
             shown: Shown::default(),
             graph_dir: PathBuf::from("."),
-            job: None,
+            work: None,
         }
     }
 
@@ -167,7 +167,7 @@ impl App {
 
     /// Reads the search's symbol list now (the terminal reads it in the background).
     pub fn load_index(&mut self) -> Result<(), schema::Error> {
-        let symbols = self.data.db().searchable_symbols()?;
+        let symbols = self.loader.db().searchable_symbols()?;
         self.index = Some(Index::new(symbols));
         self.settle();
         Ok(())
@@ -185,7 +185,7 @@ impl App {
             self.open_search(Purpose::Open, "");
             return;
         };
-        match self.data.navigator().resolve(spec) {
+        match self.loader.navigator().resolve(spec) {
             Ok(found) if found.len() == 1 => self.open_symbol(found[0].id),
             Ok(_) => {
                 self.open_search(Purpose::Open, spec);
@@ -205,7 +205,7 @@ impl App {
 
     /// Whether slow work waits for [`App::work`]; the screen already says what it is.
     pub fn busy(&self) -> bool {
-        self.job.is_some()
+        self.work.is_some()
     }
 
     /// Does the slow work `update` announced.
@@ -215,16 +215,16 @@ impl App {
     }
 
     fn do_work(&mut self) {
-        match self.job.take() {
+        match self.work.take() {
             None => {}
-            Some(Job::Path(from, to)) => {
+            Some(SlowWork::Path(from, to)) => {
                 self.message = None;
                 self.open_path(from, to);
             }
-            Some(Job::Graph(id, callers)) => {
-                let dir = self.graph_dir.clone();
+            Some(SlowWork::Graph(id, dir)) => {
+                let out_dir = self.graph_dir.clone();
                 self.message = Some(
-                    match super::export_graph(&mut self.data, id, callers, &dir) {
+                    match super::export_graph(&mut self.loader, id, dir, &out_dir) {
                         Ok(m) => m,
                         Err(e) => clean(&e),
                     },
@@ -314,7 +314,7 @@ impl App {
         let query = search.query.trim();
         let (files, name) = match query.rsplit_once(':') {
             Some((f, name)) if !query.contains("::") && !f.is_empty() => {
-                (Some(self.data.files_named(f)), name)
+                (Some(self.loader.files_named(f)), name)
             }
             _ => (None, query),
         };
@@ -326,7 +326,7 @@ impl App {
                 let found = if prefix.is_empty() {
                     Vec::new()
                 } else {
-                    self.data
+                    self.loader
                         .db()
                         .searchable_symbols_starting(prefix, EARLY_MATCHES)
                         .unwrap_or_default()
@@ -360,16 +360,12 @@ impl App {
                 }
             }
             KeyCode::Enter => {
-                let picked = search
-                    .matches
-                    .hits
-                    .get(search.selected)
-                    .and_then(|&i| {
-                        self.index
-                            .as_ref()
-                            .or(self.early.as_ref())
-                            .map(|x| x.entry(i).id)
-                    });
+                let picked = search.matches.hits.get(search.selected).and_then(|&i| {
+                    self.index
+                        .as_ref()
+                        .or(self.early.as_ref())
+                        .map(|x| x.entry(i).id)
+                });
                 let purpose = search.purpose;
                 match picked {
                     None => self.message = Some("nothing matches".to_owned()),
@@ -381,7 +377,7 @@ impl App {
                                 let (a, b) = (self.name(from), self.name(id));
                                 self.message =
                                     Some(format!("finding call paths from {a} to {b}..."));
-                                self.job = Some(Job::Path(from, id));
+                                self.work = Some(SlowWork::Path(from, id));
                             }
                         }
                     }
@@ -424,8 +420,8 @@ impl App {
     }
 
     pub fn open_symbol(&mut self, id: SymbolId) {
-        let built = self.data.header(id).and_then(|h| {
-            let roots = self.data.sections(&h)?;
+        let built = self.loader.header(id).and_then(|h| {
+            let roots = self.loader.sections(&h)?;
             Ok((h, roots))
         });
         match built {
@@ -441,7 +437,7 @@ impl App {
     }
 
     fn open_path(&mut self, from: SymbolId, to: SymbolId) {
-        let names = (self.data.label(from), self.data.label(to));
+        let names = (self.loader.label(from), self.loader.label(to));
         let (Ok((from_name, _)), Ok((to_name, to_kind))) = names else {
             self.message = Some("a symbol of that path could not be read".to_owned());
             return;
@@ -452,7 +448,7 @@ impl App {
             ));
             return;
         }
-        match self.data.paths(from, to, MAX_PATHS) {
+        match self.loader.paths(from, to, MAX_PATHS) {
             Ok(roots) if roots.is_empty() => {
                 self.message = Some(format!("no call path from {from_name} to {to_name}"));
             }
@@ -471,7 +467,7 @@ impl App {
     }
 
     fn name(&mut self, id: SymbolId) -> String {
-        self.data.label(id).map(|l| l.0).unwrap_or_default()
+        self.loader.label(id).map(|l| l.0).unwrap_or_default()
     }
 
     fn back(&mut self) {
@@ -541,7 +537,7 @@ impl App {
         let load = node.children.is_none();
         let expand = node.expand;
         let children = if load {
-            match self.data.children(expand, &chain) {
+            match self.loader.children(expand, &chain) {
                 Ok((c, _)) => Some(c),
                 Err(e) => {
                     self.message = Some(clean(&e.to_string()));
@@ -722,7 +718,7 @@ impl App {
                         .map(|x| x.entry(i).id)
                 })
                 .collect();
-            self.shown.places = ids.into_iter().map(|id| self.data.place(id)).collect();
+            self.shown.places = ids.into_iter().map(|id| self.loader.place(id)).collect();
             self.shown.source = None;
             return;
         }
@@ -744,14 +740,14 @@ impl App {
         let shift = self.page().map_or(0, |p| p.source_shift);
         let target = i64::from(site.line) - 1;
         let title = format!(" {}:{} ", site.shown, site.line);
-        let lines = self.data.source(site.file).map(|(_, lines)| {
+        let lines = self.loader.source(site.file).map(|(_, lines)| {
             let last = (lines.len() as i64 - 1).max(0);
             let first = (target - height / 2 + shift).clamp(0, last);
             (first..(first + height).min(lines.len() as i64))
                 .map(|n| (n, lines[n as usize].clone()))
                 .collect::<Vec<_>>()
         });
-        let past_end = match self.data.source(site.file) {
+        let past_end = match self.loader.source(site.file) {
             Ok((_, lines)) => site.line as usize > lines.len(),
             Err(_) => false,
         };
@@ -766,7 +762,7 @@ impl App {
     fn scroll_source(&mut self, by: i64) -> Action {
         // Kept within the file, so that scrolling back answers at once.
         let bounds = self.current_site().and_then(|site| {
-            let lines = self.data.source(site.file).ok()?.1.len() as i64;
+            let lines = self.loader.source(site.file).ok()?.1.len() as i64;
             let at = i64::from(site.line) - 1;
             Some((-at, (lines - 1 - at).max(-at)))
         });
@@ -795,7 +791,7 @@ impl App {
             self.message = Some("no place to edit here".to_owned());
             return Action::None;
         };
-        match self.data.path_of(site.file) {
+        match self.loader.path_of(site.file) {
             Ok(Some(path)) if path.is_file() => Action::Edit {
                 path,
                 line: site.line,
@@ -880,10 +876,14 @@ impl App {
             self.message = Some("select a function to draw".to_owned());
             return;
         };
-        let callers = self.looking_at_callers();
-        let what = if callers { "callers" } else { "callees" };
+        let dir = if self.looking_at_callers() {
+            Direction::Callers
+        } else {
+            Direction::Callees
+        };
+        let what = dir.as_str();
         self.message = Some(format!("drawing the {what} of {}...", self.name(id)));
-        self.job = Some(Job::Graph(id, callers));
+        self.work = Some(SlowWork::Graph(id, dir));
     }
 
     fn mouse(&mut self, m: MouseEvent) {

@@ -3,7 +3,7 @@
 //! in every case: on quit, on error and on panic.
 
 mod app;
-mod data;
+mod loader;
 mod search;
 mod tree;
 mod view;
@@ -246,15 +246,15 @@ impl Drop for TerminalGuard {
 const GRAPH_DEPTH: usize = 2;
 
 /// Writes the call neighbourhood of `id` as Graphviz (DOT, and SVG when `dot` is
-/// installed) into `dir`; returns what to tell the user.
+/// installed) into `out_dir`; returns what to tell the user.
 fn export_graph(
-    data: &mut data::Data,
+    loader: &mut loader::Loader,
     id: SymbolId,
-    callers: bool,
-    dir: &std::path::Path,
+    dir: crate::answer::Direction,
+    out_dir: &std::path::Path,
 ) -> Result<String, String> {
-    let (name, _) = data.label(id).map_err(|e| e.to_string())?;
-    let what = if callers { "callers" } else { "callees" };
+    let (name, _) = loader.label(id).map_err(|e| e.to_string())?;
+    let what = dir.as_str();
     // A file name from a symbol name: keep it to the characters C names are made of.
     let stem: String = name
         .chars()
@@ -266,10 +266,10 @@ fn export_graph(
             }
         })
         .collect();
-    let output = dir.join(format!("{stem}.{what}.dot"));
-    let (text, cut) = data
+    let output = out_dir.join(format!("{stem}.{what}.dot"));
+    let (text, cut) = loader
         .with_graph(|db, names, graph| {
-            crate::picture::dot_text(db, names, graph, &[id], &name, callers, GRAPH_DEPTH)
+            crate::picture::dot_text(db, names, graph, &[id], &name, dir, GRAPH_DEPTH)
         })
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;

@@ -230,7 +230,14 @@ impl Index {
             };
             // An exact match is what was asked for, whoever wrote it.
             let late = class > 1 && e.generated;
-            ranked.push((late, class, kind_rank(e.kind), u8::from(e.local), text.len(), i));
+            ranked.push((
+                late,
+                class,
+                kind_rank(e.kind),
+                u8::from(e.local),
+                text.len(),
+                i,
+            ));
         }
         self.last = Some((lower_query, whole, matched));
         let total = ranked.len();
@@ -309,7 +316,12 @@ mod tests {
     #[test]
     fn names_macros_made_up_come_after_the_written_ones() {
         let mut index = Index::new(vec![
-            sym(1, "__UNIQUE_ID___addressable_vfs_fsync470", None, Kind::Variable),
+            sym(
+                1,
+                "__UNIQUE_ID___addressable_vfs_fsync470",
+                None,
+                Kind::Variable,
+            ),
             sym(2, "__addressable_vfs_fsync", None, Kind::Variable),
             sym(3, "vfs_fsync_range", None, Kind::Function),
             sym(4, "vfs_fsync", None, Kind::Function),

@@ -4,7 +4,7 @@
 
 use schema::SymbolId;
 
-use super::data::Node;
+use super::loader::Node;
 
 /// One listed row: its depth and the child positions that lead to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl Tree {
 
 #[cfg(test)]
 mod tests {
-    use super::super::data::{Expand, Node, Row};
+    use super::super::loader::{Expand, Node, Row};
     use super::*;
 
     fn leaf(label: &str, symbol: Option<i64>) -> Node {
@@ -149,7 +149,10 @@ mod tests {
     fn rows_paths_and_parents() {
         let t = tree();
         let (path, node) = t.row(3).expect("row 3");
-        assert_eq!((path.as_slice(), node.row.label.as_str()), (&[0, 1, 0][..], "d"));
+        assert_eq!(
+            (path.as_slice(), node.row.label.as_str()),
+            (&[0, 1, 0][..], "d")
+        );
         assert_eq!(t.parent_row(&path), Some(2));
         assert_eq!(t.parent_row(&[0]), None);
         assert!(t.row(5).is_none());

@@ -121,7 +121,10 @@ impl App {
         };
         let count = match total_symbols {
             None if !search.query.trim().is_empty() => {
-                format!("{} names starting so; reading every symbol...", search.matches.total)
+                format!(
+                    "{} names starting so; reading every symbol...",
+                    search.matches.total
+                )
             }
             None => "reading every symbol...".to_owned(),
             Some(_) if search.query.trim().is_empty() => {

@@ -9,12 +9,11 @@ use schema::{Db, Definition, File, FileId, Kind, Location, Symbol, SymbolId, Tre
 
 use crate::answer::Navigator;
 use crate::callgraph::CallGraph;
-use crate::names::{clean, path_is, via_macro};
 pub use crate::names::Site;
+use crate::names::{clean, path_is, via_macro};
 
 /// At most this many children are listed under one node; the rest are counted.
 pub const MAX_CHILDREN: usize = 2000;
-
 
 /// What opening a tree node lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,7 +121,7 @@ pub struct Header {
     pub definitions: usize,
 }
 
-pub struct Data {
+pub struct Loader {
     nav: Navigator,
     trees: Trees,
     sources: HashMap<PathBuf, Result<Vec<String>, String>>,
@@ -134,13 +133,13 @@ pub struct Data {
 
 type DbResult<T> = Result<T, schema::Error>;
 
-impl Data {
-    pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> Data {
+impl Loader {
+    pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> Loader {
         let mut trees = nav.db().trees().unwrap_or_default();
         if let Some(s) = srctree {
             trees.srctree = Some(s.to_string_lossy().into_owned());
         }
-        Data {
+        Loader {
             nav,
             trees,
             sources: HashMap::new(),
