@@ -766,6 +766,13 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
             .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == obj))
             .count()
     };
+    // The drainer runs at nice 19: under load it may not have claimed fork.c yet.
+    // Its hanging indexer is what this test kills it over.
+    let t = std::time::Instant::now();
+    while indexers() == 0 && t.elapsed().as_secs() < 240 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(indexers() > 0, "the drainer never started fork.c's indexer");
     let killed = Command::new("kill")
         .args(["-9", &drainers[0].to_string()])
         .status()
