@@ -766,13 +766,23 @@ fn a_killed_drainer_holds_nothing_and_loses_nothing() {
             .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == obj))
             .count()
     };
-    // The drainer runs at nice 19: under load it may not have claimed fork.c yet.
-    // Its hanging indexer is what this test kills it over.
+    // The drainer runs at nice 19: it may not have claimed fork.c yet when make is
+    // done. Its hanging indexer is what this test kills it over: wait for the claim
+    // (the job file renamed to name its claimer).
+    let pending = dir.path().join("obj/vmlinux.db.pending");
+    let fork_claimed = || {
+        std::fs::read_dir(&pending).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                e.file_name().to_string_lossy().contains(".job.")
+                    && std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("kernel/fork.c"))
+            })
+        })
+    };
     let t = std::time::Instant::now();
-    while indexers() == 0 && t.elapsed().as_secs() < 240 {
+    while !(fork_claimed() && indexers() > 0) && t.elapsed().as_secs() < 240 {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(indexers() > 0, "the drainer never started fork.c's indexer");
+    assert!(fork_claimed(), "the drainer never took fork.c");
     let killed = Command::new("kill")
         .args(["-9", &drainers[0].to_string()])
         .status()
