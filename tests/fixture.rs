@@ -799,6 +799,40 @@ fn the_real_compiler_can_be_the_first_argument() {
     assert_eq!(ours, shared);
 }
 
+/// `dump --canonical` names every id by what it names: two builds that record the
+/// same facts print the same lines, whatever order their units were written in.
+#[test]
+fn canonical_dumps_do_not_depend_on_the_build_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let build = |jobs: &str| {
+        let _ = std::fs::remove_dir_all(&objdir);
+        let out = Command::new("make")
+            .arg(jobs)
+            .arg("-C")
+            .arg(fixture("minikernel"))
+            .arg(format!("O={}", objdir.display()))
+            .arg(format!("CC={}", bin("nccrs").display()))
+            .arg("all")
+            .env_remove("MAKEFLAGS")
+            .env_remove("NCCRS_DB")
+            .output()
+            .expect("make");
+        assert!(out.status.success(), "{out:?}");
+        let dump = nccnav(&objdir.join("vmlinux.db"), &["dump", "--canonical"]);
+        assert!(dump.status.success(), "{dump:?}");
+        stdout(&dump)
+    };
+    let serial = build("-j1");
+    let parallel = build("-j8");
+    assert!(serial.lines().count() > 400, "{serial}");
+    let mut sorted: Vec<&str> = serial.lines().collect();
+    sorted.sort_unstable();
+    assert_eq!(sorted, serial.lines().collect::<Vec<_>>(), "not sorted");
+    assert!(!serial.contains("\"id\""), "an id is left");
+    assert_eq!(serial, parallel);
+}
+
 #[test]
 fn parallel_make_gives_the_same_facts() {
     let dir = tempfile::tempdir().expect("tempdir");

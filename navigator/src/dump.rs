@@ -221,8 +221,20 @@ impl DumpVisitor for Dumper<'_> {
         })
     }
 
-    fn symbol(&mut self, s: &Symbol, primary: Option<&Definition>) -> Result<(), QueryError> {
+    fn symbol(&mut self, s: &Symbol, defs: &[Definition]) -> Result<(), QueryError> {
+        let mut primary = defs.first();
         if let Some(c) = &mut self.canonical {
+            // Ids follow the order units were written in: of several definitions,
+            // the first by what it names, not by id.
+            let key = |d: &Definition| {
+                (
+                    !d.definition,
+                    c.files.get(&d.loc.file.0).cloned().unwrap_or_default(),
+                    d.loc.line,
+                    d.loc.col,
+                )
+            };
+            primary = defs.iter().min_by_key(|d| key(d));
             let file = primary
                 .and_then(|d| c.files.get(&d.loc.file.0))
                 .map_or("", String::as_str);

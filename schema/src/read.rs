@@ -11,8 +11,9 @@ use crate::{
 pub trait DumpVisitor {
     type Error: From<crate::Error>;
     fn file(&mut self, file: &File) -> Result<(), Self::Error>;
-    /// `primary` is the symbol's first definition, or its first declaration if it has none.
-    fn symbol(&mut self, symbol: &Symbol, primary: Option<&Definition>) -> Result<(), Self::Error>;
+    /// `defs` are every definition and recorded declaration of the symbol, definitions
+    /// first (the first of them is its primary place).
+    fn symbol(&mut self, symbol: &Symbol, defs: &[Definition]) -> Result<(), Self::Error>;
     fn definition(&mut self, def: &Definition) -> Result<(), Self::Error>;
     fn call(&mut self, call: &CallEdge) -> Result<(), Self::Error>;
     fn store(&mut self, store: &Store) -> Result<(), Self::Error>;
@@ -477,7 +478,7 @@ impl Db {
             if defs.is_empty() && !self.is_referenced(sym.id)? {
                 continue;
             }
-            v.symbol(&sym, defs.first())?;
+            v.symbol(&sym, &defs)?;
             for d in &defs {
                 v.definition(d)?;
             }
