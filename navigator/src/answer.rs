@@ -82,22 +82,7 @@ impl QueryError {
     }
 }
 
-/// Which way along the calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    Callers,
-    Callees,
-}
-
-impl Direction {
-    /// `callers` or `callees`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Callers => "callers",
-            Direction::Callees => "callees",
-        }
-    }
-}
+pub use crate::callgraph::Direction;
 
 /// One definition (or, when nothing defines the symbol, declaration) of a symbol.
 #[derive(Clone, Debug)]
@@ -433,6 +418,11 @@ impl Navigator {
             out.push(Section { symbol: s, rows });
         }
         Ok(out)
+    }
+
+    /// Walks every fact of the database (`dump`).
+    pub fn facts<V: schema::DumpVisitor>(&self, visitor: &mut V) -> Result<(), V::Error> {
+        self.db.dump(visitor)
     }
 
     /// The shortest call paths from any function `from` names to any `to` names, at

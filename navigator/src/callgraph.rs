@@ -11,8 +11,24 @@ use petgraph::visit::{EdgeRef, Reversed};
 use petgraph::Direction as Edges;
 use schema::{CallEdge, Db, Location, SymbolId};
 
-use crate::answer::Direction;
 use crate::names::Names;
+
+/// Which way along the calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Callers,
+    Callees,
+}
+
+impl Direction {
+    /// `callers` or `callees`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Callers => "callers",
+            Direction::Callees => "callees",
+        }
+    }
+}
 
 /// One call on a call path.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,18 +6,18 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use schema::{CallEdge, Db, Definition, DumpVisitor, File, Store, Symbol, Tu, Use};
+use schema::{CallEdge, Definition, DumpVisitor, File, Store, Symbol, Tu, Use};
 use serde::Serialize;
 
-use crate::answer::QueryError;
+use crate::answer::{Navigator, QueryError};
 
 /// Every fact of `db`; `canonical`: with ids replaced by what they name, sorted.
-pub fn dump(db: &Db, canonical: bool, out: &mut dyn Write) -> Result<(), QueryError> {
+pub fn dump(nav: &Navigator, canonical: bool, out: &mut dyn Write) -> Result<(), QueryError> {
     let mut v = Dumper {
         out,
         canonical: canonical.then(Canonical::default),
     };
-    db.dump(&mut v)?;
+    nav.facts(&mut v)?;
     v.finish()
 }
 

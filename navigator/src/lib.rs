@@ -167,7 +167,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
             let rows = nav.uses(name)?;
             render::uses(&mut nav, &rows, json, out)
         }
-        ["dump"] => dump::dump(nav.db(), cli.canonical, out),
+        ["dump"] => dump::dump(&nav, cli.canonical, out),
         ["path", from, to] => {
             let graph = callgraph::CallGraph::load(nav.db())?;
             let found = nav.paths(&graph, from, to)?;

@@ -10,10 +10,10 @@ use ratatui::crossterm::event::{
 use ratatui::layout::Rect;
 use schema::{Kind, SymbolId};
 
+use super::layout::{layout, Areas};
 use super::loader::{Expand, Header, Loader, Node, Row, Site};
 use super::search::{Index, Matches};
 use super::tree::Tree;
-use super::view::{layout, Areas};
 use crate::answer::{Direction, Navigator};
 use crate::names::clean;
 

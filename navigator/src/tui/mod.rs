@@ -3,6 +3,7 @@
 //! in every case: on quit, on error and on panic.
 
 mod app;
+mod layout;
 mod loader;
 mod search;
 mod tree;

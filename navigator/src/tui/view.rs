@@ -3,7 +3,7 @@
 //! text drawn here is terminal-safe already (names and paths went through `clean`,
 //! source lines through `safe_line`).
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
@@ -11,54 +11,7 @@ use ratatui::Frame;
 use schema::{Kind, Linkage};
 
 use super::app::{App, Focus, Mode, PageKind, Purpose, KEYS};
-
-/// Where each part of the screen is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Areas {
-    /// The search's prompt, or a page's two-line header.
-    pub top: Rect,
-    /// The search's matches, or a page's tree.
-    pub list: Rect,
-    /// The source pane (none while searching, or on a screen too low).
-    pub source: Rect,
-    pub status: Rect,
-}
-
-/// The screen's parts for a terminal of `size`.
-pub fn layout(size: Rect, searching: bool) -> Areas {
-    if searching {
-        let [top, list, status] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Min(1),
-            Constraint::Length(1),
-        ])
-        .areas(size);
-        return Areas {
-            top,
-            list,
-            source: Rect::default(),
-            status,
-        };
-    }
-    let source_height = if size.height >= 14 {
-        (size.height * 2 / 5).max(6)
-    } else {
-        0
-    };
-    let [top, list, source, status] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(1),
-        Constraint::Length(source_height),
-        Constraint::Length(1),
-    ])
-    .areas(size);
-    Areas {
-        top,
-        list,
-        source,
-        status,
-    }
-}
+use super::layout::{layout, Areas};
 
 const BROWSE_HINTS: &str =
     "?:help /:search Enter:open Right:expand b:back e:edit p:path g:graph q:quit";
