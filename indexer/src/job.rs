@@ -133,10 +133,17 @@ impl IndexJob {
     }
 
     /// Records every unit as failed, keeping what earlier builds recorded for it.
-    /// Waits a few seconds at most for the database: the build is waiting for this.
+    /// Beside a compile it waits a few seconds at most for the database, since the
+    /// build is waiting for this; in the background, where the writer holding the
+    /// lock may be an indexer at nice 19 that a busy machine starves, a minute.
     pub fn record_failure(&self, reason: &str) -> Result<()> {
         let mut paths = self.path_mapper();
-        let mut db = Db::open_writer_waiting(&self.db, Duration::from_secs(5))?;
+        let wait = if self.background {
+            Duration::from_secs(60)
+        } else {
+            Duration::from_secs(5)
+        };
+        let mut db = Db::open_writer_waiting(&self.db, wait)?;
         db.claim_trees(&self.trees())?;
         for unit in self.units() {
             let rec = self.record(&unit, &mut paths, TuStatus::Failed, Some(reason.to_owned()));
