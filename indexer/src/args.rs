@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invocation {
     /// Compiles C translation units to objects: index each of them.
-    Compile(CompileJob),
+    Compile(Compile),
     /// Runs the compiler and nothing else.
     PassThrough(Reason),
 }
@@ -38,7 +38,7 @@ pub enum Reason {
 
 /// A compile of one or more C sources to objects.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CompileJob {
+pub struct Compile {
     /// Each C source with the object it is compiled to.
     pub units: Vec<Unit>,
     /// The whole argument vector, without the program name.
@@ -292,7 +292,7 @@ pub fn classify(args: &[OsString]) -> Invocation {
             Unit { source, object }
         })
         .collect();
-    Invocation::Compile(CompileJob {
+    Invocation::Compile(Compile {
         units,
         args: args.to_vec(),
         inputs,

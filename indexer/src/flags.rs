@@ -12,7 +12,7 @@
 
 use std::ffi::OsString;
 
-use crate::args::CompileJob;
+use crate::args::Compile;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseArgs {
@@ -102,7 +102,7 @@ pub fn is_gcc_include_dir(dir: &str) -> bool {
 
 /// The libclang arguments for one unit of `job`. `resource_dir` is clang's resource
 /// directory (its `include/` replaces gcc's).
-pub fn parse_args(job: &CompileJob, resource_dir: &str) -> ParseArgs {
+pub fn parse_args(job: &Compile, resource_dir: &str) -> ParseArgs {
     let resource_include = format!("{}/include", resource_dir.trim_end_matches('/'));
     let mut out: Vec<String> = vec!["-x".into(), "c".into()];
     let text = |a: &std::ffi::OsStr| a.to_string_lossy().into_owned();

@@ -11,7 +11,7 @@ use anyhow::{anyhow, Result};
 use schema::{Db, Trees, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
-use crate::args::{classify, CompileJob, Invocation, Unit};
+use crate::args::{classify, Compile, Invocation, Unit};
 use crate::clang::Index;
 use crate::paths::{absolute, stored_path, PathMapper};
 
@@ -79,7 +79,7 @@ impl IndexJob {
     }
 
     /// The compile this job indexes, if its command line is one.
-    pub fn compile(&self) -> Option<CompileJob> {
+    pub fn compile(&self) -> Option<Compile> {
         match classify(&self.args) {
             Invocation::Compile(job) => Some(job),
             Invocation::PassThrough(_) => None,

@@ -201,7 +201,7 @@ fn response_files_are_expanded() {
     );
     assert_eq!(
         classify(&got),
-        Invocation::Compile(indexer::args::CompileJob {
+        Invocation::Compile(indexer::args::Compile {
             units: vec![Unit {
                 source: "my file.c".into(),
                 object: "my file.o".into()
