@@ -629,6 +629,7 @@ fn compiler_output_and_status_pass_through() {
         Command::new(cc)
             .args(args)
             .current_dir(dir.path())
+            .env("NCCRS_INDEX", "inline")
             .env("NCCRS_DB", &db)
             .env_remove("abs_objtree")
             .env_remove("abs_srctree")
@@ -728,7 +729,8 @@ fn masquerade_symlink_and_nested_calls_do_not_loop() {
         cmd.args(["-c", "a.c", "-o", "a.o"])
             .current_dir(dir.path())
             .env("PATH", &path);
-        cmd.env("NCCRS_DB", dir.path().join("m.db"));
+        cmd.env("NCCRS_INDEX", "inline")
+            .env("NCCRS_DB", dir.path().join("m.db"));
         for (k, v) in &env {
             cmd.env(k, v);
         }
@@ -769,6 +771,7 @@ fn the_real_compiler_can_be_the_first_argument() {
         .arg(fixture("minikernel"))
         .arg(format!("O={}", objdir.display()))
         .arg(format!("CC={} {}", bin("nccrs").display(), gcc.trim()))
+        .env("NCCRS_INDEX", "inline")
         .arg("all")
         // Were NCCRS_CC taken, the first argument would reach it as an input file.
         .env("NCCRS_CC", "clang")
@@ -813,6 +816,7 @@ fn canonical_dumps_do_not_depend_on_the_build_order() {
             .arg(fixture("minikernel"))
             .arg(format!("O={}", objdir.display()))
             .arg(format!("CC={}", bin("nccrs").display()))
+            .env("NCCRS_INDEX", "inline")
             .arg("all")
             .env_remove("MAKEFLAGS")
             .env_remove("NCCRS_DB")
@@ -843,6 +847,7 @@ fn parallel_make_gives_the_same_facts() {
         .arg(fixture("minikernel"))
         .arg(format!("O={}", objdir.display()))
         .arg(format!("CC={}", bin("nccrs").display()))
+        .env("NCCRS_INDEX", "inline")
         .arg("all")
         .env_remove("MAKEFLAGS")
         .output()
@@ -858,9 +863,10 @@ fn parallel_make_gives_the_same_facts() {
     assert_eq!(ours, shared);
 }
 
-/// `NCCRS_INDEX=background`: make returns after the compiles, with the build's output
-/// and objects untouched; `nccrs --wait` returns when the same facts as an inline build
-/// are recorded, and leaves nothing pending.
+/// By default (`NCCRS_INDEX` unset) the indexing runs in the background: make returns
+/// after the compiles, with the build's output and objects untouched; `nccrs --wait`
+/// returns when the same facts as an inline build are recorded, and leaves nothing
+/// pending.
 #[test]
 fn background_indexing_records_the_same_facts_after_make_returns() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -869,7 +875,7 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
         "minikernel",
         &objdir,
         &bin("nccrs"),
-        &[("NCCRS_INDEX", Path::new("background"))],
+        &[("NCCRS_INDEX", Path::new(""))],
         &["all"],
     );
     assert!(out.status.success(), "{out:?}");
@@ -906,9 +912,15 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
         .expect("pending directory")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "drain.lock")
+        .filter(|n| !["drain.lock", "compiled", "indexed"].contains(&n.as_str()))
         .collect();
     assert!(pending.is_empty(), "{pending:?}");
+    let progress = schema::pending::progress(&db);
+    let compiled = units(&db).len() as u64;
+    assert_eq!(
+        (progress.compiled, progress.indexed, progress.pending),
+        (compiled, compiled, 0)
+    );
     let shared: String = facts_text(&built().db)
         .lines()
         .filter(|l| !l.contains("broken"))
@@ -944,7 +956,8 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
     assert_eq!(
         String::from_utf8_lossy(&def.stderr),
         format!(
-            "nccnav: note: 1 compile(s) not indexed yet; `nccrs --wait {}` waits for them\n",
+            "nccnav: note: indexing: {compiled} of {} compiles indexed so far; `nccrs --wait {}` waits for the rest\n",
+            compiled + 1,
             db.display()
         )
     );
@@ -970,6 +983,7 @@ fn rebuilding_a_unit_replaces_its_facts() {
         let out = Command::new(bin("nccrs"))
             .args(["-c", "x.c"])
             .current_dir(dir.path())
+            .env("NCCRS_INDEX", "inline")
             .env("NCCRS_DB", &db)
             .output()
             .expect("runs");
@@ -1063,6 +1077,7 @@ fn header_facts_follow_what_each_unit_saw() {
         let out = Command::new(bin("nccrs"))
             .args(args)
             .current_dir(d)
+            .env("NCCRS_INDEX", "inline")
             .env("NCCRS_DB", &db)
             .output()
             .expect("runs");
@@ -1172,6 +1187,18 @@ fn a_crashing_or_hanging_indexer_does_not_touch_the_build() {
         };
         let warnings: Vec<&str> = told.lines().filter(|l| l.starts_with("nccrs:")).collect();
         assert_eq!(warnings.len(), 1, "{what}: {told}");
+        // nccnav tells it with every answer, until the unit is indexed.
+        let def = nccnav(&db, &["def", "vfs_read"]);
+        let err = String::from_utf8_lossy(&def.stderr);
+        assert!(
+            def.status.success()
+                && err.starts_with(
+                    "nccnav: warning: 1 unit(s) could not be indexed: kernel/fork.c ("
+                )
+                && err.contains(reason)
+                && err.lines().count() == 1,
+            "{what}: {def:?}"
+        );
         assert!(
             warnings[0].starts_with("nccrs: warning: ")
                 && warnings[0].contains("kernel/fork.c: not indexed: ")

@@ -524,8 +524,9 @@ fn kernel_6_1_x86_64_tinyconfig() {
         .arg("ARCH=x86_64")
         .arg(format!("CC={}", bin("nccrs").display()))
         .arg(format!("-j{}", jobs()))
-        // This build indexes in the background; the UML one beside each compile.
-        .env("NCCRS_INDEX", "background")
+        // This build indexes in the background (the default); the UML one beside
+        // each compile.
+        .env_remove("NCCRS_INDEX")
         .env_remove("NCCRS_DB"));
     eprintln!(
         "x86_64 tinyconfig with nccrs indexing in the background: make returned after {:.0} s",
@@ -615,6 +616,8 @@ fn kernel_6_1_uml_defconfig() {
         .arg(format!("CC={}", bin("nccrs").display()))
         .arg(format!("-j{}", jobs()))
         .envs(REPRODUCIBLE.iter().copied())
+        // This build indexes beside each compile; the x86_64 one in the background.
+        .env("NCCRS_INDEX", "inline")
         .env_remove("NCCRS_DB"));
     eprintln!(
         "kernel build with nccrs: {:.0} s",
@@ -752,8 +755,11 @@ fn build(r: &Recipe) -> Built {
     let started = std::time::Instant::now();
     let mut cmd = make(&[&format!("-j{}", jobs())]);
     cmd.envs(REPRODUCIBLE.iter().copied());
+    // The default, background, or beside each compile.
     if r.background {
-        cmd.env("NCCRS_INDEX", "background");
+        cmd.env_remove("NCCRS_INDEX");
+    } else {
+        cmd.env("NCCRS_INDEX", "inline");
     }
     run(&mut cmd);
     eprintln!(
@@ -961,6 +967,7 @@ fn kernel_6_12_external_module() {
         .args(&b.vars)
         .arg(format!("M={}", dir.display()))
         .arg(format!("-j{}", jobs()))
+        .env("NCCRS_INDEX", "inline")
         .env_remove("NCCRS_DB"));
     assert!(dir.join("nccrs_hello.ko").is_file(), "no module built");
 

@@ -14,6 +14,7 @@ fn compile_env(dir: &Path, cc: &Path, db: &Path, args: &[&str], env: &[(&str, &s
     Command::new(cc)
         .args(args)
         .current_dir(dir)
+        .env("NCCRS_INDEX", "inline")
         .env("NCCRS_DB", db)
         .env_remove("abs_objtree")
         .env_remove("abs_srctree")
@@ -153,6 +154,7 @@ fn the_real_compiler_missing_or_killed() {
         .args(["-c", "a.c"])
         .current_dir(d)
         .env("NCCRS_CC", "/nonexistent/gcc")
+        .env("NCCRS_INDEX", "inline")
         .env("NCCRS_DB", &db)
         .output()
         .expect("runs");
@@ -180,6 +182,7 @@ fn the_real_compiler_missing_or_killed() {
         .args(["-c", "a.c"])
         .current_dir(d)
         .env("NCCRS_CC", &script)
+        .env("NCCRS_INDEX", "inline")
         .env("NCCRS_DB", &db)
         .output()
         .expect("runs");
@@ -202,6 +205,7 @@ fn sixty_four_writers_lose_nothing() {
             Command::new(bin("nccrs"))
                 .args(["-c", &format!("u{i}.c")])
                 .current_dir(d)
+                .env("NCCRS_INDEX", "inline")
                 .env("NCCRS_DB", &db)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -364,6 +368,7 @@ fn an_interrupted_build_leaves_a_consistent_database() {
             .arg(&src)
             .arg(format!("O={}", obj.display()))
             .arg(format!("CC={}", bin("nccrs").display()))
+            .env("NCCRS_INDEX", "inline")
             .env_remove("MAKEFLAGS")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -418,6 +423,7 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
             .arg(bin("nccrs"))
             .args(["-c", "b.c", "-o", "b.o"])
             .current_dir(dir.path())
+            .env("NCCRS_INDEX", "inline")
             .env("NCCRS_DB", &db)
             .env("NCCRS_FAULT", "hang:b.c")
             .env_remove("abs_objtree")
@@ -660,6 +666,7 @@ fn odd_names_and_paths_are_shown_safely() {
         .arg("-o")
         .arg("latin1.o")
         .current_dir(&odd)
+        .env("NCCRS_INDEX", "inline")
         .env("NCCRS_DB", &db)
         .env_remove("abs_objtree")
         .env_remove("abs_srctree")
@@ -836,10 +843,11 @@ fn background_indexing_into_an_unusable_database_ends() {
     assert_eq!(std::fs::read(&db).expect("read"), b"not a database\n");
 }
 
-/// A misspelt `NCCRS_INDEX` costs a compile one warning and indexes inline; calls that
-/// are not compiles (a probe, `--version`) say nothing, as the compiler alone would.
+/// A misspelt `NCCRS_INDEX` costs a compile one warning and indexes as by default, in
+/// the background; calls that are not compiles (a probe, `--version`) say nothing, as
+/// the compiler alone would.
 #[test]
-fn an_unknown_indexing_mode_is_told_and_indexed_inline() {
+fn an_unknown_indexing_mode_is_told_and_indexed_as_by_default() {
     let dir = source_dir();
     let db = dir.path().join("m.db");
     let env = [("NCCRS_INDEX", "later")];
@@ -858,8 +866,10 @@ fn an_unknown_indexing_mode_is_told_and_indexed_inline() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
         warnings(&out),
-        ["nccrs: warning: NCCRS_INDEX=later: expected inline or background; indexing inline"]
+        ["nccrs: warning: NCCRS_INDEX=later: expected inline or background; indexing in the background"]
     );
+    let wait = nccrs_wait(&db);
+    assert_eq!(wait.status.code(), Some(0), "{wait:?}");
     assert!(nccnav(&db, &["def", "unused_var"]).status.success());
 }
 

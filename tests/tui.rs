@@ -595,6 +595,16 @@ struct Tmux {
 
 impl Tmux {
     fn start(db: &Path, w: u16, h: u16) -> Tmux {
+        let script = format!(
+            "printf 'BEFORE\\n'; {} {}; echo \"AFTER rc=$?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; sleep 600",
+            bin("nccnav").display(),
+            db.display()
+        );
+        Tmux::run(&script, w, h)
+    }
+
+    /// A shell script in a new session of `w` columns and `h` rows.
+    fn run(script: &str, w: u16, h: u16) -> Tmux {
         let found = Command::new("tmux").arg("-V").output();
         assert!(
             found.is_ok_and(|o| o.status.success()),
@@ -603,11 +613,6 @@ impl Tmux {
         static SESSIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let socket = format!("nccrs-test-{}-{n}", std::process::id());
-        let script = format!(
-            "printf 'BEFORE\\n'; {} {}; echo \"AFTER rc=$?\"; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; sleep 600",
-            bin("nccnav").display(),
-            db.display()
-        );
         let t = Tmux { socket };
         let ok = t
             .cmd(&[
@@ -619,7 +624,7 @@ impl Tmux {
                 &h.to_string(),
                 "sh",
                 "-c",
-                &script,
+                script,
             ])
             .status
             .success();
@@ -784,5 +789,138 @@ fn the_search_answers_before_the_symbol_list_is_read() {
         s.text().contains("variable mmlist_lock (external)"),
         "{}",
         s.text()
+    );
+}
+
+/// A database that fills while the navigator is open: the status line says how far the
+/// indexing is, and the page shown and the search take in the new facts without a
+/// restart, with the same rows open.
+#[test]
+fn a_database_that_fills_while_the_navigator_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let db = objdir.join("vmlinux.db");
+    let make = |target: &str| {
+        let out = nccrs_e2e::make("minikernel", &objdir, &bin("nccrs"), &[], &[target]);
+        assert!(out.status.success(), "{out:?}");
+    };
+    // fs/read_write.c alone first: vfs_read and its caller ksys_read.
+    make(objdir.join("fs/read_write.o").to_str().expect("utf-8"));
+    // A compile under way, this process: the build is not over.
+    let job = pending_job_of_this_process(&db);
+    let mut s = Screen::on(&db, Some("vfs_read"), 80, 24, None);
+    s.select("ksys_read", "fs/read_write.c:20");
+    s.key(KeyCode::Right);
+    let tick = |s: &mut Screen| {
+        let a = s.app.update(Msg::Tick(schema::pending::progress(&db)));
+        s.draw();
+        a
+    };
+    assert_eq!(
+        tick(&mut s),
+        Action::None,
+        "nothing was written since it opened"
+    );
+    let before = s.text();
+    assert!(
+        before.contains("indexing: 1 of 2 compiles indexed; pages refresh as facts arrive"),
+        "{before}"
+    );
+    assert!(
+        before.contains("__do_sys_read") && !before.contains("demo_init"),
+        "{before}"
+    );
+
+    // The rest of the build is indexed.
+    make("all");
+    assert_eq!(tick(&mut s), Action::ReadSymbols);
+    let after = s.text();
+    assert!(after.contains("demo_init"), "a new caller:\n{after}");
+    assert!(
+        after.contains("__do_sys_read"),
+        "the open row stays open:\n{after}"
+    );
+    assert!(
+        s.selected_line().is_some_and(|l| l.contains("ksys_read")),
+        "the selection stays on its row:\n{after}"
+    );
+    // What the terminal does on ReadSymbols: the search's list read again.
+    s.app.load_index().expect("symbol list");
+    s.key(KeyCode::Char('/'));
+    s.typed("demo_ini");
+    assert!(s.text().contains("function   demo_init"), "{}", s.text());
+    s.key(KeyCode::Esc);
+
+    std::fs::remove_file(&job).expect("the compile ends");
+    tick(&mut s);
+    assert!(s.text().contains("indexing finished"), "{}", s.text());
+}
+
+/// Registers a pending job owned by this (live) process in `db`'s pending directory, as
+/// a compile under way does; returns its file.
+fn pending_job_of_this_process(db: &Path) -> PathBuf {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("comm")
+        .1
+        .split_whitespace()
+        .collect();
+    let job = schema::pending::dir(db).join(format!("{}-{}.job", std::process::id(), fields[19]));
+    std::fs::write(&job, "{}").expect("write a pending job");
+    job
+}
+
+/// `nccrs --wait` on a terminal shows how far the indexing is while it waits, then the
+/// indexing's warnings and the line that says the database is complete; the navigator
+/// opened on that database says on its first screen which unit could not be indexed.
+#[test]
+fn in_tmux_nccrs_wait_shows_progress_then_the_warnings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let db = objdir.join("vmlinux.db");
+    let out = nccrs_e2e::make(
+        "minikernel",
+        &objdir,
+        &bin("nccrs"),
+        &[
+            ("NCCRS_INDEX", Path::new("")),
+            ("NCCRS_FAULT", Path::new("crash:kernel/fork.c")),
+        ],
+        &["all"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    // A compile still under way (this process): --wait waits for it.
+    let job = pending_job_of_this_process(&db);
+    let script = format!(
+        "{} --wait {}; echo \"WAITED rc=$?\"; sleep 600",
+        bin("nccrs").display(),
+        db.display()
+    );
+    let t = Tmux::run(&script, 100, 10);
+    // The build's compiles, indexed, and the one under way.
+    let compiled = nccrs_e2e::files_under(&objdir)
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "o") && !p.ends_with("vmlinux.o"))
+        .count();
+    let shown = t.wait_for(&format!("{compiled}/{} compiles indexed", compiled + 1));
+    assert!(shown.contains(" left"), "rate and time left:\n{shown}");
+    std::fs::remove_file(&job).expect("the compile ends");
+    let done = t.wait_for("WAITED rc=1");
+    assert!(
+        done.contains("kernel/fork.c: not indexed: ") && done.contains("killed by signal 6"),
+        "{done}"
+    );
+    assert!(
+        done.contains("indexed, 1 warning(s) above") && !done.contains("compiles indexed"),
+        "the progress line is gone:\n{done}"
+    );
+
+    let nav = Tmux::start(&db, 100, 24);
+    let first = nav.wait_for("could not be indexed");
+    assert!(
+        first.contains("1 unit(s) could not be indexed: kernel/fork.c (")
+            && first.contains("signal 6"),
+        "{first}"
     );
 }

@@ -182,24 +182,12 @@ pub fn run_wait(db: Option<&OsStr>) -> i32 {
         eprintln!("nccrs: error: {}: no such database", db.display());
         return 2;
     }
-    loop {
-        match try_lock(&db) {
-            Ok(Some(lock)) => {
-                drain_locked(&db, workers());
-                drop(lock);
-                if !pending::any(&db) {
-                    break;
-                }
-            }
-            Ok(None) => std::thread::sleep(POLL),
-            Err(e) => {
-                if !pending::any(&db) {
-                    break; // Nothing to wait for, and no directory to lock in.
-                }
-                eprintln!("nccrs: error: {}: {e}", lock_path(&db).display());
-                return 2;
-            }
-        }
+    let shown = ProgressShown::start(&db);
+    let waited = wait_for_drain(&db);
+    shown.finish();
+    if let Err(e) = waited {
+        eprintln!("nccrs: error: {}: {e}", lock_path(&db).display());
+        return 2;
     }
     let warnings = take_warnings(&db);
     let mut stderr = std::io::stderr().lock();
@@ -213,6 +201,72 @@ pub fn run_wait(db: Option<&OsStr>) -> i32 {
         println!("{}: indexed, {failed} warning(s) above", db.display());
     }
     i32::from(failed > 0)
+}
+
+/// Returns when nothing is pending: drains `db` itself whenever no drainer runs.
+fn wait_for_drain(db: &Path) -> std::io::Result<()> {
+    loop {
+        match try_lock(db) {
+            Ok(Some(lock)) => {
+                drain_locked(db, workers());
+                drop(lock);
+                if !pending::any(db) {
+                    return Ok(());
+                }
+            }
+            Ok(None) => std::thread::sleep(POLL),
+            // Nothing to wait for, and no directory to lock in.
+            Err(_) if !pending::any(db) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The progress of the indexing on standard error, while `nccrs --wait` waits: drawn
+/// by a thread of its own (the waiting thread may be draining), and only on a
+/// terminal.
+struct ProgressShown {
+    stop: mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressShown {
+    fn start(db: &Path) -> ProgressShown {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let db = db.to_owned();
+        let thread = std::thread::Builder::new()
+            .spawn(move || {
+                let bar = indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::stderr_with_hz(4),
+                );
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{msg}{pos}/{len} compiles indexed [{bar:30}] {per_sec}, {eta} left",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                loop {
+                    let (done, total) = schema::pending::progress(&db).done_of();
+                    bar.set_length(total);
+                    bar.set_position(done);
+                    if stopped.recv_timeout(Duration::from_millis(250)).is_ok() {
+                        break;
+                    }
+                }
+                bar.finish_and_clear();
+            })
+            .ok();
+        ProgressShown { stop, thread }
+    }
+
+    fn finish(mut self) {
+        let _ = self.stop.send(());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The warnings of background indexing so far, removed from the pending directory.

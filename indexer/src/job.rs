@@ -326,6 +326,29 @@ pub fn run_child() -> i32 {
     }
 }
 
+/// How long a writer tries again when SQLite says "database is locked" without
+/// waiting for the lock, as it does in some states (a writer that died, a database
+/// being set up by another writer); the wait for a lock itself is the schema's.
+const BUSY_RETRIES: Duration = Duration::from_secs(60);
+
+/// A writer of `job`'s database that holds this build's trees (another build's
+/// database is refused).
+fn writer(job: &IndexJob) -> Result<Db> {
+    let deadline = Instant::now() + BUSY_RETRIES;
+    loop {
+        let opened = Db::open_writer(&job.db).and_then(|mut db| {
+            db.claim_trees(&job.trees())?;
+            Ok(db)
+        });
+        match opened {
+            Err(e) if e.is_busy() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// Parses and records every unit of `job`. Runs in the child process.
 pub fn run(job: &IndexJob) -> Result<()> {
     let Some(compile) = job.compile() else {
@@ -334,8 +357,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let units = &compile.units;
     let mut paths = job.path_mapper();
     // A database of another build is refused before anything is parsed.
-    let mut db = Db::open_writer(&job.db)?;
-    db.claim_trees(&job.trees())?;
+    let mut db = writer(job)?;
     crate::clang::load()?;
     let resource = resource_dir()?;
     let mut parse_args = crate::flags::parse_args(&compile, &resource);
@@ -375,11 +397,21 @@ pub fn run(job: &IndexJob) -> Result<()> {
     }
 
     let t = Instant::now();
-    for (rec, facts) in &results {
-        if rec.status == TuStatus::Failed {
-            db.write_tu_record(rec)?;
+    let mut written = 0;
+    let deadline = Instant::now() + BUSY_RETRIES;
+    while let Some((rec, facts)) = results.get(written) {
+        let wrote = if rec.status == TuStatus::Failed {
+            db.write_tu_record(rec)
         } else {
-            db.write_tu(rec, facts)?;
+            db.write_tu(rec, facts)
+        };
+        match wrote {
+            Ok(()) => written += 1,
+            Err(e) if e.is_busy() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+                db = writer(job)?;
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     crate::pending::done(job.pending.as_deref());

@@ -32,7 +32,8 @@ nccrs: a compiler wrapper that records what the compiler saw
 Usage:
   make CC=nccrs ...                 index a build (kbuild: make ARCH=um CC=nccrs -j$(nproc))
   nccrs [compiler arguments]        run the real compiler; index C compiles to objects
-  nccrs --wait [DB]                 wait until every compile into DB is indexed
+  nccrs --wait [DB]                 wait until every compile into DB is indexed, with
+                                    progress on a terminal
   nccrs --finish [DB]               index what an interrupted build left pending
   nccrs --help                      this text
 
@@ -44,11 +45,11 @@ Environment:
                         name nccrs was called by when that is a symlink like `cc`)
   NCCRS_DB              the database (default: vmlinux.db at the top of a kernel build
                         tree, else nccrs.db in the current directory)
-  NCCRS_INDEX           inline (default): index beside each compile; make returns when
-                        the database is complete.
-                        background: index after each compile, at nice 19, one indexer
-                        per processor; make returns when the compiles are done, and
-                        `nccrs --wait` when the database is complete
+  NCCRS_INDEX           background (default): index after each compile, at nice 19,
+                        one indexer per processor; make returns when the compiles are
+                        done, and `nccrs --wait` when the database is complete.
+                        inline: index beside each compile; make returns when the
+                        database is complete
   NCCRS_INDEX_TIMEOUT   seconds one compile's indexing may take (default: 10 times the
                         compile's own time, at least 60; in the background, 120 s of
                         processor time)
@@ -70,13 +71,14 @@ Exit status 0 when every job was indexed, 1 otherwise.
 const WAIT_HELP: &str = "\
 nccrs --wait [DB]: wait until every compile into DB is indexed
 
-With NCCRS_INDEX=background, make returns as soon as the compiles are done and the
-indexing goes on behind it. This command returns when it is over, indexing any job no
-one is working on itself. It prints the warnings of that indexing (one line for each
-compile that could not be indexed), then one line saying the database is complete.
-DB defaults to what a compile in the current directory would use (NCCRS_DB, vmlinux.db
-of a kernel build, nccrs.db). Exit status 0 when there was no warning, 1 when there
-was, 2 when DB does not exist.
+make returns as soon as the compiles are done, and the indexing goes on behind it
+(NCCRS_INDEX=background, the default). This command returns when it is over, indexing
+any job no one is working on itself. On a terminal it shows how far the indexing is
+(compiles indexed of compiles so far, the rate, the time left). It prints the warnings
+of that indexing (one line for each compile that could not be indexed, with the
+reason), then one line saying the database is complete. DB defaults to what a compile
+in the current directory would use (NCCRS_DB, vmlinux.db of a kernel build, nccrs.db).
+Exit status 0 when there was no warning, 1 when there was, 2 when DB does not exist.
 ";
 
 /// The whole program: returns the exit status.

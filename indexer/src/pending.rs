@@ -15,8 +15,50 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use schema::pending::dir;
+use schema::pending::{COMPILED, INDEXED};
+
+/// A directory with no job and no registration for this long has seen its build end:
+/// the next registration starts the counters of [`schema::pending::Progress`] again.
+/// (A build's compiles follow each other much faster than this, and its last job
+/// leaves the directory empty only once it is indexed.)
+const IDLE: Duration = Duration::from_secs(30);
+
+/// Adds one to a counter of the pending directory.
+fn count_one(dir: &Path, counter: &str) {
+    if let Ok(mut f) = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(dir.join(counter))
+    {
+        let _ = f.write_all(b".");
+    }
+}
+
+/// Starts the counters again when the last build into the directory is over.
+fn count_compile(dir: &Path) {
+    let idle = std::fs::metadata(dir.join(COMPILED))
+        .and_then(|m| m.modified())
+        .map_or(true, |t| t.elapsed().unwrap_or_default() > IDLE);
+    if idle && !has_jobs(dir) {
+        for counter in [COMPILED, INDEXED] {
+            let _ = std::fs::File::create(dir.join(counter));
+        }
+    }
+    count_one(dir, COMPILED);
+}
+
+fn has_jobs(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.any(|e| {
+            e.ok()
+                .and_then(|e| e.file_name().to_str().map(schema::pending::is_job))
+                .unwrap_or(false)
+        })
+    })
+}
 
 /// A live process, named so that a recycled pid is not taken for it: pid and start
 /// time. `None` for a process that is gone or a zombie.
@@ -49,6 +91,7 @@ pub fn register(db: &Path, job: &[u8]) -> Option<PathBuf> {
     let tag = my_tag();
     let path = dir.join(format!("{tag}.job"));
     let tmp = dir.join(format!("{tag}.tmp"));
+    count_compile(&dir);
     let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(job));
     if written.is_err() || std::fs::rename(&tmp, &path).is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -57,10 +100,14 @@ pub fn register(db: &Path, job: &[u8]) -> Option<PathBuf> {
     Some(path)
 }
 
-/// Marks a job as recorded.
+/// Marks a job as recorded (counted once, by whoever removes its file).
 pub fn done(marker: Option<&Path>) {
     if let Some(p) = marker {
-        let _ = std::fs::remove_file(p);
+        if std::fs::remove_file(p).is_ok() {
+            if let Some(dir) = p.parent() {
+                count_one(dir, INDEXED);
+            }
+        }
     }
 }
 
@@ -128,9 +175,7 @@ pub fn claim_orphans(db: &Path, max: usize) -> Vec<Claimed> {
                 job,
                 first: name.ends_with(".job"),
             }),
-            Err(_) => {
-                let _ = std::fs::remove_file(&target);
-            }
+            Err(_) => done(Some(&target)),
         }
     }
     claimed

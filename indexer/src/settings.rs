@@ -60,23 +60,25 @@ pub fn compiler() -> Option<Vec<OsString>> {
 /// When the indexing runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// Beside the compile; the compile's wrapper waits for it (the default).
+    /// Beside the compile; the compile's wrapper waits for it, and make returns with
+    /// the database complete.
     Inline,
-    /// After the compile, in the database's drainer; the wrapper becomes the compiler.
+    /// After the compile, in the database's drainer; the wrapper becomes the compiler
+    /// (the default: the build never waits for the indexing).
     Background,
 }
 
-/// `NCCRS_INDEX=inline|background`; anything else is inline, with the complaint to
-/// tell.
+/// `NCCRS_INDEX=inline|background`; anything else is the default, background, with the
+/// complaint to tell.
 pub fn mode() -> (Mode, Option<String>) {
     match std::env::var_os(INDEX) {
-        None => (Mode::Inline, None),
-        Some(v) if v.is_empty() || v == "inline" => (Mode::Inline, None),
-        Some(v) if v == "background" => (Mode::Background, None),
+        None => (Mode::Background, None),
+        Some(v) if v.is_empty() || v == "background" => (Mode::Background, None),
+        Some(v) if v == "inline" => (Mode::Inline, None),
         Some(v) => (
-            Mode::Inline,
+            Mode::Background,
             Some(format!(
-                "{INDEX}={}: expected inline or background; indexing inline",
+                "{INDEX}={}: expected inline or background; indexing in the background",
                 v.to_string_lossy()
             )),
         ),

@@ -163,6 +163,24 @@ impl Navigator {
         (&self.db, &mut self.names)
     }
 
+    /// Units that could not be indexed: their source as shown, and why.
+    pub fn failed_units(&mut self) -> Result<Vec<(String, String)>, schema::Error> {
+        let mut out = Vec::new();
+        for tu in self.db.failed_tus()? {
+            let source = match tu.source {
+                Some(f) => crate::names::shown_path(self.names.file(&self.db, f)?),
+                None => tu.object.clone(),
+            };
+            out.push((source, tu.reason.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    /// Forgets what was read, for a database that has changed since.
+    pub fn forget(&mut self) {
+        self.names = Names::default();
+    }
+
     pub fn symbol(&mut self, id: SymbolId) -> Result<Symbol, schema::Error> {
         self.names.symbol(&self.db, id).cloned()
     }

@@ -141,6 +141,9 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let words: Vec<&str> = cli.words.iter().map(String::as_str).collect();
     let mut nav = Navigator::open(&cli.db)?;
     if !words.is_empty() {
+        if let Some(note) = render::failed_note(&mut nav) {
+            eprintln!("nccnav: warning: {note}");
+        }
         if let Some(note) = render::pending_note(&cli.db) {
             eprintln!("nccnav: note: {note}");
         }

@@ -499,13 +499,39 @@ pub fn paths(
     Ok(())
 }
 
-/// What to tell a reader of a database that is not complete yet, if anything.
+/// What to tell a reader of a database that is not complete yet, if anything: how far
+/// its indexing is.
 pub fn pending_note(db: &std::path::Path) -> Option<String> {
-    match schema::pending::count(db) {
-        0 => None,
-        n => Some(format!(
-            "{n} compile(s) not indexed yet; `nccrs --wait {}` waits for them",
-            clean(&db.display().to_string())
-        )),
+    let progress = schema::pending::progress(db);
+    if !progress.busy() {
+        return None;
     }
+    let (done, total) = progress.done_of();
+    Some(format!(
+        "indexing: {done} of {total} compiles indexed so far; `nccrs --wait {}` waits for the rest",
+        clean(&db.display().to_string())
+    ))
+}
+
+/// The longest reason quoted in a one-line note.
+const REASON_CHARS: usize = 100;
+
+/// What to tell a reader about units that could not be indexed, if any: the first
+/// with its reason, and how many more.
+pub fn failed_note(nav: &mut Navigator) -> Option<String> {
+    let failed = nav.failed_units().ok()?;
+    let (source, reason) = failed.first()?;
+    let mut reason: String = reason.lines().next().unwrap_or("").to_owned();
+    if reason.chars().count() > REASON_CHARS {
+        reason = reason.chars().take(REASON_CHARS).collect::<String>() + "...";
+    }
+    let more = match failed.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(clean(&format!(
+        "{} unit(s) could not be indexed: {source} ({reason}){more}; `nccnav {} dump | grep failed` lists them",
+        failed.len(),
+        nav.db().path().display()
+    )))
 }

@@ -318,6 +318,17 @@ fn uri_escape(path: &Path) -> String {
     out
 }
 
+impl Error {
+    /// SQLite said "database is locked" (or busy) rather than waiting: a writer may
+    /// try again on a fresh connection.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Sqlite { error, .. } if matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        ))
+    }
+}
+
 fn sql_err(path: &Path, error: rusqlite::Error) -> Error {
     Error::Sqlite {
         path: path.to_owned(),

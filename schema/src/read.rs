@@ -446,6 +446,26 @@ impl Db {
         )
     }
 
+    /// The units that could not be indexed at all, with the reason.
+    pub fn failed_tus(&self) -> Result<Vec<Tu>> {
+        self.collect(
+            &format!(
+                "SELECT {} FROM tus WHERE status = 'failed' ORDER BY object",
+                self.tu_columns()
+            ),
+            [],
+            tu_row,
+        )
+    }
+
+    /// A number that changes whenever another connection (an indexer) has written to
+    /// the database since this one last looked: SQLite's `data_version`.
+    pub fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// The trees the stored paths are relative to.
     pub fn trees(&self) -> Result<crate::Trees> {
         crate::write::read_trees(&self.conn).map_err(|e| self.err(e))

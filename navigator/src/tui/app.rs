@@ -8,6 +8,7 @@ use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use ratatui::layout::Rect;
+use schema::pending::Progress;
 use schema::{Kind, SymbolId};
 
 use super::layout::{layout, Areas};
@@ -27,6 +28,9 @@ pub enum Msg {
     Index(Result<Index, String>),
     /// The terminal's size: (columns, rows).
     Resize(u16, u16),
+    /// A moment has passed (about a second): how far the database's indexing is. The
+    /// database is looked at again, and pages whose facts changed are read again.
+    Tick(Progress),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -38,6 +42,8 @@ pub enum Action {
         path: PathBuf,
         line: u32,
     },
+    /// Facts were added: read the search's symbol list again, in the background.
+    ReadSymbols,
 }
 
 /// Work slow enough (a tenth of a second or more) to be announced on the screen first.
@@ -80,6 +86,8 @@ pub struct Page {
     pub offset: usize,
     /// Lines the source pane is scrolled away from the selected site.
     pub source_shift: i64,
+    /// The facts it was read from ([`App::generation`]).
+    generation: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -109,6 +117,12 @@ pub struct App {
     pub shown: Shown,
     /// Where `g` writes its pictures (the current directory).
     pub graph_dir: PathBuf,
+    /// While the database fills: how far its indexing is, for the status line.
+    pub indexing: Option<String>,
+    /// The database's `data_version` the pages were read at, and how many times the
+    /// facts were seen to change since the navigator started.
+    version: Option<i64>,
+    generation: u64,
     work: Option<SlowWork>,
 }
 
@@ -155,8 +169,19 @@ impl App {
             size: Rect::new(0, 0, 80, 24),
             shown: Shown::default(),
             graph_dir: PathBuf::from("."),
+            indexing: None,
+            version: None,
+            generation: 0,
             work: None,
         }
+        .watching()
+    }
+
+    /// Notes the database's version now, so that the first [`Msg::Tick`] tells what
+    /// changed after the navigator opened it.
+    fn watching(mut self) -> App {
+        self.version = self.loader.db().data_version().ok();
+        self
     }
 
     /// The list the search's matches point into: every symbol, or until it is read,
@@ -264,6 +289,7 @@ impl App {
                 self.size = Rect::new(0, 0, width, height);
                 Action::None
             }
+            Msg::Tick(progress) => self.tick(progress),
             Msg::Mouse(m) => {
                 self.mouse(m);
                 Action::None
@@ -431,6 +457,7 @@ impl App {
                 selected: 0,
                 offset: 0,
                 source_shift: 0,
+                generation: self.generation,
             }),
             Err(e) => self.message = Some(clean(&e.to_string())),
         }
@@ -461,6 +488,7 @@ impl App {
                 selected: 0,
                 offset: 0,
                 source_shift: 0,
+                generation: self.generation,
             }),
             Err(e) => self.message = Some(clean(&e.to_string())),
         }
@@ -473,6 +501,7 @@ impl App {
     fn back(&mut self) {
         if self.at > 0 {
             self.at -= 1;
+            self.refresh_page();
         } else {
             self.message = Some("no earlier page".to_owned());
         }
@@ -481,8 +510,100 @@ impl App {
     fn forward(&mut self) {
         if self.at + 1 < self.pages.len() {
             self.at += 1;
+            self.refresh_page();
         } else {
             self.message = Some("no later page".to_owned());
+        }
+    }
+
+    // ---- a database that fills ----
+
+    fn tick(&mut self, progress: Progress) -> Action {
+        let was_indexing = self.indexing.is_some();
+        self.indexing = progress.busy().then(|| {
+            let (done, total) = progress.done_of();
+            format!("indexing: {done} of {total} compiles indexed; pages refresh as facts arrive")
+        });
+        let Ok(version) = self.loader.db().data_version() else {
+            return Action::None;
+        };
+        if self.version == Some(version) {
+            if was_indexing && self.indexing.is_none() && self.message.is_none() {
+                self.message = Some("indexing finished".to_owned());
+            }
+            return Action::None;
+        }
+        self.version = Some(version);
+        self.generation += 1;
+        self.loader.forget();
+        self.refresh_page();
+        if was_indexing && self.indexing.is_none() && self.message.is_none() {
+            let failed = crate::render::failed_note(self.loader.navigator_mut());
+            self.message = Some(failed.unwrap_or_else(|| "indexing finished".to_owned()));
+        }
+        Action::ReadSymbols
+    }
+
+    /// Reads the page shown again if the facts changed since it was read, with the
+    /// same rows open and the same row selected. A page of call paths is an answer
+    /// computed once, and stays as it was.
+    fn refresh_page(&mut self) {
+        let generation = self.generation;
+        let Some(page) = self.page() else {
+            return;
+        };
+        if page.generation == generation {
+            return;
+        }
+        let PageKind::Symbol(header) = &page.kind else {
+            if let Some(p) = self.page_mut() {
+                p.generation = generation;
+            }
+            return;
+        };
+        let id = header.symbol.id;
+        let open = page.tree.open_keys();
+        let selected = page
+            .tree
+            .row(page.selected)
+            .map(|(path, _)| page.tree.key(&path));
+        let built = self.loader.header(id).and_then(|h| {
+            let roots = self.loader.sections(&h)?;
+            Ok((h, roots))
+        });
+        let Ok((header, roots)) = built else {
+            return; // Kept as it was; the next change tries again.
+        };
+        let Some(page) = self.page_mut() else {
+            return;
+        };
+        page.kind = PageKind::Symbol(Box::new(header));
+        page.tree = Tree::new(roots);
+        page.generation = generation;
+        // Closed what the reader had closed, then open again what was open (parents
+        // come before their children).
+        for row in page.tree.visible() {
+            let key = page.tree.key(&row.path);
+            if let Some(n) = page.tree.node_mut(&row.path) {
+                if n.expanded && !open.contains(&key) {
+                    n.expanded = false;
+                }
+            }
+        }
+        for key in &open {
+            let path = self.page().and_then(|p| {
+                let row = p.tree.find(key)?;
+                p.tree.row(row).map(|(path, _)| path)
+            });
+            if let Some(path) = path {
+                if self.node(&path).is_some_and(|n| !n.expanded) {
+                    self.expand(&path);
+                }
+            }
+        }
+        let selected = selected.and_then(|k| self.page()?.tree.find(&k));
+        if let (Some(row), Some(page)) = (selected, self.page_mut()) {
+            page.selected = row;
         }
     }
 

@@ -157,6 +157,19 @@ impl Loader {
         &self.nav
     }
 
+    pub fn navigator_mut(&mut self) -> &mut Navigator {
+        &mut self.nav
+    }
+
+    /// Forgets what was read from the database, which has changed since (the source
+    /// files have not).
+    pub fn forget(&mut self) {
+        self.nav.forget();
+        self.places.clear();
+        self.graph = None;
+        self.all_files = None;
+    }
+
     pub fn symbol(&mut self, id: SymbolId) -> DbResult<Symbol> {
         self.nav.symbol(id)
     }

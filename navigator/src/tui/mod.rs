@@ -13,7 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, MouseEventKind,
@@ -46,18 +46,16 @@ pub fn run(
         ));
     }
     let db_path = nav.db().path().to_owned();
-    let (tx, rx) = mpsc::channel();
     // The symbol list for the search (a few hundred thousand names on a kernel) is
     // read while the first page is drawn.
-    std::thread::spawn(move || {
-        let read = Db::open_readonly(&db_path).and_then(|db| db.searchable_symbols());
-        let _ = tx.send(read.map(Index::new).map_err(|e| e.to_string()));
-    });
-    let pending = crate::render::pending_note(nav.db().path());
+    let mut symbols = Symbols::read(&db_path);
+    let mut nav = nav;
+    let failed = crate::render::failed_note(&mut nav);
+    let pending = crate::render::pending_note(&db_path);
     let mut app = App::new(nav, srctree);
     app.start(start);
     if app.message.is_none() {
-        app.message = pending;
+        app.message = failed.or(pending);
     }
 
     // SIGTERM, SIGHUP, SIGINT and SIGQUIT end the navigator, with the terminal given
@@ -93,7 +91,6 @@ pub fn run(
     terminal.clear()?;
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
-    let mut index = Some(rx);
     loop {
         terminal.draw(|f| app.view(f))?;
         if app.busy() {
@@ -101,7 +98,7 @@ pub fn run(
             app.work();
             continue;
         }
-        let Some(msg) = next_message(&mut index, &stop)? else {
+        let Some(msg) = next_message(&mut symbols, &db_path, &stop)? else {
             break;
         };
         let mut action = app.update(msg);
@@ -121,6 +118,7 @@ pub fn run(
         match action {
             Action::None => {}
             Action::Quit => break,
+            Action::ReadSymbols => symbols.again(),
             Action::Edit { path, line } => {
                 TerminalGuard::leave();
                 editing.store(true, Ordering::Relaxed);
@@ -141,12 +139,80 @@ pub fn run(
     }
 }
 
-/// Waits for a key, a mouse event, a resize or the search's symbol list; None when a
-/// signal asks the navigator to end.
+/// The search's symbol list, read in the background: at the start, and again when
+/// facts were added, at most every [`Symbols::SPACING`] times as long as the last
+/// read took, so that a navigator open during a build takes little from it.
+struct Symbols {
+    db: PathBuf,
+    reading: Option<(mpsc::Receiver<Result<Index, String>>, Instant)>,
+    /// Facts were added since the list being read (or last read) was started.
+    stale: bool,
+    /// When the last read ended, and how long it took.
+    last: Option<(Instant, Duration)>,
+}
+
+impl Symbols {
+    const SPACING: u32 = 10;
+
+    fn read(db: &std::path::Path) -> Symbols {
+        let mut s = Symbols {
+            db: db.to_owned(),
+            reading: None,
+            stale: true,
+            last: None,
+        };
+        s.start();
+        s
+    }
+
+    fn again(&mut self) {
+        self.stale = true;
+        self.start();
+    }
+
+    /// Starts a read if one is due and none runs.
+    fn start(&mut self) {
+        let due = self
+            .last
+            .is_none_or(|(ended, took)| ended.elapsed() >= took * Self::SPACING);
+        if !self.stale || self.reading.is_some() || !due {
+            return;
+        }
+        self.stale = false;
+        let (tx, rx) = mpsc::channel();
+        let db = self.db.clone();
+        std::thread::spawn(move || {
+            let read = Db::open_readonly(&db).and_then(|db| db.searchable_symbols());
+            let _ = tx.send(read.map(Index::new).map_err(|e| e.to_string()));
+        });
+        self.reading = Some((rx, Instant::now()));
+    }
+
+    /// The list, once read.
+    fn take(&mut self) -> Option<Result<Index, String>> {
+        let (rx, started) = self.reading.as_ref()?;
+        let read = match rx.try_recv() {
+            Ok(i) => Some(i),
+            Err(mpsc::TryRecvError::Disconnected) => None,
+            Err(mpsc::TryRecvError::Empty) => return None,
+        };
+        self.last = Some((Instant::now(), started.elapsed()));
+        self.reading = None;
+        read
+    }
+}
+
+/// How often the navigator looks at the database for new facts.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Waits for a key, a mouse event, a resize, the search's symbol list or the next look
+/// at the database; None when a signal asks the navigator to end.
 fn next_message(
-    index: &mut Option<mpsc::Receiver<Result<Index, String>>>,
+    symbols: &mut Symbols,
+    db: &std::path::Path,
     stop: &AtomicI32,
 ) -> std::io::Result<Option<Msg>> {
+    let tick = Instant::now() + TICK;
     loop {
         if stop.load(Ordering::Relaxed) != 0 {
             return Ok(None);
@@ -156,15 +222,12 @@ fn next_message(
                 return Ok(Some(m));
             }
         }
-        if let Some(rx) = index {
-            match rx.try_recv() {
-                Ok(i) => {
-                    *index = None;
-                    return Ok(Some(Msg::Index(i)));
-                }
-                Err(mpsc::TryRecvError::Disconnected) => *index = None,
-                Err(mpsc::TryRecvError::Empty) => {}
-            }
+        if let Some(i) = symbols.take() {
+            return Ok(Some(Msg::Index(i)));
+        }
+        if Instant::now() >= tick {
+            symbols.start();
+            return Ok(Some(Msg::Tick(schema::pending::progress(db))));
         }
     }
 }

@@ -79,6 +79,33 @@ impl Tree {
             .collect()
     }
 
+    /// What names the node at `path` when the tree is read again: what each node on
+    /// the way down stands for, rather than positions that new rows move.
+    pub fn key(&self, path: &[usize]) -> Vec<String> {
+        (1..=path.len())
+            .filter_map(|end| self.node(&path[..end]))
+            .map(|n| {
+                // A section's title carries its count, which new facts change.
+                let label = if n.row.section { "" } else { &n.row.label };
+                format!("{:?} {:?} {:?} {label}", n.expand, n.row.symbol, n.row.site)
+            })
+            .collect()
+    }
+
+    /// The keys of the open nodes, top down.
+    pub fn open_keys(&self) -> Vec<Vec<String>> {
+        self.visible()
+            .iter()
+            .filter(|v| self.node(&v.path).is_some_and(|n| n.expanded))
+            .map(|v| self.key(&v.path))
+            .collect()
+    }
+
+    /// The first listed row whose node has key `key`.
+    pub fn find(&self, key: &[String]) -> Option<usize> {
+        self.visible().iter().position(|v| self.key(&v.path) == key)
+    }
+
     /// The listed row of the parent of the node at `path`.
     pub fn parent_row(&self, path: &[usize]) -> Option<usize> {
         let parent = path.get(..path.len().checked_sub(1)?)?;
@@ -158,6 +185,23 @@ mod tests {
         assert!(t.row(5).is_none());
         assert!(t.node(&[0, 7]).is_none());
         assert!(t.node(&[]).is_none());
+    }
+
+    #[test]
+    fn keys_find_nodes_after_rows_moved() {
+        let t = tree();
+        let key = t.key(&[0, 1, 0]);
+        assert_eq!(t.open_keys(), [t.key(&[0]), t.key(&[0, 1])]);
+        // A new first child moves c and d down one row; their keys stay.
+        let mut moved = tree();
+        let a = moved.node_mut(&[0]).expect("a");
+        a.children
+            .as_mut()
+            .expect("children")
+            .insert(0, leaf("new", Some(9)));
+        assert_eq!(moved.find(&key), Some(4));
+        assert_eq!(moved.find(&t.key(&[1])), Some(5));
+        assert_eq!(moved.find(&["nothing".to_owned()]), None);
     }
 
     #[test]

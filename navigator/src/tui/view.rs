@@ -54,9 +54,12 @@ impl App {
     }
 
     fn status(&self, hints: &str) -> Paragraph<'static> {
-        match &self.message {
-            Some(m) => Paragraph::new(m.clone()).style(Style::new().add_modifier(Modifier::BOLD)),
-            None => Paragraph::new(hints.to_owned()).style(self.dim()),
+        match (&self.message, &self.indexing) {
+            (Some(m), _) => {
+                Paragraph::new(m.clone()).style(Style::new().add_modifier(Modifier::BOLD))
+            }
+            (None, Some(i)) => Paragraph::new(i.clone()),
+            (None, None) => Paragraph::new(hints.to_owned()).style(self.dim()),
         }
     }
 
