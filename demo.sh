@@ -10,6 +10,8 @@ build="$PWD/fixtures/minikernel/build"
 rm -rf "$build"
 make -s -C fixtures/minikernel CC="$bin/nccrs" O="$build"
 db="$build/vmlinux.db"
+# make returns when the compiles are done; the indexing finishes behind it.
+"$bin/nccrs" --wait "$db"
 for q in "def mmlist_lock" "def rename_lock" "def __do_sys_read" "callees __do_sys_read" \
          "callers vfs_read" "callees vfs_read" "def init" "callers fs/dcache.c:init" \
          "callers spin_lock" "callees wait_for_children"; do
