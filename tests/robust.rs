@@ -399,9 +399,7 @@ fn an_interrupted_build_leaves_a_consistent_database() {
         got, want,
         "an interrupted build, finished, differs from a clean one"
     );
-    let left = std::fs::read_dir(obj.join("vmlinux.db.pending"))
-        .map(|d| d.count())
-        .unwrap_or(0);
+    let left = schema::pending::count(&obj.join("vmlinux.db"));
     assert_eq!(left, 0, "jobs still pending");
     let conn = rusqlite::Connection::open(obj.join("vmlinux.db")).expect("open");
     let ok: String = conn
@@ -414,7 +412,6 @@ fn an_interrupted_build_leaves_a_consistent_database() {
 fn a_compile_whose_indexer_was_killed_is_indexed_later() {
     let dir = source_dir();
     let db = dir.path().join("k.db");
-    let pending = dir.path().join("k.db.pending");
     std::fs::write(dir.path().join("b.c"), "int b_fn(void) { return 2; }\n").expect("write");
     let hung_compile = || {
         // The compile finishes and writes its object; its indexer hangs; then the
@@ -439,7 +436,7 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
         let _ = child.wait_with_output();
         assert!(dir.path().join("b.o").exists(), "the compile finished");
         std::fs::remove_file(dir.path().join("b.o")).expect("rm");
-        assert_eq!(std::fs::read_dir(&pending).expect("pending").count(), 1);
+        assert_eq!(schema::pending::count(&db), 1);
     };
     let b_known = || nccnav(&db, &["def", "b_fn"]).status.success();
 
@@ -458,7 +455,7 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
         "{out:?}"
     );
     assert!(b_known(), "b.c indexed by --finish");
-    assert_eq!(std::fs::read_dir(&pending).expect("pending").count(), 0);
+    assert_eq!(schema::pending::count(&db), 0);
 
     // So does the next compile into the same database, quietly.
     std::fs::remove_file(&db).expect("rm");
@@ -468,7 +465,7 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
     let out = compile(dir.path(), &bin("nccrs"), &db, &["-c", "a.c", "-o", "a.o"]);
     assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
     assert!(b_known(), "b.c indexed by the next compile");
-    assert_eq!(std::fs::read_dir(&pending).expect("pending").count(), 0);
+    assert_eq!(schema::pending::count(&db), 0);
 
     // So does `nccrs --wait`, which nccnav points to meanwhile.
     std::fs::remove_file(&db).expect("rm");
@@ -476,7 +473,8 @@ fn a_compile_whose_indexer_was_killed_is_indexed_later() {
     hung_compile();
     let def = nccnav(&db, &["def", "b_fn"]);
     assert!(
-        String::from_utf8_lossy(&def.stderr).contains("nccnav: note: 1 compile(s) not indexed yet"),
+        String::from_utf8_lossy(&def.stderr).contains("nccnav: note: indexing: ")
+            && String::from_utf8_lossy(&def.stderr).contains("waits for the rest"),
         "{def:?}"
     );
     let out = nccrs_wait(&db);
@@ -897,9 +895,7 @@ fn another_builds_database_is_refused_and_kept() {
         "{w:?}"
     );
     assert_eq!(facts_text(&db), before, "the other build's facts changed");
-    let pending = std::fs::read_dir(src.path().join("t.db.pending"))
-        .map(|d| d.count())
-        .unwrap_or(0);
+    let pending = schema::pending::count(&db);
     assert_eq!(pending, 0, "a refused job was left pending");
 }
 

@@ -403,7 +403,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let wrote = if rec.status == TuStatus::Failed {
             db.write_tu_record(rec)
         } else {
-            db.write_tu(rec, facts)
+            db.write_tu(rec, facts).map(|_| ())
         };
         match wrote {
             Ok(()) => written += 1,
