@@ -143,4 +143,9 @@ DROP TABLE files;
 ALTER TABLE files_v3 RENAME TO files;
 ALTER TABLE tus ADD COLUMN modname TEXT;
 "#,
+    // 4: the units compiled from a file, for `def`'s "which module" (without it, a
+    // definition in a header that thousands of units include costs a join with each).
+    r#"
+CREATE INDEX tus_by_source ON tus(source);
+"#,
 ];

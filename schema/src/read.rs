@@ -378,11 +378,14 @@ impl Db {
             "NULL"
         };
         let rows: Vec<(bool, Option<String>)> = self.collect(
+            // From the units compiled from the definition's file (none for a header),
+            // those whose facts hold it.
             &format!(
-                "SELECT DISTINCT t.module, {modname} FROM definitions d
-                 JOIN tu_chunks tc ON tc.chunk = d.chunk JOIN tus t ON t.id = tc.tu
-                 WHERE d.symbol = ?1 AND d.file = ?2 AND d.line = ?3 AND d.col = ?4
-                   AND t.source = d.file"
+                "SELECT DISTINCT t.module, {modname} FROM tus t
+                 WHERE t.source = ?2 AND EXISTS (
+                     SELECT 1 FROM definitions d
+                     JOIN tu_chunks tc ON tc.chunk = d.chunk AND tc.tu = t.id
+                     WHERE d.symbol = ?1 AND d.file = ?2 AND d.line = ?3 AND d.col = ?4)"
             ),
             params![def.symbol, def.loc.file, def.loc.line, def.loc.col],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -574,6 +577,7 @@ impl Db {
             "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),
+            "SELECT 1 FROM tus WHERE source = 1".to_owned(),
             "SELECT s.id, (SELECT d.file FROM definitions d WHERE d.symbol = s.id
                 ORDER BY d.definition DESC LIMIT 1) FROM symbols s
              WHERE s.name >= 'a' AND s.name < 'b' LIMIT 300"
