@@ -144,8 +144,10 @@ ALTER TABLE files_v3 RENAME TO files;
 ALTER TABLE tus ADD COLUMN modname TEXT;
 "#,
     // 4: the units compiled from a file, for `def`'s "which module" (without it, a
-    // definition in a header that thousands of units include costs a join with each).
+    // definition in a header that thousands of units include costs a join with each);
+    // and the units by status, for the failures every reader is told about.
     r#"
 CREATE INDEX tus_by_source ON tus(source);
+CREATE INDEX tus_by_status ON tus(status);
 "#,
 ];

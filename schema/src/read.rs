@@ -578,6 +578,7 @@ impl Db {
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),
             "SELECT 1 FROM tus WHERE source = 1".to_owned(),
+            "SELECT 1 FROM tus WHERE status = 'failed'".to_owned(),
             "SELECT s.id, (SELECT d.file FROM definitions d WHERE d.symbol = s.id
                 ORDER BY d.definition DESC LIMIT 1) FROM symbols s
              WHERE s.name >= 'a' AND s.name < 'b' LIMIT 300"
