@@ -938,19 +938,7 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
     assert!(def.status.success() && def.stderr.is_empty(), "{def:?}");
     // A job of a compile still running (this process): nobody may claim it, not even
     // a drainer that is just leaving.
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("comm")
-        .1
-        .split_whitespace()
-        .collect();
-    let job = objdir.join(format!(
-        "vmlinux.db.pending/{}-{}.job",
-        std::process::id(),
-        fields[19]
-    ));
-    std::fs::write(&job, "{}").expect("write a pending job");
+    let job = nccrs_e2e::pending_job_of_this_process(&db);
     let def = nccnav(&db, &["def", "vfs_read"]);
     assert!(def.status.success(), "{def:?}");
     assert_eq!(

@@ -311,3 +311,18 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Registers a pending job owned by this (live) process in `db`'s pending directory, as
+/// a compile under way does; returns its file.
+pub fn pending_job_of_this_process(db: &Path) -> PathBuf {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("comm")
+        .1
+        .split_whitespace()
+        .collect();
+    let job = schema::pending::dir(db).join(format!("{}-{}.job", std::process::id(), fields[19]));
+    std::fs::write(&job, "{}").expect("write a pending job");
+    job
+}

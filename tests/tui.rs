@@ -807,7 +807,7 @@ fn a_database_that_fills_while_the_navigator_runs() {
     // fs/read_write.c alone first: vfs_read and its caller ksys_read.
     make(objdir.join("fs/read_write.o").to_str().expect("utf-8"));
     // A compile under way, this process: the build is not over.
-    let job = pending_job_of_this_process(&db);
+    let job = nccrs_e2e::pending_job_of_this_process(&db);
     let mut s = Screen::on(&db, Some("vfs_read"), 80, 24, None);
     s.select("ksys_read", "fs/read_write.c:20");
     s.key(KeyCode::Right);
@@ -856,21 +856,6 @@ fn a_database_that_fills_while_the_navigator_runs() {
     assert!(s.text().contains("indexing finished"), "{}", s.text());
 }
 
-/// Registers a pending job owned by this (live) process in `db`'s pending directory, as
-/// a compile under way does; returns its file.
-fn pending_job_of_this_process(db: &Path) -> PathBuf {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("comm")
-        .1
-        .split_whitespace()
-        .collect();
-    let job = schema::pending::dir(db).join(format!("{}-{}.job", std::process::id(), fields[19]));
-    std::fs::write(&job, "{}").expect("write a pending job");
-    job
-}
-
 /// `nccrs --wait` on a terminal shows how far the indexing is while it waits, then the
 /// indexing's warnings and the line that says the database is complete; the navigator
 /// opened on that database says on its first screen which unit could not be indexed.
@@ -891,7 +876,7 @@ fn in_tmux_nccrs_wait_shows_progress_then_the_warnings() {
     );
     assert!(out.status.success(), "{out:?}");
     // A compile still under way (this process): --wait waits for it.
-    let job = pending_job_of_this_process(&db);
+    let job = nccrs_e2e::pending_job_of_this_process(&db);
     let script = format!(
         "{} --wait {}; echo \"WAITED rc=$?\"; sleep 600",
         bin("nccrs").display(),
