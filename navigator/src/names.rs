@@ -118,8 +118,7 @@ impl Names {
         let shared = match self.shared.get(&id) {
             Some(&b) => b,
             None => {
-                let same = db.symbols_named(&s.name)?;
-                let b = same.iter().filter(|o| o.scope == s.scope).count() > 1;
+                let b = db.shares_name(&s)?;
                 self.shared.insert(id, b);
                 b
             }

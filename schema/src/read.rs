@@ -192,6 +192,22 @@ impl Db {
         )
     }
 
+    /// Whether another recorded symbol (a definition, declaration, call or store) has
+    /// the name and scope of `s`: two `static` functions called `init`, the `it_func`
+    /// parameters of a thousand tracepoints. Stops at the first.
+    pub fn shares_name(&self, s: &Symbol) -> Result<bool> {
+        self.conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM symbols s
+                 WHERE name = ?1 AND scope IS ?2 AND id != ?3
+                 AND (EXISTS (SELECT 1 FROM definitions d WHERE d.symbol = s.id)
+                      OR EXISTS (SELECT 1 FROM calls c WHERE c.callee = s.id)
+                      OR EXISTS (SELECT 1 FROM stores t WHERE t.target = s.id)))",
+            )
+            .and_then(|mut st| st.query_row(params![s.name, s.scope, s.id], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
     /// Every distinct symbol name, for suggesting close matches.
     pub fn names(&self) -> Result<Vec<String>> {
         self.collect(
