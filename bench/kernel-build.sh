@@ -1,67 +1,84 @@
 #!/usr/bin/env bash
-# Wall time of a Linux 6.1 UML defconfig build with plain gcc and with CC=nccrs, in
-# the same O= directory, plus the database size and the TU outcomes; then the latency
-# of nccnav queries on that database, nccnav's start-up, and the figures on calls
-# through pointers.
+# Wall and processor time of a Linux UML defconfig build with plain gcc and with
+# CC=nccrs, in the same O= directory, plus the database size and the TU outcomes; then
+# the latency of nccnav queries on that database, nccnav's start-up, and the figures
+# on calls through pointers.
 #
 #   bench/kernel-build.sh [ROUNDS]       (default 1 round)
 #
-# Each round builds plain, then with nccrs indexing inline (make returns with the
-# database complete), then with NCCRS_INDEX=background: the build ratio is when make
-# returns, the ready ratio when `nccrs --wait` does. NCCRS_BENCH_MODES="background"
-# (or "inline") leaves the other mode out.
+# Each round builds plain, then with nccrs for each mode of NCCRS_BENCH_MODES
+# (default "background inline"; background is nccrs's default): the build ratio is
+# when make returns, the ready ratio when the database is complete (the last of the
+# build's processes, the background drainer's included, has ended), each against the
+# plain build of its own round; nccrs's processor time per unit is everything the
+# nccrs build used beyond the plain build, over the units recorded. The last lines
+# give the median ratios over the rounds.
 #
-# Uses the source unpacked by the kernel test ($NCCRS_KERNEL_CACHE, default
-# ~/.cache/nccrs/linux-source-6.1) and target/release/nccrs (built first).
+# NCCRS_BENCH_KERNEL picks the source (default 6.12: Debian's linux-source-6.12, as
+# unpacked by the kernel tests into $NCCRS_KERNEL_CACHE, default ~/.cache/nccrs).
+# Uses target/release/nccrs (built first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-1}
 cache=${NCCRS_KERNEL_CACHE:-$HOME/.cache/nccrs}
-src=$cache/linux-source-6.1
-out=$cache/um-bench
+version=${NCCRS_BENCH_KERNEL:-6.12}
+src=$cache/linux-source-$version
+out=$cache/um-bench-$version
 jobs=$(nproc)
-[ -f "$src/Makefile" ] || { echo "no kernel source at $src: run the kernel test once (cargo test --workspace -- kernel)" >&2; exit 1; }
+[ -f "$src/Makefile" ] || { echo "no kernel source at $src: run the kernel tests once (cargo test --workspace -- kernel)" >&2; exit 1; }
 cargo build --release --quiet
 nccrs=$PWD/target/release/nccrs
 nccnav=$PWD/target/release/nccnav
 
-modes=${NCCRS_BENCH_MODES:-inline background}
+modes=${NCCRS_BENCH_MODES:-background inline}
 
-build() { # $1: label, rest: extra make arguments; prints make's start and end times
+build() { # $1: label, rest: extra make arguments; leaves bench/cpu-time.py's figures in $out.$1.times
     local label=$1; shift
     rm -rf "$out" && mkdir -p "$out"
     make -s -C "$src" O="$out" ARCH=um defconfig >/dev/null
-    local t0 t1
-    t0=$(date +%s.%N)
-    make -s -C "$out" ARCH=um -j"$jobs" "$@" >"$out.$label.log" 2>&1
-    t1=$(date +%s.%N)
-    echo "$t0 $t1"
+    python3 bench/cpu-time.py "$out.$label.times" \
+        make -s -C "$out" ARCH=um -j"$jobs" "$@" >"$out.$label.log" 2>&1
 }
-elapsed() { echo "$2 - $1" | bc; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$out.$2.times"; }
 
-report() { # $1: round, $2: mode, $3: plain, $4: to make's return, $5: to a complete database
-    local db=$out/vmlinux.db size tus bad warnings
+report() { # $1: round, $2: mode; prints one line, and the two ratios to $out.ratios
+    local db=$out/vmlinux.db size tus bad warnings plain returned done extra
+    # The warnings of background indexing, which the build's output does not have.
+    "$nccrs" --wait "$db" >/dev/null 2>>"$out.$2.log" || true
     size=$(stat -c %s "$db")
     tus=$("$nccnav" "$db" dump | grep -c '"type":"tu"')
     bad=$("$nccnav" "$db" dump | grep '"type":"tu"' | grep -vc '"status":"ok"' || true)
     warnings=$(grep -c '^nccrs: warning' "$out.$2.log" || true)
-    printf 'round %d, %s: plain %.1f s; make returned %.1f s (build ratio %.2f), database complete %.1f s (ready ratio %.2f); %d TUs (%d not ok), %d warnings; database %.1f MB\n' \
-        "$1" "$2" "$3" "$4" "$(echo "$4 / $3" | bc -l)" "$5" "$(echo "$5 / $3" | bc -l)" \
+    plain=$(field returned plain)
+    returned=$(field returned "$2")
+    done=$(field done "$2")
+    extra=$(echo "$(field cpu "$2") + $(field cpu_after "$2") - $(field cpu plain)" | bc -l)
+    printf 'round %d, %s: plain %.1f s; make returned %.1f s (build ratio %.2f), database complete %.1f s (ready ratio %.2f); nccrs processor time %.0f s = %.3f s per unit; %d TUs (%d not ok), %d warnings; database %.1f MB\n' \
+        "$1" "$2" "$plain" "$returned" "$(echo "$returned / $plain" | bc -l)" \
+        "$done" "$(echo "$done / $plain" | bc -l)" "$extra" "$(echo "$extra / $tus" | bc -l)" \
         "$tus" "$bad" "$warnings" "$(echo "$size / 1000000" | bc -l)"
+    echo "$2 $(echo "$returned / $plain" | bc -l) $(echo "$done / $plain" | bc -l) $(echo "$extra / $tus" | bc -l)" >>"$out.ratios"
 }
 
+rm -f "$out.ratios"
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(gcc --version | head -1)"
+echo "Linux $version UML defconfig, $rounds round(s), modes: $modes; $(date -u +%F)"
 for r in $(seq "$rounds"); do
     for mode in $modes; do
-        plain=$(elapsed $(build plain))
-        read -r t0 t1 < <(NCCRS_INDEX=$mode build "$mode" CC="$nccrs")
-        wrapped=$(elapsed "$t0" "$t1")
-        # The wait's warnings go to the same log as the build's.
-        "$nccrs" --wait "$out/vmlinux.db" >/dev/null 2>>"$out.$mode.log" || true
-        ready=$(elapsed "$t0" "$(date +%s.%N)")
-        report "$r" "$mode" "$plain" "$wrapped" "$ready"
+        build plain
+        NCCRS_INDEX=$mode build "$mode" CC="$nccrs"
+        report "$r" "$mode"
     done
 done
+python3 - "$out.ratios" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+for mode in dict.fromkeys(r[0] for r in rows):
+    mine = [r for r in rows if r[0] == mode]
+    med = lambda i: statistics.median(float(r[i]) for r in mine)
+    print(f"{mode}: median over {len(mine)} round(s): build ratio {med(1):.2f}, "
+          f"ready ratio {med(2):.2f}, nccrs processor time {med(3):.3f} s per unit")
+PY
 # Query latency and start-up on the last nccrs database.
 python3 bench/query-latency.py "$out/vmlinux.db" 1000 "$nccnav"
 NAV_BENCH_TERMINAL_ONLY=1 bench/nav-latency.sh "$out/vmlinux.db" 10 || true

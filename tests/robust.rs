@@ -924,6 +924,8 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
          DROP TABLE files;
          ALTER TABLE files_v2 RENAME TO files;
          ALTER TABLE tus DROP COLUMN modname;
+         DROP INDEX tus_by_source;
+         DROP INDEX tus_by_status;
          UPDATE tus SET object = '/elsewhere/old.o';
          PRAGMA user_version = 2;",
     )

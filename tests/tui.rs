@@ -882,7 +882,8 @@ fn in_tmux_nccrs_wait_shows_progress_then_the_warnings() {
         bin("nccrs").display(),
         db.display()
     );
-    let t = Tmux::run(&script, 100, 10);
+    // Wide enough for the warning's line, with the fixture's absolute path, not to wrap.
+    let t = Tmux::run(&script, 250, 10);
     // The build's compiles, indexed, and the one under way.
     let compiled = nccrs_e2e::files_under(&objdir)
         .iter()
