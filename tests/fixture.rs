@@ -810,18 +810,7 @@ fn canonical_dumps_do_not_depend_on_the_build_order() {
     let objdir = dir.path().join("build");
     let build = |jobs: &str| {
         let _ = std::fs::remove_dir_all(&objdir);
-        let out = Command::new("make")
-            .arg(jobs)
-            .arg("-C")
-            .arg(fixture("minikernel"))
-            .arg(format!("O={}", objdir.display()))
-            .arg(format!("CC={}", bin("nccrs").display()))
-            .env("NCCRS_INDEX", "inline")
-            .arg("all")
-            .env_remove("MAKEFLAGS")
-            .env_remove("NCCRS_DB")
-            .output()
-            .expect("make");
+        let out = make("minikernel", &objdir, &bin("nccrs"), &[], &[jobs, "all"]);
         assert!(out.status.success(), "{out:?}");
         let dump = nccnav(&objdir.join("vmlinux.db"), &["dump", "--canonical"]);
         assert!(dump.status.success(), "{dump:?}");
@@ -841,17 +830,7 @@ fn canonical_dumps_do_not_depend_on_the_build_order() {
 fn parallel_make_gives_the_same_facts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let objdir = dir.path().join("build");
-    let out = Command::new("make")
-        .arg("-j8")
-        .arg("-C")
-        .arg(fixture("minikernel"))
-        .arg(format!("O={}", objdir.display()))
-        .arg(format!("CC={}", bin("nccrs").display()))
-        .env("NCCRS_INDEX", "inline")
-        .arg("all")
-        .env_remove("MAKEFLAGS")
-        .output()
-        .expect("make");
+    let out = make("minikernel", &objdir, &bin("nccrs"), &[], &["-j8", "all"]);
     assert!(out.status.success());
     // The broken file is built in the shared build only.
     let ours: String = facts_text(&objdir.join("vmlinux.db"));

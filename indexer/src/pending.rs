@@ -37,27 +37,19 @@ fn count_one(dir: &Path, counter: &str) {
     }
 }
 
-/// Starts the counters again when the last build into the directory is over.
-fn count_compile(dir: &Path) {
+/// Counts a compile into `db`, starting the counters again when the last build into
+/// it is over.
+fn count_compile(db: &Path) {
+    let dir = dir(db);
     let idle = std::fs::metadata(dir.join(COMPILED))
         .and_then(|m| m.modified())
         .map_or(true, |t| t.elapsed().unwrap_or_default() > IDLE);
-    if idle && !has_jobs(dir) {
+    if idle && !any(db) {
         for counter in [COMPILED, INDEXED] {
             let _ = std::fs::File::create(dir.join(counter));
         }
     }
-    count_one(dir, COMPILED);
-}
-
-fn has_jobs(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut entries| {
-        entries.any(|e| {
-            e.ok()
-                .and_then(|e| e.file_name().to_str().map(schema::pending::is_job))
-                .unwrap_or(false)
-        })
-    })
+    count_one(&dir, COMPILED);
 }
 
 /// A live process, named so that a recycled pid is not taken for it: pid and start
@@ -91,7 +83,7 @@ pub fn register(db: &Path, job: &[u8]) -> Option<PathBuf> {
     let tag = my_tag();
     let path = dir.join(format!("{tag}.job"));
     let tmp = dir.join(format!("{tag}.tmp"));
-    count_compile(&dir);
+    count_compile(db);
     let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(job));
     if written.is_err() || std::fs::rename(&tmp, &path).is_err() {
         let _ = std::fs::remove_file(&tmp);

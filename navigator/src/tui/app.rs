@@ -524,24 +524,23 @@ impl App {
             let (done, total) = progress.done_of();
             format!("indexing: {done} of {total} compiles indexed; pages refresh as facts arrive")
         });
-        let Ok(version) = self.loader.db().data_version() else {
-            return Action::None;
-        };
-        if self.version == Some(version) {
-            if was_indexing && self.indexing.is_none() && self.message.is_none() {
-                self.message = Some("indexing finished".to_owned());
-            }
-            return Action::None;
+        let version = self.loader.db().data_version().ok();
+        let changed = version.is_some() && version != self.version;
+        if changed {
+            self.version = version;
+            self.generation += 1;
+            self.loader.forget();
+            self.refresh_page();
         }
-        self.version = Some(version);
-        self.generation += 1;
-        self.loader.forget();
-        self.refresh_page();
         if was_indexing && self.indexing.is_none() && self.message.is_none() {
             let failed = crate::render::failed_note(self.loader.navigator_mut());
             self.message = Some(failed.unwrap_or_else(|| "indexing finished".to_owned()));
         }
-        Action::ReadSymbols
+        if changed {
+            Action::ReadSymbols
+        } else {
+            Action::None
+        }
     }
 
     /// Reads the page shown again if the facts changed since it was read, with the
