@@ -1,3 +1,4 @@
+mod cache;
 mod fixture;
 mod graph;
 mod kernel;

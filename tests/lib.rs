@@ -23,6 +23,7 @@ pub fn bin(name: &str) -> PathBuf {
         .parent()
         .and_then(Path::parent)
         .expect("target directory");
+    private_cache(dir);
     let p = dir.join(name);
     assert!(
         p.is_file(),
@@ -30,6 +31,27 @@ pub fn bin(name: &str) -> PathBuf {
         p.display()
     );
     p
+}
+
+/// Every nccrs the tests start keeps its facts cache in a directory of this test
+/// process's own (`target/PROFILE/facts-cache-PID`), so that a hit never hides a
+/// change of the indexer; the tests of the cache name a cache of their own. The
+/// directories of test processes that ended are removed.
+fn private_cache(target: &Path) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for e in std::fs::read_dir(target).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("facts-cache-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = target.join(format!("facts-cache-{}", std::process::id()));
+        // Set before any nccrs starts: the first binary is asked for before that.
+        std::env::set_var("NCCRS_CACHE_DIR", dir);
+    });
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -45,6 +67,20 @@ pub fn make(
     targets: &[&str],
 ) -> Output {
     make_tree(&fixture(fixture_name), objdir, cc, env, targets)
+}
+
+/// A copy of fixtures/minikernel in `dir/src`, to change at will.
+pub fn fixture_copy(dir: &Path) -> PathBuf {
+    let to = dir.join("src");
+    let st = Command::new("cp")
+        .arg("-r")
+        .arg(fixture("minikernel"))
+        .arg(&to)
+        .status()
+        .expect("cp");
+    assert!(st.success());
+    let _ = std::fs::remove_dir_all(to.join("build"));
+    to
 }
 
 /// Runs `make -C SRC O=objdir TARGETS` with `CC` set as given.

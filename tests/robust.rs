@@ -1,10 +1,10 @@
 //! When things go wrong: the build never notices, the database never loses or keeps
 //! a stale fact, and bad input gets a clear answer.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use nccrs_e2e::{bin, facts_text, fixture, make_tree, nccnav, nccrs_wait, stdout};
+use nccrs_e2e::{bin, facts_text, fixture, fixture_copy, make_tree, nccnav, nccrs_wait, stdout};
 
 fn compile(dir: &Path, cc: &Path, db: &Path, args: &[&str]) -> Output {
     compile_env(dir, cc, db, args, &[])
@@ -235,20 +235,6 @@ fn sixty_four_writers_lose_nothing() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("check");
     assert_eq!(ok, "ok");
-}
-
-/// A copy of fixtures/minikernel to change at will.
-fn fixture_copy(dir: &Path) -> PathBuf {
-    let to = dir.join("src");
-    let st = Command::new("cp")
-        .arg("-r")
-        .arg(fixture("minikernel"))
-        .arg(&to)
-        .status()
-        .expect("cp");
-    assert!(st.success());
-    let _ = std::fs::remove_dir_all(to.join("build"));
-    to
 }
 
 fn make_in(src: &Path, objdir: &Path, targets: &[&str]) -> Output {

@@ -12,6 +12,7 @@ use schema::{Db, Trees, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{classify, Compile, Invocation, Unit};
+use crate::cache::{InputKey, ReadFiles};
 use crate::clang::Index;
 use crate::paths::{absolute, stored_path, PathMapper};
 
@@ -358,35 +359,59 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let mut paths = job.path_mapper();
     // A database of another build is refused before anything is parsed.
     let mut db = writer(job)?;
-    crate::clang::load()?;
-    let resource = resource_dir()?;
-    let mut parse_args = crate::flags::parse_args(&compile, &resource);
-    let explicit_target = parse_args
-        .args
-        .iter()
-        .any(|a| a == "-target" || a.starts_with("--target="));
-    if let Some(t) = job
-        .command
-        .first()
-        .and_then(|c| crate::flags::target_of_compiler(c))
-    {
-        if !explicit_target {
-            parse_args.args.push(format!("--target={t}"));
-        }
-    }
-
-    let index = Index::new();
-    let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
     let mut profile = Profile::default();
-    for unit in units {
-        inject_fault(&unit.source.to_string_lossy());
+
+    // What the facts cache holds is not parsed again.
+    let cache = crate::cache::Cache::from_env();
+    let trees = job.trees();
+    let t = Instant::now();
+    let looked_up: Vec<(Option<InputKey>, Option<TuFacts>)> = units
+        .iter()
+        .map(|unit| {
+            inject_fault(&unit.source.to_string_lossy());
+            let Some(cache) = &cache else {
+                return (None, None);
+            };
+            let key = cache.input_key(job, unit, &mut paths);
+            let facts = key.as_ref().and_then(|k| cache.lookup(k, &trees));
+            (key, facts)
+        })
+        .collect();
+    profile.cache = t.elapsed();
+
+    // libclang is loaded for the first unit the cache did not have.
+    let mut parser: Option<(Index, Vec<String>)> = None;
+    let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
+    for (unit, (key, hit)) in units.iter().zip(looked_up) {
+        if let Some(facts) = hit {
+            profile.hits += 1;
+            let rec = job.record(unit, &mut paths, TuStatus::Ok, None);
+            results.push((rec, facts));
+            continue;
+        }
+        if parser.is_none() {
+            crate::clang::load()?;
+            parser = Some((Index::new(), parse_args(job, &compile)?));
+        }
+        let Some((index, args)) = &parser else {
+            unreachable!("set just above")
+        };
         let t = Instant::now();
-        let parsed = index.parse(&unit.source, &parse_args.args);
+        let parsed = index.parse(&unit.source, args);
         profile.parse += t.elapsed();
         let t = Instant::now();
         let (facts, status, reason) = match parsed {
             Ok(tu) => {
                 let x = crate::extract::extract(&tu, &unit.source, &mut paths);
+                if let (Some(cache), Some(key), TuStatus::Ok) = (&cache, &key, x.status) {
+                    let read = tu
+                        .files()
+                        .into_iter()
+                        .map(|f| (f.name(), tu.file_contents(f)));
+                    if let Some(read) = ReadFiles::new(read, &mut paths) {
+                        cache.store(key, read, &x.facts);
+                    }
+                }
                 (x.facts, x.status, x.reason)
             }
             Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
@@ -420,10 +445,34 @@ pub fn run(job: &IndexJob) -> Result<()> {
     Ok(())
 }
 
+/// libclang's arguments for `compile`, its resource headers and target included.
+fn parse_args(job: &IndexJob, compile: &Compile) -> Result<Vec<String>> {
+    let resource = resource_dir()?;
+    let mut parse_args = crate::flags::parse_args(compile, &resource);
+    let explicit_target = parse_args
+        .args
+        .iter()
+        .any(|a| a == "-target" || a.starts_with("--target="));
+    if let Some(t) = job
+        .command
+        .first()
+        .and_then(|c| crate::flags::target_of_compiler(c))
+    {
+        if !explicit_target {
+            parse_args.args.push(format!("--target={t}"));
+        }
+    }
+    Ok(parse_args.args)
+}
+
 /// Where the child's time goes, appended to the file `NCCRS_PROFILE` names (for
 /// benchmarks; one line per compiler call).
 #[derive(Default)]
 struct Profile {
+    /// Looking the units up in the facts cache.
+    cache: Duration,
+    /// Units the cache had.
+    hits: usize,
     parse: Duration,
     extract: Duration,
     write: Duration,
@@ -439,11 +488,13 @@ impl Profile {
             .map(|(_, f)| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tfacts={facts}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tfacts={facts}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
                 .unwrap_or_default(),
+            self.cache.as_secs_f64() * 1e3,
+            self.hits,
             self.parse.as_secs_f64() * 1e3,
             self.extract.as_secs_f64() * 1e3,
             self.write.as_secs_f64() * 1e3,

@@ -27,6 +27,14 @@ pub const CLANG_RESOURCE_DIR: &str = "NCCRS_CLANG_RESOURCE_DIR";
 /// A file each indexing child appends where its time went to (benchmarks).
 pub const PROFILE: &str = "NCCRS_PROFILE";
 
+/// The facts cache's directory (default `$XDG_CACHE_HOME/nccrs/facts`, else
+/// `~/.cache/nccrs/facts`; nothing else is kept there).
+pub const CACHE_DIR: &str = "NCCRS_CACHE_DIR";
+
+/// The facts cache's size limit: bytes, or with a suffix `k`, `M`, `G` (powers of
+/// 1024); 2G unless set; 0 turns the cache off.
+pub const CACHE_SIZE: &str = "NCCRS_CACHE_SIZE";
+
 /// For tests of real process lifecycles only: `crash:PATTERN` or `hang:PATTERN` makes
 /// an indexing child abort or hang on a source whose path contains PATTERN. Read by
 /// the child from its own environment; supervision takes it away from retries.
@@ -38,6 +46,45 @@ pub const INDEX_PARENT: &str = "NCCRS_INDEX_PARENT";
 /// A variable's value, when set and not empty.
 pub fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+/// `NCCRS_CACHE_DIR`, or the default under the user's cache directory.
+pub fn cache_dir() -> Option<std::path::PathBuf> {
+    if let Some(dir) = var(CACHE_DIR) {
+        return Some(dir.into());
+    }
+    let base = match var("XDG_CACHE_HOME") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::path::PathBuf::from(var("HOME")?).join(".cache"),
+    };
+    Some(base.join("nccrs/facts"))
+}
+
+/// `NCCRS_CACHE_SIZE` in bytes: 2 GiB when unset or unreadable.
+pub fn cache_size() -> u64 {
+    const DEFAULT: u64 = 2 << 30;
+    var(CACHE_SIZE)
+        .and_then(|v| parse_size(&v.to_string_lossy()))
+        .unwrap_or(DEFAULT)
+}
+
+/// `512M`, `2G`, `100000`, `1.5G`: a size in bytes.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (number, unit) = match s.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, ""),
+    };
+    let scale: u64 = match unit.to_ascii_lowercase().trim_end_matches(['b', 'i']) {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return None,
+    };
+    let n: f64 = number.trim().parse().ok()?;
+    (n >= 0.0 && n.is_finite()).then_some((n * scale as f64) as u64)
 }
 
 /// Whether this process was started by nccrs.
@@ -102,6 +149,17 @@ pub fn seconds(secs: f64) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_sizes_read_as_ccache_writes_them() {
+        assert_eq!(parse_size("2G"), Some(2 << 30));
+        assert_eq!(parse_size("512M"), Some(512 << 20));
+        assert_eq!(parse_size("1.5GiB"), Some(3 << 29));
+        assert_eq!(parse_size("100000"), Some(100_000));
+        assert_eq!(parse_size("0"), Some(0));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("-1G"), None);
+    }
 
     #[test]
     fn timeouts_never_overflow_a_deadline() {

@@ -1,6 +1,9 @@
-//! Plain data exchanged with the rest of the project. No SQL here.
+//! Plain data exchanged with the rest of the project. No SQL here. A unit's facts
+//! (`TuFacts`) serialize, for the indexer's facts cache.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 macro_rules! id_type {
     ($name:ident) => {
@@ -47,7 +50,7 @@ pub fn normalize_path(path: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// Which directory a stored path is relative to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Root {
     /// The kernel source tree.
     Src,
@@ -60,7 +63,7 @@ pub enum Root {
 }
 
 /// What kind of thing a symbol is. The names are those of the `dump` format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Kind {
     Function,
     Variable,
@@ -77,7 +80,7 @@ pub enum Kind {
 }
 
 /// How a function uses a global variable or a struct member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Access {
     Read,
     Write,
@@ -85,7 +88,7 @@ pub enum Access {
     Addr,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Linkage {
     External,
     Internal,
@@ -272,7 +275,9 @@ pub struct Tu {
 macro_rules! fact_index {
     ($name:ident, $what:literal) => {
         #[doc = concat!("The position of a ", $what, " in [`TuFacts`].")]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+        )]
         pub struct $name(pub u32);
 
         impl $name {
@@ -287,7 +292,7 @@ fact_index!(FileIx, "file");
 fact_index!(SymbolIx, "symbol");
 
 /// A file seen by a translation unit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NewFile {
     pub root: Root,
     /// As [`File::base`].
@@ -314,7 +319,7 @@ impl NewFile {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewSymbol {
     pub usr: String,
     pub name: String,
@@ -324,7 +329,7 @@ pub struct NewSymbol {
 }
 
 /// Indexes below point into [`TuFacts::files`] and [`TuFacts::symbols`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewDefinition {
     pub symbol: SymbolIx,
     pub file: FileIx,
@@ -337,7 +342,7 @@ pub struct NewDefinition {
     pub owner: FileIx,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCall {
     pub caller: SymbolIx,
     pub callee: SymbolIx,
@@ -351,7 +356,7 @@ pub struct NewCall {
 }
 
 /// `value` (a function, or a pointer copied) stored into `target`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewStore {
     pub target: SymbolIx,
     pub value: SymbolIx,
@@ -363,7 +368,7 @@ pub struct NewStore {
     pub owner: FileIx,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewUse {
     pub symbol: SymbolIx,
     pub function: SymbolIx,
@@ -413,7 +418,7 @@ impl Trees {
 }
 
 /// Everything one translation unit contributes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TuFacts {
     /// Index into `files` of the main source file, if it was parsed.
     pub main_file: Option<FileIx>,

@@ -46,11 +46,40 @@ pub fn load() -> Result<(), LoadError> {
     }
     // Without LIBCLANG_PATH, use the libclang this build was made against.
     if std::env::var_os("LIBCLANG_PATH").is_none() {
-        if let Some(dir) = option_env!("LIBCLANG_PATH") {
+        if let Some(dir) = library_dir() {
             std::env::set_var("LIBCLANG_PATH", dir);
         }
     }
     clang_sys::load().map_err(LoadError)
+}
+
+/// The directory [`load`] takes libclang from.
+fn library_dir() -> Option<std::path::PathBuf> {
+    std::env::var_os("LIBCLANG_PATH")
+        .or_else(|| option_env!("LIBCLANG_PATH").map(OsString::from))
+        .map(std::path::PathBuf::from)
+}
+
+/// The libclang libraries [`load`] may take (their real files), without loading one:
+/// what identifies the parser for the facts cache.
+pub fn candidates() -> Vec<std::path::PathBuf> {
+    let Some(dir) = library_dir() else {
+        return Vec::new();
+    };
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.as_bytes();
+            name.starts_with(b"libclang") && name.windows(3).any(|w| w == b".so")
+        })
+        .filter_map(|e| std::fs::canonicalize(e.path()).ok())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// libclang could not be loaded (clang-sys says why).
@@ -222,6 +251,35 @@ impl<'i> TranslationUnit<'i> {
                 })
                 .collect()
         }
+    }
+
+    /// Every file the parse read, each once: the main file and every header, in the
+    /// order they were included.
+    pub fn files(&self) -> Vec<File<'_>> {
+        extern "C" fn visit(
+            file: CXFile,
+            _stack: *mut CXSourceLocation,
+            _depth: c_uint,
+            data: CXClientData,
+        ) {
+            // SAFETY: `data` is the `Vec` passed below, alive and not otherwise
+            // borrowed for the duration of `clang_getInclusions`.
+            let files = unsafe { &mut *data.cast::<Vec<CXFile>>() };
+            if !file.is_null() && !files.contains(&file) {
+                files.push(file);
+            }
+        }
+        let mut raw: Vec<CXFile> = Vec::new();
+        // SAFETY: `raw` is live; the visitor only pushes to the vector it is given.
+        unsafe {
+            clang_getInclusions(self.raw, visit, (&mut raw as *mut Vec<CXFile>).cast());
+        }
+        raw.into_iter()
+            .map(|raw| File {
+                raw,
+                _tu: PhantomData,
+            })
+            .collect()
     }
 
     /// The bytes of a file as libclang read them.

@@ -1,0 +1,374 @@
+//! The facts cache: a unit indexed once is not parsed again while its inputs are
+//! unchanged — after `make clean`, in a second `O=` directory, after switching branches
+//! and back. It works like ccache's direct mode.
+//!
+//! A unit's *input key* hashes what is known before parsing: the cache's format, this
+//! nccrs and the libclang it loads, the compiler and its arguments with the trees'
+//! paths replaced by their names (so the same tree built into another `O=` directory
+//! gives the same key), the variables that add include directories, and the source
+//! file's stored name and content. Under that key a *manifest* lists, for each earlier
+//! indexing of those inputs (the newest [`ENTRIES`]), every file the parse read — by
+//! stored name and a hash of the content libclang parsed — and the key of the facts it
+//! gave. A lookup hashes the listed files as they are now on disk: the first entry
+//! whose files all match names the facts. A header that changed, by one byte, is a
+//! miss; a header only touched is a hit.
+//!
+//! The list of files is the parse's own (libclang's inclusions), not the compile's
+//! dependency output: the facts come from what libclang read, which differs from
+//! gcc's where clang's resource headers stand in for gcc's.
+//!
+//! On disk, `DIR/xx/KEY.m` (a manifest) and `DIR/xx/KEY.f` (a unit's facts, zstd over
+//! postcard), each written to a temporary file and renamed into place, so a reader
+//! sees whole entries or none. A hit touches what it read; when the directory grows
+//! past its limit, the least recently used entries go first. An entry that cannot be
+//! read is a miss, and removed: the cache never fails an indexing.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use schema::{NewFile, Trees, TuFacts};
+use serde::{Deserialize, Serialize};
+
+use crate::args::Unit;
+use crate::job::IndexJob;
+use crate::paths::PathMapper;
+
+/// Changes whenever what an entry holds, or how it is keyed, changes.
+const FORMAT: &[u8] = b"nccrs facts cache 1";
+
+/// Manifest entries kept per input key: the file sets of its newest indexings.
+const ENTRIES: usize = 8;
+
+/// The hash of a file's content, as a manifest records it.
+type FileHash = [u8; 16];
+
+/// Where the cache is and how large it may grow.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    limit: u64,
+}
+
+/// A unit's inputs known before parsing (see the module's documentation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputKey(blake3::Hash);
+
+#[derive(Serialize, Deserialize, Default)]
+struct Manifest {
+    /// Newest first.
+    entries: Vec<Entry>,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct Entry {
+    /// Every file the parse read, with the hash of its content.
+    files: Vec<(NewFile, FileHash)>,
+    /// The key of the facts that parse gave.
+    facts: [u8; 32],
+}
+
+/// The files one parse read, with what libclang read of each.
+pub struct ReadFiles(Vec<(NewFile, FileHash)>);
+
+impl ReadFiles {
+    /// From the parse's file names and contents; `None` when one could not be read.
+    pub fn new<'a>(
+        files: impl IntoIterator<Item = (OsString, Option<&'a [u8]>)>,
+        paths: &mut PathMapper,
+    ) -> Option<ReadFiles> {
+        let mut out = Vec::new();
+        for (name, content) in files {
+            out.push((paths.file(&name), file_hash(content?)));
+        }
+        Some(ReadFiles(out))
+    }
+}
+
+fn file_hash(content: &[u8]) -> FileHash {
+    let mut h = [0; 16];
+    h.copy_from_slice(&blake3::hash(content).as_bytes()[..16]);
+    h
+}
+
+impl Cache {
+    /// The cache the environment asks for (`NCCRS_CACHE_DIR`, `NCCRS_CACHE_SIZE`), or
+    /// none when its size is 0 or no directory can be named.
+    pub fn from_env() -> Option<Cache> {
+        let limit = crate::settings::cache_size();
+        if limit == 0 {
+            return None;
+        }
+        Some(Cache {
+            dir: crate::settings::cache_dir()?,
+            limit,
+        })
+    }
+
+    /// A cache in `dir` holding at most `limit` bytes.
+    pub fn new(dir: PathBuf, limit: u64) -> Cache {
+        Cache { dir, limit }
+    }
+
+    /// The input key of `unit` of `job`; `None` when its source cannot be read.
+    pub fn input_key(
+        &self,
+        job: &IndexJob,
+        unit: &Unit,
+        paths: &mut PathMapper,
+    ) -> Option<InputKey> {
+        let mut h = blake3::Hasher::new();
+        let mut field = |bytes: &[u8]| {
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        field(FORMAT);
+        field(&self_identity());
+        // Paths of this build's trees, longest first, become the trees' names.
+        let mut trees: Vec<(Vec<u8>, &[u8])> = [
+            (&job.srctree, b"$srctree".as_slice()),
+            (&job.objtree, b"$objtree".as_slice()),
+            (&job.extmod, b"$extmod".as_slice()),
+        ]
+        .into_iter()
+        .filter_map(|(t, name)| {
+            let t = crate::paths::absolute(&job.directory, t.as_deref()?);
+            Some((t.as_os_str().as_bytes().to_vec(), name))
+        })
+        .collect();
+        trees.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
+        let relative = |s: &[u8]| -> Vec<u8> {
+            if trees.is_empty() {
+                return s.to_vec();
+            }
+            let mut out = Vec::with_capacity(s.len());
+            let mut i = 0;
+            'outer: while i < s.len() {
+                for (t, name) in &trees {
+                    if s[i..].starts_with(t) {
+                        out.extend_from_slice(name);
+                        i += t.len();
+                        continue 'outer;
+                    }
+                }
+                out.push(s[i]);
+                i += 1;
+            }
+            out
+        };
+        field(&relative(job.directory.as_os_str().as_bytes()));
+        field(
+            job.command
+                .first()
+                .map(String::as_bytes)
+                .unwrap_or_default(),
+        );
+        for a in &job.args {
+            field(&relative(a.as_bytes()));
+        }
+        for var in [
+            "CPATH",
+            "C_INCLUDE_PATH",
+            "LIBCLANG_PATH",
+            crate::settings::CLANG_RESOURCE_DIR,
+        ] {
+            field(std::env::var_os(var).unwrap_or_default().as_bytes());
+        }
+        let source = paths.file(&unit.source);
+        field(source.key().as_bytes());
+        let path = crate::paths::absolute(&job.directory, Path::new(&unit.source));
+        field(&std::fs::read(path).ok()?);
+        Some(InputKey(h.finalize()))
+    }
+
+    fn path(&self, hash: &[u8], ext: &str) -> PathBuf {
+        let hex = hex(hash);
+        self.dir
+            .join(&hex[..2])
+            .join(format!("{}.{ext}", &hex[2..]))
+    }
+
+    /// The facts recorded for `key` whose files all read today as they did then.
+    pub fn lookup(&self, key: &InputKey, trees: &Trees) -> Option<TuFacts> {
+        let manifest_path = self.path(key.0.as_bytes(), "m");
+        let manifest: Manifest = read_entry(&manifest_path)?;
+        let mut hashes: std::collections::HashMap<&NewFile, Option<FileHash>> =
+            std::collections::HashMap::new();
+        let entry = manifest.entries.iter().find(|e| {
+            e.files.iter().all(|(f, want)| {
+                let now = hashes.entry(f).or_insert_with(|| on_disk_hash(f, trees));
+                now.as_ref() == Some(want)
+            })
+        })?;
+        let facts_path = self.path(&entry.facts, "f");
+        let facts: TuFacts = read_entry(&facts_path)?;
+        touch(&manifest_path);
+        touch(&facts_path);
+        Some(facts)
+    }
+
+    /// Records that the parse under `key`, which read `files`, gave `facts`.
+    pub fn store(&self, key: &InputKey, files: ReadFiles, facts: &TuFacts) {
+        let Ok(encoded) = postcard::to_stdvec(facts) else {
+            return;
+        };
+        let facts_key = *blake3::hash(&encoded).as_bytes();
+        if write_entry(&self.path(&facts_key, "f"), &encoded).is_err() {
+            return;
+        }
+        let manifest_path = self.path(key.0.as_bytes(), "m");
+        let mut manifest: Manifest = read_entry(&manifest_path).unwrap_or_default();
+        manifest.entries.retain(|e| e.files != files.0);
+        manifest.entries.insert(
+            0,
+            Entry {
+                files: files.0,
+                facts: facts_key,
+            },
+        );
+        manifest.entries.truncate(ENTRIES);
+        let Ok(encoded) = postcard::to_stdvec(&manifest) else {
+            return;
+        };
+        if write_entry(&manifest_path, &encoded).is_ok() {
+            self.trim();
+        }
+    }
+
+    /// Removes the least recently used entries while the cache is over its limit, down
+    /// to nine tenths of it; and temporary files a killed writer left.
+    pub fn trim(&self) {
+        let mut files: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
+        let Ok(dirs) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let stale = SystemTime::now() - Duration::from_secs(3600);
+        for d in dirs.flatten() {
+            let Ok(entries) = std::fs::read_dir(d.path()) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(meta) = e.metadata() else { continue };
+                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                if e.file_name().as_bytes().starts_with(b".tmp") {
+                    if modified < stale {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                    continue;
+                }
+                files.push((modified, meta.len(), e.path()));
+            }
+        }
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        if total <= self.limit {
+            return;
+        }
+        files.sort();
+        for (_, len, path) in files {
+            if total <= self.limit / 10 * 9 {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+    }
+}
+
+/// The hash of the file `f` names as it is on disk today.
+fn on_disk_hash(f: &NewFile, trees: &Trees) -> Option<FileHash> {
+    let file = schema::File {
+        id: schema::FileId(0),
+        root: f.root,
+        base: f.base.clone(),
+        path: f.path.clone(),
+    };
+    let path = trees.on_disk(&file)?;
+    Some(file_hash(&std::fs::read(path).ok()?))
+}
+
+/// This nccrs and the libclang it loads: their files' sizes and times.
+fn self_identity() -> Vec<u8> {
+    let mut id = Vec::new();
+    let mut add = |p: &Path| {
+        if let Ok(m) = std::fs::metadata(p) {
+            id.extend_from_slice(p.as_os_str().as_bytes());
+            id.extend_from_slice(&m.len().to_le_bytes());
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .unwrap_or_default();
+            id.extend_from_slice(&t.as_nanos().to_le_bytes());
+        }
+    };
+    if let Ok(exe) = std::env::current_exe() {
+        add(&exe);
+    }
+    for lib in crate::clang::candidates() {
+        add(&lib);
+    }
+    id
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Magic of an entry file, then a hash of the compressed bytes that follow.
+const MAGIC: &[u8; 8] = b"nccrsfc1";
+
+fn write_entry(path: &Path, encoded: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let compressed = zstd::bulk::compress(encoded, 1)?;
+    let mut bytes = Vec::with_capacity(compressed.len() + 40);
+    bytes.extend_from_slice(MAGIC);
+    bytes.extend_from_slice(blake3::hash(&compressed).as_bytes());
+    bytes.extend_from_slice(&compressed);
+    let tmp = dir.join(format!(
+        ".tmp.{}.{}",
+        std::process::id(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// An entry, or `None` (and the file removed) when it is missing or damaged.
+fn read_entry<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let decoded = (|| {
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let (sum, compressed) = rest.split_at_checked(32)?;
+        if blake3::hash(compressed).as_bytes() != sum {
+            return None;
+        }
+        let mut plain = Vec::new();
+        zstd::stream::Decoder::new(compressed)
+            .ok()?
+            .read_to_end(&mut plain)
+            .ok()?;
+        postcard::from_bytes(&plain).ok()
+    })();
+    if decoded.is_none() {
+        let _ = std::fs::remove_file(path);
+    }
+    decoded
+}
+
+fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::options().write(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}

@@ -1,0 +1,184 @@
+//! The facts cache across builds: what did not change is not parsed again, in the same
+//! build directory or another, and what changed by one byte is.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use nccrs_e2e::{bin, facts_text, fixture_copy, make_tree};
+
+/// `make TARGETS` of `src` into `obj` with the cache in `cache` (a size of 0 turns it
+/// off) and each indexing's profile appended to `profile`.
+fn build(
+    src: &Path,
+    obj: &Path,
+    cache: &Path,
+    size: &str,
+    profile: &Path,
+    targets: &[&str],
+) -> Output {
+    let out = make_tree(
+        src,
+        obj,
+        &bin("nccrs"),
+        &[
+            ("NCCRS_CACHE_DIR", cache),
+            ("NCCRS_CACHE_SIZE", Path::new(size)),
+            ("NCCRS_PROFILE", profile),
+        ],
+        targets,
+    );
+    assert!(
+        out.status.success(),
+        "make {targets:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let warnings: Vec<_> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("nccrs:"))
+        .map(str::to_owned)
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    out
+}
+
+/// Each indexed source's file name → whether the cache had it, from a profile, which
+/// is then emptied for the next build.
+fn hits(profile: &Path) -> BTreeMap<String, bool> {
+    let text = std::fs::read_to_string(profile).expect("profile");
+    std::fs::remove_file(profile).expect("rm profile");
+    text.lines()
+        .map(|l| {
+            let source = l.split('\t').next().expect("source");
+            let name = source.rsplit('/').next().expect("name").to_owned();
+            let hit = l.contains("\tcache_hits=1\t");
+            (name, hit)
+        })
+        .collect()
+}
+
+fn all(units: &BTreeMap<String, bool>, hit: bool) -> bool {
+    !units.is_empty() && units.values().all(|&h| h == hit)
+}
+
+#[test]
+fn the_facts_cache_serves_what_did_not_change_and_nothing_that_did() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture_copy(dir.path());
+    let cache = dir.path().join("cache");
+    let profile = dir.path().join("profile");
+    let (obj, second) = (dir.path().join("obj"), dir.path().join("second"));
+    let on = "2G";
+
+    // The first build parses every unit and fills the cache.
+    build(&src, &obj, &cache, on, &profile, &["all"]);
+    let first = hits(&profile);
+    assert_eq!(first.len(), 9, "{first:?}");
+    assert!(all(&first, false), "{first:?}");
+    let facts = facts_text(&obj.join("vmlinux.db"));
+
+    // After `make clean`, and in a second build directory, nothing is parsed again and
+    // the facts are the same.
+    build(&src, &obj, &cache, on, &profile, &["clean"]);
+    build(&src, &obj, &cache, on, &profile, &["all"]);
+    let again = hits(&profile);
+    assert!(all(&again, true), "{again:?}");
+    assert_eq!(facts_text(&obj.join("vmlinux.db")), facts);
+    build(&src, &second, &cache, on, &profile, &["all"]);
+    let elsewhere = hits(&profile);
+    assert!(all(&elsewhere, true), "{elsewhere:?}");
+    assert_eq!(facts_text(&second.join("vmlinux.db")), facts);
+
+    // A header touched but not changed: make compiles its includers again, the cache
+    // has them.
+    let header = src.join("include/linux/spinlock.h");
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    std::fs::File::options()
+        .write(true)
+        .open(&header)
+        .and_then(|f| f.set_modified(later))
+        .expect("touch");
+    build(&src, &obj, &cache, on, &profile, &["all"]);
+    let touched = hits(&profile);
+    assert!(all(&touched, true), "{touched:?}");
+    // Its includers, seqlock.h's among them.
+    assert_eq!(touched.len(), 4, "{touched:?}");
+
+    // One byte more in the header: its includers are parsed again, and the facts are
+    // a build's without the cache.
+    let text = std::fs::read_to_string(&header).expect("read");
+    let edited = text.replacen("\tarch_spin_lock(", "\t arch_spin_lock(", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&header, edited).expect("write");
+    build(&src, &obj, &cache, on, &profile, &["clean"]);
+    build(&src, &obj, &cache, on, &profile, &["all"]);
+    let changed = hits(&profile);
+    let parsed: Vec<&str> = changed
+        .iter()
+        .filter(|(_, &hit)| !hit)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        parsed,
+        ["dcache.c", "demo.c", "fork.c", "lock.c"],
+        "{changed:?}"
+    );
+    let facts = facts_text(&obj.join("vmlinux.db"));
+    let uncached = dir.path().join("uncached");
+    build(&src, &uncached, &cache, "0", &profile, &["all"]);
+    assert!(all(&hits(&profile), false));
+    assert_eq!(facts_text(&uncached.join("vmlinux.db")), facts);
+    assert!(
+        facts.contains("call spin_lock -> arch_spin_lock at include/linux/spinlock.h:13:3\n"),
+        "the column after the new byte:\n{facts}"
+    );
+
+    // Damaged entries are misses, never failures: the build indexes every unit again.
+    let mut damaged = 0;
+    for f in nccrs_e2e::files_under(&cache) {
+        let path = cache.join(&f);
+        let bytes = std::fs::read(&path).expect("read");
+        let cut = if damaged % 2 == 0 { bytes.len() / 2 } else { 0 };
+        let mut garbage = bytes[..cut].to_vec();
+        garbage.extend_from_slice(b"garbage");
+        std::fs::write(&path, garbage).expect("write");
+        damaged += 1;
+    }
+    assert!(damaged >= 18, "{damaged} files in the cache");
+    build(&src, &obj, &cache, on, &profile, &["clean"]);
+    build(&src, &obj, &cache, on, &profile, &["all"]);
+    let rebuilt = hits(&profile);
+    assert!(all(&rebuilt, false), "{rebuilt:?}");
+    assert_eq!(facts_text(&obj.join("vmlinux.db")), facts);
+    build(&src, &obj, &cache, on, &profile, &["clean"]);
+    build(&src, &obj, &cache, on, &profile, &["all"]);
+    assert!(
+        all(&hits(&profile), true),
+        "the damaged entries were replaced"
+    );
+}
+
+#[test]
+fn the_facts_cache_stays_within_its_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture_copy(dir.path());
+    let cache = dir.path().join("cache");
+    let profile = dir.path().join("profile");
+    // Room for about two units' entries: the build still indexes all nine, and the
+    // cache is trimmed to its limit, least recently used first.
+    build(
+        &src,
+        &dir.path().join("obj"),
+        &cache,
+        "20k",
+        &profile,
+        &["all"],
+    );
+    let size: u64 = nccrs_e2e::files_under(&cache)
+        .iter()
+        .map(|f| std::fs::metadata(cache.join(f)).expect("stat").len())
+        .sum();
+    assert!(size <= 20 << 10, "{size} bytes");
+    assert!(size > 0);
+    assert_eq!(hits(&profile).len(), 9);
+}
