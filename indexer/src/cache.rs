@@ -56,6 +56,17 @@ pub struct Cache {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputKey(blake3::Hash);
 
+/// A unit's facts as the cache names them: a hash of their content. The database
+/// records it with the unit, so that a unit recorded with the same facts is left alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FactsName([u8; 32]);
+
+impl std::fmt::Display for FactsName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
 #[derive(Serialize, Deserialize, Default)]
 struct Manifest {
     /// Newest first.
@@ -190,8 +201,9 @@ impl Cache {
             .join(format!("{}.{ext}", &hex[2..]))
     }
 
-    /// The facts recorded for `key` whose files all read today as they did then.
-    pub fn lookup(&self, key: &InputKey, trees: &Trees) -> Option<TuFacts> {
+    /// The name of the facts recorded for `key` whose files all read today as they
+    /// did then.
+    pub fn find(&self, key: &InputKey, trees: &Trees) -> Option<FactsName> {
         let manifest_path = self.path(key.0.as_bytes(), "m");
         let manifest: Manifest = read_entry(&manifest_path)?;
         let mut hashes: std::collections::HashMap<&NewFile, Option<FileHash>> =
@@ -202,22 +214,24 @@ impl Cache {
                 now.as_ref() == Some(want)
             })
         })?;
-        let facts_path = self.path(&entry.facts, "f");
-        let facts: TuFacts = read_entry(&facts_path)?;
         touch(&manifest_path);
-        touch(&facts_path);
+        Some(FactsName(entry.facts))
+    }
+
+    /// The facts `name` names.
+    pub fn facts(&self, name: &FactsName) -> Option<TuFacts> {
+        let path = self.path(&name.0, "f");
+        let facts = read_entry(&path)?;
+        touch(&path);
         Some(facts)
     }
 
-    /// Records that the parse under `key`, which read `files`, gave `facts`.
-    pub fn store(&self, key: &InputKey, files: ReadFiles, facts: &TuFacts) {
-        let Ok(encoded) = postcard::to_stdvec(facts) else {
-            return;
-        };
+    /// Records that the parse under `key`, which read `files`, gave `facts`; the
+    /// facts' name.
+    pub fn store(&self, key: &InputKey, files: ReadFiles, facts: &TuFacts) -> Option<FactsName> {
+        let encoded = postcard::to_stdvec(facts).ok()?;
         let facts_key = *blake3::hash(&encoded).as_bytes();
-        if write_entry(&self.path(&facts_key, "f"), &encoded).is_err() {
-            return;
-        }
+        write_entry(&self.path(&facts_key, "f"), &encoded).ok()?;
         let manifest_path = self.path(key.0.as_bytes(), "m");
         let mut manifest: Manifest = read_entry(&manifest_path).unwrap_or_default();
         manifest.entries.retain(|e| e.files != files.0);
@@ -229,12 +243,10 @@ impl Cache {
             },
         );
         manifest.entries.truncate(ENTRIES);
-        let Ok(encoded) = postcard::to_stdvec(&manifest) else {
-            return;
-        };
-        if write_entry(&manifest_path, &encoded).is_ok() {
-            self.trim();
-        }
+        let encoded = postcard::to_stdvec(&manifest).ok()?;
+        write_entry(&manifest_path, &encoded).ok()?;
+        self.trim();
+        Some(FactsName(facts_key))
     }
 
     /// Removes the least recently used entries while the cache is over its limit, down

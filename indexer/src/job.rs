@@ -12,7 +12,7 @@ use schema::{Db, Trees, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{classify, Compile, Invocation, Unit};
-use crate::cache::{InputKey, ReadFiles};
+use crate::cache::ReadFiles;
 use crate::clang::Index;
 use crate::paths::{absolute, stored_path, PathMapper};
 
@@ -109,6 +109,7 @@ impl IndexJob {
             modname: crate::flags::module_name(&self.args),
             status,
             reason,
+            facts: None,
         }
     }
 
@@ -361,34 +362,39 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let mut db = writer(job)?;
     let mut profile = Profile::default();
 
-    // What the facts cache holds is not parsed again.
+    // What the facts cache holds is not parsed again, and what the database holds
+    // already is not even read from the cache.
     let cache = crate::cache::Cache::from_env();
     let trees = job.trees();
-    let t = Instant::now();
-    let looked_up: Vec<(Option<InputKey>, Option<TuFacts>)> = units
-        .iter()
-        .map(|unit| {
-            inject_fault(&unit.source.to_string_lossy());
-            let Some(cache) = &cache else {
-                return (None, None);
-            };
-            let key = cache.input_key(job, unit, &mut paths);
-            let facts = key.as_ref().and_then(|k| cache.lookup(k, &trees));
-            (key, facts)
-        })
-        .collect();
-    profile.cache = t.elapsed();
-
-    // libclang is loaded for the first unit the cache did not have.
     let mut parser: Option<(Index, Vec<String>)> = None;
-    let mut results: Vec<(TuRecord, TuFacts)> = Vec::new();
-    for (unit, (key, hit)) in units.iter().zip(looked_up) {
-        if let Some(facts) = hit {
-            profile.hits += 1;
-            let rec = job.record(unit, &mut paths, TuStatus::Ok, None);
-            results.push((rec, facts));
-            continue;
+    // Each unit's record, and its facts unless the database has them already.
+    let mut results: Vec<(TuRecord, Option<TuFacts>)> = Vec::new();
+    for unit in units {
+        inject_fault(&unit.source.to_string_lossy());
+        let t = Instant::now();
+        let key = cache
+            .as_ref()
+            .and_then(|c| c.input_key(job, unit, &mut paths));
+        if let (Some(cache), Some(key)) = (&cache, &key) {
+            if let Some(name) = cache.find(key, &trees) {
+                let mut rec = job.record(unit, &mut paths, TuStatus::Ok, None);
+                rec.facts = Some(name.to_string());
+                let facts = if db.is_recorded(&rec)? {
+                    Some(None)
+                } else {
+                    cache.facts(&name).map(Some)
+                };
+                if let Some(facts) = facts {
+                    profile.cache += t.elapsed();
+                    profile.hits += 1;
+                    results.push((rec, facts));
+                    continue;
+                }
+            }
         }
+        profile.cache += t.elapsed();
+
+        // libclang is loaded for the first unit the cache did not have.
         if parser.is_none() {
             crate::clang::load()?;
             parser = Some((Index::new(), parse_args(job, &compile)?));
@@ -400,6 +406,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let parsed = index.parse(&unit.source, args);
         profile.parse += t.elapsed();
         let t = Instant::now();
+        let mut name = None;
         let (facts, status, reason) = match parsed {
             Ok(tu) => {
                 let x = crate::extract::extract(&tu, &unit.source, &mut paths);
@@ -409,7 +416,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
                         .into_iter()
                         .map(|f| (f.name(), tu.file_contents(f)));
                     if let Some(read) = ReadFiles::new(read, &mut paths) {
-                        cache.store(key, read, &x.facts);
+                        name = cache.store(key, read, &x.facts);
                     }
                 }
                 (x.facts, x.status, x.reason)
@@ -417,18 +424,24 @@ pub fn run(job: &IndexJob) -> Result<()> {
             Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
         };
         profile.extract += t.elapsed();
-        let rec = job.record(unit, &mut paths, status, reason);
-        results.push((rec, facts));
+        let mut rec = job.record(unit, &mut paths, status, reason);
+        rec.facts = name.map(|n| n.to_string());
+        results.push((rec, Some(facts)));
     }
 
     let t = Instant::now();
     let mut written = 0;
     let deadline = Instant::now() + BUSY_RETRIES;
     while let Some((rec, facts)) = results.get(written) {
-        let wrote = if rec.status == TuStatus::Failed {
-            db.write_tu_record(rec)
-        } else {
-            db.write_tu(rec, facts).map(|_| ())
+        let wrote = match facts {
+            _ if rec.status == TuStatus::Failed => db.write_tu_record(rec),
+            None => {
+                profile.unchanged += 1;
+                Ok(())
+            }
+            Some(facts) => db.write_tu(rec, facts).map(|stats| {
+                profile.unchanged += usize::from(stats.unchanged);
+            }),
         };
         match wrote {
             Ok(()) => written += 1,
@@ -473,22 +486,25 @@ struct Profile {
     cache: Duration,
     /// Units the cache had.
     hits: usize,
+    /// Units recorded already as they are: not written.
+    unchanged: usize,
     parse: Duration,
     extract: Duration,
     write: Duration,
 }
 
 impl Profile {
-    fn save(&self, units: &[Unit], results: &[(TuRecord, TuFacts)]) {
+    fn save(&self, units: &[Unit], results: &[(TuRecord, Option<TuFacts>)]) {
         let Some(path) = std::env::var_os(crate::settings::PROFILE) else {
             return;
         };
         let facts: usize = results
             .iter()
-            .map(|(_, f)| f.definitions.len() + f.calls.len())
+            .flat_map(|(_, f)| f)
+            .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tfacts={facts}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
@@ -498,6 +514,7 @@ impl Profile {
             self.parse.as_secs_f64() * 1e3,
             self.extract.as_secs_f64() * 1e3,
             self.write.as_secs_f64() * 1e3,
+            self.unchanged,
         );
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

@@ -451,6 +451,7 @@ mod tests {
             modname: None,
             status: TuStatus::Ok,
             reason: None,
+            facts: None,
         };
         let path = dir.join("t.db");
         Db::open_writer(&path)

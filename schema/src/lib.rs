@@ -467,6 +467,7 @@ mod tests {
             modname: None,
             status: TuStatus::Failed,
             reason: Some("r".into()),
+            facts: None,
         })
         .unwrap();
         db.claim_trees(&kernel).unwrap();

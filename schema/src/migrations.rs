@@ -150,4 +150,9 @@ ALTER TABLE tus ADD COLUMN modname TEXT;
 CREATE INDEX tus_by_source ON tus(source);
 CREATE INDEX tus_by_status ON tus(status);
 "#,
+    // 5: the name of the facts recorded for each unit (the facts cache's key), so that
+    // a rebuild that gives the same facts writes nothing.
+    r#"
+ALTER TABLE tus ADD COLUMN facts TEXT;
+"#,
 ];

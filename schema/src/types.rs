@@ -392,6 +392,9 @@ pub struct TuRecord {
     pub modname: Option<String>,
     pub status: TuStatus,
     pub reason: Option<String>,
+    /// A name of the unit's facts (the indexer's facts cache key), when known: a unit
+    /// recorded with the same record and the same name is not written again.
+    pub facts: Option<String>,
 }
 
 /// The directories a database's relative paths are relative to: what a kernel
@@ -467,6 +470,8 @@ impl std::ops::IndexMut<SymbolIx> for TuFacts {
 /// Counts reported by [`crate::Db::write_tu`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriteStats {
+    /// The unit was recorded already, with the same record and facts: nothing written.
+    pub unchanged: bool,
     /// Files whose facts were new (a chunk written).
     pub files_recorded: usize,
     /// Files whose facts the database already had (a chunk shared).

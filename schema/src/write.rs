@@ -30,6 +30,16 @@ impl Db {
     /// whatever an earlier build of the same object recorded.
     pub fn write_tu(&mut self, tu: &TuRecord, facts: &TuFacts) -> Result<WriteStats> {
         let path = self.path.clone();
+        // Without the write lock: a rebuild that gives the same facts (`make clean`,
+        // a header touched) leaves the database alone.
+        if tu.facts.is_some()
+            && recorded_as(&self.conn, tu).map_err(|e| crate::sql_err(&path, e))?
+        {
+            return Ok(WriteStats {
+                unchanged: true,
+                ..WriteStats::default()
+            });
+        }
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -37,6 +47,15 @@ impl Db {
         let stats = write_facts(&tx, tu, facts).map_err(|e| crate::sql_err(&path, e))?;
         tx.commit().map_err(|e| crate::sql_err(&path, e))?;
         Ok(stats)
+    }
+
+    /// Whether `tu` is recorded exactly so, with the facts its `facts` names: writing
+    /// it again would change nothing.
+    pub fn is_recorded(&self, tu: &TuRecord) -> Result<bool> {
+        if tu.facts.is_none() {
+            return Ok(false);
+        }
+        recorded_as(&self.conn, tu).map_err(|e| crate::sql_err(&self.path, e))
     }
 
     /// Records a translation unit without facts (indexing failed before any were read),
@@ -107,6 +126,43 @@ pub(crate) fn read_trees(conn: &rusqlite::Connection) -> rusqlite::Result<Trees>
     })
 }
 
+/// Whether `tu` is recorded exactly so, its facts named as `tu.facts` names them.
+fn recorded_as(conn: &rusqlite::Connection, tu: &TuRecord) -> rusqlite::Result<bool> {
+    let row = conn
+        .prepare_cached(
+            "SELECT f.root, f.base, f.path, t.directory, t.command, t.module, t.modname,
+                    t.status, t.reason, t.facts
+             FROM tus t LEFT JOIN files f ON f.id = t.source WHERE t.object = ?1",
+        )?
+        .query_row([&tu.object], |r| {
+            let source = match r.get::<_, Option<crate::Root>>(0)? {
+                Some(root) => {
+                    let base: String = r.get(1)?;
+                    Some(NewFile {
+                        root,
+                        base: (!base.is_empty()).then_some(base),
+                        path: r.get(2)?,
+                    })
+                }
+                None => None,
+            };
+            let command: String = r.get(4)?;
+            Ok(TuRecord {
+                object: tu.object.clone(),
+                source,
+                directory: r.get(3)?,
+                command: command.split('\0').map(str::to_owned).collect(),
+                module: r.get(5)?,
+                modname: r.get(6)?,
+                status: r.get(7)?,
+                reason: r.get(8)?,
+                facts: r.get(9)?,
+            })
+        })
+        .optional()?;
+    Ok(row.as_ref() == Some(tu))
+}
+
 fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
     let base = f.base.as_deref().unwrap_or("");
     let found = tx
@@ -125,12 +181,14 @@ fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
 
 fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rusqlite::Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO tus(object, source, directory, command, module, modname, status, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO tus(object, source, directory, command, module, modname, status, reason,
+                         facts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(object) DO UPDATE SET
             source = excluded.source, directory = excluded.directory,
             command = excluded.command, module = excluded.module,
-            modname = excluded.modname, status = excluded.status, reason = excluded.reason
+            modname = excluded.modname, status = excluded.status, reason = excluded.reason,
+            facts = excluded.facts
          RETURNING id",
     )?
     .query_row(
@@ -142,7 +200,8 @@ fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rus
             tu.module,
             tu.modname,
             tu.status,
-            tu.reason
+            tu.reason,
+            tu.facts
         ],
         |r| r.get(0),
     )

@@ -28,6 +28,7 @@ fn tu(object: &str) -> TuRecord {
         modname: None,
         status: TuStatus::Ok,
         reason: None,
+        facts: None,
     }
 }
 
