@@ -162,23 +162,39 @@ fn the_facts_cache_serves_what_did_not_change_and_nothing_that_did() {
 fn the_facts_cache_stays_within_its_size() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = fixture_copy(dir.path());
-    let cache = dir.path().join("cache");
     let profile = dir.path().join("profile");
-    // Room for about two units' entries: the build still indexes all nine, and the
-    // cache is trimmed to its limit, least recently used first.
+    let size = |cache: &Path| -> u64 {
+        nccrs_e2e::files_under(cache)
+            .iter()
+            .map(|f| std::fs::metadata(cache.join(f)).expect("stat").len())
+            .sum()
+    };
+    let roomy = dir.path().join("roomy");
     build(
         &src,
-        &dir.path().join("obj"),
-        &cache,
-        "20k",
+        &dir.path().join("a"),
+        &roomy,
+        "2G",
         &profile,
         &["all"],
     );
-    let size: u64 = nccrs_e2e::files_under(&cache)
-        .iter()
-        .map(|f| std::fs::metadata(cache.join(f)).expect("stat").len())
-        .sum();
-    assert!(size <= 20 << 10, "{size} bytes");
-    assert!(size > 0);
     assert_eq!(hits(&profile).len(), 9);
+    // Each of the cache's 256 directories gets its share of the limit, 256 bytes
+    // here: fewer than the entries of nine units. The build still indexes every
+    // unit, and the least recently used entries go.
+    let tight = dir.path().join("tight");
+    build(
+        &src,
+        &dir.path().join("b"),
+        &tight,
+        "64k",
+        &profile,
+        &["all"],
+    );
+    assert_eq!(hits(&profile).len(), 9);
+    let (all, kept) = (size(&roomy), size(&tight));
+    assert!(
+        kept > 0 && kept < all && kept <= 64 << 10,
+        "{kept} of {all} bytes"
+    );
 }

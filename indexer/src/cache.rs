@@ -29,7 +29,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use schema::{NewFile, Trees, TuFacts};
+use std::collections::{BTreeMap, HashMap};
+
+use schema::{
+    FileIx, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, NewUse, SymbolIx, Trees, TuFacts,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::args::Unit;
@@ -37,7 +41,7 @@ use crate::job::IndexJob;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 1";
+const FORMAT: &[u8] = b"nccrs facts cache 2";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -221,17 +225,42 @@ impl Cache {
     /// The facts `name` names.
     pub fn facts(&self, name: &FactsName) -> Option<TuFacts> {
         let path = self.path(&name.0, "f");
-        let facts = read_entry(&path)?;
+        let unit: UnitEntry = read_entry(&path)?;
+        let mut chunks = Vec::with_capacity(unit.chunks.len());
+        for c in &unit.chunks {
+            let path = self.path(c, "c");
+            chunks.push(read_entry(&path)?);
+            touch(&path);
+        }
         touch(&path);
-        Some(facts)
+        Some(merge(unit.main_file, chunks))
     }
 
     /// Records that the parse under `key`, which read `files`, gave `facts`; the
     /// facts' name.
     pub fn store(&self, key: &InputKey, files: ReadFiles, facts: &TuFacts) -> Option<FactsName> {
-        let encoded = postcard::to_stdvec(facts).ok()?;
-        let facts_key = *blake3::hash(&encoded).as_bytes();
-        write_entry(&self.path(&facts_key, "f"), &encoded).ok()?;
+        let mut unit = UnitEntry {
+            main_file: facts.main_file.map(|i| facts[i].clone()),
+            chunks: Vec::new(),
+        };
+        // The directories written to, each trimmed once at the end.
+        let mut written: std::collections::BTreeSet<PathBuf> = Default::default();
+        for chunk in split(facts) {
+            let encoded = postcard::to_stdvec(&chunk).ok()?;
+            let hash = *blake3::hash(&encoded).as_bytes();
+            let path = self.path(&hash, "c");
+            // Another unit that saw the file read the same way stored it already.
+            if !touch(&path) {
+                write_entry(&path, &encoded).ok()?;
+                written.extend(path.parent().map(Path::to_owned));
+            }
+            unit.chunks.push(hash);
+        }
+        let encoded = postcard::to_stdvec(&unit).ok()?;
+        let name = *blake3::hash(&encoded).as_bytes();
+        let unit_path = self.path(&name, "f");
+        write_entry(&unit_path, &encoded).ok()?;
+
         let manifest_path = self.path(key.0.as_bytes(), "m");
         let mut manifest: Manifest = read_entry(&manifest_path).unwrap_or_default();
         manifest.entries.retain(|e| e.files != files.0);
@@ -239,47 +268,49 @@ impl Cache {
             0,
             Entry {
                 files: files.0,
-                facts: facts_key,
+                facts: name,
             },
         );
         manifest.entries.truncate(ENTRIES);
         let encoded = postcard::to_stdvec(&manifest).ok()?;
         write_entry(&manifest_path, &encoded).ok()?;
-        self.trim();
-        Some(FactsName(facts_key))
+        written.extend(
+            [&manifest_path, &unit_path]
+                .iter()
+                .filter_map(|p| p.parent().map(Path::to_owned)),
+        );
+        for dir in written {
+            self.trim(&dir);
+        }
+        Some(FactsName(name))
     }
 
-    /// Removes the least recently used entries while the cache is over its limit, down
-    /// to nine tenths of it; and temporary files a killed writer left.
-    pub fn trim(&self) {
+    /// Keeps one of the cache's 256 directories within its share of the limit: while
+    /// it holds more, its least recently used files go, down to nine tenths of the
+    /// share; and temporary files a killed writer left. (ccache's way: each store
+    /// trims the directories it wrote to, which over many stores is every directory.)
+    fn trim(&self, dir: &Path) {
+        let share = self.limit / 256;
         let mut files: Vec<(SystemTime, u64, PathBuf)> = Vec::new();
-        let Ok(dirs) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
         let stale = SystemTime::now() - Duration::from_secs(3600);
-        for d in dirs.flatten() {
-            let Ok(entries) = std::fs::read_dir(d.path()) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let Ok(meta) = e.metadata() else { continue };
-                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                if e.file_name().as_bytes().starts_with(b".tmp") {
-                    if modified < stale {
-                        let _ = std::fs::remove_file(e.path());
-                    }
-                    continue;
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            if e.file_name().as_bytes().starts_with(b".tmp") {
+                if modified < stale {
+                    let _ = std::fs::remove_file(e.path());
                 }
-                files.push((modified, meta.len(), e.path()));
+                continue;
             }
+            files.push((modified, meta.len(), e.path()));
         }
         let mut total: u64 = files.iter().map(|f| f.1).sum();
-        if total <= self.limit {
+        if total <= share {
             return;
         }
         files.sort();
         for (_, len, path) in files {
-            if total <= self.limit / 10 * 9 {
+            if total <= share / 10 * 9 {
                 break;
             }
             if std::fs::remove_file(&path).is_ok() {
@@ -287,6 +318,163 @@ impl Cache {
             }
         }
     }
+}
+
+/// A unit's facts in the cache: its main file, and the facts of each file it saw (the
+/// database's chunks), each stored once for every unit that saw that file read the
+/// same way.
+#[derive(Serialize, Deserialize)]
+struct UnitEntry {
+    main_file: Option<NewFile>,
+    chunks: Vec<[u8; 32]>,
+}
+
+/// One owner's facts, with the files and symbols they name, in the order they come.
+#[derive(Default)]
+struct Part {
+    facts: TuFacts,
+    files: HashMap<FileIx, FileIx>,
+    symbols: HashMap<SymbolIx, SymbolIx>,
+}
+
+impl Part {
+    fn file(&mut self, all: &TuFacts, i: FileIx) -> FileIx {
+        let facts = &mut self.facts;
+        *self
+            .files
+            .entry(i)
+            .or_insert_with(|| facts.push_file(all[i].clone()))
+    }
+
+    fn symbol(&mut self, all: &TuFacts, i: SymbolIx) -> SymbolIx {
+        let facts = &mut self.facts;
+        *self
+            .symbols
+            .entry(i)
+            .or_insert_with(|| facts.push_symbol(all[i].clone()))
+    }
+}
+
+/// `facts` as one self-contained set of facts per owner, in the owners' order.
+fn split(facts: &TuFacts) -> Vec<TuFacts> {
+    let mut parts: BTreeMap<FileIx, Part> = BTreeMap::new();
+    fn part<'a>(
+        parts: &'a mut BTreeMap<FileIx, Part>,
+        all: &TuFacts,
+        owner: FileIx,
+    ) -> &'a mut Part {
+        parts.entry(owner).or_insert_with(|| {
+            let mut p = Part::default();
+            p.file(all, owner);
+            p
+        })
+    }
+    for d in &facts.definitions {
+        let p = part(&mut parts, facts, d.owner);
+        let x = NewDefinition {
+            symbol: p.symbol(facts, d.symbol),
+            file: p.file(facts, d.file),
+            owner: FileIx(0),
+            ..d.clone()
+        };
+        p.facts.definitions.push(x);
+    }
+    for c in &facts.calls {
+        let p = part(&mut parts, facts, c.owner);
+        let x = NewCall {
+            caller: p.symbol(facts, c.caller),
+            callee: p.symbol(facts, c.callee),
+            file: p.file(facts, c.file),
+            owner: FileIx(0),
+            ..c.clone()
+        };
+        p.facts.calls.push(x);
+    }
+    for st in &facts.stores {
+        let p = part(&mut parts, facts, st.owner);
+        let x = NewStore {
+            target: p.symbol(facts, st.target),
+            value: p.symbol(facts, st.value),
+            file: p.file(facts, st.file),
+            owner: FileIx(0),
+            ..st.clone()
+        };
+        p.facts.stores.push(x);
+    }
+    for u in &facts.uses {
+        let p = part(&mut parts, facts, u.owner);
+        let x = NewUse {
+            symbol: p.symbol(facts, u.symbol),
+            function: p.symbol(facts, u.function),
+            file: p.file(facts, u.file),
+            owner: FileIx(0),
+            ..u.clone()
+        };
+        p.facts.uses.push(x);
+    }
+    parts.into_values().map(|p| p.facts).collect()
+}
+
+/// The facts of a unit whose main file is `main_file` from its parts ([`split`]).
+fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
+    let mut out = TuFacts::default();
+    let mut files: HashMap<NewFile, FileIx> = HashMap::new();
+    let mut symbols: HashMap<NewSymbol, SymbolIx> = HashMap::new();
+    let mut file = |out: &mut TuFacts, f: &NewFile| -> FileIx {
+        *files
+            .entry(f.clone())
+            .or_insert_with(|| out.push_file(f.clone()))
+    };
+    out.main_file = main_file.map(|f| file(&mut out, &f));
+    for part in parts {
+        let fx: Vec<FileIx> = part.files.iter().map(|f| file(&mut out, f)).collect();
+        let sx: Vec<SymbolIx> = part
+            .symbols
+            .iter()
+            .map(|s| {
+                *symbols
+                    .entry(s.clone())
+                    .or_insert_with(|| out.push_symbol(s.clone()))
+            })
+            .collect();
+        let (f, s) = (|i: FileIx| fx[i.get()], |i: SymbolIx| sx[i.get()]);
+        for d in part.definitions {
+            out.definitions.push(NewDefinition {
+                symbol: s(d.symbol),
+                file: f(d.file),
+                owner: f(d.owner),
+                ..d
+            });
+        }
+        for c in part.calls {
+            out.calls.push(NewCall {
+                caller: s(c.caller),
+                callee: s(c.callee),
+                file: f(c.file),
+                owner: f(c.owner),
+                ..c
+            });
+        }
+        for st in part.stores {
+            out.stores.push(NewStore {
+                target: s(st.target),
+                value: s(st.value),
+                file: f(st.file),
+                owner: f(st.owner),
+                ..st
+            });
+        }
+        for u in part.uses {
+            out.uses.push(NewUse {
+                symbol: s(u.symbol),
+                function: s(u.function),
+                file: f(u.file),
+                owner: f(u.owner),
+                ..u
+            });
+        }
+    }
+    out
 }
 
 /// The hash of the file `f` names as it is on disk today.
@@ -329,17 +517,49 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Magic of an entry file, then a hash of the compressed bytes that follow.
-const MAGIC: &[u8; 8] = b"nccrsfc1";
+/// Magic of an entry file; then a hash of the rest, the length of the encoded entry
+/// (8 bytes, little-endian), and the entry compressed.
+const MAGIC: &[u8; 8] = b"nccrsfc2";
+
+thread_local! {
+    // zstd's contexts, made once: a unit's store writes hundreds of entries.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(encoded: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with_borrow_mut(|c| {
+        if c.is_none() {
+            *c = Some(zstd::bulk::Compressor::new(1)?);
+        }
+        c.as_mut().map_or_else(
+            || Err(std::io::ErrorKind::Other.into()),
+            |c| c.compress(encoded),
+        )
+    })
+}
+
+fn decompress(compressed: &[u8], len: usize) -> Option<Vec<u8>> {
+    DECOMPRESSOR.with_borrow_mut(|d| {
+        if d.is_none() {
+            *d = zstd::bulk::Decompressor::new().ok();
+        }
+        let plain = d.as_mut()?.decompress(compressed, len).ok()?;
+        (plain.len() == len).then_some(plain)
+    })
+}
 
 fn write_entry(path: &Path, encoded: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let compressed = zstd::bulk::compress(encoded, 1)?;
-    let mut bytes = Vec::with_capacity(compressed.len() + 40);
+    let mut rest = (encoded.len() as u64).to_le_bytes().to_vec();
+    rest.extend_from_slice(&compress(encoded)?);
+    let mut bytes = Vec::with_capacity(rest.len() + 40);
     bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(blake3::hash(&compressed).as_bytes());
-    bytes.extend_from_slice(&compressed);
+    bytes.extend_from_slice(blake3::hash(&rest).as_bytes());
+    bytes.extend_from_slice(&rest);
     let tmp = dir.join(format!(
         ".tmp.{}.{}",
         std::process::id(),
@@ -362,15 +582,17 @@ fn read_entry<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
         .ok()?;
     let decoded = (|| {
         let rest = bytes.strip_prefix(MAGIC)?;
-        let (sum, compressed) = rest.split_at_checked(32)?;
-        if blake3::hash(compressed).as_bytes() != sum {
+        let (sum, rest) = rest.split_at_checked(32)?;
+        if blake3::hash(rest).as_bytes() != sum {
             return None;
         }
-        let mut plain = Vec::new();
-        zstd::stream::Decoder::new(compressed)
-            .ok()?
-            .read_to_end(&mut plain)
-            .ok()?;
+        let (len, compressed) = rest.split_at_checked(8)?;
+        let len = u64::from_le_bytes(len.try_into().ok()?);
+        // An entry is a unit's facts at most: a length beyond 1 GiB is damage.
+        if len > 1 << 30 {
+            return None;
+        }
+        let plain = decompress(compressed, len as usize)?;
         postcard::from_bytes(&plain).ok()
     })();
     if decoded.is_none() {
@@ -379,8 +601,13 @@ fn read_entry<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     decoded
 }
 
-fn touch(path: &Path) {
-    if let Ok(f) = std::fs::File::options().write(true).open(path) {
-        let _ = f.set_modified(SystemTime::now());
+/// Marks `path` as used now; whether it exists.
+fn touch(path: &Path) -> bool {
+    match std::fs::File::options().write(true).open(path) {
+        Ok(f) => {
+            let _ = f.set_modified(SystemTime::now());
+            true
+        }
+        Err(_) => false,
     }
 }

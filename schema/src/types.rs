@@ -319,7 +319,7 @@ impl NewFile {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NewSymbol {
     pub usr: String,
     pub name: String,
