@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
-use nccrs_e2e::{bin, facts_text, fixture_copy, make_tree};
+use nccrs_e2e::{bin, facts_text, fixture_copy, make_tree, nccrs_wait};
 
 /// `make TARGETS` of `src` into `obj` with the cache in `cache` (a size of 0 turns it
 /// off) and each indexing's profile appended to `profile`.
@@ -17,17 +17,26 @@ fn build(
     profile: &Path,
     targets: &[&str],
 ) -> Output {
-    let out = make_tree(
-        src,
-        obj,
-        &bin("nccrs"),
-        &[
-            ("NCCRS_CACHE_DIR", cache),
-            ("NCCRS_CACHE_SIZE", Path::new(size)),
-            ("NCCRS_PROFILE", profile),
-        ],
-        targets,
-    );
+    build_env(src, obj, cache, size, profile, &[], targets)
+}
+
+/// [`build`] with more variables.
+fn build_env(
+    src: &Path,
+    obj: &Path,
+    cache: &Path,
+    size: &str,
+    profile: &Path,
+    more: &[(&str, &Path)],
+    targets: &[&str],
+) -> Output {
+    let mut env = vec![
+        ("NCCRS_CACHE_DIR", cache),
+        ("NCCRS_CACHE_SIZE", Path::new(size)),
+        ("NCCRS_PROFILE", profile),
+    ];
+    env.extend_from_slice(more);
+    let out = make_tree(src, obj, &bin("nccrs"), &env, targets);
     assert!(
         out.status.success(),
         "make {targets:?}: {}",
@@ -83,6 +92,14 @@ fn the_facts_cache_serves_what_did_not_change_and_nothing_that_did() {
     build(&src, &obj, &cache, on, &profile, &["all"]);
     let again = hits(&profile);
     assert!(all(&again, true), "{again:?}");
+    assert_eq!(facts_text(&obj.join("vmlinux.db")), facts);
+    // In the background (the default), the drainer finds them recorded already.
+    build(&src, &obj, &cache, on, &profile, &["clean"]);
+    let background = [("NCCRS_INDEX", Path::new(""))];
+    build_env(&src, &obj, &cache, on, &profile, &background, &["all"]);
+    assert!(nccrs_wait(&obj.join("vmlinux.db")).status.success());
+    let drained = hits(&profile);
+    assert!(all(&drained, true) && drained.len() == 9, "{drained:?}");
     assert_eq!(facts_text(&obj.join("vmlinux.db")), facts);
     build(&src, &second, &cache, on, &profile, &["all"]);
     let elsewhere = hits(&profile);

@@ -183,13 +183,9 @@ impl Cache {
         for a in &job.args {
             field(&relative(a.as_bytes()));
         }
-        for var in [
-            "CPATH",
-            "C_INCLUDE_PATH",
-            "LIBCLANG_PATH",
-            crate::settings::CLANG_RESOURCE_DIR,
-        ] {
-            field(std::env::var_os(var).unwrap_or_default().as_bytes());
+        for (name, value) in crate::settings::parser_environment() {
+            field(name.as_bytes());
+            field(value.as_bytes());
         }
         let source = paths.file(&unit.source);
         field(source.key().as_bytes());
@@ -609,5 +605,140 @@ fn touch(path: &Path) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use schema::{Access, Kind, Linkage, Root};
+
+    fn symbol(usr: &str) -> NewSymbol {
+        NewSymbol {
+            usr: usr.into(),
+            name: usr.rsplit('@').next().unwrap().into(),
+            scope: None,
+            kind: Kind::Function,
+            linkage: Linkage::External,
+        }
+    }
+
+    /// `main.c` defines `f`, which calls the header inline `h`; `h` calls `g` and
+    /// reads `v`.
+    fn facts() -> TuFacts {
+        let mut t = TuFacts::default();
+        let main = t.push_file(NewFile::new(Root::Src, "main.c"));
+        let header = t.push_file(NewFile::new(Root::Src, "inc.h"));
+        t.main_file = Some(main);
+        let [f, h, g, v] = ["c:@F@f", "c:@F@h", "c:@F@g", "c:@v"].map(|u| t.push_symbol(symbol(u)));
+        let def = |symbol, file, line| NewDefinition {
+            symbol,
+            file,
+            line,
+            col: 1,
+            macro_name: None,
+            definition: true,
+            owner: file,
+        };
+        t.definitions = vec![def(f, main, 3), def(h, header, 1)];
+        let call = |caller, callee, file, line| NewCall {
+            caller,
+            callee,
+            file,
+            line,
+            col: 2,
+            indirect: false,
+            macro_name: Some("M".into()),
+            owner: file,
+        };
+        t.calls = vec![call(f, h, main, 4), call(h, g, header, 2)];
+        t.uses = vec![NewUse {
+            symbol: v,
+            function: h,
+            access: Access::Read,
+            file: header,
+            line: 2,
+            col: 9,
+            macro_name: None,
+            owner: header,
+        }];
+        t
+    }
+
+    /// Every fact as text, with files and symbols by name: what the database keeps.
+    fn text(t: &TuFacts) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let (f, s) = (|i: FileIx| t[i].key(), |i: SymbolIx| t[i].usr.clone());
+        out.extend(
+            t.definitions
+                .iter()
+                .map(|d| format!("d {} {}:{} {}", s(d.symbol), f(d.file), d.line, f(d.owner))),
+        );
+        out.extend(t.calls.iter().map(|c| {
+            format!(
+                "c {} {} {}:{} {:?} {}",
+                s(c.caller),
+                s(c.callee),
+                f(c.file),
+                c.line,
+                c.macro_name,
+                f(c.owner)
+            )
+        }));
+        out.extend(t.uses.iter().map(|u| {
+            format!(
+                "u {} {} {}:{}:{} {}",
+                s(u.symbol),
+                s(u.function),
+                f(u.file),
+                u.line,
+                u.col,
+                f(u.owner)
+            )
+        }));
+        out.extend(t.main_file.map(|m| format!("main {}", f(m))));
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_unit_split_into_its_files_facts_is_the_same_unit_merged() {
+        let t = facts();
+        let parts = split(&t);
+        assert_eq!(parts.len(), 2, "one part per owning file");
+        // Each part names only what its facts need: the header's part has no main.c.
+        assert!(parts[1].files.iter().all(|f| f.path == "inc.h"));
+        assert_eq!(parts[1].symbols.len(), 3);
+        let merged = merge(Some(NewFile::new(Root::Src, "main.c")), parts);
+        assert_eq!(text(&merged), text(&t));
+    }
+
+    #[test]
+    fn the_same_header_read_the_same_way_is_one_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_owned(), 1 << 30);
+        let t = facts();
+        let files = |h: u8| ReadFiles(vec![(NewFile::new(Root::Src, "inc.h"), [h; 16])]);
+        let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
+        let a = cache.store(&key("a"), files(1), &t).unwrap();
+        // Another unit whose main file differs, with the same header.
+        let mut other = t.clone();
+        other.files[0].path = "other.c".into();
+        let b = cache.store(&key("b"), files(1), &other).unwrap();
+        assert_ne!(a, b);
+        let chunks = count(dir.path(), "c");
+        assert_eq!(chunks, 3, "main.c's, other.c's and the one inc.h");
+        assert_eq!(text(&cache.facts(&a).unwrap()), text(&t));
+        assert_eq!(text(&cache.facts(&b).unwrap()), text(&other));
+    }
+
+    fn count(dir: &Path, ext: &str) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+            .filter(|e| e.path().extension().is_some_and(|x| x == ext))
+            .count()
     }
 }

@@ -136,6 +136,11 @@ fn drain_locked(db: &Path, workers: usize) {
 /// dropped rather than left pending under this drainer's name, which nobody else
 /// would claim while it runs.
 fn index_once(job: &IndexJob, warnings: &Path) {
+    // A rebuild that gives what the database holds needs no indexer.
+    if job.recorded_already() {
+        pending::done(job.pending.as_deref());
+        return;
+    }
     if !index_within(&Process, job, background_limit(job), Report::File(warnings))
         && pending::is_pending(job.pending.as_deref())
     {

@@ -134,6 +134,45 @@ impl IndexJob {
         }
     }
 
+    /// Whether the database holds every unit of this job as the facts cache has it
+    /// for the inputs it has today (`make clean`, a header touched but not changed):
+    /// then there is nothing to index or write. Reads only; any doubt is a no, and
+    /// the indexer decides.
+    pub fn recorded_already(&self) -> bool {
+        let (Some(cache), Some(compile)) = (crate::cache::Cache::from_env(), self.compile()) else {
+            return false;
+        };
+        let started = Instant::now();
+        let Ok(db) = Db::open_readonly(&self.db) else {
+            return false;
+        };
+        let trees = self.trees();
+        let mut paths = self.path_mapper();
+        let recorded = !compile.units.is_empty()
+            && compile.units.iter().all(|unit| {
+                let Some(key) = cache.input_key(self, unit, &mut paths) else {
+                    return false;
+                };
+                let Some(name) = cache.find(&key, &trees) else {
+                    return false;
+                };
+                let mut rec = self.record(unit, &mut paths, TuStatus::Ok, None);
+                rec.facts = Some(name.to_string());
+                db.is_recorded(&rec).unwrap_or(false)
+            });
+        if recorded {
+            let n = compile.units.len();
+            Profile {
+                cache: started.elapsed(),
+                hits: n,
+                unchanged: n,
+                ..Profile::default()
+            }
+            .save(&compile.units, &[]);
+        }
+        recorded
+    }
+
     /// Records every unit as failed, keeping what earlier builds recorded for it.
     /// Beside a compile it waits a few seconds at most for the database, since the
     /// build is waiting for this; in the background, where the writer holding the

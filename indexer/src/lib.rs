@@ -54,6 +54,11 @@ Environment:
   NCCRS_INDEX_TIMEOUT   seconds one compile's indexing may take (default: 10 times the
                         compile's own time, at least 60; in the background, 120 s of
                         processor time)
+  NCCRS_CACHE_DIR       the facts cache (default: ~/.cache/nccrs/facts): a compile
+                        whose arguments, source and headers were indexed before, in
+                        this build directory or another, is not parsed again
+  NCCRS_CACHE_SIZE      the facts cache's limit, as 500M or 2G (default 2G); the least
+                        recently used facts go first; 0 turns the cache off
   NCCRS_CLANG_RESOURCE_DIR  clang's resource directory, if it cannot be found
 
 Read the database with nccnav: nccnav vmlinux.db def|callers|callees|dump ...

@@ -48,6 +48,20 @@ pub fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
+/// The variables that change what libclang parses or which libclang parses it
+/// (besides the arguments), with their values: part of the facts cache's key.
+pub fn parser_environment() -> Vec<(&'static str, OsString)> {
+    [
+        "CPATH",
+        "C_INCLUDE_PATH",
+        "LIBCLANG_PATH",
+        CLANG_RESOURCE_DIR,
+    ]
+    .into_iter()
+    .map(|name| (name, std::env::var_os(name).unwrap_or_default()))
+    .collect()
+}
+
 /// `NCCRS_CACHE_DIR`, or the default under the user's cache directory.
 pub fn cache_dir() -> Option<std::path::PathBuf> {
     if let Some(dir) = var(CACHE_DIR) {

@@ -230,6 +230,16 @@ impl Db {
 
     fn migrate(&mut self) -> Result<()> {
         let path = self.path.clone();
+        // Migration 6 computes each symbol's key.
+        self.conn
+            .create_scalar_function(
+                "usr_key",
+                1,
+                rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                    | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                |ctx| Ok(symbol_key(&ctx.get::<String>(0)?)),
+            )
+            .map_err(|e| sql_err(&path, e))?;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -290,6 +300,16 @@ fn old_layout(conn: &Connection) -> rusqlite::Result<bool> {
         [meta_key::SRCTREE],
         |r| r.get(0),
     )
+}
+
+/// How the database finds a symbol: the first 8 bytes of the BLAKE3 hash of its USR.
+/// Two of a kernel's half a million symbols share one with a probability of about
+/// 10^-8.
+pub fn symbol_key(usr: &str) -> i64 {
+    let hash = blake3::hash(usr.as_bytes());
+    let mut first = [0; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    i64::from_le_bytes(first)
 }
 
 /// Refuses a database written by a newer nccrs.
@@ -393,6 +413,12 @@ mod tests {
 
         let db = Db::open_writer(&path).unwrap();
         assert_eq!(db.version, SCHEMA_VERSION);
+        let key: i64 = db
+            .conn
+            .query_row("SELECT key FROM symbols WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(key, symbol_key("c:@F@d_alloc"));
+        assert_eq!(db.symbol(SymbolId(1)).unwrap().name, "d_alloc");
         let f = db.file(FileId(1)).unwrap();
         assert_eq!(
             (f.root, f.path.as_str()),

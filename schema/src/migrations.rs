@@ -155,4 +155,23 @@ CREATE INDEX tus_by_status ON tus(status);
     r#"
 ALTER TABLE tus ADD COLUMN facts TEXT;
 "#,
+    // 6: a symbol is found by a 64-bit hash of its USR (`usr_key`, see
+    // `crate::symbol_key`) instead of the USR itself: USRs made file-specific are long,
+    // and with their unique index were a third of a kernel's database. Nothing reads
+    // a USR back.
+    r#"
+CREATE TABLE symbols_v6(
+    id      INTEGER PRIMARY KEY,
+    key     INTEGER NOT NULL UNIQUE,
+    name    TEXT NOT NULL,
+    scope   TEXT,
+    kind    TEXT NOT NULL,
+    linkage TEXT NOT NULL
+);
+INSERT INTO symbols_v6(id, key, name, scope, kind, linkage)
+    SELECT id, usr_key(usr), name, scope, kind, linkage FROM symbols;
+DROP TABLE symbols;
+ALTER TABLE symbols_v6 RENAME TO symbols;
+CREATE INDEX symbols_by_name ON symbols(name);
+"#,
 ];

@@ -21,7 +21,7 @@ pub trait DumpVisitor {
     fn tu(&mut self, tu: &Tu) -> Result<(), Self::Error>;
 }
 
-const SYMBOL_COLUMNS: &str = "id, usr, name, scope, kind, linkage";
+const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
 // A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
 const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro";
@@ -77,11 +77,10 @@ fn use_row(r: &Row<'_>) -> rusqlite::Result<Use> {
 fn symbol_row(r: &Row<'_>) -> rusqlite::Result<Symbol> {
     Ok(Symbol {
         id: r.get(0)?,
-        usr: r.get(1)?,
-        name: r.get(2)?,
-        scope: r.get(3)?,
-        kind: r.get(4)?,
-        linkage: r.get(5)?,
+        name: r.get(1)?,
+        scope: r.get(2)?,
+        kind: r.get(3)?,
+        linkage: r.get(4)?,
     })
 }
 
@@ -219,15 +218,15 @@ impl Db {
     }
 
     /// Every symbol with a definition or declaration, with the file of a definition
-    /// (else of a declaration), for the navigator's search. The USR is left empty.
+    /// (else of a declaration), for the navigator's search.
     pub fn searchable_symbols(&self) -> Result<Vec<(Symbol, FileId)>> {
         self.collect(
-            "SELECT id, '', name, scope, kind, linkage, d.file
+            "SELECT id, name, scope, kind, linkage, d.file
              FROM symbols s JOIN (SELECT symbol, file, max(definition)
                                   FROM definitions GROUP BY symbol) d
                ON d.symbol = s.id",
             [],
-            |r| Ok((symbol_row(r)?, r.get(6)?)),
+            |r| Ok((symbol_row(r)?, r.get(5)?)),
         )
     }
 
@@ -242,14 +241,14 @@ impl Db {
         // Names are compared bytewise: every name with the prefix sorts below this.
         let end = format!("{prefix}\u{10FFFF}");
         self.collect(
-            "SELECT id, '', name, scope, kind, linkage, f FROM (
+            "SELECT id, name, scope, kind, linkage, f FROM (
                 SELECT s.id, s.name, s.scope, s.kind, s.linkage,
                        (SELECT d.file FROM definitions d WHERE d.symbol = s.id
                         ORDER BY d.definition DESC LIMIT 1) AS f
                 FROM symbols s WHERE s.name >= ?1 AND s.name < ?2)
              WHERE f IS NOT NULL LIMIT ?3",
             params![prefix, end, limit as i64],
-            |r| Ok((symbol_row(r)?, r.get(6)?)),
+            |r| Ok((symbol_row(r)?, r.get(5)?)),
         )
     }
 
@@ -592,7 +591,7 @@ impl Db {
             format!("SELECT {USE_COLUMNS} FROM uses WHERE symbol = 1"),
             "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
-            "SELECT id FROM symbols WHERE usr = 'x'".to_owned(),
+            "SELECT id FROM symbols WHERE key = 1".to_owned(),
             "SELECT 1 FROM tus WHERE source = 1".to_owned(),
             "SELECT 1 FROM tus WHERE status = 'failed'".to_owned(),
             "SELECT s.id, (SELECT d.file FROM definitions d WHERE d.symbol = s.id

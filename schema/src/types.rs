@@ -166,7 +166,6 @@ pub struct File {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Symbol {
     pub id: SymbolId,
-    pub usr: String,
     pub name: String,
     /// For a field, the struct or union it belongs to.
     pub scope: Option<String>,

@@ -362,16 +362,16 @@ fn write_facts(
         }
         let s = &facts[i];
         let found = tx
-            .prepare_cached("SELECT id FROM symbols WHERE usr = ?1")?
-            .query_row([&s.usr], |r| r.get(0))
+            .prepare_cached("SELECT id FROM symbols WHERE key = ?1")?
+            .query_row([crate::symbol_key(&s.usr)], |r| r.get(0))
             .optional()?;
         let id = match found {
             Some(id) => id,
             None => {
                 tx.prepare_cached(
-                    "INSERT INTO symbols(usr, name, scope, kind, linkage) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO symbols(key, name, scope, kind, linkage) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
-                .execute(params![s.usr, s.name, s.scope, s.kind, s.linkage])?;
+                .execute(params![crate::symbol_key(&s.usr), s.name, s.scope, s.kind, s.linkage])?;
                 SymbolId(tx.last_insert_rowid())
             }
         };

@@ -261,7 +261,6 @@ mod tests {
     fn sym(id: i64, name: &str, scope: Option<&str>, kind: Kind) -> (Symbol, FileId) {
         let s = Symbol {
             id: SymbolId(id),
-            usr: format!("c:@{id}"),
             name: name.to_owned(),
             scope: scope.map(str::to_owned),
             kind,
