@@ -7,7 +7,7 @@
 //! paths replaced by their names (so the same tree built into another `O=` directory
 //! gives the same key), the variables that add include directories, and the source
 //! file's stored name and content. Under that key a *manifest* lists, for each earlier
-//! indexing of those inputs (the newest [`ENTRIES`]), every file the parse read — by
+//! indexing of those inputs (the newest eight), every file the parse read — by
 //! stored name and a hash of the content libclang parsed — and the key of the facts it
 //! gave. A lookup hashes the listed files as they are now on disk: the first entry
 //! whose files all match names the facts. A header that changed, by one byte, is a

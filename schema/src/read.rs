@@ -464,6 +464,14 @@ impl Db {
         )
     }
 
+    /// How many units the database records.
+    pub fn unit_count(&self) -> Result<usize> {
+        self.conn
+            .query_row("SELECT count(*) FROM tus", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as usize)
+            .map_err(|e| self.err(e))
+    }
+
     /// The units that could not be indexed at all, with the reason.
     pub fn failed_tus(&self) -> Result<Vec<Tu>> {
         self.collect(

@@ -49,6 +49,14 @@ impl Db {
         Ok(stats)
     }
 
+    /// Rewrites the database file compactly (SQLite's `VACUUM`): the same content in
+    /// fewer pages. Holds the write lock while it runs; readers are not blocked.
+    pub fn compact(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("VACUUM")
+            .map_err(|e| crate::sql_err(&self.path, e))
+    }
+
     /// Whether `tu` is recorded exactly so, with the facts its `facts` names: writing
     /// it again would change nothing.
     pub fn is_recorded(&self, tu: &TuRecord) -> Result<bool> {

@@ -235,3 +235,49 @@ fn hot_queries_use_indexes() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn a_unit_recorded_with_the_same_facts_is_not_written_again_and_compacting_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let mut db = Db::open_writer(&path).unwrap();
+    let named = |facts: &str| TuRecord {
+        source: Some(file("a.c")),
+        facts: Some(facts.into()),
+        ..tu("/b/a.o")
+    };
+    assert!(!db.is_recorded(&named("k1")).unwrap());
+    let first = db.write_tu(&named("k1"), &unit("a.c", "fa", 3)).unwrap();
+    assert!(!first.unchanged);
+    assert!(db.is_recorded(&named("k1")).unwrap());
+    // The same record under the same name: nothing written, whatever facts are given.
+    let again = db.write_tu(&named("k1"), &TuFacts::default()).unwrap();
+    assert!(again.unchanged);
+    assert_eq!(g_sites(&db), vec![3]);
+    // Another name, or another record (a changed command), is written.
+    assert!(!db.is_recorded(&named("k2")).unwrap());
+    let other = TuRecord {
+        command: vec!["gcc".into(), "-O2".into()],
+        ..named("k1")
+    };
+    assert!(!db.is_recorded(&other).unwrap());
+    assert!(
+        !db.is_recorded(&tu("/b/a.o")).unwrap(),
+        "no name, no promise"
+    );
+    db.write_tu(&named("k2"), &unit("a.c", "fa", 4)).unwrap();
+    assert_eq!(g_sites(&db), vec![4]);
+
+    for i in 0..200 {
+        db.write_tu(
+            &tu(&format!("/b/x{i}.o")),
+            &unit(&format!("x{i}.c"), &format!("f{i}"), 4),
+        )
+        .unwrap();
+    }
+    let before = db.unit_count().unwrap();
+    db.compact().unwrap();
+    assert_eq!(db.unit_count().unwrap(), before);
+    assert_eq!(calls_to(&db, "h"), 201);
+    assert_eq!(g_sites(&db), vec![4]);
+}
