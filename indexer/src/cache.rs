@@ -37,7 +37,6 @@ use schema::{
 use serde::{Deserialize, Serialize};
 
 use crate::args::Unit;
-use crate::job::IndexJob;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
@@ -54,6 +53,18 @@ type FileHash = [u8; 16];
 pub struct Cache {
     dir: PathBuf,
     limit: u64,
+}
+
+/// What the input key takes from the compile as the build ran it.
+pub struct CompileInputs<'a> {
+    /// The compile's working directory.
+    pub directory: &'a Path,
+    /// The kernel's source tree, its build tree and an external module's directory.
+    pub trees: [Option<&'a Path>; 3],
+    /// The compiler as the command names it.
+    pub compiler: &'a str,
+    /// Its arguments.
+    pub args: &'a [OsString],
 }
 
 /// A unit's inputs known before parsing (see the module's documentation).
@@ -127,10 +138,11 @@ impl Cache {
         Cache { dir, limit }
     }
 
-    /// The input key of `unit` of `job`; `None` when its source cannot be read.
+    /// The input key of `unit` of the compile `job`; `None` when its source cannot be
+    /// read.
     pub fn input_key(
         &self,
-        job: &IndexJob,
+        job: &CompileInputs<'_>,
         unit: &Unit,
         paths: &mut PathMapper,
     ) -> Option<InputKey> {
@@ -142,17 +154,16 @@ impl Cache {
         field(FORMAT);
         field(&self_identity());
         // Paths of this build's trees, longest first, become the trees' names.
-        let mut trees: Vec<(Vec<u8>, &[u8])> = [
-            (&job.srctree, b"$srctree".as_slice()),
-            (&job.objtree, b"$objtree".as_slice()),
-            (&job.extmod, b"$extmod".as_slice()),
-        ]
-        .into_iter()
-        .filter_map(|(t, name)| {
-            let t = crate::paths::absolute(&job.directory, t.as_deref()?);
-            Some((t.as_os_str().as_bytes().to_vec(), name))
-        })
-        .collect();
+        let names: [&[u8]; 3] = [b"$srctree", b"$objtree", b"$extmod"];
+        let mut trees: Vec<(Vec<u8>, &[u8])> = job
+            .trees
+            .iter()
+            .zip(names)
+            .filter_map(|(t, name)| {
+                let t = crate::paths::absolute(job.directory, (*t)?);
+                Some((t.as_os_str().as_bytes().to_vec(), name))
+            })
+            .collect();
         trees.sort_by_key(|(t, _)| std::cmp::Reverse(t.len()));
         let relative = |s: &[u8]| -> Vec<u8> {
             if trees.is_empty() {
@@ -174,13 +185,8 @@ impl Cache {
             out
         };
         field(&relative(job.directory.as_os_str().as_bytes()));
-        field(
-            job.command
-                .first()
-                .map(String::as_bytes)
-                .unwrap_or_default(),
-        );
-        for a in &job.args {
+        field(job.compiler.as_bytes());
+        for a in job.args {
             field(&relative(a.as_bytes()));
         }
         for (name, value) in crate::settings::parser_environment() {
@@ -189,7 +195,7 @@ impl Cache {
         }
         let source = paths.file(&unit.source);
         field(source.key().as_bytes());
-        let path = crate::paths::absolute(&job.directory, Path::new(&unit.source));
+        let path = crate::paths::absolute(job.directory, Path::new(&unit.source));
         field(&std::fs::read(path).ok()?);
         Some(InputKey(h.finalize()))
     }

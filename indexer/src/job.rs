@@ -12,7 +12,7 @@ use schema::{Db, Trees, TuFacts, TuRecord, TuStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{classify, Compile, Invocation, Unit};
-use crate::cache::ReadFiles;
+use crate::cache::{CompileInputs, ReadFiles};
 use crate::clang::Index;
 use crate::paths::{absolute, stored_path, PathMapper};
 
@@ -134,6 +134,20 @@ impl IndexJob {
         }
     }
 
+    /// What the facts cache's key takes from this compile.
+    pub fn inputs(&self) -> CompileInputs<'_> {
+        CompileInputs {
+            directory: &self.directory,
+            trees: [
+                self.srctree.as_deref(),
+                self.objtree.as_deref(),
+                self.extmod.as_deref(),
+            ],
+            compiler: self.command.first().map_or("", String::as_str),
+            args: &self.args,
+        }
+    }
+
     /// Whether the database holds every unit of this job as the facts cache has it
     /// for the inputs it has today (`make clean`, a header touched but not changed):
     /// then there is nothing to index or write. Reads only; any doubt is a no, and
@@ -150,7 +164,7 @@ impl IndexJob {
         let mut paths = self.path_mapper();
         let recorded = !compile.units.is_empty()
             && compile.units.iter().all(|unit| {
-                let Some(key) = cache.input_key(self, unit, &mut paths) else {
+                let Some(key) = cache.input_key(&self.inputs(), unit, &mut paths) else {
                     return false;
                 };
                 let Some(name) = cache.find(&key, &trees) else {
@@ -413,7 +427,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let t = Instant::now();
         let key = cache
             .as_ref()
-            .and_then(|c| c.input_key(job, unit, &mut paths));
+            .and_then(|c| c.input_key(&job.inputs(), unit, &mut paths));
         if let (Some(cache), Some(key)) = (&cache, &key) {
             if let Some(name) = cache.find(key, &trees) {
                 let mut rec = job.record(unit, &mut paths, TuStatus::Ok, None);
