@@ -215,3 +215,57 @@ fn the_facts_cache_stays_within_its_size() {
         "{kept} of {all} bytes"
     );
 }
+
+#[test]
+fn a_header_that_appears_earlier_on_the_include_path_is_parsed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture_copy(dir.path());
+    let cache = dir.path().join("cache");
+    let profile = dir.path().join("profile");
+    let obj = dir.path().join("obj");
+    // fork.c includes "extra.h", which the preprocessor looks for in kernel/ first and
+    // finds in include/.
+    std::fs::write(
+        src.join("include/extra.h"),
+        "static inline int extra(void) { return 1; }\n",
+    )
+    .expect("write");
+    let fork = src.join("kernel/fork.c");
+    let text = std::fs::read_to_string(&fork).expect("read");
+    std::fs::write(&fork, format!("#include \"extra.h\"\n{text}")).expect("write");
+    build(&src, &obj, &cache, "2G", &profile, &["all"]);
+    hits(&profile);
+    let facts = facts_text(&obj.join("vmlinux.db"));
+    assert!(
+        facts.contains("def function internal extra at include/extra.h:1:19\n"),
+        "{facts}"
+    );
+
+    // A header of that name appears next to fork.c: the same arguments, the same
+    // files, but the preprocessor now reads the new one.
+    std::fs::write(
+        src.join("kernel/extra.h"),
+        "\nstatic inline int extra(void) { return 2; }\n",
+    )
+    .expect("write");
+    build(&src, &obj, &cache, "2G", &profile, &["clean"]);
+    build(&src, &obj, &cache, "2G", &profile, &["all"]);
+    // Parsed again: the units in kernel/, where an `#include "..."` looks first.
+    let after = hits(&profile);
+    let parsed: Vec<&str> = after
+        .iter()
+        .filter(|(_, &hit)| !hit)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(
+        parsed,
+        ["fork.c", "notify.c", "sched.c", "workqueue.c"],
+        "{after:?}"
+    );
+    let facts = facts_text(&obj.join("vmlinux.db"));
+    assert!(
+        facts.contains("def function internal extra at kernel/extra.h:2:19\n"),
+        "{facts}"
+    );
+    assert!(!facts.contains("include/extra.h"), "{facts}");
+}

@@ -40,7 +40,7 @@ use crate::args::Unit;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 2";
+const FORMAT: &[u8] = b"nccrs facts cache 3";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -92,25 +92,80 @@ struct Manifest {
 struct Entry {
     /// Every file the parse read, with the hash of its content.
     files: Vec<(NewFile, FileHash)>,
+    /// The directories an `#include` may look in: those of the files read, and the
+    /// include directories of the arguments; each with the hash of the names of the
+    /// headers and subdirectories in it, so that a header that appears where the
+    /// preprocessor would find it first is a miss (one in a new subdirectory too, not
+    /// one deeper in a subdirectory that was there).
+    dirs: Vec<(NewFile, FileHash)>,
     /// The key of the facts that parse gave.
     facts: [u8; 32],
 }
 
-/// The files one parse read, with what libclang read of each.
-pub struct ReadFiles(Vec<(NewFile, FileHash)>);
+/// What one parse read: the files, with what libclang read of each, and the headers
+/// in the directories an `#include` may look in.
+pub struct ReadFiles {
+    files: Vec<(NewFile, FileHash)>,
+    dirs: Vec<(NewFile, FileHash)>,
+}
 
 impl ReadFiles {
-    /// From the parse's file names and contents; `None` when one could not be read.
+    /// From the parse's file names and contents, and the include directories of its
+    /// arguments (`include_dirs`, as the compile names them); `None` when a file could
+    /// not be read.
     pub fn new<'a>(
         files: impl IntoIterator<Item = (OsString, Option<&'a [u8]>)>,
+        include_dirs: &[&str],
+        cwd: &Path,
         paths: &mut PathMapper,
     ) -> Option<ReadFiles> {
-        let mut out = Vec::new();
+        let mut read = Vec::new();
+        let mut dirs: std::collections::BTreeSet<PathBuf> = include_dirs
+            .iter()
+            .map(|d| crate::paths::absolute(cwd, Path::new(d)))
+            .collect();
         for (name, content) in files {
-            out.push((paths.file(&name), file_hash(content?)));
+            let path = crate::paths::absolute(cwd, Path::new(&name));
+            dirs.extend(path.parent().map(Path::to_owned));
+            read.push((paths.file(&name), file_hash(content?)));
         }
-        Some(ReadFiles(out))
+        let dirs = dirs
+            .into_iter()
+            .map(|d| {
+                let hash = headers_in(&d);
+                (paths.file(d.as_os_str()), hash)
+            })
+            .collect();
+        Some(ReadFiles { files: read, dirs })
     }
+}
+
+/// The hash of the names of the headers (`*.h`) and subdirectories in `dir` (not
+/// those starting with a dot, kbuild's own files), sorted; a directory that cannot be
+/// read has a hash of its own.
+fn headers_in(dir: &Path) -> FileHash {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return [0xff; 16];
+    };
+    let mut names: Vec<OsString> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.as_bytes();
+            !name.starts_with(b".")
+                && (name.ends_with(b".h") || e.file_type().is_ok_and(|t| t.is_dir()))
+        })
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    let mut h = blake3::Hasher::new();
+    for n in &names {
+        h.update(n.as_bytes());
+        h.update(b"\0");
+    }
+    let mut out = [0; 16];
+    out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+    out
 }
 
 fn file_hash(content: &[u8]) -> FileHash {
@@ -121,7 +176,8 @@ fn file_hash(content: &[u8]) -> FileHash {
 
 impl Cache {
     /// The cache the environment asks for (`NCCRS_CACHE_DIR`, `NCCRS_CACHE_SIZE`), or
-    /// none when its size is 0 or no directory can be named.
+    /// none when its size is 0 or no directory can be named. Read by the compile's
+    /// wrapper; the job carries it to whoever indexes it.
     pub fn from_env() -> Option<Cache> {
         let limit = crate::settings::cache_size();
         if limit == 0 {
@@ -136,6 +192,11 @@ impl Cache {
     /// A cache in `dir` holding at most `limit` bytes.
     pub fn new(dir: PathBuf, limit: u64) -> Cache {
         Cache { dir, limit }
+    }
+
+    /// Where it is and its limit.
+    pub fn place(&self) -> (&Path, u64) {
+        (&self.dir, self.limit)
     }
 
     /// The input key of `unit` of the compile `job`; `None` when its source cannot be
@@ -173,7 +234,12 @@ impl Cache {
             let mut i = 0;
             'outer: while i < s.len() {
                 for (t, name) in &trees {
-                    if s[i..].starts_with(t) {
+                    // A tree's path, not the start of a longer name (`/s/l` in
+                    // `/s/linux`); followed by `/`, `=` (`-fdebug-prefix-map=DIR=.`),
+                    // the end, or any other byte that does not continue a name.
+                    let rest = &s[i..];
+                    let continues = |b: &u8| b.is_ascii_alphanumeric() || b"._-+~@".contains(b);
+                    if rest.starts_with(t) && !rest.get(t.len()).is_some_and(continues) {
                         out.extend_from_slice(name);
                         i += t.len();
                         continue 'outer;
@@ -214,10 +280,17 @@ impl Cache {
         let manifest: Manifest = read_entry(&manifest_path)?;
         let mut hashes: std::collections::HashMap<&NewFile, Option<FileHash>> =
             std::collections::HashMap::new();
+        let mut listings: std::collections::HashMap<&NewFile, FileHash> =
+            std::collections::HashMap::new();
         let entry = manifest.entries.iter().find(|e| {
             e.files.iter().all(|(f, want)| {
                 let now = hashes.entry(f).or_insert_with(|| on_disk_hash(f, trees));
                 now.as_ref() == Some(want)
+            }) && e.dirs.iter().all(|(d, want)| {
+                let now = listings
+                    .entry(d)
+                    .or_insert_with(|| on_disk(d, trees).map_or([0xff; 16], |p| headers_in(&p)));
+                now == want
             })
         })?;
         touch(&manifest_path);
@@ -265,11 +338,14 @@ impl Cache {
 
         let manifest_path = self.path(key.0.as_bytes(), "m");
         let mut manifest: Manifest = read_entry(&manifest_path).unwrap_or_default();
-        manifest.entries.retain(|e| e.files != files.0);
+        manifest
+            .entries
+            .retain(|e| e.files != files.files || e.dirs != files.dirs);
         manifest.entries.insert(
             0,
             Entry {
-                files: files.0,
+                files: files.files,
+                dirs: files.dirs,
                 facts: name,
             },
         );
@@ -479,16 +555,19 @@ fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
     out
 }
 
-/// The hash of the file `f` names as it is on disk today.
-fn on_disk_hash(f: &NewFile, trees: &Trees) -> Option<FileHash> {
-    let file = schema::File {
+/// Where the file `f` names is on disk.
+fn on_disk(f: &NewFile, trees: &Trees) -> Option<PathBuf> {
+    trees.on_disk(&schema::File {
         id: schema::FileId(0),
         root: f.root,
         base: f.base.clone(),
         path: f.path.clone(),
-    };
-    let path = trees.on_disk(&file)?;
-    Some(file_hash(&std::fs::read(path).ok()?))
+    })
+}
+
+/// The hash of the file `f` names as it is on disk today.
+fn on_disk_hash(f: &NewFile, trees: &Trees) -> Option<FileHash> {
+    Some(file_hash(&std::fs::read(on_disk(f, trees)?).ok()?))
 }
 
 /// This nccrs and the libclang it loads: their files' sizes and times.
@@ -725,7 +804,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path().to_owned(), 1 << 30);
         let t = facts();
-        let files = |h: u8| ReadFiles(vec![(NewFile::new(Root::Src, "inc.h"), [h; 16])]);
+        let files = |h: u8| ReadFiles {
+            files: vec![(NewFile::new(Root::Src, "inc.h"), [h; 16])],
+            dirs: Vec::new(),
+        };
         let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
         let a = cache.store(&key("a"), files(1), &t).unwrap();
         // Another unit whose main file differs, with the same header.

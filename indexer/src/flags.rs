@@ -209,3 +209,49 @@ pub fn target_of_compiler(program: &str) -> Option<String> {
         .or_else(|| base.strip_suffix("-cc"))?;
     (triple.matches('-').count() >= 1).then(|| triple.to_owned())
 }
+
+/// The include directories of libclang's arguments `args` (`-I`, `-iquote`,
+/// `-isystem`, `-idirafter`, with their value attached or separate), in order.
+pub fn include_dirs(args: &[String]) -> Vec<&str> {
+    const OPTIONS: [&str; 4] = ["-I", "-iquote", "-isystem", "-idirafter"];
+    let mut out = Vec::new();
+    let mut next_is_dir = false;
+    for a in args {
+        if std::mem::take(&mut next_is_dir) {
+            out.push(a.as_str());
+        } else if OPTIONS.contains(&a.as_str()) {
+            next_is_dir = true;
+        } else if let Some(dir) = OPTIONS.iter().find_map(|o| a.strip_prefix(o)) {
+            out.push(dir);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn include_directories_attached_or_separate() {
+        let args: Vec<String> = [
+            "-I./include",
+            "-I",
+            "arch/um/include",
+            "-iquote",
+            "q",
+            "-isystemsys",
+            "-include",
+            "kconfig.h",
+            "-idirafter",
+            "late",
+            "-DX",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            include_dirs(&args),
+            ["./include", "arch/um/include", "q", "sys", "late"]
+        );
+    }
+}

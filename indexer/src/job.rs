@@ -53,6 +53,12 @@ pub struct IndexJob {
     /// `NCCRS_INDEX_TIMEOUT` of the build, in seconds, for whoever indexes the job.
     #[serde(default)]
     pub timeout: Option<f64>,
+    /// The build's facts cache (`NCCRS_CACHE_DIR`, `NCCRS_CACHE_SIZE` of the compile,
+    /// not of whoever indexes it); none when it is off.
+    #[serde(default, with = "wire::opt_path")]
+    pub cache_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub cache_size: u64,
 }
 
 impl IndexJob {
@@ -134,6 +140,12 @@ impl IndexJob {
         }
     }
 
+    /// The facts cache this job's build uses, if any.
+    pub fn cache(&self) -> Option<crate::cache::Cache> {
+        let dir = self.cache_dir.clone()?;
+        (self.cache_size > 0).then(|| crate::cache::Cache::new(dir, self.cache_size))
+    }
+
     /// What the facts cache's key takes from this compile.
     pub fn inputs(&self) -> CompileInputs<'_> {
         CompileInputs {
@@ -153,7 +165,7 @@ impl IndexJob {
     /// then there is nothing to index or write. Reads only; any doubt is a no, and
     /// the indexer decides.
     pub fn recorded_already(&self) -> bool {
-        let (Some(cache), Some(compile)) = (crate::cache::Cache::from_env(), self.compile()) else {
+        let (Some(cache), Some(compile)) = (self.cache(), self.compile()) else {
             return false;
         };
         let started = Instant::now();
@@ -417,7 +429,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
 
     // What the facts cache holds is not parsed again, and what the database holds
     // already is not even read from the cache.
-    let cache = crate::cache::Cache::from_env();
+    let cache = job.cache();
     let trees = job.trees();
     let mut parser: Option<(Index, Vec<String>)> = None;
     // Each unit's record, and its facts unless the database has them already.
@@ -432,7 +444,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
             if let Some(name) = cache.find(key, &trees) {
                 let mut rec = job.record(unit, &mut paths, TuStatus::Ok, None);
                 rec.facts = Some(name.to_string());
-                let facts = if db.is_recorded(&rec)? {
+                let facts = if db.is_recorded(&rec).unwrap_or(false) {
                     Some(None)
                 } else {
                     cache.facts(&name).map(Some)
@@ -468,7 +480,8 @@ pub fn run(job: &IndexJob) -> Result<()> {
                         .files()
                         .into_iter()
                         .map(|f| (f.name(), tu.file_contents(f)));
-                    if let Some(read) = ReadFiles::new(read, &mut paths) {
+                    let dirs = crate::flags::include_dirs(args);
+                    if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
                         name = cache.store(key, read, &x.facts);
                     }
                 }

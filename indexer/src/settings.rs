@@ -52,9 +52,10 @@ pub fn var(name: &str) -> Option<OsString> {
 /// (besides the arguments), with their values: part of the facts cache's key.
 pub fn parser_environment() -> Vec<(&'static str, OsString)> {
     [
+        // libclang itself is known by its files (`clang::candidates`): loading it
+        // sets LIBCLANG_PATH, so that value would differ before and after.
         "CPATH",
         "C_INCLUDE_PATH",
-        "LIBCLANG_PATH",
         CLANG_RESOURCE_DIR,
     ]
     .into_iter()

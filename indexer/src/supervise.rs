@@ -329,6 +329,8 @@ mod tests {
             retry: false,
             background: false,
             timeout: None,
+            cache_dir: None,
+            cache_size: 0,
         }
     }
 

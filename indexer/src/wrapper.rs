@@ -185,6 +185,7 @@ pub fn run(argv: &[OsString]) -> i32 {
         .collect();
     let env = crate::kbuild::Real;
     let kernel = crate::kbuild::detect(&cwd, &env);
+    let cache = crate::cache::Cache::from_env();
     let job = IndexJob {
         db: crate::kbuild::database(&cwd, &env, kernel.as_ref()),
         // Options that NCCRS_CC adds (`gcc -m32`) change the parse too.
@@ -203,6 +204,8 @@ pub fn run(argv: &[OsString]) -> i32 {
         retry: false,
         background: mode == Mode::Background,
         timeout: settings::index_timeout().map(|t| t.as_secs_f64()),
+        cache_dir: cache.as_ref().map(|c| c.place().0.to_owned()),
+        cache_size: cache.as_ref().map_or(0, |c| c.place().1),
     };
     let job = IndexJob {
         pending: job.register(),
