@@ -66,6 +66,15 @@ fn hits(profile: &Path) -> BTreeMap<String, bool> {
         .collect()
 }
 
+/// The sources the cache did not have.
+fn parsed(units: &BTreeMap<String, bool>) -> Vec<&str> {
+    units
+        .iter()
+        .filter(|(_, &hit)| !hit)
+        .map(|(n, _)| n.as_str())
+        .collect()
+}
+
 fn all(units: &BTreeMap<String, bool>, hit: bool) -> bool {
     !units.is_empty() && units.values().all(|&h| h == hit)
 }
@@ -130,13 +139,8 @@ fn the_facts_cache_serves_what_did_not_change_and_nothing_that_did() {
     build(&src, &obj, &cache, on, &profile, &["clean"]);
     build(&src, &obj, &cache, on, &profile, &["all"]);
     let changed = hits(&profile);
-    let parsed: Vec<&str> = changed
-        .iter()
-        .filter(|(_, &hit)| !hit)
-        .map(|(n, _)| n.as_str())
-        .collect();
     assert_eq!(
-        parsed,
+        parsed(&changed),
         ["dcache.c", "demo.c", "fork.c", "lock.c"],
         "{changed:?}"
     );
@@ -252,13 +256,8 @@ fn a_header_that_appears_earlier_on_the_include_path_is_parsed() {
     build(&src, &obj, &cache, "2G", &profile, &["all"]);
     // Parsed again: the units in kernel/, where an `#include "..."` looks first.
     let after = hits(&profile);
-    let parsed: Vec<&str> = after
-        .iter()
-        .filter(|(_, &hit)| !hit)
-        .map(|(n, _)| n.as_str())
-        .collect();
     assert_eq!(
-        parsed,
+        parsed(&after),
         ["fork.c", "notify.c", "sched.c", "workqueue.c"],
         "{after:?}"
     );
