@@ -912,6 +912,14 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
          ALTER TABLE tus DROP COLUMN modname;
          DROP INDEX tus_by_source;
          DROP INDEX tus_by_status;
+         ALTER TABLE tus DROP COLUMN facts;
+         CREATE TABLE symbols_v2(id INTEGER PRIMARY KEY, usr TEXT NOT NULL UNIQUE,
+             name TEXT NOT NULL, scope TEXT, kind TEXT NOT NULL, linkage TEXT NOT NULL);
+         INSERT INTO symbols_v2 SELECT id, 'c:@' || id, name, scope, kind, linkage
+             FROM symbols;
+         DROP TABLE symbols;
+         ALTER TABLE symbols_v2 RENAME TO symbols;
+         CREATE INDEX symbols_by_name ON symbols(name);
          UPDATE tus SET object = '/elsewhere/old.o';
          PRAGMA user_version = 2;",
     )
