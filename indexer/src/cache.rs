@@ -407,90 +407,142 @@ struct UnitEntry {
     chunks: Vec<[u8; 32]>,
 }
 
+/// Facts moved from one [`TuFacts`] to another: where their files and symbols go.
+/// What [`split`] and [`merge`] do to every fact.
+trait Renumber {
+    fn file(&mut self, i: FileIx) -> FileIx;
+    fn symbol(&mut self, i: SymbolIx) -> SymbolIx;
+    /// Where the facts go.
+    fn out(&mut self) -> &mut TuFacts;
+
+    fn definition(&mut self, d: &NewDefinition) {
+        let x = NewDefinition {
+            symbol: self.symbol(d.symbol),
+            file: self.file(d.file),
+            owner: self.file(d.owner),
+            ..d.clone()
+        };
+        self.out().definitions.push(x);
+    }
+
+    fn call(&mut self, c: &NewCall) {
+        let x = NewCall {
+            caller: self.symbol(c.caller),
+            callee: self.symbol(c.callee),
+            file: self.file(c.file),
+            owner: self.file(c.owner),
+            ..c.clone()
+        };
+        self.out().calls.push(x);
+    }
+
+    fn store(&mut self, st: &NewStore) {
+        let x = NewStore {
+            target: self.symbol(st.target),
+            value: self.symbol(st.value),
+            file: self.file(st.file),
+            owner: self.file(st.owner),
+            ..st.clone()
+        };
+        self.out().stores.push(x);
+    }
+
+    fn use_(&mut self, u: &NewUse) {
+        let x = NewUse {
+            symbol: self.symbol(u.symbol),
+            function: self.symbol(u.function),
+            file: self.file(u.file),
+            owner: self.file(u.owner),
+            ..u.clone()
+        };
+        self.out().uses.push(x);
+    }
+}
+
 /// One owner's facts, with the files and symbols they name, in the order they come.
-#[derive(Default)]
-struct Part {
-    facts: TuFacts,
+struct Part<'a> {
+    from: &'a TuFacts,
+    into: TuFacts,
     files: HashMap<FileIx, FileIx>,
     symbols: HashMap<SymbolIx, SymbolIx>,
 }
 
-impl Part {
-    fn file(&mut self, all: &TuFacts, i: FileIx) -> FileIx {
-        let facts = &mut self.facts;
+impl Renumber for Part<'_> {
+    fn file(&mut self, i: FileIx) -> FileIx {
+        let (from, into) = (self.from, &mut self.into);
         *self
             .files
             .entry(i)
-            .or_insert_with(|| facts.push_file(all[i].clone()))
+            .or_insert_with(|| into.push_file(from[i].clone()))
     }
 
-    fn symbol(&mut self, all: &TuFacts, i: SymbolIx) -> SymbolIx {
-        let facts = &mut self.facts;
+    fn symbol(&mut self, i: SymbolIx) -> SymbolIx {
+        let (from, into) = (self.from, &mut self.into);
         *self
             .symbols
             .entry(i)
-            .or_insert_with(|| facts.push_symbol(all[i].clone()))
+            .or_insert_with(|| into.push_symbol(from[i].clone()))
+    }
+
+    fn out(&mut self) -> &mut TuFacts {
+        &mut self.into
     }
 }
 
-/// `facts` as one self-contained set of facts per owner, in the owners' order.
+/// `facts` as one self-contained set of facts per owner (its file first), in the
+/// owners' order.
 fn split(facts: &TuFacts) -> Vec<TuFacts> {
-    let mut parts: BTreeMap<FileIx, Part> = BTreeMap::new();
-    fn part<'a>(
-        parts: &'a mut BTreeMap<FileIx, Part>,
-        all: &TuFacts,
+    let mut parts: BTreeMap<FileIx, Part<'_>> = BTreeMap::new();
+    fn part<'p, 'a>(
+        parts: &'p mut BTreeMap<FileIx, Part<'a>>,
+        from: &'a TuFacts,
         owner: FileIx,
-    ) -> &'a mut Part {
+    ) -> &'p mut Part<'a> {
         parts.entry(owner).or_insert_with(|| {
-            let mut p = Part::default();
-            p.file(all, owner);
+            let mut p = Part {
+                from,
+                into: TuFacts::default(),
+                files: HashMap::new(),
+                symbols: HashMap::new(),
+            };
+            p.file(owner);
             p
         })
     }
     for d in &facts.definitions {
-        let p = part(&mut parts, facts, d.owner);
-        let x = NewDefinition {
-            symbol: p.symbol(facts, d.symbol),
-            file: p.file(facts, d.file),
-            owner: FileIx(0),
-            ..d.clone()
-        };
-        p.facts.definitions.push(x);
+        part(&mut parts, facts, d.owner).definition(d);
     }
     for c in &facts.calls {
-        let p = part(&mut parts, facts, c.owner);
-        let x = NewCall {
-            caller: p.symbol(facts, c.caller),
-            callee: p.symbol(facts, c.callee),
-            file: p.file(facts, c.file),
-            owner: FileIx(0),
-            ..c.clone()
-        };
-        p.facts.calls.push(x);
+        part(&mut parts, facts, c.owner).call(c);
     }
     for st in &facts.stores {
-        let p = part(&mut parts, facts, st.owner);
-        let x = NewStore {
-            target: p.symbol(facts, st.target),
-            value: p.symbol(facts, st.value),
-            file: p.file(facts, st.file),
-            owner: FileIx(0),
-            ..st.clone()
-        };
-        p.facts.stores.push(x);
+        part(&mut parts, facts, st.owner).store(st);
     }
     for u in &facts.uses {
-        let p = part(&mut parts, facts, u.owner);
-        let x = NewUse {
-            symbol: p.symbol(facts, u.symbol),
-            function: p.symbol(facts, u.function),
-            file: p.file(facts, u.file),
-            owner: FileIx(0),
-            ..u.clone()
-        };
-        p.facts.uses.push(x);
+        part(&mut parts, facts, u.owner).use_(u);
     }
-    parts.into_values().map(|p| p.facts).collect()
+    parts.into_values().map(|p| p.into).collect()
+}
+
+/// Where a part's files and symbols stand in the merged facts.
+struct Merged<'a> {
+    out: &'a mut TuFacts,
+    files: Vec<FileIx>,
+    symbols: Vec<SymbolIx>,
+}
+
+impl Renumber for Merged<'_> {
+    fn file(&mut self, i: FileIx) -> FileIx {
+        self.files[i.get()]
+    }
+
+    fn symbol(&mut self, i: SymbolIx) -> SymbolIx {
+        self.symbols[i.get()]
+    }
+
+    fn out(&mut self) -> &mut TuFacts {
+        self.out
+    }
 }
 
 /// The facts of a unit whose main file is `main_file` from its parts ([`split`]).
@@ -505,8 +557,8 @@ fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
     };
     out.main_file = main_file.map(|f| file(&mut out, &f));
     for part in parts {
-        let fx: Vec<FileIx> = part.files.iter().map(|f| file(&mut out, f)).collect();
-        let sx: Vec<SymbolIx> = part
+        let files = part.files.iter().map(|f| file(&mut out, f)).collect();
+        let symbols = part
             .symbols
             .iter()
             .map(|s| {
@@ -515,42 +567,15 @@ fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
                     .or_insert_with(|| out.push_symbol(s.clone()))
             })
             .collect();
-        let (f, s) = (|i: FileIx| fx[i.get()], |i: SymbolIx| sx[i.get()]);
-        for d in part.definitions {
-            out.definitions.push(NewDefinition {
-                symbol: s(d.symbol),
-                file: f(d.file),
-                owner: f(d.owner),
-                ..d
-            });
-        }
-        for c in part.calls {
-            out.calls.push(NewCall {
-                caller: s(c.caller),
-                callee: s(c.callee),
-                file: f(c.file),
-                owner: f(c.owner),
-                ..c
-            });
-        }
-        for st in part.stores {
-            out.stores.push(NewStore {
-                target: s(st.target),
-                value: s(st.value),
-                file: f(st.file),
-                owner: f(st.owner),
-                ..st
-            });
-        }
-        for u in part.uses {
-            out.uses.push(NewUse {
-                symbol: s(u.symbol),
-                function: s(u.function),
-                file: f(u.file),
-                owner: f(u.owner),
-                ..u
-            });
-        }
+        let mut to = Merged {
+            out: &mut out,
+            files,
+            symbols,
+        };
+        part.definitions.iter().for_each(|d| to.definition(d));
+        part.calls.iter().for_each(|c| to.call(c));
+        part.stores.iter().for_each(|st| to.store(st));
+        part.uses.iter().for_each(|u| to.use_(u));
     }
     out
 }
