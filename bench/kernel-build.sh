@@ -18,6 +18,7 @@
 # Each round starts with an empty facts cache of its own ($out.facts). The last lines
 # give the median ratios over the rounds.
 #
+# NCCRS_BENCH_STEPS picks the steps (default "scratch clean touch"; scratch always runs).
 # NCCRS_BENCH_KERNEL picks the source (default 6.12: Debian's linux-source-6.12, as
 # unpacked by the kernel tests into $NCCRS_KERNEL_CACHE, default ~/.cache/nccrs).
 # Uses target/release/nccrs (built first).
@@ -36,6 +37,7 @@ nccnav=$PWD/target/release/nccnav
 
 modes=${NCCRS_BENCH_MODES:-background}
 header=${NCCRS_BENCH_HEADER:-include/linux/fs.h}
+steps=${NCCRS_BENCH_STEPS:-scratch clean touch}
 export NCCRS_CACHE_DIR=$out.facts
 
 build() { # $1: label, $2: scratch|clean|touch, rest: extra make arguments; leaves
@@ -84,12 +86,12 @@ for r in $(seq "$rounds"); do
         build plain scratch
         NCCRS_INDEX=$mode build "$mode" scratch CC="$nccrs"
         report "$r" "$mode" plain
-        build plain-clean clean
-        NCCRS_INDEX=$mode build "$mode-clean" clean CC="$nccrs"
-        report "$r" "$mode-clean" plain-clean
-        build plain-touch touch
-        NCCRS_INDEX=$mode build "$mode-touch" touch CC="$nccrs"
-        report "$r" "$mode-touch" plain-touch
+        for step in clean touch; do
+            case " $steps " in *" $step "*) ;; *) continue ;; esac
+            build "plain-$step" "$step"
+            NCCRS_INDEX=$mode build "$mode-$step" "$step" CC="$nccrs"
+            report "$r" "$mode-$step" "plain-$step"
+        done
     done
 done
 python3 - "$out.ratios" <<'PY'

@@ -23,13 +23,13 @@
 //! past its limit, the least recently used entries go first. An entry that cannot be
 //! read is a miss, and removed: the cache never fails an indexing.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schema::{
     FileIx, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, NewUse, SymbolIx, Trees, TuFacts,
@@ -40,7 +40,7 @@ use crate::args::Unit;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 3";
+const FORMAT: &[u8] = b"nccrs facts cache 5";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -93,11 +93,18 @@ struct Entry {
     /// Every file the parse read, with the hash of its content.
     files: Vec<(NewFile, FileHash)>,
     /// The directories an `#include` may look in: those of the files read, and the
-    /// include directories of the arguments; each with the hash of the names of the
-    /// headers and subdirectories in it, so that a header that appears where the
-    /// preprocessor would find it first is a miss (one in a new subdirectory too, not
-    /// one deeper in a subdirectory that was there).
+    /// include directories of the arguments; each with the hash of which of `names`
+    /// it holds, so that a header that appears where the preprocessor would find it
+    /// first is a miss (one in a new `linux/` subdirectory too, not one deeper in a
+    /// subdirectory that was there).
     dirs: Vec<(NewFile, FileHash)>,
+    /// The names an `#include` of this parse may have looked for in a directory: the
+    /// first component, below one of `dirs`, of the path of each file read
+    /// (`linux` for `include/linux/fs.h`, `autoconf.h` for
+    /// `include/generated/autoconf.h`). Other files and subdirectories, such as those
+    /// a build makes while it runs, cannot change what an `#include` of this parse
+    /// finds.
+    names: Vec<OsString>,
     /// The key of the facts that parse gave.
     facts: [u8; 32],
 }
@@ -107,6 +114,7 @@ struct Entry {
 pub struct ReadFiles {
     files: Vec<(NewFile, FileHash)>,
     dirs: Vec<(NewFile, FileHash)>,
+    names: Vec<OsString>,
 }
 
 impl ReadFiles {
@@ -120,42 +128,61 @@ impl ReadFiles {
         paths: &mut PathMapper,
     ) -> Option<ReadFiles> {
         let mut read = Vec::new();
-        let mut dirs: std::collections::BTreeSet<PathBuf> = include_dirs
+        let mut dirs: BTreeSet<PathBuf> = include_dirs
             .iter()
             .map(|d| crate::paths::absolute(cwd, Path::new(d)))
             .collect();
+        let mut paths_read = Vec::new();
         for (name, content) in files {
             let path = crate::paths::absolute(cwd, Path::new(&name));
             dirs.extend(path.parent().map(Path::to_owned));
             read.push((paths.file(&name), file_hash(content?)));
+            paths_read.push(path);
         }
+        let names = names_looked_for(&paths_read, &dirs);
         let dirs = dirs
             .into_iter()
             .map(|d| {
-                let hash = headers_in(&d);
+                let hash = names_in(&d, &names);
                 (paths.file(d.as_os_str()), hash)
             })
             .collect();
-        Some(ReadFiles { files: read, dirs })
+        Some(ReadFiles {
+            files: read,
+            dirs,
+            names: names.into_iter().collect(),
+        })
     }
 }
 
-/// The hash of the names of the headers (`*.h`) and subdirectories in `dir` (not
-/// those starting with a dot, kbuild's own files), sorted; a directory that cannot be
-/// read has a hash of its own.
-fn headers_in(dir: &Path) -> FileHash {
+/// The first components of the paths of `files` below any of `dirs` (`linux`,
+/// `uapi` and `fs.h` for `include/linux/fs.h` and `include/uapi/linux/fs.h` when
+/// `include` and `include/linux` are among `dirs`).
+fn names_looked_for(files: &[PathBuf], dirs: &BTreeSet<PathBuf>) -> BTreeSet<OsString> {
+    let mut names = BTreeSet::new();
+    for file in files {
+        let mut below = Some(file.as_path());
+        while let Some(entry) = below {
+            let Some(parent) = entry.parent() else { break };
+            if dirs.contains(parent) {
+                names.extend(entry.file_name().map(OsStr::to_owned));
+            }
+            below = Some(parent);
+        }
+    }
+    names
+}
+
+/// The hash of which of `wanted` are in `dir` (files or subdirectories), sorted; a
+/// directory that cannot be read has a hash of its own.
+fn names_in(dir: &Path, wanted: &BTreeSet<OsString>) -> FileHash {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return [0xff; 16];
     };
     let mut names: Vec<OsString> = entries
         .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.as_bytes();
-            !name.starts_with(b".")
-                && (name.ends_with(b".h") || e.file_type().is_ok_and(|t| t.is_dir()))
-        })
         .map(|e| e.file_name())
+        .filter(|name| wanted.contains(name))
         .collect();
     names.sort();
     let mut h = blake3::Hasher::new();
@@ -280,18 +307,21 @@ impl Cache {
         let manifest: Manifest = read_entry(&manifest_path)?;
         let mut hashes: std::collections::HashMap<&NewFile, Option<FileHash>> =
             std::collections::HashMap::new();
-        let mut listings: std::collections::HashMap<&NewFile, FileHash> =
+        let mut listings: std::collections::HashMap<(&NewFile, &Vec<OsString>), FileHash> =
             std::collections::HashMap::new();
         let entry = manifest.entries.iter().find(|e| {
             e.files.iter().all(|(f, want)| {
                 let now = hashes.entry(f).or_insert_with(|| on_disk_hash(f, trees));
                 now.as_ref() == Some(want)
-            }) && e.dirs.iter().all(|(d, want)| {
-                let now = listings
-                    .entry(d)
-                    .or_insert_with(|| on_disk(d, trees).map_or([0xff; 16], |p| headers_in(&p)));
-                now == want
-            })
+            }) && {
+                let names: BTreeSet<OsString> = e.names.iter().cloned().collect();
+                e.dirs.iter().all(|(d, want)| {
+                    let now = listings.entry((d, &e.names)).or_insert_with(|| {
+                        on_disk(d, trees).map_or([0xff; 16], |p| names_in(&p, &names))
+                    });
+                    now == want
+                })
+            }
         })?;
         touch(&manifest_path);
         Some(FactsName(entry.facts))
@@ -319,7 +349,7 @@ impl Cache {
             chunks: Vec::new(),
         };
         // The directories written to, each trimmed once at the end.
-        let mut written: std::collections::BTreeSet<PathBuf> = Default::default();
+        let mut written: BTreeSet<PathBuf> = Default::default();
         for chunk in split(facts) {
             let encoded = postcard::to_stdvec(&chunk).ok()?;
             let hash = *blake3::hash(&encoded).as_bytes();
@@ -340,12 +370,13 @@ impl Cache {
         let mut manifest: Manifest = read_entry(&manifest_path).unwrap_or_default();
         manifest
             .entries
-            .retain(|e| e.files != files.files || e.dirs != files.dirs);
+            .retain(|e| e.files != files.files || e.dirs != files.dirs || e.names != files.names);
         manifest.entries.insert(
             0,
             Entry {
                 files: files.files,
                 dirs: files.dirs,
+                names: files.names,
                 facts: name,
             },
         );
@@ -813,6 +844,43 @@ mod tests {
     }
 
     #[test]
+    fn the_names_an_include_looked_for_are_those_below_a_searched_directory() {
+        let dirs: BTreeSet<PathBuf> = ["/k/include", "/k/include/linux", "/k/fs"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let files: Vec<PathBuf> = [
+            "/k/include/linux/fs.h",
+            "/k/include/uapi/linux/fs.h",
+            "/k/fs/read_write.c",
+            "/k/arch/um/include/asm/page.h",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let names: Vec<_> = names_looked_for(&files, &dirs).into_iter().collect();
+        // `linux` below include/ (twice), `uapi` below include/, `fs.h` below
+        // include/linux, `read_write.c` below fs/; arch/um/include is not searched.
+        assert_eq!(names, ["fs.h", "linux", "read_write.c", "uapi"]);
+    }
+
+    #[test]
+    fn a_listing_changes_only_with_a_name_an_include_looked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let wanted: BTreeSet<OsString> = ["linux", "regs.h"].map(OsString::from).into();
+        let before = names_in(dir.path(), &wanted);
+        // What the build makes while it runs: other headers, other subdirectories.
+        std::fs::create_dir(dir.path().join("drivers")).unwrap();
+        std::fs::write(dir.path().join("utsrelease.h"), "").unwrap();
+        assert_eq!(names_in(dir.path(), &wanted), before);
+        std::fs::create_dir(dir.path().join("linux")).unwrap();
+        assert_ne!(names_in(dir.path(), &wanted), before);
+        let with_dir = names_in(dir.path(), &wanted);
+        std::fs::write(dir.path().join("regs.h"), "").unwrap();
+        assert_ne!(names_in(dir.path(), &wanted), with_dir);
+    }
+
+    #[test]
     fn a_unit_split_into_its_files_facts_is_the_same_unit_merged() {
         let t = facts();
         let parts = split(&t);
@@ -832,6 +900,7 @@ mod tests {
         let files = |h: u8| ReadFiles {
             files: vec![(NewFile::new(Root::Src, "inc.h"), [h; 16])],
             dirs: Vec::new(),
+            names: Vec::new(),
         };
         let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
         let a = cache.store(&key("a"), files(1), &t).unwrap();

@@ -475,6 +475,8 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let (facts, status, reason) = match parsed {
             Ok(tu) => {
                 let x = crate::extract::extract(&tu, &unit.source, &mut paths);
+                profile.extract += t.elapsed();
+                let t = Instant::now();
                 if let (Some(cache), Some(key), TuStatus::Ok) = (&cache, &key, x.status) {
                     let read = tu
                         .files()
@@ -485,11 +487,11 @@ pub fn run(job: &IndexJob) -> Result<()> {
                         name = cache.store(key, read, &x.facts);
                     }
                 }
+                profile.store += t.elapsed();
                 (x.facts, x.status, x.reason)
             }
             Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
         };
-        profile.extract += t.elapsed();
         let mut rec = job.record(unit, &mut paths, status, reason);
         rec.facts = name.map(|n| n.to_string());
         results.push((rec, Some(facts)));
@@ -556,6 +558,8 @@ struct Profile {
     unchanged: usize,
     parse: Duration,
     extract: Duration,
+    /// Storing the facts parsed in the facts cache.
+    store: Duration,
     write: Duration,
 }
 
@@ -570,7 +574,7 @@ impl Profile {
             .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
@@ -579,6 +583,7 @@ impl Profile {
             self.hits,
             self.parse.as_secs_f64() * 1e3,
             self.extract.as_secs_f64() * 1e3,
+            self.store.as_secs_f64() * 1e3,
             self.write.as_secs_f64() * 1e3,
             self.unchanged,
         );

@@ -1,11 +1,17 @@
 //! The few system calls std does not offer, each behind a safe function. With
 //! [`crate::clang`], the only module with `unsafe`.
 
-/// Lowers this process's CPU priority to the least (nice 19); its children inherit it.
+/// Lowers this process's CPU priority to the least: the idle scheduling class
+/// (`SCHED_IDLE`: it runs only on a processor nothing else wants), and nice 19 where
+/// that class is not available. Its children inherit both.
 pub fn lowest_priority() {
-    // SAFETY: nice(2) takes an integer and changes only this process's priority.
+    // SAFETY: nice(2) takes an integer and sched_setscheduler(2) a pid (0: this
+    // process) and a parameter that outlives the call; each changes only this
+    // process's scheduling.
     unsafe {
         libc::nice(19);
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
 }
 
