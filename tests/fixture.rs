@@ -183,21 +183,21 @@ fn def_callers_callees_answer_each_case() {
         ),
         (
             &["stores", "file_operations::read"],
-            &["ramfs_read fs/ramfs/file.c:18:10"],
+            &["ramfs_read fs/ramfs/file.c:18:10 in ramfs_file_operations"],
         ),
         (
             &["stores", "ramfs_open"],
-            &["into file_operations::open fs/ramfs/file.c:19:10"],
+            &["into file_operations::open fs/ramfs/file.c:19:10 in ramfs_file_operations"],
         ),
         // An assignment hidden in a macro, copied from member to member, called
         // through the second member; and passed as a callback argument.
         (
             &["stores", "work_struct::func"],
-            &["wq_barrier_func kernel/workqueue.c:21:18 via INIT_WORK"],
+            &["wq_barrier_func kernel/workqueue.c:21:18 in insert_barrier via INIT_WORK"],
         ),
         (
             &["stores", "worker::current_func"],
-            &["copy of work_struct::func kernel/workqueue.c:14:31"],
+            &["copy of work_struct::func kernel/workqueue.c:14:31 in process_one_work"],
         ),
         (
             &["callees", "process_one_work"],
@@ -215,7 +215,7 @@ fn def_callers_callees_answer_each_case() {
         ),
         (
             &["stores", "for_each_work::fn"],
-            &["wq_barrier_func kernel/workqueue.c:75:26"],
+            &["wq_barrier_func kernel/workqueue.c:75:26 in flush_all"],
         ),
         // A parameter of function type; a variadic argument stores nothing.
         (
@@ -229,8 +229,8 @@ fn def_callers_callees_answer_each_case() {
         (
             &["stores", "stop_a"],
             &[
-                "into wq_ops::stop kernel/workqueue.c:43:20",
-                "into fallback kernel/workqueue.c:54:20",
+                "into wq_ops::stop kernel/workqueue.c:43:20 in classes",
+                "into fallback kernel/workqueue.c:54:20 in set_fallback",
             ],
         ),
         // Positional, nested, designated, cast, arrays of structs; global and static
@@ -238,16 +238,16 @@ fn def_callers_callees_answer_each_case() {
         (
             &["stores", "wq_ops::start"],
             &[
-                "start_a kernel/workqueue.c:43:11",
-                "start_b kernel/workqueue.c:44:35",
-                "start_a kernel/workqueue.c:45:32",
+                "start_a kernel/workqueue.c:43:11 in classes",
+                "start_b kernel/workqueue.c:44:35 in classes",
+                "start_a kernel/workqueue.c:45:32 in classes",
             ],
         ),
         (
             &["stores", "wq_ops::stop"],
             &[
-                "stop_a kernel/workqueue.c:43:20",
-                "stop_b kernel/workqueue.c:44:65",
+                "stop_a kernel/workqueue.c:43:20 in classes",
+                "stop_b kernel/workqueue.c:44:65 in classes",
             ],
         ),
         (
@@ -276,7 +276,7 @@ fn def_callers_callees_answer_each_case() {
         ),
         (
             &["stores", "notify_c"],
-            &["into notifier::call kernel/notify.c:38:34"],
+            &["into notifier::call kernel/notify.c:38:34 in notifier_register"],
         ),
         (
             &["uses", "chain"],
@@ -1008,6 +1008,94 @@ fn bad_input_gets_clear_errors() {
         err.starts_with("nccnav: no symbol named \"vfs_reed\"") && err.contains("vfs_read"),
         "{err}"
     );
+}
+
+#[test]
+fn refs_lists_every_place_a_name_is_referred_to() {
+    let db = &built().db;
+    // Stored by a macro, passed as a callback, compared: each with the function it is
+    // in, in file and line order.
+    assert_eq!(
+        lines(db, &["refs", "wq_barrier_func"]),
+        [
+            "insert_barrier kernel/workqueue.c:21:18 stored into work_struct::func via INIT_WORK",
+            "flush_all kernel/workqueue.c:75:26 stored into for_each_work::fn",
+            "is_barrier kernel/workqueue.c:96:23 addr",
+        ]
+    );
+    // A member: the calls through it, what is stored into it (in an initializer, the
+    // variable initialized), who reads it.
+    let member = lines(db, &["refs", "wq_ops::start"]);
+    for want in [
+        "classes kernel/workqueue.c:43:11 store of start_a",
+        "run_class kernel/workqueue.c:59:2 call",
+    ] {
+        assert!(member.iter().any(|l| l == want), "{want:?} in {member:#?}");
+    }
+    let out = nccnav(db, &["refs", "wq_barrier_func", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v[2]["within"], "is_barrier");
+    assert_eq!(v[2]["kind"], "addr");
+    assert_eq!(v[0]["other"], "work_struct::func");
+    // `stores` names the function too.
+    assert_eq!(
+        lines(db, &["stores", "wq_barrier_func"]),
+        [
+            "into work_struct::func kernel/workqueue.c:21:18 in insert_barrier via INIT_WORK",
+            "into for_each_work::fn kernel/workqueue.c:75:26 in flush_all",
+        ]
+    );
+}
+
+#[test]
+fn every_row_is_printed_unless_a_limit_is_asked_for() {
+    let db = &built().db;
+    assert_eq!(lines(db, &["callers", "vfs_read"]).len(), 3);
+    assert_eq!(
+        lines(db, &["callers", "vfs_read", "--limit", "1"]),
+        [
+            "ksys_read fs/read_write.c:20:9",
+            "... and 2 more (--limit 1; without it, all)",
+        ]
+    );
+    // The functions behind a call through a pointer, too.
+    assert_eq!(
+        lines(db, &["callees", "run_class", "--limit", "1"])[..3],
+        [
+            "wq_ops::start kernel/workqueue.c:59:2 [indirect call through field]",
+            "-> start_a",
+            "-> ... and 1 more (--limit 1; without it, all)",
+        ]
+    );
+    let out = nccnav(db, &["callers", "vfs_read", "--limit", "2", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 more (--limit 2"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_directory_names_the_database_in_it_or_above_it() {
+    let b = built();
+    for dir in [b.objdir.clone(), b.objdir.join("kernel")] {
+        assert_eq!(
+            lines(&dir, &["def", "mmlist_lock"]),
+            ["kernel/fork.c:8:17: variable mmlist_lock (external) via DEFINE_SPINLOCK"],
+            "{}",
+            dir.display()
+        );
+    }
+    let empty = tempfile::tempdir().expect("tempdir");
+    let out = nccnav(empty.path(), &["def", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("a directory, with no vmlinux.db or nccrs.db in it"),
+        "{err}"
+    );
+    assert!(!err.contains("I/O error"), "{err}");
 }
 
 #[test]

@@ -259,12 +259,13 @@ pub fn facts_text(db: &Path) -> String {
                     None => format!("copy of {}", name(&v["from"])),
                 };
                 out.insert(format!(
-                    "store {} <- {value} at {}:{}:{}{}",
+                    "store {} <- {value} at {}:{}:{}{} in {}",
                     name(&v["member"]),
                     file(&v["file"]),
                     v["line"],
                     v["col"],
-                    via(v)
+                    via(v),
+                    name(&v["within"])
                 ));
             }
             Some("use") => {

@@ -320,6 +320,14 @@ fn g_draws_the_callers_or_callees_it_looks_at() {
     s.app.graph_dir = dir.path().to_owned();
     s.select("ksys_read", "fs/read_write.c:20");
     s.key(KeyCode::Char('g'));
+    // It asks first, naming the files and the directory.
+    let text = s.text();
+    assert!(
+        text.contains("write ksys_read.callers.svg and .dot in"),
+        "{text}"
+    );
+    assert!(!dir.path().join("ksys_read.callers.dot").exists());
+    s.key(KeyCode::Enter);
     let text = s.text();
     assert!(
         text.contains("ksys_read.callers.svg (and .dot): callers, 2"),
@@ -340,6 +348,7 @@ fn g_draws_the_callers_or_callees_it_looks_at() {
     assert!(svg.contains("<svg"), "{svg}");
     s.select("file_operations::read", "");
     s.key(KeyCode::Char('g'));
+    s.key(KeyCode::Enter);
     let dot =
         std::fs::read_to_string(dir.path().join("vfs_read.callees.dot")).expect("DOT written");
     assert!(
@@ -583,6 +592,174 @@ fn the_search_takes_file_colon_name() {
     let text = s.text();
     assert!(
         text.contains("this is its page already") && text.contains("page 1 of 1"),
+        "{text}"
+    );
+}
+
+/// What a cscope user types on a page: letters that are no command say how to search,
+/// and no key writes a file or starts a program without asking.
+#[test]
+fn letters_typed_on_a_page_write_nothing_and_start_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = Screen::new(Some("vfs_read"));
+    s.app.graph_dir = dir.path().to_owned();
+    let mut actions = Vec::new();
+    for c in "getpid".chars() {
+        actions.push(s.key(KeyCode::Char(c)));
+    }
+    assert!(actions.iter().all(|a| *a == Action::None), "{actions:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    // `p` opened the path search; `x` on a page is no command.
+    let mut s = Screen::new(Some("vfs_read"));
+    s.key(KeyCode::Char('x'));
+    let text = s.text();
+    assert!(text.contains("/ to search, ? for the keys"), "{text}");
+    assert!(text.contains("function vfs_read"), "{text}");
+    // `g`, then Esc: nothing written.
+    s.app.graph_dir = dir.path().to_owned();
+    s.key(KeyCode::Char('g'));
+    s.key(KeyCode::Esc);
+    assert!(s.text().contains("nothing written"), "{}", s.text());
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+#[test]
+fn the_search_clears_on_esc_comes_back_with_its_query_and_offers_close_names() {
+    let mut s = Screen::new(None);
+    s.typed("vfs_rea");
+    s.key(KeyCode::Esc);
+    let text = s.text();
+    assert!(
+        text.contains("Search:") && !text.contains("vfs_rea"),
+        "{text}"
+    );
+    // A second Esc on the first screen quits.
+    assert_eq!(s.key(KeyCode::Esc), Action::Quit);
+
+    // The wrong one of several, then back: the search with the query.
+    let mut s = Screen::new(None);
+    s.typed("read");
+    s.key(KeyCode::Enter);
+    assert!(s.text().contains("page 1 of 1"), "{}", s.text());
+    s.key(KeyCode::Char('b'));
+    let text = s.text();
+    assert!(text.contains("Search: read"), "{text}");
+    // Typing replaces the query shown again.
+    s.typed("vfs_read");
+    assert!(s.text().contains("Search: vfs_read "), "{}", s.text());
+    s.key(KeyCode::Enter);
+    s.key(KeyCode::Char('/'));
+    assert!(s.text().contains("Search: vfs_read"), "{}", s.text());
+
+    // A typo: the closest names, which Enter opens.
+    let mut s = Screen::new(None);
+    s.typed("vfs_reed");
+    let text = s.text();
+    assert!(
+        text.contains("nothing matches; the closest names:"),
+        "{text}"
+    );
+    assert!(text.contains("function   vfs_read"), "{text}");
+    s.key(KeyCode::Enter);
+    assert!(s.text().contains("function vfs_read"), "{}", s.text());
+}
+
+#[test]
+fn the_search_takes_a_path_and_several_words() {
+    let mut s = Screen::new(None);
+    s.typed("fs/read_write.c");
+    let text = s.text();
+    for name in ["vfs_read", "ksys_read", "__do_sys_read"] {
+        assert!(text.contains(name), "{name} in {text}");
+    }
+    assert!(!text.contains("d_alloc"), "{text}");
+    let mut s = Screen::new(None);
+    s.typed("ramfs read");
+    let text = s.text();
+    assert!(text.contains("ramfs_read  fs/ramfs/file.c:"), "{text}");
+    assert!(!text.contains("vfs_read"), "{text}");
+}
+
+#[test]
+fn long_lists_read_on_and_several_sites_of_one_caller_are_one_row() {
+    // Two rows at a time: the last row reads the next two.
+    let mut s = Screen::new(None);
+    s.app.loader.page_size = 2;
+    s.typed("vfs_read");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(text.contains("... and 1 more (Enter lists them)"), "{text}");
+    s.select("... and 1 more", "");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(!text.contains("more (Enter"), "{text}");
+    for caller in ["ksys_read", "demo_init", "broken_ok"] {
+        assert!(text.contains(caller), "{caller} in {text}");
+    }
+
+    let mut s = Screen::new(Some("insert_barrier"));
+    let text = s.text();
+    assert!(
+        text.contains("insert_barriers  kernel/workqueue.c:102  (2 sites)"),
+        "{text}"
+    );
+    s.select("insert_barriers", "(2 sites)");
+    s.key(KeyCode::Right);
+    let text = s.text();
+    assert!(
+        text.contains("insert_barriers  kernel/workqueue.c:102")
+            && text.contains("insert_barriers  kernel/workqueue.c:103"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_page_filters_its_lists() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.key(KeyCode::Char('&'));
+    s.typed("drivers/");
+    let text = s.text();
+    assert!(text.contains("demo_init"), "{text}");
+    assert!(!text.contains("ksys_read"), "{text}");
+    assert!(text.contains("Filter: drivers/"), "{text}");
+    s.key(KeyCode::Enter);
+    assert!(s.text().contains("filter: drivers/"), "{}", s.text());
+    s.key(KeyCode::Char('&'));
+    s.key(KeyCode::Esc);
+    assert!(s.text().contains("ksys_read"), "{}", s.text());
+}
+
+#[test]
+fn y_copies_the_place_and_m_gives_the_mouse_back() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.select("ksys_read", "fs/read_write.c:20");
+    assert_eq!(
+        s.key(KeyCode::Char('y')),
+        Action::Copy("fs/read_write.c:20".to_owned())
+    );
+    assert_eq!(s.key(KeyCode::Char('m')), Action::Mouse(false));
+    assert!(s.text().contains("mouse off"), "{}", s.text());
+    assert_eq!(s.key(KeyCode::Char('m')), Action::Mouse(true));
+    // The source pane scrolls sideways.
+    let before = s.text();
+    assert!(before.contains("ssize_t ksys_read("), "{before}");
+    s.key(KeyCode::Tab);
+    s.key(KeyCode::Right);
+    let after = s.text();
+    assert!(
+        !after.contains("ssize_t ksys_read(") && after.contains("ksys_read("),
+        "{after}"
+    );
+}
+
+#[test]
+fn a_narrow_row_keeps_its_line_number_and_note() {
+    let s = Screen::sized(Some("wq_barrier_func"), 60, 24, None);
+    let text = s.text();
+    assert!(
+        text.lines().any(|l| l.contains("process_one_work")
+            && l.contains(":16")
+            && l.contains("[indirect via")),
         "{text}"
     );
 }

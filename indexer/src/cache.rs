@@ -471,6 +471,7 @@ trait Renumber {
         let x = NewStore {
             target: self.symbol(st.target),
             value: self.symbol(st.value),
+            within: self.symbol(st.within),
             file: self.file(st.file),
             owner: self.file(st.owner),
             ..st.clone()

@@ -157,8 +157,8 @@ fn function_names(db: &std::path::Path) -> Vec<String> {
         .searchable_symbols()
         .expect("symbols")
         .into_iter()
-        .filter(|(s, _)| s.kind == schema::Kind::Function)
-        .map(|(s, _)| s.name)
+        .filter(|(s, _, _)| s.kind == schema::Kind::Function)
+        .map(|(s, _, _)| s.name)
         .collect();
     names.sort();
     names.dedup();

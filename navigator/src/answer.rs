@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use schema::{CallEdge, Db, DefinedIn, Definition, Kind, Location, Store, Symbol, SymbolId, Use};
+use schema::{
+    Access, CallEdge, Db, DefinedIn, Definition, Kind, Location, Store, Symbol, SymbolId, Use,
+};
 
 use crate::callgraph::{CallGraph, Step};
 use crate::names::{clean, path_is, Names};
@@ -126,6 +128,51 @@ pub enum Side {
     OfFunction,
     /// For a member, variable or parameter: what was stored there, who uses it.
     OfPointer,
+}
+
+/// How code refers to a symbol at one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RefKind {
+    /// Calls it (a function), or calls through it (a member, variable or parameter).
+    Call,
+    /// Stores it (a function, or a pointer copied) into `other`.
+    StoredInto(SymbolId),
+    /// Stores `other` (a function, or a pointer copied) into it.
+    Stores(SymbolId),
+    /// Reads, writes or takes the address of it (a function named without a call:
+    /// `work->func == f`, `cb(f)`).
+    Use(Access),
+}
+
+impl RefKind {
+    /// The word for it: `call`, `stored`, `store`, `read`, `write`, `addr`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            RefKind::Call => "call",
+            RefKind::StoredInto(_) => "stored",
+            RefKind::Stores(_) => "store",
+            RefKind::Use(a) => a.as_str(),
+        }
+    }
+
+    /// The other symbol of a store.
+    pub fn other(&self) -> Option<SymbolId> {
+        match self {
+            RefKind::StoredInto(s) | RefKind::Stores(s) => Some(*s),
+            RefKind::Call | RefKind::Use(_) => None,
+        }
+    }
+}
+
+/// One place the compiled code refers to a symbol.
+#[derive(Clone, Debug)]
+pub struct RefRow {
+    pub site: Location,
+    /// The function whose body, or the variable whose initializer, holds it (unknown
+    /// for stores recorded by an nccrs before schema 7).
+    pub within: Option<SymbolId>,
+    pub kind: RefKind,
+    pub macro_name: Option<String>,
 }
 
 /// The shortest call paths between two functions.
@@ -249,14 +296,19 @@ impl Navigator {
         Ok(found)
     }
 
-    /// Up to eight known names that look like `spec`.
-    fn close_matches(&self, spec: &str) -> Result<Vec<String>, QueryError> {
+    /// Up to eight known names that look like `spec`: first the functions a system
+    /// call of that name is made of (`openat`: `__do_sys_openat`, `__se_sys_openat`,
+    /// `sys_openat`, `__x64_sys_openat`), then the names closest in spelling.
+    pub fn close_matches(&self, spec: &str) -> Result<Vec<String>, QueryError> {
         let want = spec.rsplit(':').next().unwrap_or(spec);
         let mut scored: Vec<(usize, usize, String)> = self
             .db
             .names()?
             .into_iter()
             .filter_map(|n| {
+                if is_syscall_of(&n, want) {
+                    return Some((0, n.len(), n));
+                }
                 let d = strsim::levenshtein(want, &n);
                 let sub = n.contains(want)
                     || (want.len() >= 4 && want.contains(n.as_str()) && n.len() >= 4);
@@ -438,6 +490,72 @@ impl Navigator {
         Ok(out)
     }
 
+    /// Every place the compiled code refers to `s`: calls of it or through it, stores
+    /// of it and into it, reads, writes and addresses taken; in file and line order
+    /// (paths as shown), one row a place and kind (a function stored at a place is not
+    /// listed again as its address taken there).
+    pub fn refs_of(&mut self, s: &Symbol) -> Result<Vec<RefRow>, schema::Error> {
+        let mut rows = Vec::new();
+        for e in self.db.callers(s.id)? {
+            rows.push(RefRow {
+                site: e.site,
+                within: Some(e.caller),
+                kind: RefKind::Call,
+                macro_name: e.macro_name,
+            });
+        }
+        for st in self.db.stores_of(s.id)? {
+            rows.push(RefRow {
+                site: st.site,
+                within: st.within,
+                kind: RefKind::StoredInto(st.target),
+                macro_name: st.macro_name,
+            });
+        }
+        for st in self.db.stores_into(s.id)? {
+            rows.push(RefRow {
+                site: st.site,
+                within: st.within,
+                kind: RefKind::Stores(st.value),
+                macro_name: st.macro_name,
+            });
+        }
+        let stored_at: BTreeSet<Location> = rows
+            .iter()
+            .filter(|r| matches!(r.kind, RefKind::StoredInto(_)))
+            .map(|r| r.site)
+            .collect();
+        for u in self.db.uses_of(s.id)? {
+            if u.access == Access::Addr && stored_at.contains(&u.site) {
+                continue;
+            }
+            rows.push(RefRow {
+                site: u.site,
+                within: Some(u.function),
+                kind: RefKind::Use(u.access),
+                macro_name: u.macro_name,
+            });
+        }
+        let mut keyed = Vec::with_capacity(rows.len());
+        for r in rows {
+            let path = self.site(r.site)?.shown;
+            keyed.push(((path, r.site.line, r.site.col, r.kind), r));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|a, b| a.0 == b.0);
+        Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// `refs` of what `spec` names.
+    pub fn refs(&mut self, spec: &str) -> Result<Vec<Section<RefRow>>, QueryError> {
+        let mut out = Vec::new();
+        for s in self.resolve(spec)? {
+            let rows = self.refs_of(&s)?;
+            out.push(Section { symbol: s, rows });
+        }
+        Ok(out)
+    }
+
     /// Walks every fact of the database (`dump`).
     pub fn facts<V: schema::DumpVisitor>(&self, visitor: &mut V) -> Result<(), V::Error> {
         self.db.dump(visitor)
@@ -464,5 +582,50 @@ impl Navigator {
         let more = best.len() > MAX_PATHS;
         best.truncate(MAX_PATHS);
         Ok(Paths { paths: best, more })
+    }
+}
+
+/// Whether `name` is one of the functions `SYSCALL_DEFINEn(call, ...)` makes:
+/// `sys_call`, and `sys_call` behind a prefix of the kernel's wrappers (`__do_`,
+/// `__se_`, `__x64_`, `__ia32_`, `__arm64_`, `__do_compat_`, ...).
+pub fn is_syscall_of(name: &str, call: &str) -> bool {
+    let Some(prefix) = name.strip_suffix(call).and_then(|p| p.strip_suffix("sys_")) else {
+        return false;
+    };
+    !call.is_empty()
+        && (prefix.is_empty()
+            || (prefix.starts_with("__")
+                && prefix.ends_with('_')
+                && prefix.len() <= 16
+                && prefix
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_syscall_of;
+
+    #[test]
+    fn the_functions_of_a_system_call_are_known_by_its_name() {
+        for name in [
+            "sys_openat",
+            "__do_sys_openat",
+            "__se_sys_openat",
+            "__x64_sys_openat",
+            "__arm64_sys_openat",
+            "__do_compat_sys_openat",
+        ] {
+            assert!(is_syscall_of(name, "openat"), "{name}");
+        }
+        for name in [
+            "do_sys_openat2",
+            "sys_openat2",
+            "ksys_openat",
+            "openat",
+            "my_sys_openat",
+        ] {
+            assert!(!is_syscall_of(name, "openat"), "{name}");
+        }
     }
 }

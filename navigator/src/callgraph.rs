@@ -437,6 +437,7 @@ mod tests {
                     line,
                     col: 9,
                     macro_name: None,
+                    within: SymbolIx(value as u32),
                     owner: FileIx(0),
                 })
                 .collect(),

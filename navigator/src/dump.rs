@@ -41,7 +41,9 @@ struct Canonical {
 /// Keys whose value is a file id.
 const FILE_KEYS: &[&str] = &["file", "source"];
 /// Keys whose value is a symbol id.
-const SYMBOL_KEYS: &[&str] = &["symbol", "caller", "callee", "member", "function", "from"];
+const SYMBOL_KEYS: &[&str] = &[
+    "symbol", "caller", "callee", "member", "function", "from", "within",
+];
 
 impl Canonical {
     /// `line` with its own id dropped and the ids it refers to replaced.
@@ -137,6 +139,8 @@ struct DumpStore<'a> {
     col: u32,
     #[serde(rename = "macro")]
     macro_name: Option<&'a str>,
+    /// The function whose body, or the variable whose initializer, holds the store.
+    within: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -296,6 +300,7 @@ impl DumpVisitor for Dumper<'_> {
             line: st.site.line,
             col: st.site.col,
             macro_name: st.macro_name.as_deref(),
+            within: st.within.map(|w| w.0),
         })
     }
 

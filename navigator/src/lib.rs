@@ -42,6 +42,9 @@ Commands:
                              (for a function: where it was stored)
   nccnav DB uses SYMBOL      who reads, writes or takes the address of a global or
                              member (for a function: what it uses)
+  nccnav DB refs SYMBOL      every place the compiled code refers to SYMBOL: calls,
+                             stores, reads, writes, addresses taken (`f == g`), each
+                             with the function (or initialized variable) it is in
   nccnav DB path A B         the shortest call paths from function A to function B
                              (through calls via ops tables and pointers too)
   nccnav DB graph SYMBOL --callers|--callees [--depth N] [-o FILE]
@@ -57,6 +60,10 @@ Commands:
 nccnav DB                  the interactive navigator: search, callers and callees
                              as trees, source, call paths (press ? inside)
 nccnav DB SYMBOL           the navigator, opened on SYMBOL
+
+DB is the database, or a directory holding one (vmlinux.db, nccrs.db), or one of its
+subdirectories. Every list is printed whole; --limit N prints the first N rows of each
+and says how many it left out.
 
 SYMBOL is a name (`vfs_read`), FILE:NAME to pick one of several same-named statics
 (`fs/dcache.c:init`, or any tail of the path), STRUCT::FIELD (`file_operations::read`)
@@ -74,6 +81,11 @@ struct Cli {
     /// Print JSON instead of text
     #[arg(long)]
     json: bool,
+    /// callers, callees, stores, uses, refs: print at most N rows of each answer (and
+    /// of the functions behind each call through a pointer), and say how many more
+    /// there are
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
     /// dump: every id replaced by what it names (a file by its root and path, a symbol
     /// by kind, name, linkage and defining file), lines sorted: two databases with the
     /// same facts print the same lines
@@ -103,6 +115,9 @@ struct Cli {
     /// The source tree to show code from, when it is not where the build had it
     #[arg(long, value_name = "DIR")]
     srctree: Option<PathBuf>,
+    /// The navigator: leave the mouse to the terminal, to select text (`m` switches)
+    #[arg(long)]
+    no_mouse: bool,
 }
 
 /// Runs nccnav; returns the exit status.
@@ -139,16 +154,18 @@ struct GraphOptions {
 
 fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let words: Vec<&str> = cli.words.iter().map(String::as_str).collect();
-    let mut nav = Navigator::open(&cli.db)?;
+    let db = schema::find_database(&cli.db)?;
+    let mut nav = Navigator::open(&db)?;
     if !words.is_empty() {
         if let Some(note) = render::failed_note(&mut nav) {
             eprintln!("nccnav: warning: {note}");
         }
-        if let Some(note) = render::pending_note(&cli.db) {
+        if let Some(note) = render::pending_note(&db) {
             eprintln!("nccnav: note: {note}");
         }
     }
     let json = cli.json;
+    let limit = render::Limit(cli.limit);
     match words.as_slice() {
         ["def", name] => {
             let defs = nav.definitions(name)?;
@@ -156,19 +173,23 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         }
         ["callers", name] => {
             let rows = nav.calls(name, Direction::Callers)?;
-            render::calls(&mut nav, &rows, Direction::Callers, json, out)
+            render::calls(&mut nav, &rows, Direction::Callers, json, limit, out)
         }
         ["callees", name] => {
             let rows = nav.calls(name, Direction::Callees)?;
-            render::calls(&mut nav, &rows, Direction::Callees, json, out)
+            render::calls(&mut nav, &rows, Direction::Callees, json, limit, out)
         }
         ["stores", name] => {
             let rows = nav.stores(name)?;
-            render::stores(&mut nav, &rows, json, out)
+            render::stores(&mut nav, &rows, json, limit, out)
         }
         ["uses", name] => {
             let rows = nav.uses(name)?;
-            render::uses(&mut nav, &rows, json, out)
+            render::uses(&mut nav, &rows, json, limit, out)
+        }
+        ["refs", name] => {
+            let rows = nav.refs(name)?;
+            render::refs(&mut nav, &rows, json, limit, out)
         }
         ["dump"] => dump::dump(&nav, cli.canonical, out),
         ["path", from, to] => {
@@ -200,18 +221,25 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
                 Err(QueryError::BelowThreshold)
             }
         }
-        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses" | "graph"), ..] => Err(
+        [cmd @ ("def" | "callers" | "callees" | "stores" | "uses" | "refs" | "graph"), ..] => Err(
             QueryError::Usage(format!("{cmd} takes one symbol: nccnav DB {cmd} SYMBOL")),
         ),
         ["path", ..] => Err(QueryError::Usage(
             "path takes two functions: nccnav DB path FROM TO".to_owned(),
         )),
-        [] => tui::run(nav, None, cli.srctree.clone()),
-        [name] => tui::run(nav, Some(name), cli.srctree.clone()),
+        [] => tui::run(nav, None, tui_options(cli)),
+        [name] => tui::run(nav, Some(name), tui_options(cli)),
         _ => Err(QueryError::Usage(format!(
             "unknown command {:?}; see nccnav --help",
             cli.words.join(" ")
         ))),
+    }
+}
+
+fn tui_options(cli: &Cli) -> tui::Options {
+    tui::Options {
+        srctree: cli.srctree.clone(),
+        no_mouse: cli.no_mouse,
     }
 }
 

@@ -7,12 +7,38 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::answer::{CallRow, Definitions, Direction, Navigator, Paths, QueryError, Section, Side};
+use crate::answer::{
+    CallRow, Definitions, Direction, Navigator, Paths, QueryError, RefKind, RefRow, Section, Side,
+};
 use crate::callgraph::Step;
 use crate::names::{clean, via_macro};
 
-/// How many functions behind an indirect call the text output names.
-const MAX_TARGETS_SHOWN: usize = 12;
+/// How many rows of each answer to print: all, or at most `--limit N`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Limit(pub Option<usize>);
+
+impl Limit {
+    /// The first rows of `rows` to print, and how many are left out.
+    pub fn cut<T>(self, rows: &[T]) -> (&[T], usize) {
+        match self.0 {
+            Some(n) if n < rows.len() => (&rows[..n], rows.len() - n),
+            _ => (rows, 0),
+        }
+    }
+
+    /// The line that says `left` rows were left out.
+    fn left_out(self, left: usize) -> Option<String> {
+        let n = self.0?;
+        (left > 0).then(|| format!("... and {left} more (--limit {n}; without it, all)"))
+    }
+
+    /// Says on standard error how many JSON rows were left out.
+    fn note_json(self, left: usize) {
+        if let Some(line) = self.left_out(left) {
+            eprintln!("nccnav: {}", line.trim_start_matches("... and "));
+        }
+    }
+}
 
 /// Writes rows of two columns, the first padded so that the second lines up; each row
 /// may carry lines to print under it.
@@ -221,16 +247,21 @@ pub fn calls(
     sections: &[Section<CallRow>],
     dir: Direction,
     json: bool,
+    limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     let many = sections.len() > 1;
     if json {
         let mut all = Vec::new();
+        let mut left = 0;
         for sec in sections {
-            for row in &sec.rows {
+            let (rows, l) = limit.cut(&sec.rows);
+            left += l;
+            for row in rows {
                 all.push(call_json(nav, row, dir)?);
             }
         }
+        limit.note_json(left);
         return write_json(out, &all);
     }
     for sec in sections {
@@ -243,7 +274,8 @@ pub fn calls(
             writeln!(out, "{indent}({none})")?;
         }
         let mut lines: Vec<(String, String, Vec<String>)> = Vec::new();
-        for row in &sec.rows {
+        let (rows, left) = limit.cut(&sec.rows);
+        for row in rows {
             let e = &row.edge;
             let other = match dir {
                 Direction::Callers => e.caller,
@@ -265,23 +297,34 @@ pub fn calls(
                 (Direction::Callees, _) if e.indirect => {
                     notes.push(format!("[indirect call through {kind}]"));
                     let behind = nav.behind(e.callee)?;
-                    for &t in behind.iter().take(MAX_TARGETS_SHOWN) {
+                    let (shown, more) = limit.cut(&behind);
+                    for &t in shown {
                         targets.push(nav.label(t)?);
                     }
                     if behind.is_empty() {
                         targets.push("(no function recorded as stored there)".to_owned());
-                    } else if behind.len() > MAX_TARGETS_SHOWN {
-                        targets.push(format!(
-                            "... and {} more (--json lists all)",
-                            behind.len() - MAX_TARGETS_SHOWN
-                        ));
                     }
+                    targets.extend(limit.left_out(more));
                 }
                 _ => {}
             }
             lines.push((name, format!("{site}  {}", notes.join("  ")), targets));
         }
         write_rows(out, indent, &lines)?;
+        write_left_out(out, indent, limit, left)?;
+    }
+    Ok(())
+}
+
+/// The line under a section cut by `--limit`, if it was.
+fn write_left_out(
+    out: &mut dyn Write,
+    indent: &str,
+    limit: Limit,
+    left: usize,
+) -> Result<(), QueryError> {
+    if let Some(line) = limit.left_out(left) {
+        writeln!(out, "{indent}{line}")?;
     }
     Ok(())
 }
@@ -292,10 +335,12 @@ pub fn stores(
     nav: &mut Navigator,
     sections: &[Section<schema::Store>],
     json: bool,
+    limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     let many = sections.len() > 1;
     let mut all = Vec::new();
+    let mut json_left = 0;
     for sec in sections {
         let side = Navigator::side(&sec.symbol);
         let indent = if json {
@@ -312,9 +357,15 @@ pub fn stores(
             indent
         };
         let mut lines = Vec::new();
-        for st in &sec.rows {
+        let (rows, left) = limit.cut(&sec.rows);
+        json_left += left;
+        for st in rows {
             let target = nav.symbol(st.target)?;
             let value = nav.symbol(st.value)?;
+            let within = match st.within {
+                Some(w) => Some(nav.symbol(w)?),
+                None => None,
+            };
             if json {
                 let (db, names) = nav.parts();
                 let f = names.file(db, st.site.file)?;
@@ -329,6 +380,8 @@ pub fn stores(
                     "line": st.site.line,
                     "col": st.site.col,
                     "macro": st.macro_name,
+                    "within": within.as_ref().map(|w| w.display_name()),
+                    "within_id": within.as_ref().map(|w| w.id.0),
                 }));
                 continue;
             }
@@ -338,12 +391,20 @@ pub fn stores(
                 Side::OfPointer => nav.label(value.id)?,
             };
             let site = nav.site(st.site)?.full();
-            let via = via_macro(&st.macro_name);
-            lines.push((name, format!("{site}  {via}"), Vec::new()));
+            let mut notes = vec![site];
+            if let Some(w) = &within {
+                notes.push(format!("in {}", nav.label(w.id)?));
+            }
+            notes.push(via_macro(&st.macro_name));
+            lines.push((name, notes.join("  "), Vec::new()));
         }
-        write_rows(out, indent, &lines)?;
+        if !json {
+            write_rows(out, indent, &lines)?;
+            write_left_out(out, indent, limit, left)?;
+        }
     }
     if json {
+        limit.note_json(json_left);
         write_json(out, &all)?;
     }
     Ok(())
@@ -355,10 +416,12 @@ pub fn uses(
     nav: &mut Navigator,
     sections: &[Section<schema::Use>],
     json: bool,
+    limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     let many = sections.len() > 1;
     let mut all = Vec::new();
+    let mut json_left = 0;
     for sec in sections {
         let side = Navigator::side(&sec.symbol);
         let indent = if json {
@@ -371,7 +434,9 @@ pub fn uses(
             indent
         };
         let mut lines = Vec::new();
-        for u in &sec.rows {
+        let (rows, left) = limit.cut(&sec.rows);
+        json_left += left;
+        for u in rows {
             let function = nav.symbol(u.function)?;
             let symbol = nav.symbol(u.symbol)?;
             if json {
@@ -400,9 +465,94 @@ pub fn uses(
             let access = u.access.as_str();
             lines.push((name, format!("{access:<5}  {site}  {via}"), Vec::new()));
         }
-        write_rows(out, indent, &lines)?;
+        if !json {
+            write_rows(out, indent, &lines)?;
+            write_left_out(out, indent, limit, left)?;
+        }
     }
     if json {
+        limit.note_json(json_left);
+        write_json(out, &all)?;
+    }
+    Ok(())
+}
+
+/// `refs`: every place the compiled code refers to a symbol, with the function (or
+/// the initialized variable) it is in; one line a place, in file and line order.
+pub fn refs(
+    nav: &mut Navigator,
+    sections: &[Section<RefRow>],
+    json: bool,
+    limit: Limit,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let many = sections.len() > 1;
+    let mut all = Vec::new();
+    let mut json_left = 0;
+    for sec in sections {
+        let (rows, left) = limit.cut(&sec.rows);
+        json_left += left;
+        if json {
+            for r in rows {
+                let within = match r.within {
+                    Some(w) => Some(nav.symbol(w)?),
+                    None => None,
+                };
+                let other = match r.kind.other() {
+                    Some(o) => Some(nav.symbol(o)?),
+                    None => None,
+                };
+                let (db, names) = nav.parts();
+                let f = names.file(db, r.site.file)?;
+                all.push(serde_json::json!({
+                    "symbol": sec.symbol.display_name(),
+                    "symbol_id": sec.symbol.id.0,
+                    "kind": r.kind.word(),
+                    "other": other.as_ref().map(|o| o.display_name()),
+                    "other_id": other.as_ref().map(|o| o.id.0),
+                    "within": within.as_ref().map(|w| w.display_name()),
+                    "within_id": within.as_ref().map(|w| w.id.0),
+                    "root": f.root.as_str(),
+                    "file": f.path,
+                    "line": r.site.line,
+                    "col": r.site.col,
+                    "macro": r.macro_name,
+                }));
+            }
+            continue;
+        }
+        let indent = heading(nav, out, &sec.symbol, many)?;
+        if sec.rows.is_empty() {
+            let none = match sec.symbol.kind {
+                schema::Kind::Macro => "where a macro is expanded is not recorded yet",
+                schema::Kind::Struct
+                | schema::Kind::Union
+                | schema::Kind::Enum
+                | schema::Kind::Typedef => "the uses of types are not recorded",
+                _ => "no recorded references",
+            };
+            writeln!(out, "{indent}({none})")?;
+        }
+        let mut lines = Vec::new();
+        for r in rows {
+            let within = match r.within {
+                Some(w) => nav.label(w)?,
+                None => "(unknown)".to_owned(),
+            };
+            let what = match r.kind {
+                RefKind::StoredInto(o) => format!("stored into {}", nav.label(o)?),
+                RefKind::Stores(o) => format!("store of {}", nav.label(o)?),
+                k => k.word().to_owned(),
+            };
+            let site = nav.site(r.site)?.full();
+            let via = via_macro(&r.macro_name);
+            lines.push((within, format!("{site}  {what}  {via}"), Vec::new()));
+        }
+        write_rows(out, indent, &lines)?;
+        write_left_out(out, indent, limit, left)?;
+    }
+    if json {
+        limit.note_json(json_left);
         write_json(out, &all)?;
     }
     Ok(())

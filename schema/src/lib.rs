@@ -61,12 +61,58 @@ pub enum Error {
         recorded: Trees,
         this: Trees,
     },
-    /// Anything else SQLite reports; the message says it all, so it is not chained.
-    #[error("{}: {error}", path.display())]
+    /// A directory was given as the database, and neither it nor a directory above it
+    /// holds one.
+    #[error(
+        "{}: a directory, with no {} in it or in a directory above it; name the database file",
+        .0.display(), DATABASE_NAMES.join(" or ")
+    )]
+    NoDatabaseIn(PathBuf),
+    /// Anything else SQLite reports, said in words, with SQLite's own message.
+    #[error("{}: {} ({error})", path.display(), sqlite_words(error))]
     Sqlite {
         path: PathBuf,
         error: rusqlite::Error,
     },
+}
+
+/// The names nccrs gives a database, the first preferred: `vmlinux.db` in a kernel's
+/// output tree, `nccrs.db` elsewhere.
+pub const DATABASE_NAMES: [&str; 2] = ["vmlinux.db", "nccrs.db"];
+
+/// The database `path` names: the file itself, or for a directory the first of
+/// [`DATABASE_NAMES`] found in it or, failing that, in the nearest directory above it
+/// that has one (a subdirectory of a kernel build names the build's database).
+pub fn find_database(path: &Path) -> Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_owned());
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    for dir in absolute.ancestors() {
+        for name in DATABASE_NAMES {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Error::NoDatabaseIn(path.to_owned()))
+}
+
+/// What an error SQLite reports means for a reader of the database.
+fn sqlite_words(error: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode as C;
+    match error.sqlite_error_code() {
+        Some(C::NotADatabase) => "not an nccrs database",
+        Some(C::DatabaseCorrupt) => "the database is damaged; remove it and build again",
+        Some(C::DiskFull) => "no space left on the device",
+        Some(C::ReadOnly) => "the database cannot be written here",
+        Some(C::CannotOpen | C::PermissionDenied) => "the database cannot be opened",
+        Some(C::SystemIoFailure) => "the database could not be read (an I/O error)",
+        Some(C::DatabaseBusy | C::DatabaseLocked) => "the database is busy",
+        Some(C::OutOfMemory) => "out of memory",
+        _ => "the database could not be used",
+    }
 }
 
 /// The trees of a build, in words.

@@ -174,4 +174,10 @@ DROP TABLE symbols;
 ALTER TABLE symbols_v6 RENAME TO symbols;
 CREATE INDEX symbols_by_name ON symbols(name);
 "#,
+    // 7: the function (or the variable's initializer) each store is written in, for
+    // the references of a name. Stores recorded before stay without it until their
+    // unit is indexed again.
+    r#"
+ALTER TABLE stores ADD COLUMN within INTEGER; -- a symbol's id
+"#,
 ];

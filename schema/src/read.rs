@@ -26,8 +26,13 @@ const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
 const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro";
 const STORE_COLUMNS: &str = "DISTINCT target, value, file, line, col, macro,
-    (SELECT kind FROM symbols y WHERE y.id = value) != 'function'";
+    (SELECT kind FROM symbols y WHERE y.id = value) != 'function', within";
 const USE_COLUMNS: &str = "DISTINCT symbol, function, access, file, line, col, macro";
+
+/// Whether the file `d.file` is a system header (`/usr/include/unistd.h`, clang's
+/// resource headers): outside the build's trees, under `/usr`.
+const SYSTEM_FILE: &str = "EXISTS (SELECT 1 FROM files sf WHERE sf.id = d.file
+    AND sf.root = 'abs' AND sf.path LIKE '/usr/%')";
 
 /// Every (pointer, function) where the function can be behind a call through the
 /// pointer: stored into it, or into a pointer copied into it. CROSS JOIN keeps SQLite
@@ -57,6 +62,7 @@ fn store_row(r: &Row<'_>) -> rusqlite::Result<Store> {
         },
         macro_name: r.get(5)?,
         copy: r.get(6)?,
+        within: r.get(7)?,
     })
 }
 
@@ -218,15 +224,18 @@ impl Db {
     }
 
     /// Every symbol with a definition or declaration, with the file of a definition
-    /// (else of a declaration), for the navigator's search.
-    pub fn searchable_symbols(&self) -> Result<Vec<(Symbol, FileId)>> {
+    /// (else of a declaration) and whether that file is a system header, for the
+    /// navigator's search.
+    pub fn searchable_symbols(&self) -> Result<Vec<(Symbol, FileId, bool)>> {
         self.collect(
-            "SELECT id, name, scope, kind, linkage, d.file
-             FROM symbols s JOIN (SELECT symbol, file, max(definition)
-                                  FROM definitions GROUP BY symbol) d
-               ON d.symbol = s.id",
+            &format!(
+                "SELECT id, name, scope, kind, linkage, d.file, {SYSTEM_FILE}
+                 FROM symbols s JOIN (SELECT symbol, file, max(definition)
+                                      FROM definitions GROUP BY symbol) d
+                   ON d.symbol = s.id"
+            ),
             [],
-            |r| Ok((symbol_row(r)?, r.get(5)?)),
+            |r| Ok((symbol_row(r)?, r.get(5)?, r.get(6)?)),
         )
     }
 
@@ -237,18 +246,21 @@ impl Db {
         &self,
         prefix: &str,
         limit: usize,
-    ) -> Result<Vec<(Symbol, FileId)>> {
+    ) -> Result<Vec<(Symbol, FileId, bool)>> {
         // Names are compared bytewise: every name with the prefix sorts below this.
         let end = format!("{prefix}\u{10FFFF}");
         self.collect(
-            "SELECT id, name, scope, kind, linkage, f FROM (
-                SELECT s.id, s.name, s.scope, s.kind, s.linkage,
-                       (SELECT d.file FROM definitions d WHERE d.symbol = s.id
-                        ORDER BY d.definition DESC LIMIT 1) AS f
-                FROM symbols s WHERE s.name >= ?1 AND s.name < ?2)
-             WHERE f IS NOT NULL LIMIT ?3",
+            &format!(
+                "SELECT id, name, scope, kind, linkage, f, {} FROM (
+                    SELECT s.id, s.name, s.scope, s.kind, s.linkage,
+                           (SELECT d.file FROM definitions d WHERE d.symbol = s.id
+                            ORDER BY d.definition DESC LIMIT 1) AS f
+                    FROM symbols s WHERE s.name >= ?1 AND s.name < ?2)
+                 WHERE f IS NOT NULL LIMIT ?3",
+                SYSTEM_FILE.replace("d.file", "f")
+            ),
             params![prefix, end, limit as i64],
-            |r| Ok((symbol_row(r)?, r.get(5)?)),
+            |r| Ok((symbol_row(r)?, r.get(5)?, r.get(6)?)),
         )
     }
 

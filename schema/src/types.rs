@@ -79,7 +79,8 @@ pub enum Kind {
     Parameter,
 }
 
-/// How a function uses a global variable or a struct member.
+/// How a function uses a global variable, a struct member, or another function (named
+/// without being called: its address is taken).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Access {
     Read,
@@ -221,10 +222,13 @@ pub struct Store {
     pub macro_name: Option<String>,
     /// `value` is a pointer copied, not a function.
     pub copy: bool,
+    /// The function whose body, or the variable whose initializer, holds the store
+    /// (unknown in a database written before schema 7 that was not indexed again).
+    pub within: Option<SymbolId>,
 }
 
-/// `function` reads, writes or takes the address of `symbol` (a global variable or a
-/// struct member) at `site`.
+/// `function` reads, writes or takes the address of `symbol` (a global variable, a
+/// struct member, or a function named without a call) at `site`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Use {
     pub symbol: SymbolId,
@@ -363,6 +367,8 @@ pub struct NewStore {
     pub line: u32,
     pub col: u32,
     pub macro_name: Option<String>,
+    /// The function whose body, or the variable whose initializer, holds the store.
+    pub within: SymbolIx,
     /// The file holding the store: the function body or the initializer.
     pub owner: FileIx,
 }

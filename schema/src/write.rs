@@ -271,13 +271,14 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
     }
     for st in &facts.stores {
         lines.entry(st.owner).or_default().push(format!(
-            "s|{}|{}|{}|{}|{}|{}",
+            "s|{}|{}|{}|{}|{}|{}|{}",
             sym(st.target),
             sym(st.value),
             file(st.file),
             st.line,
             st.col,
-            st.macro_name.as_deref().unwrap_or("")
+            st.macro_name.as_deref().unwrap_or(""),
+            sym(st.within)
         ));
     }
     for u in &facts.uses {
@@ -428,8 +429,8 @@ fn write_facts(
             ])?;
         }
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO stores(target, value, file, line, col, macro, chunk)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR IGNORE INTO stores(target, value, file, line, col, macro, chunk, within)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for st in &facts.stores {
             let Some(&chunk) = new_chunks.get(&st.owner) else {
@@ -443,7 +444,8 @@ fn write_facts(
                 st.line,
                 st.col,
                 st.macro_name,
-                chunk
+                chunk,
+                symbol_id(st.within)?
             ])?;
         }
         let mut insert = tx.prepare_cached(

@@ -25,10 +25,24 @@ impl<'tu> Extractor<'tu, '_> {
                     .referenced()
                     .is_some_and(|t| UNEVALUATED_BUILTINS.contains(&t.spelling().as_str()));
                 if !unevaluated {
-                    self.walk_children(n, body, Access::Read);
+                    for (i, k) in n.children().into_iter().enumerate() {
+                        // The function a direct call names is called, not referred to.
+                        if i == 0 && names_function(k) {
+                            continue;
+                        }
+                        self.walk(k, body, Access::Read);
+                    }
                 }
             }
             kind::DECL_REF_EXPR => {
+                // A function named but not called (`work->func == f`, `cb(f)`): its
+                // address is taken.
+                if let Some(fun) = n.referenced().filter(|d| d.kind() == kind::FUNCTION_DECL) {
+                    if let Some(s) = self.function_ref(fun) {
+                        self.use_of(s, n, body, Access::Addr);
+                    }
+                    return;
+                }
                 self.variable_reference(n);
                 let lives_on = n.referenced().filter(|v| {
                     is_global_variable(*v) || (v.kind() == kind::VAR_DECL && v.is_static())
@@ -114,7 +128,7 @@ impl<'tu> Extractor<'tu, '_> {
             // A braced list in an expression (a compound literal): what it stores
             // into the members it names.
             kind::INIT_LIST_EXPR => {
-                self.initializer(None, n, Some(body), body.owner);
+                self.initializer(None, n, Some(body), body.holder());
                 self.walk_children(n, body, Access::Read);
             }
             kind::VAR_DECL => {
@@ -141,7 +155,7 @@ impl<'tu> Extractor<'tu, '_> {
                 v.ty().holds_function_pointer() || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
             if may_store {
                 if let Some(target) = self.variable_target(v, Some(body)) {
-                    self.initializer(Some(target), init, Some(body), body.owner);
+                    self.initializer(Some(target), init, Some(body), body.holder());
                 }
             }
             self.walk(init, body, Access::Read);
@@ -260,4 +274,13 @@ impl<'tu> Extractor<'tu, '_> {
             owner: body.owner,
         });
     }
+}
+
+/// Whether `callee`, the callee expression of a call, names a function (`f(x)`,
+/// `((fn_t)f)(x)`): the call is direct.
+fn names_function(callee: Cursor<'_>) -> bool {
+    let e = unwrap_expr(callee);
+    e.kind() == kind::DECL_REF_EXPR
+        && e.referenced()
+            .is_some_and(|d| d.kind() == kind::FUNCTION_DECL)
 }

@@ -8,7 +8,7 @@ use schema::{Access, Kind};
 
 use super::expr::is_named_record;
 use super::symbols::scope_name;
-use super::{Body, Extractor};
+use super::{Body, Extractor, Holder};
 use crate::clang::{kind, Cursor, Visit};
 
 impl<'tu> Extractor<'tu, '_> {
@@ -100,7 +100,7 @@ impl<'tu> Extractor<'tu, '_> {
         };
         if let (Some(init), Some(pos)) = (c.initializer(), c.location().file_location()) {
             let owner = self.sink.file(pos.file);
-            self.initializer(Some(s), init, None, owner);
+            self.initializer(Some(s), init, None, Holder { within: s, owner });
         }
     }
 

@@ -60,6 +60,23 @@ struct Body {
     params: HashMap<String, usize>,
 }
 
+/// Where a store is written: in the body of a function or the initializer of a
+/// variable (`within`), in a file (`owner`, which the fact belongs to).
+#[derive(Clone, Copy)]
+struct Holder {
+    within: SymbolIx,
+    owner: FileIx,
+}
+
+impl Body {
+    fn holder(&self) -> Holder {
+        Holder {
+            within: self.sym,
+            owner: self.owner,
+        }
+    }
+}
+
 /// Extracts every fact of `tu`. `main` is the path of its source file as given to the
 /// compiler.
 pub fn extract(

@@ -2,10 +2,10 @@
 //! variables and parameters by initializers (designated, positional, nested, arrays of
 //! structs, compound literals), assignments and call arguments.
 
-use schema::{FileIx, NewStore, SymbolIx};
+use schema::{NewStore, SymbolIx};
 
 use super::expr::{same, unwrap_expr};
-use super::{Body, Extractor};
+use super::{Body, Extractor, Holder};
 use crate::clang::{kind, Cursor, Operator};
 
 impl<'tu> Extractor<'tu, '_> {
@@ -16,7 +16,7 @@ impl<'tu> Extractor<'tu, '_> {
         self.function_values(rhs, Some(body), &mut values);
         if !values.is_empty() || unwrap_expr(rhs).kind() == kind::INIT_LIST_EXPR {
             if let Some(target) = self.pointer_target(lhs, Some(body)) {
-                self.initializer(Some(target), rhs, Some(body), body.owner);
+                self.initializer(Some(target), rhs, Some(body), body.holder());
             }
         }
     }
@@ -43,7 +43,7 @@ impl<'tu> Extractor<'tu, '_> {
             }
             let pname = params[i].spelling();
             let param = self.parameter(&usr, &name, i, pname);
-            self.store_values(param, arg, Some(body), body.owner);
+            self.store_values(param, arg, Some(body), body.holder());
         }
     }
 
@@ -132,22 +132,22 @@ impl<'tu> Extractor<'tu, '_> {
         }
     }
 
-    /// Records what `value` stores into `target`.
+    /// Records what `value` stores into `target`, written in `at`.
     fn store_values(
         &mut self,
         target: SymbolIx,
         value: Cursor<'tu>,
         body: Option<&Body>,
-        owner: FileIx,
+        at: Holder,
     ) {
         let mut values = Vec::new();
         self.function_values(value, body, &mut values);
-        for (v, at) in values {
+        for (v, e) in values {
             if v == target {
                 continue;
             }
             let name = self.sink.facts[v].name.clone();
-            let Some(p) = self.place(at.location(), &name) else {
+            let Some(p) = self.place(e.location(), &name) else {
                 continue;
             };
             self.sink.add(NewStore {
@@ -157,7 +157,8 @@ impl<'tu> Extractor<'tu, '_> {
                 line: p.line,
                 col: p.col,
                 macro_name: p.macro_name,
-                owner,
+                within: at.within,
+                owner: at.owner,
             });
         }
     }
@@ -171,7 +172,7 @@ impl<'tu> Extractor<'tu, '_> {
         target: Option<SymbolIx>,
         init: Cursor<'tu>,
         body: Option<&Body>,
-        owner: FileIx,
+        at: Holder,
     ) {
         let mut e = unwrap_expr(init);
         // `&(struct ops){ .fn = f }`
@@ -184,7 +185,7 @@ impl<'tu> Extractor<'tu, '_> {
         }
         if e.kind() != kind::INIT_LIST_EXPR {
             if let Some(t) = target {
-                self.store_values(t, e, body, owner);
+                self.store_values(t, e, body, at);
             }
             return;
         }
@@ -231,7 +232,7 @@ impl<'tu> Extractor<'tu, '_> {
                 // An element of an array: stored into the array itself.
                 (target, item)
             };
-            self.initializer(slot, value, body, owner);
+            self.initializer(slot, value, body, at);
         }
     }
 }

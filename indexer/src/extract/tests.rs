@@ -619,6 +619,7 @@ fn a_local_pointer_is_named_after_its_function() {
             def function external run at t.c:2:6
             def variable none run::p at t.c:2:25
             store run::p <- f at t.c:2:36
+            use run addr f at t.c:2:36
         "#]],
     );
 }
@@ -681,6 +682,7 @@ fn a_function_passed_as_an_argument_is_stored_into_the_parameter() {
             def function external log_it at t.c:2:6 declaration
             def parameter none apply::fn at t.c:1:19
             store apply::fn <- log_it at t.c:3:24
+            use all addr log_it at t.c:3:24
         "#]],
     );
 }

@@ -44,11 +44,16 @@ pub enum Action {
     },
     /// Facts were added: read the search's symbol list again, in the background.
     ReadSymbols,
+    /// Put this text on the clipboard, through the terminal (OSC 52).
+    Copy(String),
+    /// Report mouse events (true), or leave the mouse to the terminal, which then
+    /// selects text (false).
+    Mouse(bool),
 }
 
 /// Work slow enough (a tenth of a second or more) to be announced on the screen first.
 #[derive(Clone, Copy)]
-enum SlowWork {
+pub enum SlowWork {
     Path(SymbolId, SymbolId),
     Graph(SymbolId, Direction),
 }
@@ -66,12 +71,21 @@ pub struct Search {
     pub matches: Matches,
     pub selected: usize,
     pub offset: usize,
+    /// The query is the last one, shown again: the first key typed replaces it.
+    pub fresh: bool,
+    /// Nothing matches the query: `matches` lists the names closest to it instead.
+    pub close: bool,
 }
 
 pub enum Mode {
     Browse,
     Search(Search),
     Help,
+    /// A question on the status line (`write ... ?`): Enter does `work`, any other key
+    /// leaves it undone.
+    Confirm(String, SlowWork),
+    /// The page's filter being typed (`&`, as in less): the lists narrow as it is.
+    Filter,
 }
 
 pub enum PageKind {
@@ -86,6 +100,10 @@ pub struct Page {
     pub offset: usize,
     /// Lines the source pane is scrolled away from the selected site.
     pub source_shift: i64,
+    /// Columns the source pane is scrolled to the right.
+    pub source_columns: usize,
+    /// The words every row of its lists must hold (`&`).
+    pub filter: String,
     /// The facts it was read from ([`App::generation`]).
     generation: u64,
 }
@@ -117,6 +135,10 @@ pub struct App {
     pub shown: Shown,
     /// Where `g` writes its pictures (the current directory).
     pub graph_dir: PathBuf,
+    /// Whether mouse events are reported (`m` switches; `--no-mouse` starts without).
+    pub mouse: bool,
+    /// The last query a search was left with, which `/` shows again.
+    last_query: String,
     /// While the database fills: how far its indexing is, for the status line.
     pub indexing: Option<String>,
     /// The database's `data_version` the pages were read at, and how many times the
@@ -169,6 +191,8 @@ impl App {
             size: Rect::new(0, 0, 80, 24),
             shown: Shown::default(),
             graph_dir: PathBuf::from("."),
+            mouse: true,
+            last_query: String::new(),
             indexing: None,
             version: None,
             generation: 0,
@@ -306,11 +330,56 @@ impl App {
                         self.mode = Mode::Browse;
                         Action::None
                     }
+                    Mode::Confirm(..) => self.confirm_key(k),
+                    Mode::Filter => self.filter_key(k),
                     Mode::Search(_) => self.search_key(k),
                     Mode::Browse => self.browse_key(k),
                 }
             }
         }
+    }
+
+    fn filter_key(&mut self, k: KeyEvent) -> Action {
+        if matches!(k.code, KeyCode::Enter | KeyCode::Esc) {
+            self.mode = Mode::Browse;
+        }
+        let Some(page) = self.pages.get_mut(self.at) else {
+            self.mode = Mode::Browse;
+            return Action::None;
+        };
+        match k.code {
+            KeyCode::Esc => page.filter.clear(),
+            KeyCode::Backspace => {
+                page.filter.pop();
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                page.filter.clear()
+            }
+            KeyCode::Char(c) if !c.is_control() => page.filter.push(c),
+            _ => {}
+        }
+        let text = page.filter.clone();
+        page.tree.set_filter(&text);
+        page.selected = 0;
+        page.offset = 0;
+        Action::None
+    }
+
+    fn confirm_key(&mut self, k: KeyEvent) -> Action {
+        let Mode::Confirm(_, work) = std::mem::replace(&mut self.mode, Mode::Browse) else {
+            return Action::None;
+        };
+        match k.code {
+            KeyCode::Enter | KeyCode::Char('y') => {
+                if let SlowWork::Graph(id, dir) = work {
+                    let what = dir.as_str();
+                    self.message = Some(format!("drawing the {what} of {}...", self.name(id)));
+                }
+                self.work = Some(work);
+            }
+            _ => self.message = Some("nothing written".to_owned()),
+        }
+        Action::None
     }
 
     // ---- search ----
@@ -328,20 +397,39 @@ impl App {
             },
             selected: 0,
             offset: 0,
+            fresh: false,
+            close: false,
         });
         self.refilter();
+    }
+
+    /// The search again, with the last query shown: typing replaces it, Enter or the
+    /// arrows take it as it is.
+    fn search_again(&mut self) {
+        let last = self.last_query.clone();
+        self.open_search(Purpose::Open, &last);
+        if let Mode::Search(s) = &mut self.mode {
+            s.fresh = !last.is_empty();
+        }
     }
 
     fn refilter(&mut self) {
         let Mode::Search(search) = &mut self.mode else {
             return;
         };
-        // FILE:NAME: the names defined in a file whose path ends so.
+        // FILE:NAME: the names defined in a file whose path ends so; a path alone:
+        // every name it defines; several words: the last is the name, the others
+        // are in the path of its file (`ext4 init_once`).
         let query = search.query.trim();
-        let (files, name) = match query.rsplit_once(':') {
-            Some((f, name)) if !query.contains("::") && !f.is_empty() => {
+        let words: Vec<&str> = query.split_whitespace().collect();
+        let (files, name) = match (query.rsplit_once(':'), words.split_last()) {
+            (_, Some((name, dirs))) if !dirs.is_empty() => {
+                (Some(self.loader.files_containing(dirs)), *name)
+            }
+            (Some((f, name)), _) if !query.contains("::") && !f.is_empty() => {
                 (Some(self.loader.files_named(f)), name)
             }
+            _ if looks_like_a_path(query) => (Some(self.loader.files_named(query)), ""),
             _ => (None, query),
         };
         let index = match &mut self.index {
@@ -362,12 +450,43 @@ impl App {
         };
         // A call path ends at a function.
         let functions = matches!(search.purpose, Purpose::PathFrom(_));
-        search.matches = index.find_where(name, |e| {
+        let keep = |e: &super::search::Entry| {
             files.as_ref().is_none_or(|f| f.contains(&e.file))
                 && (!functions || e.kind == Kind::Function)
-        });
+        };
+        search.matches = if name.is_empty() && files.is_some() {
+            index.all_where(keep)
+        } else {
+            index.find_where(name, keep)
+        };
         search.selected = 0;
         search.offset = 0;
+        search.close = false;
+        // A typo: the names closest to it, once every symbol is read.
+        let whole = self.index.is_some();
+        if search.matches.total == 0 && whole && !name.trim().is_empty() {
+            let close = self
+                .loader
+                .navigator()
+                .close_matches(name.trim())
+                .unwrap_or_default();
+            let Some(index) = &mut self.index else {
+                return;
+            };
+            let mut hits = Vec::new();
+            for n in &close {
+                let found = index.find_where(n, keep);
+                hits.extend(
+                    found
+                        .hits
+                        .into_iter()
+                        .filter(|&i| index.entry(i).shown.ends_with(n.as_str())),
+                );
+            }
+            hits.dedup();
+            search.close = !hits.is_empty();
+            search.matches = Matches { hits, total: 0 };
+        }
     }
 
     fn search_key(&mut self, k: KeyEvent) -> Action {
@@ -378,7 +497,14 @@ impl App {
         };
         let n = search.matches.hits.len();
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let fresh = std::mem::take(&mut search.fresh);
         match k.code {
+            // Esc clears what was typed; on an empty query it leaves the search (and
+            // the navigator, when no page is open).
+            KeyCode::Esc if !search.query.is_empty() => {
+                search.query.clear();
+                self.refilter();
+            }
             KeyCode::Esc => {
                 self.mode = Mode::Browse;
                 if self.pages.is_empty() {
@@ -386,6 +512,7 @@ impl App {
                 }
             }
             KeyCode::Enter => {
+                self.last_query = search.query.clone();
                 let picked = search.matches.hits.get(search.selected).and_then(|&i| {
                     self.index
                         .as_ref()
@@ -424,10 +551,17 @@ impl App {
             }
             KeyCode::Char('p') if ctrl => search.selected = search.selected.saturating_sub(1),
             KeyCode::Backspace => {
-                search.query.pop();
+                if fresh {
+                    search.query.clear();
+                } else {
+                    search.query.pop();
+                }
                 self.refilter();
             }
             KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                if fresh {
+                    search.query.clear();
+                }
                 search.query.push(c);
                 self.refilter();
             }
@@ -457,6 +591,8 @@ impl App {
                 selected: 0,
                 offset: 0,
                 source_shift: 0,
+                source_columns: 0,
+                filter: String::new(),
                 generation: self.generation,
             }),
             Err(e) => self.message = Some(clean(&e.to_string())),
@@ -488,6 +624,8 @@ impl App {
                 selected: 0,
                 offset: 0,
                 source_shift: 0,
+                source_columns: 0,
+                filter: String::new(),
                 generation: self.generation,
             }),
             Err(e) => self.message = Some(clean(&e.to_string())),
@@ -498,10 +636,13 @@ impl App {
         self.loader.label(id).map(|l| l.0).unwrap_or_default()
     }
 
+    /// The page before; before the first page, the search it was picked from.
     fn back(&mut self) {
         if self.at > 0 {
             self.at -= 1;
             self.refresh_page();
+        } else if !self.last_query.is_empty() {
+            self.search_again();
         } else {
             self.message = Some("no earlier page".to_owned());
         }
@@ -578,6 +719,8 @@ impl App {
         };
         page.kind = PageKind::Symbol(Box::new(header));
         page.tree = Tree::new(roots);
+        let filter = page.filter.clone();
+        page.tree.set_filter(&filter);
         page.generation = generation;
         // Closed what the reader had closed, then open again what was open (parents
         // come before their children).
@@ -645,8 +788,12 @@ impl App {
         chain
     }
 
-    /// Opens the node at `path`, reading its children the first time.
+    /// Opens the node at `path`, reading its children the first time. A row that
+    /// stands for more of its parent's list is replaced by them.
     fn expand(&mut self, path: &[usize]) -> bool {
+        if let Some(Expand::More { skip }) = self.node(path).map(|n| n.expand) {
+            return self.list_more(path, skip);
+        }
         let chain = self.chain(path);
         let Some(node) = self.node(path) else {
             return false;
@@ -684,11 +831,38 @@ impl App {
         true
     }
 
+    /// Replaces the row at `path` with the rows of its parent's list after the first
+    /// `skip`.
+    fn list_more(&mut self, path: &[usize], skip: usize) -> bool {
+        let Some((&at, parent)) = path.split_last() else {
+            return false;
+        };
+        let Some(listing) = self.node(parent).map(|n| n.expand) else {
+            return false;
+        };
+        let chain = self.chain(parent);
+        let rows = match self.loader.children_from(listing, &chain, skip) {
+            Ok((rows, _)) => rows,
+            Err(e) => {
+                self.message = Some(clean(&e.to_string()));
+                return false;
+            }
+        };
+        let Some(children) = self.node_mut(parent).and_then(|n| n.children.as_mut()) else {
+            return false;
+        };
+        if at < children.len() {
+            children.splice(at..=at, rows);
+        }
+        true
+    }
+
     fn move_to(&mut self, row: usize) {
         let n = self.rows();
         if let Some(page) = self.page_mut() {
             page.selected = row.min(n.saturating_sub(1));
             page.source_shift = 0;
+            page.source_columns = 0;
         }
     }
 
@@ -718,6 +892,18 @@ impl App {
                 KeyCode::Down | KeyCode::Char('j') => return self.scroll_source(1),
                 KeyCode::PageUp => return self.scroll_source(-10),
                 KeyCode::PageDown => return self.scroll_source(10),
+                KeyCode::Left | KeyCode::Char('h') => {
+                    if let Some(p) = self.page_mut() {
+                        p.source_columns = p.source_columns.saturating_sub(8);
+                    }
+                    return Action::None;
+                }
+                KeyCode::Right | KeyCode::Char('l') => {
+                    if let Some(p) = self.page_mut() {
+                        p.source_columns += 8;
+                    }
+                    return Action::None;
+                }
                 _ => {}
             }
         }
@@ -725,7 +911,7 @@ impl App {
         match k.code {
             KeyCode::Char('q') => return Action::Quit,
             KeyCode::Char('?') => self.mode = Mode::Help,
-            KeyCode::Char('/') | KeyCode::Char('s') => self.open_search(Purpose::Open, ""),
+            KeyCode::Char('/') | KeyCode::Char('s') => self.search_again(),
             KeyCode::Tab => {
                 self.focus = match self.focus {
                     Focus::Tree => Focus::Source,
@@ -748,7 +934,7 @@ impl App {
                     let open = self.node(&path).is_some_and(|n| n.expanded);
                     if open {
                         self.move_to(row + 1);
-                    } else if !self.expand(&path) {
+                    } else if !self.expand_shown(&path) {
                         self.message = Some("nothing to open here".to_owned());
                     }
                 }
@@ -773,7 +959,7 @@ impl App {
                             n.expanded = false;
                         }
                     } else {
-                        self.expand(&path);
+                        self.expand_shown(&path);
                     }
                 }
             }
@@ -788,7 +974,7 @@ impl App {
                         if let (true, Some(n)) = (open, self.node_mut(&path)) {
                             n.expanded = false;
                         } else {
-                            self.expand(&path);
+                            self.expand_shown(&path);
                         }
                     }
                 }
@@ -796,9 +982,66 @@ impl App {
             KeyCode::Char('e') => return self.edit(),
             KeyCode::Char('p') => self.start_path(),
             KeyCode::Char('g') => self.export_graph(),
+            KeyCode::Char('y') => return self.copy_site(),
+            KeyCode::Char('&') => self.mode = Mode::Filter,
+            KeyCode::Char('m') => {
+                self.mouse = !self.mouse;
+                self.message = Some(
+                    if self.mouse {
+                        "mouse on: the wheel scrolls, a click selects (m: off)"
+                    } else {
+                        "mouse off: the terminal selects text (m: on)"
+                    }
+                    .to_owned(),
+                );
+                return Action::Mouse(self.mouse);
+            }
+            // A letter that is no command: the user meant to search.
+            KeyCode::Char(_) => {
+                self.message = Some("/ to search, ? for the keys".to_owned());
+            }
             _ => {}
         }
         Action::None
+    }
+
+    /// Opens the node at `path` and scrolls so that as many of its rows as fit are
+    /// on the screen.
+    fn expand_shown(&mut self, path: &[usize]) -> bool {
+        if !self.expand(path) {
+            return false;
+        }
+        let children = self
+            .node(path)
+            .and_then(|n| n.children.as_ref())
+            .map_or(0, Vec::len);
+        let height = usize::from(self.areas().list.height).max(1);
+        if let Some(page) = self.page_mut() {
+            // The last row to show: the last child, or as far as the screen reaches
+            // with the opened row still on it.
+            let last = page.selected + children.min(height - 1);
+            if last >= page.offset + height {
+                page.offset = (last + 1 - height).min(page.selected);
+            }
+        }
+        true
+    }
+
+    /// `y`: the selected place as `file:line`, to the clipboard.
+    fn copy_site(&mut self) -> Action {
+        match self.current_site() {
+            Some(site) => {
+                let text = site.short();
+                self.message = Some(format!(
+                    "copied {text} (through the terminal; tmux needs set-clipboard on)"
+                ));
+                Action::Copy(text)
+            }
+            None => {
+                self.message = Some("no place to copy here".to_owned());
+                Action::None
+            }
+        }
     }
 
     /// Where the list and the source are on the screen now.
@@ -983,8 +1226,10 @@ impl App {
                 e => Some(e),
             };
             match expand {
-                Some(Expand::Callers(_)) => return true,
-                Some(Expand::Callees(_) | Expand::Behind(_)) => return false,
+                Some(Expand::Callers(_) | Expand::CallerSites { .. }) => return true,
+                Some(Expand::Callees(_) | Expand::Behind(_) | Expand::CalleeSites { .. }) => {
+                    return false
+                }
                 _ => {}
             }
         }
@@ -1002,8 +1247,16 @@ impl App {
             Direction::Callees
         };
         let what = dir.as_str();
-        self.message = Some(format!("drawing the {what} of {}...", self.name(id)));
-        self.work = Some(SlowWork::Graph(id, dir));
+        let stem = super::graph_stem(&self.name(id));
+        let dir_shown = std::path::absolute(&self.graph_dir)
+            .unwrap_or_else(|_| self.graph_dir.clone())
+            .display()
+            .to_string();
+        let question = format!(
+            "write {stem}.{what}.svg and .dot in {}? Enter writes, Esc does not",
+            clean(&dir_shown)
+        );
+        self.mode = Mode::Confirm(question, SlowWork::Graph(id, dir));
     }
 
     fn mouse(&mut self, m: MouseEvent) {
@@ -1054,24 +1307,45 @@ impl App {
     }
 }
 
+/// Whether a query names a file (`fs/read_write.c`, `dcache.c`) rather than a symbol.
+fn looks_like_a_path(query: &str) -> bool {
+    query.contains('/') || query.ends_with(".c") || query.ends_with(".h")
+}
+
 /// Keys, for the help screen: (keys, what they do).
 pub const KEYS: &[(&str, &str)] = &[
-    ("/  s", "search every symbol (type to filter, Enter opens)"),
+    ("/  s", "search (shows the last query: typing replaces it)"),
+    (
+        "",
+        "fs/dcache.c: a file's names; ext4 init: a name in files",
+    ),
+    ("", "Esc clears the query, a second Esc leaves"),
     ("Up Down  j k", "move; PgUp PgDn Home End"),
     (
         "Right  l",
-        "expand the selected row (its callers or callees)",
+        "expand: callers or callees, the sites, more rows",
     ),
     ("Left  h", "collapse, or go to the parent row"),
     ("Space", "expand or collapse"),
     ("Enter", "open the selected symbol (re-centre on it)"),
-    ("Backspace  b", "back (also Alt-Left)"),
+    (
+        "Backspace  b",
+        "back (Alt-Left); before the first page, the search",
+    ),
     ("f", "forward (also Alt-Right)"),
-    ("Tab", "move between the tree and the source (scroll it)"),
+    ("&", "filter the lists: words of a row's name, path or note"),
+    (
+        "Tab",
+        "move between the tree and the source (arrows scroll)",
+    ),
     ("e", "open $EDITOR at the selected line"),
+    ("y", "copy the selected file:line (clipboard, OSC 52)"),
     ("p", "call paths from the selected function to one you pick"),
-    ("g", "write a Graphviz picture of the callers or callees"),
-    ("mouse", "wheel scrolls, click selects"),
+    ("g", "write a Graphviz picture of callers or callees (asks)"),
+    (
+        "mouse",
+        "wheel scrolls, click selects; m or --no-mouse: off",
+    ),
     ("?", "this help; any key closes it"),
     ("q  Ctrl-C", "quit"),
 ];

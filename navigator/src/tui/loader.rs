@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use schema::{Db, Definition, File, FileId, Kind, Location, Symbol, SymbolId, Trees};
 
-use crate::answer::Navigator;
+use crate::answer::{CallRow, Navigator};
 use crate::callgraph::CallGraph;
 pub use crate::names::Site;
 use crate::names::{clean, path_is, via_macro};
 
-/// At most this many children are listed under one node; the rest are counted.
+/// At most this many children are read at once under one node; the rest are counted,
+/// and a last row reads the next ones when opened.
 pub const MAX_CHILDREN: usize = 2000;
 
 /// What opening a tree node lists.
@@ -41,6 +42,19 @@ pub enum Expand {
     Definitions(SymbolId),
     /// The fields of this struct or union.
     Fields(SymbolId),
+    /// The rest of the parent's list, after its first `skip` rows: opening this row
+    /// puts them in its place.
+    More { skip: usize },
+    /// The sites where `caller` calls `callee` (through `via`, for a call through a
+    /// pointer `callee` was stored into), when there are several.
+    CallerSites {
+        callee: SymbolId,
+        caller: SymbolId,
+        via: Option<SymbolId>,
+    },
+    /// The sites where `caller` calls `callee` (a function, or the pointer of a call
+    /// through one), when there are several.
+    CalleeSites { caller: SymbolId, callee: SymbolId },
 }
 
 /// One row of a tree.
@@ -129,6 +143,8 @@ pub struct Loader {
     /// The whole call graph, read the first time a call path is asked for.
     graph: Option<CallGraph>,
     all_files: Option<Vec<File>>,
+    /// How many rows of a list are read at once ([`MAX_CHILDREN`]).
+    pub page_size: usize,
 }
 
 type DbResult<T> = Result<T, schema::Error>;
@@ -146,6 +162,7 @@ impl Loader {
             places: HashMap::new(),
             graph: None,
             all_files: None,
+            page_size: MAX_CHILDREN,
         }
     }
 
@@ -243,6 +260,19 @@ impl Loader {
             .collect()
     }
 
+    /// The files whose path holds every one of `words` (`ext4`, `fs/`).
+    pub fn files_containing(&mut self, words: &[&str]) -> HashSet<FileId> {
+        if self.all_files.is_none() {
+            self.all_files = Some(self.nav.db().files().unwrap_or_default());
+        }
+        self.all_files
+            .iter()
+            .flatten()
+            .filter(|f| words.iter().all(|w| f.path.contains(w)))
+            .map(|f| f.id)
+            .collect()
+    }
+
     /// Where a symbol is defined, as the search lists it: `file:line  via MACRO`.
     pub fn place(&mut self, id: SymbolId) -> String {
         if let Some(p) = self.places.get(&id) {
@@ -305,43 +335,82 @@ impl Loader {
     }
 
     /// The children of a node that expands as `expand`, and how many there are in
-    /// all (at most [`MAX_CHILDREN`] are made); `chain` holds the symbols from the
-    /// page's root down to the node, for marking recursion.
+    /// all (at most [`MAX_CHILDREN`] are made, then a row that reads the rest);
+    /// `chain` holds the symbols from the page's root down to the node, for marking
+    /// recursion.
     pub fn children(&mut self, expand: Expand, chain: &[SymbolId]) -> DbResult<(Vec<Node>, usize)> {
-        let mut list = List::new(chain);
+        self.children_from(expand, chain, 0)
+    }
+
+    /// The children of a node that expands as `expand` after the first `skip`, as
+    /// [`Loader::children`] makes them.
+    pub fn children_from(
+        &mut self,
+        expand: Expand,
+        chain: &[SymbolId],
+        skip: usize,
+    ) -> DbResult<(Vec<Node>, usize)> {
+        let mut list = List::new(chain, skip, self.page_size);
         match expand {
-            Expand::Leaf | Expand::Fixed => {}
+            Expand::Leaf | Expand::Fixed | Expand::More { .. } => {}
             Expand::Callers(id) => {
                 let sym = self.symbol(id)?;
-                for c in self.nav.callers_of(id, sym.kind)? {
+                let calls = self.nav.callers_of(id, sym.kind)?;
+                // One row a caller (and pointer called through), with its count of sites.
+                for group in grouped(calls, |c| (c.edge.caller, c.via)) {
                     if !list.room() {
                         continue;
                     }
-                    let e = &c.edge;
-                    let note = match c.via {
-                        None => via(&e.macro_name),
-                        Some(p) => {
-                            let (member, _) = self.label(p)?;
-                            join(&via(&e.macro_name), &format!("[indirect via {member}]"))
-                        }
-                    };
-                    let row = self.row(e.caller, Some(e.site), note)?;
-                    list.push(node(row, Expand::Callers(e.caller)));
+                    let c = &group[0];
+                    let row = self.caller_row(c)?;
+                    if group.len() == 1 {
+                        list.push(node(row, Expand::Callers(c.edge.caller)));
+                    } else {
+                        let expand = Expand::CallerSites {
+                            callee: id,
+                            caller: c.edge.caller,
+                            via: c.via,
+                        };
+                        list.push(node(with_sites(row, group.len()), expand));
+                    }
+                }
+            }
+            Expand::CallerSites {
+                callee,
+                caller,
+                via,
+            } => {
+                let sym = self.symbol(callee)?;
+                for c in self.nav.callers_of(callee, sym.kind)? {
+                    if (c.edge.caller, c.via) == (caller, via) && list.room() {
+                        let row = self.caller_row(&c)?;
+                        list.push(node(row, Expand::Callers(caller)));
+                    }
                 }
             }
             Expand::Callees(id) => {
-                for e in self.nav.callees_of(id)?.into_iter().map(|c| c.edge) {
+                let calls = self.nav.callees_of(id)?;
+                for group in grouped(calls, |c| (c.edge.callee, c.edge.indirect)) {
                     if !list.room() {
                         continue;
                     }
-                    if e.indirect {
-                        let (_, kind) = self.label(e.callee)?;
-                        let note = join(&via(&e.macro_name), &format!("[call through {kind}]"));
-                        let row = self.row(e.callee, Some(e.site), note)?;
-                        list.push(node(row, Expand::Behind(e.callee)));
+                    let (row, expand) = self.callee_row(&group[0])?;
+                    if group.len() == 1 {
+                        list.push(node(row, expand));
                     } else {
-                        let row = self.row(e.callee, Some(e.site), via(&e.macro_name))?;
-                        list.push(node(row, Expand::Callees(e.callee)));
+                        let expand = Expand::CalleeSites {
+                            caller: id,
+                            callee: group[0].edge.callee,
+                        };
+                        list.push(node(with_sites(row, group.len()), expand));
+                    }
+                }
+            }
+            Expand::CalleeSites { caller, callee } => {
+                for c in self.nav.callees_of(caller)? {
+                    if c.edge.callee == callee && list.room() {
+                        let (row, expand) = self.callee_row(&c)?;
+                        list.push(node(row, expand));
                     }
                 }
             }
@@ -420,6 +489,36 @@ impl Loader {
         Ok(list.finish())
     }
 
+    /// The row of a call seen from the callee: the caller, at the call's site.
+    fn caller_row(&mut self, c: &CallRow) -> DbResult<Row> {
+        let e = &c.edge;
+        let note = match c.via {
+            None => via(&e.macro_name),
+            Some(p) => {
+                let (member, _) = self.label(p)?;
+                join(&via(&e.macro_name), &format!("[indirect via {member}]"))
+            }
+        };
+        self.row(e.caller, Some(e.site), note)
+    }
+
+    /// The row of a call seen from the caller, and what opening it lists: the
+    /// callee's calls, or the functions behind a call through a pointer.
+    fn callee_row(&mut self, c: &CallRow) -> DbResult<(Row, Expand)> {
+        let e = &c.edge;
+        if e.indirect {
+            let (_, kind) = self.label(e.callee)?;
+            let note = join(&via(&e.macro_name), &format!("[call through {kind}]"));
+            Ok((
+                self.row(e.callee, Some(e.site), note)?,
+                Expand::Behind(e.callee),
+            ))
+        } else {
+            let row = self.row(e.callee, Some(e.site), via(&e.macro_name))?;
+            Ok((row, Expand::Callees(e.callee)))
+        }
+    }
+
     /// A section of a page: its title with the number of rows, the rows read now.
     fn section(
         &mut self,
@@ -428,10 +527,10 @@ impl Loader {
         chain: &[SymbolId],
     ) -> DbResult<(Node, usize)> {
         let (rows, total) = self.children(expand, chain)?;
-        Ok((
-            Node::section(format!("{title} ({total})"), rows, true),
-            total,
-        ))
+        let mut section = Node::section(format!("{title} ({total})"), rows, true);
+        // Its last row reads more of the same list.
+        section.expand = expand;
+        Ok((section, total))
     }
 
     /// The sections of a symbol's page.
@@ -518,19 +617,25 @@ impl Loader {
     }
 }
 
-/// Children being read: at most [`MAX_CHILDREN`] rows, all of them counted, each
-/// marked when its symbol is already on the way from the page's root.
+/// Children being read: after the first `skip`, at most [`MAX_CHILDREN`] rows, all
+/// of them counted, each marked when its symbol is already on the way from the page's
+/// root.
 struct List<'c> {
     rows: Vec<Node>,
     total: usize,
+    skip: usize,
+    /// How many rows to make.
+    page: usize,
     chain: &'c [SymbolId],
 }
 
 impl<'c> List<'c> {
-    fn new(chain: &'c [SymbolId]) -> List<'c> {
+    fn new(chain: &'c [SymbolId], skip: usize, page: usize) -> List<'c> {
         List {
             rows: Vec::new(),
             total: 0,
+            skip,
+            page: page.max(1),
             chain,
         }
     }
@@ -538,7 +643,7 @@ impl<'c> List<'c> {
     /// Counts one more row; whether it is to be made.
     fn room(&mut self) -> bool {
         self.total += 1;
-        self.rows.len() < MAX_CHILDREN
+        self.total > self.skip && self.rows.len() < self.page
     }
 
     fn push(&mut self, mut node: Node) {
@@ -554,13 +659,37 @@ impl<'c> List<'c> {
     }
 
     fn finish(mut self) -> (Vec<Node>, usize) {
-        if self.total > self.rows.len() {
-            let more = self.total - self.rows.len();
-            self.rows
-                .push(Node::leaf(Row::message(&format!("... and {more} more"))));
+        let listed = self.skip + self.rows.len();
+        if self.total > listed {
+            let more = self.total - listed;
+            let row = Row::message(&format!("... and {more} more (Enter lists them)"));
+            self.rows.push(node(row, Expand::More { skip: listed }));
         }
         (self.rows, self.total)
     }
+}
+
+/// `rows` grouped by `key`, each group where its first row was, rows in their order.
+fn grouped<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> Vec<Vec<T>> {
+    let mut at: HashMap<K, usize> = HashMap::new();
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    for r in rows {
+        let k = key(&r);
+        match at.get(&k) {
+            Some(&i) => groups[i].push(r),
+            None => {
+                at.insert(k, groups.len());
+                groups.push(vec![r]);
+            }
+        }
+    }
+    groups
+}
+
+/// `row`, the first of `n` call sites of one caller and callee, saying so.
+fn with_sites(mut row: Row, n: usize) -> Row {
+    row.note = join(&format!("({n} sites)"), &row.note);
+    row
 }
 
 fn node(row: Row, expand: Expand) -> Node {

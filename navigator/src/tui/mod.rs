@@ -33,12 +33,17 @@ pub use search::Index;
 
 use crate::answer::{Navigator, QueryError};
 
+/// How the navigator starts.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The source tree to show code from, when it is not where the build had it.
+    pub srctree: Option<PathBuf>,
+    /// Leave the mouse to the terminal (text selection) from the start.
+    pub no_mouse: bool,
+}
+
 /// Runs the navigator on a terminal until the user quits.
-pub fn run(
-    nav: Navigator,
-    start: Option<&str>,
-    srctree: Option<PathBuf>,
-) -> Result<(), QueryError> {
+pub fn run(nav: Navigator, start: Option<&str>, options: Options) -> Result<(), QueryError> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(QueryError::Usage(
             "the navigator needs a terminal; in scripts use nccnav DB def|callers|callees|stores|uses|path SYMBOL"
@@ -52,7 +57,8 @@ pub fn run(
     let mut nav = nav;
     let failed = crate::render::failed_note(&mut nav);
     let pending = crate::render::pending_note(&db_path);
-    let mut app = App::new(nav, srctree);
+    let mut app = App::new(nav, options.srctree);
+    app.mouse = !options.no_mouse;
     app.start(start);
     if app.message.is_none() {
         app.message = failed.or(pending);
@@ -86,7 +92,7 @@ pub fn run(
         }
         std::thread::sleep(Duration::from_millis(200));
     });
-    let guard = TerminalGuard::enter()?;
+    let guard = TerminalGuard::enter(app.mouse)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
     terminal.clear()?;
     let size = terminal.size()?;
@@ -119,12 +125,21 @@ pub fn run(
             Action::None => {}
             Action::Quit => break,
             Action::ReadSymbols => symbols.again(),
+            Action::Copy(text) => {
+                use base64::Engine;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                let mut out = std::io::stdout();
+                write!(out, "\x1b]52;c;{encoded}\x07")?;
+                out.flush()?;
+            }
+            Action::Mouse(true) => execute!(std::io::stdout(), EnableMouseCapture)?,
+            Action::Mouse(false) => execute!(std::io::stdout(), DisableMouseCapture)?,
             Action::Edit { path, line } => {
                 TerminalGuard::leave();
                 editing.store(true, Ordering::Relaxed);
                 let status = edit(&path, line);
                 editing.store(false, Ordering::Relaxed);
-                TerminalGuard::setup()?;
+                TerminalGuard::setup(app.mouse)?;
                 terminal.clear()?;
                 if let Err(e) = status {
                     app.message = Some(crate::names::clean(&e));
@@ -277,19 +292,23 @@ fn edit(path: &std::path::Path, line: u32) -> Result<(), String> {
 struct TerminalGuard;
 
 impl TerminalGuard {
-    fn enter() -> std::io::Result<TerminalGuard> {
+    fn enter(mouse: bool) -> std::io::Result<TerminalGuard> {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             TerminalGuard::leave();
             previous(info);
         }));
-        TerminalGuard::setup()?;
+        TerminalGuard::setup(mouse)?;
         Ok(TerminalGuard)
     }
 
-    fn setup() -> std::io::Result<()> {
+    fn setup(mouse: bool) -> std::io::Result<()> {
         enable_raw_mode()?;
-        execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)
+        execute!(std::io::stdout(), EnterAlternateScreen)?;
+        if mouse {
+            execute!(std::io::stdout(), EnableMouseCapture)?;
+        }
+        Ok(())
     }
 
     fn leave() {
@@ -306,6 +325,20 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// The file name `g` gives a picture of `name`: the characters C names are made of,
+/// others replaced by `_`.
+pub(crate) fn graph_stem(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// How many calls away from the function `g` draws.
 const GRAPH_DEPTH: usize = 2;
 
@@ -319,17 +352,7 @@ fn export_graph(
 ) -> Result<String, String> {
     let (name, _) = loader.label(id).map_err(|e| e.to_string())?;
     let what = dir.as_str();
-    // A file name from a symbol name: keep it to the characters C names are made of.
-    let stem: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let stem = graph_stem(&name);
     let output = out_dir.join(format!("{stem}.{what}.dot"));
     let (text, cut) = loader
         .with_graph(|db, names, graph| {

@@ -23,6 +23,8 @@ pub struct Entry {
     local: bool,
     /// A name only macros write (see [`made_for_the_compiler`]).
     generated: bool,
+    /// Defined (or declared) in a system header, not in the build's trees.
+    system: bool,
 }
 
 /// Prefixes of the names kernel macros make up for the compiler and the linker, which
@@ -128,10 +130,12 @@ fn kind_rank(kind: Kind) -> u8 {
 }
 
 impl Index {
-    pub fn new(symbols: Vec<(Symbol, FileId)>) -> Index {
+    /// The search over `symbols`, each with the file of its first definition and
+    /// whether that is a system header.
+    pub fn new(symbols: Vec<(Symbol, FileId, bool)>) -> Index {
         let mut entries: Vec<Entry> = symbols
             .into_iter()
-            .map(|(s, file)| {
+            .map(|(s, file, system)| {
                 let shown = s.display_name();
                 let name_at = shown.len() - s.name.len();
                 Entry {
@@ -144,6 +148,7 @@ impl Index {
                         && s.kind == Kind::Variable
                         && s.scope.is_some(),
                     shown,
+                    system,
                 }
             })
             .collect();
@@ -176,6 +181,17 @@ impl Index {
         self.find_where(query, |_| true)
     }
 
+    /// Every entry `keep` accepts, in name order (the first 500).
+    pub fn all_where(&self, keep: impl Fn(&Entry) -> bool) -> Matches {
+        let all: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| keep(&self.entries[i]))
+            .collect();
+        Matches {
+            total: all.len(),
+            hits: all.into_iter().take(MAX_RESULTS).collect(),
+        }
+    }
+
     /// The ranked matches of `query` among the entries `keep` accepts.
     pub fn find_where(&mut self, query: &str, keep: impl Fn(&Entry) -> bool) -> Matches {
         let query = query.trim();
@@ -202,7 +218,8 @@ impl Index {
                 .collect(),
             None => blob.find_all(&finder),
         };
-        let mut ranked: Vec<(bool, u8, u8, u8, usize, usize)> = Vec::with_capacity(matched.len());
+        let mut ranked: Vec<(bool, bool, u8, u8, u8, usize, usize)> =
+            Vec::with_capacity(matched.len());
         for &i in &matched {
             let e = &self.entries[i];
             if !keep(e) {
@@ -230,7 +247,9 @@ impl Index {
             };
             // An exact match is what was asked for, whoever wrote it.
             let late = class > 1 && e.generated;
+            // The kernel's own code before the C library's and the compiler's headers.
             ranked.push((
+                e.system,
                 late,
                 class,
                 kind_rank(e.kind),
@@ -248,7 +267,7 @@ impl Index {
         // Entries are in name order, so the index breaks ties alphabetically.
         ranked.sort_unstable();
         Matches {
-            hits: ranked.into_iter().map(|r| r.5).collect(),
+            hits: ranked.into_iter().map(|r| r.6).collect(),
             total,
         }
     }
@@ -258,7 +277,7 @@ impl Index {
 mod tests {
     use super::*;
 
-    fn sym(id: i64, name: &str, scope: Option<&str>, kind: Kind) -> (Symbol, FileId) {
+    fn sym(id: i64, name: &str, scope: Option<&str>, kind: Kind) -> (Symbol, FileId, bool) {
         let s = Symbol {
             id: SymbolId(id),
             name: name.to_owned(),
@@ -270,7 +289,7 @@ mod tests {
                 Linkage::External
             },
         };
-        (s, FileId(id % 2))
+        (s, FileId(id % 2), false)
     }
 
     fn names(index: &mut Index, query: &str) -> Vec<String> {
@@ -342,6 +361,21 @@ mod tests {
         assert_eq!(
             names(&mut index, "__ksymtab_vfs_fsync")[0],
             "__ksymtab_vfs_fsync"
+        );
+    }
+
+    #[test]
+    fn the_kernels_own_names_come_before_those_of_system_headers() {
+        let mut glibc = sym(1, "read", None, Kind::Function);
+        glibc.2 = true;
+        let mut index = Index::new(vec![
+            glibc,
+            sym(2, "read", Some("file_operations"), Kind::Field),
+            sym(3, "vfs_read", None, Kind::Function),
+        ]);
+        assert_eq!(
+            names(&mut index, "read"),
+            ["file_operations::read", "vfs_read", "read"]
         );
     }
 

@@ -16,33 +16,63 @@ pub struct Visible {
 #[derive(Debug, Default)]
 pub struct Tree {
     pub roots: Vec<Node>,
+    /// The page's filter: the words every row of its lists must hold (in its name,
+    /// the start of its path, or its note: `fs/`, `write`, `ext4_`); empty lists all.
+    filter: Vec<String>,
 }
 
 impl Tree {
     pub fn new(roots: Vec<Node>) -> Tree {
-        Tree { roots }
+        Tree {
+            roots,
+            filter: Vec::new(),
+        }
+    }
+
+    /// Lists only the rows of the page's lists (the rows under its sections) that
+    /// hold every word of `text`, with what is under them.
+    pub fn set_filter(&mut self, text: &str) {
+        self.filter = text.split_whitespace().map(str::to_owned).collect();
+    }
+
+    /// Whether the filter lets the row of `node`, one of a list, be listed.
+    fn passes(&self, node: &Node) -> bool {
+        let r = &node.row;
+        // The row that reads more of a list stays: what it reads may match.
+        matches!(node.expand, super::loader::Expand::More { .. })
+            || self.filter.iter().all(|w| {
+                r.label.contains(w.as_str())
+                    || r.note.contains(w.as_str())
+                    || r.site
+                        .as_ref()
+                        .is_some_and(|s| s.shown.starts_with(w.as_str()))
+            })
     }
 
     /// The rows as listed, top to bottom.
     pub fn visible(&self) -> Vec<Visible> {
-        fn walk(nodes: &[Node], depth: usize, path: &mut Vec<usize>, out: &mut Vec<Visible>) {
-            for (i, n) in nodes.iter().enumerate() {
-                path.push(i);
-                out.push(Visible {
-                    depth,
-                    path: path.clone(),
-                });
-                if n.expanded {
-                    if let Some(c) = &n.children {
-                        walk(c, depth + 1, path, out);
-                    }
-                }
-                path.pop();
-            }
-        }
         let mut out = Vec::new();
-        walk(&self.roots, 0, &mut Vec::new(), &mut out);
+        self.walk(&self.roots, 0, &mut Vec::new(), &mut out);
         out
+    }
+
+    fn walk(&self, nodes: &[Node], depth: usize, path: &mut Vec<usize>, out: &mut Vec<Visible>) {
+        for (i, n) in nodes.iter().enumerate() {
+            if depth == 1 && !self.filter.is_empty() && !self.passes(n) {
+                continue;
+            }
+            path.push(i);
+            out.push(Visible {
+                depth,
+                path: path.clone(),
+            });
+            if n.expanded {
+                if let Some(c) = &n.children {
+                    self.walk(c, depth + 1, path, out);
+                }
+            }
+            path.pop();
+        }
     }
 
     /// The node at `path`.
@@ -202,6 +232,18 @@ mod tests {
         assert_eq!(moved.find(&key), Some(4));
         assert_eq!(moved.find(&t.key(&[1])), Some(5));
         assert_eq!(moved.find(&["nothing".to_owned()]), None);
+    }
+
+    #[test]
+    fn a_filter_lists_the_rows_of_lists_that_hold_every_word() {
+        let mut t = tree();
+        t.set_filter("c");
+        // `a` is a section: it stays, with what passes of its rows.
+        assert_eq!(labels(&t), ["a", "  c", "    d", "e"]);
+        t.set_filter("nothing");
+        assert_eq!(labels(&t), ["a", "e"]);
+        t.set_filter("");
+        assert_eq!(labels(&t), ["a", "  b", "  c", "    d", "e"]);
     }
 
     #[test]

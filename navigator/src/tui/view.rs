@@ -14,9 +14,9 @@ use super::app::{App, Focus, Mode, PageKind, Purpose, KEYS};
 use super::layout::{layout, Areas};
 
 const BROWSE_HINTS: &str =
-    "?:help /:search Enter:open Right:expand b:back e:edit p:path g:graph q:quit";
+    "?:help /:search Enter:open Right:expand b:back e:edit y:copy &:filter q:quit";
 const SEARCH_HINTS: &str =
-    "type to filter  Up Down: select  Enter: open  Ctrl-U: clear  Esc: cancel";
+    "type to filter  Up Down: select  Enter: open  Esc: clear, again: cancel";
 
 impl App {
     fn kind_style(&self, kind: Option<Kind>) -> Style {
@@ -46,7 +46,9 @@ impl App {
         }
         match &self.mode {
             Mode::Search(_) => self.view_search(frame, area),
-            Mode::Browse | Mode::Help => self.view_browse(frame, area),
+            Mode::Browse | Mode::Help | Mode::Confirm(..) | Mode::Filter => {
+                self.view_browse(frame, area)
+            }
         }
         if matches!(self.mode, Mode::Help) {
             self.view_help(frame, area);
@@ -86,6 +88,7 @@ impl App {
             Some(_) if search.query.trim().is_empty() => {
                 format!("{} symbols", total_symbols.unwrap_or(0))
             }
+            Some(_) if search.close => "nothing matches; the closest names:".to_owned(),
             Some(_) => format!("{} matches", search.matches.total),
         };
         let mut query = crate::names::clean(&search.query);
@@ -102,9 +105,15 @@ impl App {
             );
         }
         let cursor_x = top.x + (prompt.chars().count() + query.chars().count()) as u16;
+        // The last query, shown again: typing replaces it.
+        let query_style = if search.fresh {
+            Style::new().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new()
+        };
         let line = Line::from(vec![
             Span::styled(prompt, Style::new().add_modifier(Modifier::BOLD)),
-            Span::raw(query),
+            Span::styled(query, query_style),
             Span::raw("   "),
             Span::styled(count, Style::new().add_modifier(Modifier::DIM)),
         ]);
@@ -157,7 +166,7 @@ impl App {
         }
         frame.render_widget(Paragraph::new(lines), list);
         let hints = if self.pages.is_empty() {
-            SEARCH_HINTS.replace("Esc: cancel", "Esc: quit")
+            SEARCH_HINTS.replace("again: cancel", "again: quit")
         } else {
             SEARCH_HINTS.to_owned()
         };
@@ -178,7 +187,26 @@ impl App {
             source,
             status,
         } = layout(area, false);
-        frame.render_widget(self.status(BROWSE_HINTS), status);
+        match &self.mode {
+            Mode::Confirm(question, _) => frame.render_widget(
+                Paragraph::new(question.clone()).style(
+                    Style::new()
+                        .add_modifier(Modifier::BOLD)
+                        .add_modifier(Modifier::REVERSED),
+                ),
+                status,
+            ),
+            Mode::Filter => {
+                let text = self.page().map_or("", |p| p.filter.as_str());
+                let line = Line::from(vec![
+                    Span::styled("Filter: ", Style::new().add_modifier(Modifier::BOLD)),
+                    Span::raw(crate::names::clean(text)),
+                    Span::styled("   Enter: keep  Esc: clear", self.dim()),
+                ]);
+                frame.render_widget(Paragraph::new(line), status);
+            }
+            _ => frame.render_widget(self.status(BROWSE_HINTS), status),
+        }
         if self.pages.is_empty() {
             frame.render_widget(Paragraph::new("Press / to search."), list);
             return;
@@ -192,11 +220,17 @@ impl App {
 
     fn view_header(&self, frame: &mut Frame, area: Rect) {
         let Some(page) = self.page() else { return };
-        let history = format!(
+        let mut history = format!(
             "  page {} of {} (b back, f forward)",
             self.at + 1,
             self.pages.len()
         );
+        if !page.filter.is_empty() {
+            history.push_str(&format!(
+                "  filter: {} (& changes)",
+                crate::names::clean(&page.filter)
+            ));
+        }
         let lines = match &page.kind {
             PageKind::Symbol(h) => {
                 let s = &h.symbol;
@@ -284,7 +318,24 @@ impl App {
             } else {
                 "  "
             };
-            let mut spans = vec![Span::raw(format!("{}{marker}", "  ".repeat(v.depth)))];
+            let lead = format!("{}{marker}", "  ".repeat(v.depth));
+            // What a narrow screen would cut: the middle of the path goes first, so
+            // that the name, `:LINE` and the note stay.
+            let site = r.site.as_ref().map(|site| {
+                let others = lead.chars().count()
+                    + r.label.chars().count()
+                    + 2
+                    + format!(":{}", site.line).len()
+                    + if r.note.is_empty() {
+                        0
+                    } else {
+                        2 + r.note.chars().count()
+                    }
+                    + if r.recursive { 13 } else { 0 };
+                let room = usize::from(area.width).saturating_sub(others);
+                format!("{}:{}", cut_middle(&site.shown, room), site.line)
+            });
+            let mut spans = vec![Span::raw(lead)];
             if r.section {
                 spans.push(Span::styled(
                     r.label.clone(),
@@ -295,9 +346,9 @@ impl App {
             } else {
                 spans.push(Span::styled(r.label.clone(), self.dim()));
             }
-            if let Some(site) = &r.site {
+            if let Some(site) = site {
                 spans.push(Span::raw("  "));
-                spans.push(Span::raw(site.short()));
+                spans.push(Span::raw(site));
             }
             if !r.note.is_empty() {
                 spans.push(Span::raw("  "));
@@ -352,13 +403,15 @@ impl App {
             ],
             Ok(lines) => {
                 let mut out = Vec::new();
+                let columns = self.page().map_or(0, |p| p.source_columns);
                 for (n, text) in lines {
+                    let text: String = text.chars().skip(columns).collect();
                     let here = *n == pane.target;
                     let gutter = format!("{:>6}{}", n + 1, if here { ">" } else { " " });
                     let mut line = Line::from(vec![
                         Span::styled(gutter, if here { Style::new() } else { dim }),
                         Span::raw(" "),
-                        Span::raw(text.clone()),
+                        Span::raw(text),
                     ]);
                     if here {
                         line = line.style(Style::new().add_modifier(Modifier::REVERSED));
@@ -404,6 +457,28 @@ impl App {
     }
 }
 
+/// `path` in at most `width` columns (never less than its file name): the middle
+/// replaced by `…`, the start and the file name kept (`drivers/…/intel/e1000e/netdev.c`).
+fn cut_middle(path: &str, width: usize) -> String {
+    let chars: Vec<char> = path.chars().collect();
+    if chars.len() <= width {
+        return path.to_owned();
+    }
+    let name_at = path.rfind('/').map_or(0, |i| path[..i].chars().count() + 1);
+    let name: String = chars[name_at..].iter().collect();
+    let keep_start = width.saturating_sub(name.chars().count() + 2);
+    if keep_start == 0 {
+        return if name_at == 0 {
+            name
+        } else {
+            format!("…/{name}")
+        };
+    }
+    // The end of the path before its name, as much as fits after the start.
+    let head: String = chars[..keep_start.min(name_at)].iter().collect();
+    format!("{head}…{}", &path[path.len() - name.len() - 1..])
+}
+
 /// Spans cut to `width` columns, ending in `…` when something was cut, so that a cut
 /// row does not read as whole.
 fn fit(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
@@ -426,4 +501,21 @@ fn fit(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
         break;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_middle;
+
+    #[test]
+    fn a_path_too_long_loses_its_middle_not_its_file_name() {
+        let p = "drivers/net/ethernet/intel/e1000e/netdev.c";
+        assert_eq!(cut_middle(p, 80), p);
+        assert_eq!(cut_middle(p, 20), "drivers/ne…/netdev.c");
+        assert_eq!(cut_middle(p, 9), "…/netdev.c");
+        assert_eq!(
+            cut_middle("kernel/printk/printk_safe.c", 18),
+            "ker…/printk_safe.c"
+        );
+    }
 }
