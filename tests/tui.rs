@@ -203,7 +203,10 @@ fn a_variable_shows_its_macro_and_users_and_walks_up_their_callers() {
         text.contains("function mmput (external)  page 2 of 2"),
         "{text}"
     );
-    assert!(text.contains("Uses (globals and members)"), "{text}");
+    assert!(
+        text.contains("Uses (globals, members, functions named)"),
+        "{text}"
+    );
     s.select("Uses", "");
     s.key(KeyCode::Right);
     s.select("mmlist_lock", "kernel/fork.c:23");
@@ -597,7 +600,7 @@ fn the_search_takes_file_colon_name() {
 }
 
 /// What a cscope user types on a page: letters that are no command say how to search,
-/// and no key writes a file or starts a program without asking.
+/// and no key writes a file without asking (`g` asks; the `e` after it answers no).
 #[test]
 fn letters_typed_on_a_page_write_nothing_and_start_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -711,6 +714,25 @@ fn long_lists_read_on_and_several_sites_of_one_caller_are_one_row() {
             && text.contains("insert_barriers  kernel/workqueue.c:103"),
         "{text}"
     );
+    // A site opens as any caller row does: its callers (insert_barriers has none).
+    s.select("insert_barriers", "workqueue.c:103");
+    s.key(KeyCode::Right);
+    let text = s.text();
+    assert!(
+        !text.contains("(recursive)") && text.contains("(none recorded)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn alt_left_goes_back_from_the_source_pane_too() {
+    let mut s = Screen::new(Some("vfs_read"));
+    s.select("ksys_read", "fs/read_write.c:20");
+    s.key(KeyCode::Enter);
+    assert!(s.text().contains("page 2 of 2"), "{}", s.text());
+    s.key(KeyCode::Tab);
+    s.key_with(KeyCode::Left, KeyModifiers::ALT);
+    assert!(s.text().contains("page 1 of 2"), "{}", s.text());
 }
 
 #[test]

@@ -299,7 +299,7 @@ impl Navigator {
     /// Up to eight known names that look like `spec`: first the functions a system
     /// call of that name is made of (`openat`: `__do_sys_openat`, `__se_sys_openat`,
     /// `sys_openat`, `__x64_sys_openat`), then the names closest in spelling.
-    pub fn close_matches(&self, spec: &str) -> Result<Vec<String>, QueryError> {
+    fn close_matches(&self, spec: &str) -> Result<Vec<String>, QueryError> {
         let want = spec.rsplit(':').next().unwrap_or(spec);
         let mut scored: Vec<(usize, usize, String)> = self
             .db
@@ -586,14 +586,15 @@ impl Navigator {
 }
 
 /// Whether `name` is one of the functions `SYSCALL_DEFINEn(call, ...)` makes:
-/// `sys_call`, and `sys_call` behind a prefix of the kernel's wrappers (`__do_`,
-/// `__se_`, `__x64_`, `__ia32_`, `__arm64_`, `__do_compat_`, ...).
+/// `sys_call`, `compat_sys_call`, and `sys_call` behind a prefix of the kernel's
+/// wrappers (`__do_`, `__se_`, `__x64_`, `__ia32_`, `__arm64_`, `__do_compat_`, ...).
 pub fn is_syscall_of(name: &str, call: &str) -> bool {
     let Some(prefix) = name.strip_suffix(call).and_then(|p| p.strip_suffix("sys_")) else {
         return false;
     };
     !call.is_empty()
         && (prefix.is_empty()
+            || prefix == "compat_"
             || (prefix.starts_with("__")
                 && prefix.ends_with('_')
                 && prefix.len() <= 16
@@ -615,6 +616,7 @@ mod tests {
             "__x64_sys_openat",
             "__arm64_sys_openat",
             "__do_compat_sys_openat",
+            "compat_sys_openat",
         ] {
             assert!(is_syscall_of(name, "openat"), "{name}");
         }

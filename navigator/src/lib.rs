@@ -155,6 +155,9 @@ struct GraphOptions {
 fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let words: Vec<&str> = cli.words.iter().map(String::as_str).collect();
     let db = schema::find_database(&cli.db)?;
+    if cli.db.is_dir() && std::fs::canonicalize(&cli.db).ok().as_deref() != db.parent() {
+        eprintln!("nccnav: using {}", names::clean(&db.display().to_string()));
+    }
     let mut nav = Navigator::open(&db)?;
     if !words.is_empty() {
         if let Some(note) = render::failed_note(&mut nav) {
@@ -188,6 +191,11 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
             render::uses(&mut nav, &rows, json, limit, out)
         }
         ["refs", name] => {
+            if nav.db().has_stores_without_place()? {
+                eprintln!(
+                    "nccnav: note: units indexed by an older nccrs lack some references (a function named without a call) and the function of their stores: rebuild them (make clean; make) for every reference"
+                );
+            }
             let rows = nav.refs(name)?;
             render::refs(&mut nav, &rows, json, limit, out)
         }

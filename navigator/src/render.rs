@@ -206,6 +206,7 @@ fn call_json(
     nav: &mut Navigator,
     row: &CallRow,
     dir: Direction,
+    limit: Limit,
 ) -> Result<serde_json::Value, QueryError> {
     let e = &row.edge;
     let caller = nav.symbol(e.caller)?;
@@ -232,7 +233,10 @@ fn call_json(
     }
     if dir == Direction::Callees && e.indirect {
         let mut targets = Vec::new();
-        for t in nav.behind(e.callee)? {
+        let behind = nav.behind(e.callee)?;
+        let (shown, left) = limit.cut(&behind);
+        limit.note_json(left);
+        for &t in shown {
             let sym = nav.symbol(t)?;
             targets.push(serde_json::json!({"name": sym.name, "id": sym.id.0}));
         }
@@ -258,7 +262,7 @@ pub fn calls(
             let (rows, l) = limit.cut(&sec.rows);
             left += l;
             for row in rows {
-                all.push(call_json(nav, row, dir)?);
+                all.push(call_json(nav, row, dir, limit)?);
             }
         }
         limit.note_json(left);

@@ -87,8 +87,9 @@ pub fn find_database(path: &Path) -> Result<PathBuf> {
     if !path.is_dir() {
         return Ok(path.to_owned());
     }
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-    for dir in absolute.ancestors() {
+    // The real directory: `build/../other` looks in `other` and above it.
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    for dir in real.ancestors() {
         for name in DATABASE_NAMES {
             let candidate = dir.join(name);
             if candidate.is_file() {

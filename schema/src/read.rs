@@ -25,14 +25,20 @@ const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
 // A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
 const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro";
-const STORE_COLUMNS: &str = "DISTINCT target, value, file, line, col, macro,
-    (SELECT kind FROM symbols y WHERE y.id = value) != 'function', within";
+// A store recorded before schema 7 has no `within`; beside the same store indexed
+// again it is one row, with the `within` that is known.
+const STORE_COLUMNS: &str = "target, value, file, line, col, macro,
+    (SELECT kind FROM symbols y WHERE y.id = value) != 'function', max(within)";
+/// [`STORE_COLUMNS`] of a database before schema 7, read as it is.
+const STORE_COLUMNS_V6: &str = "target, value, file, line, col, macro,
+    (SELECT kind FROM symbols y WHERE y.id = value) != 'function', NULL";
+const STORE_GROUP: &str = "GROUP BY target, value, file, line, col, macro";
 const USE_COLUMNS: &str = "DISTINCT symbol, function, access, file, line, col, macro";
 
 /// Whether the file `d.file` is a system header (`/usr/include/unistd.h`, clang's
-/// resource headers): outside the build's trees, under `/usr`.
+/// resource headers under `/usr/lib`): outside the build's trees.
 const SYSTEM_FILE: &str = "EXISTS (SELECT 1 FROM files sf WHERE sf.id = d.file
-    AND sf.root = 'abs' AND sf.path LIKE '/usr/%')";
+    AND sf.root = 'abs' AND (sf.path LIKE '/usr/include/%' OR sf.path LIKE '/usr/lib/%'))";
 
 /// Every (pointer, function) where the function can be behind a call through the
 /// pointer: stored into it, or into a pointer copied into it. CROSS JOIN keeps SQLite
@@ -154,6 +160,15 @@ impl Db {
     }
 
     /// The columns of a unit row (no `modname` before version 3).
+    /// The columns of a store row (no `within` before version 7).
+    fn store_columns(&self) -> &'static str {
+        if self.version >= 7 {
+            STORE_COLUMNS
+        } else {
+            STORE_COLUMNS_V6
+        }
+    }
+
     fn tu_columns(&self) -> &'static str {
         if self.version >= 3 {
             "id, object, source, directory, command, module, status, reason, modname"
@@ -355,7 +370,9 @@ impl Db {
     pub fn stores_into(&self, target: SymbolId) -> Result<Vec<Store>> {
         self.collect(
             &format!(
-                "SELECT {STORE_COLUMNS} FROM stores WHERE target = ?1 ORDER BY file, line, col"
+                "SELECT {} FROM stores WHERE target = ?1 {STORE_GROUP}
+                 ORDER BY file, line, col",
+                self.store_columns()
             ),
             [target],
             store_row,
@@ -366,7 +383,9 @@ impl Db {
     pub fn stores_of(&self, value: SymbolId) -> Result<Vec<Store>> {
         self.collect(
             &format!(
-                "SELECT {STORE_COLUMNS} FROM stores WHERE value = ?1 ORDER BY file, line, col"
+                "SELECT {} FROM stores WHERE value = ?1 {STORE_GROUP}
+                 ORDER BY file, line, col",
+                self.store_columns()
             ),
             [value],
             store_row,
@@ -556,7 +575,9 @@ impl Db {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {STORE_COLUMNS} FROM stores ORDER BY target, file, line, col, value"
+                "SELECT {} FROM stores {STORE_GROUP}
+                 ORDER BY target, file, line, col, value",
+                self.store_columns()
             ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
@@ -579,6 +600,21 @@ impl Db {
             v.tu(&tu)?;
         }
         Ok(())
+    }
+
+    /// Whether some store was recorded by an nccrs before schema 7, without the
+    /// function or variable it is written in (its unit was not indexed since).
+    pub fn has_stores_without_place(&self) -> Result<bool> {
+        if self.version < 7 {
+            return Ok(true);
+        }
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM stores WHERE within IS NULL)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
     }
 
     /// Whether a call, a store or a use names `symbol` (a symbol without definition
@@ -606,8 +642,8 @@ impl Db {
             "DELETE FROM definitions WHERE chunk = 1".to_owned(),
             "DELETE FROM stores WHERE chunk = 1".to_owned(),
             "DELETE FROM uses WHERE chunk = 1".to_owned(),
-            format!("SELECT {STORE_COLUMNS} FROM stores WHERE target = 1"),
-            format!("SELECT {STORE_COLUMNS} FROM stores WHERE value = 1"),
+            format!("SELECT {STORE_COLUMNS} FROM stores WHERE target = 1 {STORE_GROUP}"),
+            format!("SELECT {STORE_COLUMNS} FROM stores WHERE value = 1 {STORE_GROUP}"),
             format!("SELECT {USE_COLUMNS} FROM uses WHERE symbol = 1"),
             "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),

@@ -228,7 +228,8 @@ pub struct Store {
 }
 
 /// `function` reads, writes or takes the address of `symbol` (a global variable, a
-/// struct member, or a function named without a call) at `site`.
+/// struct member, or a function named without a call) at `site`; for a use in the
+/// initializer of a file-scope variable, `function` is that variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Use {
     pub symbol: SymbolId,

@@ -16,7 +16,7 @@ impl<'tu> Extractor<'tu, '_> {
 
     /// Walks an expression or statement of `body`; `access` is how the value of `n`
     /// is used (written when it is the left side of an assignment, ...).
-    fn walk(&mut self, n: Cursor<'tu>, body: &Body, access: Access) {
+    pub(super) fn walk(&mut self, n: Cursor<'tu>, body: &Body, access: Access) {
         match n.kind() {
             kind::CALL_EXPR => {
                 self.call(n, body);

@@ -101,6 +101,16 @@ impl<'tu> Extractor<'tu, '_> {
         if let (Some(init), Some(pos)) = (c.initializer(), c.location().file_location()) {
             let owner = self.sink.file(pos.file);
             self.initializer(Some(s), init, None, Holder { within: s, owner });
+            // What the initializer refers to (`.data = &sysctl_x`, `.fn = f`) is used
+            // by the variable, as a body's references are by its function.
+            let body = Body {
+                sym: s,
+                owner,
+                usr: self.sink.facts[s].usr.clone(),
+                name: self.sink.facts[s].name.clone(),
+                params: HashMap::new(),
+            };
+            self.walk(init, &body, Access::Read);
         }
     }
 

@@ -49,7 +49,8 @@ struct Extractor<'tu, 'p> {
     tentative: HashSet<SymbolIx>,
 }
 
-/// The function whose body is being walked.
+/// The function whose body is being walked (or the file-scope variable whose
+/// initializer is: what it refers to is used by that variable).
 struct Body {
     sym: SymbolIx,
     /// The file holding the body: its calls and uses belong to it.

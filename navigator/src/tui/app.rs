@@ -173,6 +173,9 @@ pub struct SourcePane {
     pub past_end: bool,
 }
 
+/// How many of the closest names the search lists when nothing matches.
+const CLOSE_MATCHES: usize = 20;
+
 /// How many symbols the search shows before every symbol is read.
 const EARLY_MATCHES: usize = 300;
 
@@ -347,6 +350,7 @@ impl App {
             self.mode = Mode::Browse;
             return Action::None;
         };
+        let before = page.filter.clone();
         match k.code {
             KeyCode::Esc => page.filter.clear(),
             KeyCode::Backspace => {
@@ -358,10 +362,12 @@ impl App {
             KeyCode::Char(c) if !c.is_control() => page.filter.push(c),
             _ => {}
         }
-        let text = page.filter.clone();
-        page.tree.set_filter(&text);
-        page.selected = 0;
-        page.offset = 0;
+        if page.filter != before {
+            let text = page.filter.clone();
+            page.tree.set_filter(&text);
+            page.selected = 0;
+            page.offset = 0;
+        }
         Action::None
     }
 
@@ -463,29 +469,12 @@ impl App {
         search.offset = 0;
         search.close = false;
         // A typo: the names closest to it, once every symbol is read.
-        let whole = self.index.is_some();
-        if search.matches.total == 0 && whole && !name.trim().is_empty() {
-            let close = self
-                .loader
-                .navigator()
-                .close_matches(name.trim())
-                .unwrap_or_default();
-            let Some(index) = &mut self.index else {
-                return;
-            };
-            let mut hits = Vec::new();
-            for n in &close {
-                let found = index.find_where(n, keep);
-                hits.extend(
-                    found
-                        .hits
-                        .into_iter()
-                        .filter(|&i| index.entry(i).shown.ends_with(n.as_str())),
-                );
+        if search.matches.total == 0 && !name.trim().is_empty() {
+            if let Some(index) = &self.index {
+                let hits = index.closest(name.trim(), keep, CLOSE_MATCHES);
+                search.close = !hits.is_empty();
+                search.matches = Matches { hits, total: 0 };
             }
-            hits.dedup();
-            search.close = !hits.is_empty();
-            search.matches = Matches { hits, total: 0 };
         }
     }
 
@@ -892,13 +881,13 @@ impl App {
                 KeyCode::Down | KeyCode::Char('j') => return self.scroll_source(1),
                 KeyCode::PageUp => return self.scroll_source(-10),
                 KeyCode::PageDown => return self.scroll_source(10),
-                KeyCode::Left | KeyCode::Char('h') => {
+                KeyCode::Left | KeyCode::Char('h') if !alt => {
                     if let Some(p) = self.page_mut() {
                         p.source_columns = p.source_columns.saturating_sub(8);
                     }
                     return Action::None;
                 }
-                KeyCode::Right | KeyCode::Char('l') => {
+                KeyCode::Right | KeyCode::Char('l') if !alt => {
                     if let Some(p) = self.page_mut() {
                         p.source_columns += 8;
                     }
@@ -983,7 +972,13 @@ impl App {
             KeyCode::Char('p') => self.start_path(),
             KeyCode::Char('g') => self.export_graph(),
             KeyCode::Char('y') => return self.copy_site(),
-            KeyCode::Char('&') => self.mode = Mode::Filter,
+            KeyCode::Char('&') => {
+                if matches!(self.page().map(|p| &p.kind), Some(PageKind::Symbol(_))) {
+                    self.mode = Mode::Filter;
+                } else {
+                    self.message = Some("a page of call paths has no filter".to_owned());
+                }
+            }
             KeyCode::Char('m') => {
                 self.mouse = !self.mouse;
                 self.message = Some(

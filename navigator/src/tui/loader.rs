@@ -381,10 +381,12 @@ impl Loader {
                 via,
             } => {
                 let sym = self.symbol(callee)?;
+                // The group's own symbol is the last of `chain`: its sites are no
+                // recursion (the group row was marked if the caller is one).
                 for c in self.nav.callers_of(callee, sym.kind)? {
                     if (c.edge.caller, c.via) == (caller, via) && list.room() {
                         let row = self.caller_row(&c)?;
-                        list.push(node(row, Expand::Callers(caller)));
+                        list.push_plain(node(row, Expand::Callers(caller)));
                     }
                 }
             }
@@ -410,7 +412,7 @@ impl Loader {
                 for c in self.nav.callees_of(caller)? {
                     if c.edge.callee == callee && list.room() {
                         let (row, expand) = self.callee_row(&c)?;
-                        list.push(node(row, expand));
+                        list.push_plain(node(row, expand));
                     }
                 }
             }
@@ -552,8 +554,11 @@ impl Loader {
                     out.push(stored);
                 }
                 // Read only when opened: finding what a function uses scans a table.
-                let mut uses =
-                    Node::section("Uses (globals and members)".to_owned(), Vec::new(), false);
+                let mut uses = Node::section(
+                    "Uses (globals, members, functions named)".to_owned(),
+                    Vec::new(),
+                    false,
+                );
                 uses.expand = Expand::UsesBy(id);
                 uses.children = None;
                 out.push(uses);

@@ -192,6 +192,34 @@ impl Index {
         }
     }
 
+    /// When nothing matches `query`: up to `max` entries `keep` accepts whose name is
+    /// closest to it, the functions of a system call of that name first
+    /// (`openat`: `__do_sys_openat`), then by edit distance (at most a third of the
+    /// query's length, 1 to 3) and length.
+    pub fn closest(&self, query: &str, keep: impl Fn(&Entry) -> bool, max: usize) -> Vec<usize> {
+        let limit = (query.chars().count() / 3).clamp(1, 3);
+        let mut scored: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            let name = &e.shown[e.name_at..];
+            let score = if crate::answer::is_syscall_of(name, query) {
+                0
+            } else if name.len().abs_diff(query.len()) > limit {
+                continue;
+            } else {
+                let d = strsim::levenshtein(query, name);
+                if d > limit {
+                    continue;
+                }
+                d
+            };
+            if keep(e) {
+                scored.push((score, name.len(), i));
+            }
+        }
+        scored.sort_unstable();
+        scored.into_iter().take(max).map(|s| s.2).collect()
+    }
+
     /// The ranked matches of `query` among the entries `keep` accepts.
     pub fn find_where(&mut self, query: &str, keep: impl Fn(&Entry) -> bool) -> Matches {
         let query = query.trim();
