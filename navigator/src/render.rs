@@ -320,6 +320,22 @@ pub fn calls(
     Ok(())
 }
 
+/// The end of a `--json` answer: its rows, and on standard error how many `--limit`
+/// left out. Nothing for text.
+fn end_json(
+    out: &mut dyn Write,
+    json: bool,
+    all: &[serde_json::Value],
+    limit: Limit,
+    left: usize,
+) -> Result<(), QueryError> {
+    if json {
+        limit.note_json(left);
+        write_json(out, all)?;
+    }
+    Ok(())
+}
+
 /// The line under a section cut by `--limit`, if it was.
 fn write_left_out(
     out: &mut dyn Write,
@@ -407,11 +423,7 @@ pub fn stores(
             write_left_out(out, indent, limit, left)?;
         }
     }
-    if json {
-        limit.note_json(json_left);
-        write_json(out, &all)?;
-    }
-    Ok(())
+    end_json(out, json, &all, limit, json_left)
 }
 
 /// `uses`: for a global variable or a member the functions that read, write or take
@@ -474,11 +486,7 @@ pub fn uses(
             write_left_out(out, indent, limit, left)?;
         }
     }
-    if json {
-        limit.note_json(json_left);
-        write_json(out, &all)?;
-    }
-    Ok(())
+    end_json(out, json, &all, limit, json_left)
 }
 
 /// `refs`: every place the compiled code refers to a symbol, with the function (or
@@ -555,11 +563,7 @@ pub fn refs(
         write_rows(out, indent, &lines)?;
         write_left_out(out, indent, limit, left)?;
     }
-    if json {
-        limit.note_json(json_left);
-        write_json(out, &all)?;
-    }
-    Ok(())
+    end_json(out, json, &all, limit, json_left)
 }
 
 fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryError> {
