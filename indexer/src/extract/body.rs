@@ -211,6 +211,9 @@ impl<'tu> Extractor<'tu, '_> {
             if e.kind() == kind::DECL_REF_EXPR {
                 if let Some(fun) = e.referenced().filter(|d| d.kind() == kind::FUNCTION_DECL) {
                     if let Some(s) = self.function_ref(fun) {
+                        // What it is passed is stored into its parameters, as for any
+                        // direct call (`kmem_cache_create(..., ctor)` on 6.12).
+                        self.arguments(call, fun, s, body);
                         self.record_call(call, body, s, false);
                     }
                     return;

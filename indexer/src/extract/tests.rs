@@ -431,6 +431,22 @@ fn a_generic_selection_calls_the_chosen_function() {
 }
 
 #[test]
+fn a_function_passed_to_a_generic_selection_is_stored_into_the_chosen_ones_parameter() {
+    check(
+        "void ctor(void *p);\nint create(const char *n, void (*c)(void *));\n#define make(n, c) _Generic((n), default: create)(n, c)\nint init(void) { return make(\"x\", ctor); }\n",
+        expect![[r#"
+            call init -> create at t.c:4:25 via make
+            def function external create at t.c:2:5 declaration
+            def function external ctor at t.c:1:6 declaration
+            def function external init at t.c:4:5
+            def macro none make at t.c:3:9
+            store create::c <- ctor at t.c:4:35 via make
+            use init addr ctor at t.c:4:35 via make
+        "#]],
+    );
+}
+
+#[test]
 fn a_call_through_a_member() {
     check_only(
         "call",
