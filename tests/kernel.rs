@@ -954,6 +954,24 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "in insert_wq_barrier",
         ]],
     ),
+    // kmem_cache_create() is a _Generic macro on 6.12: the constructor passed through
+    // it is stored, and reached through the cache's member.
+    (
+        &["stores", "anon_vma_ctor"],
+        &[&[
+            "into __kmem_cache_create::ctor",
+            "mm/rmap.c:472:4",
+            "in anon_vma_init",
+        ]],
+    ),
+    (
+        &["callers", "anon_vma_ctor"],
+        &[&[
+            "setup_object",
+            "mm/slub.c:",
+            "[indirect via kmem_cache::ctor]",
+        ]],
+    ),
 ];
 
 #[test]
