@@ -725,6 +725,23 @@ fn long_lists_read_on_and_several_sites_of_one_caller_are_one_row() {
 }
 
 #[test]
+fn a_row_opened_at_the_bottom_scrolls_its_rows_into_view() {
+    let mut s = Screen::sized(Some("vfs_read"), 80, 16, None);
+    s.key(KeyCode::End);
+    assert!(
+        s.selected_line().is_some_and(|l| l.contains("Uses")),
+        "{}",
+        s.text()
+    );
+    s.key(KeyCode::Right);
+    let text = s.text();
+    assert!(
+        text.contains("Uses") && text.contains("file::f_op"),
+        "{text}"
+    );
+}
+
+#[test]
 fn alt_left_goes_back_from_the_source_pane_too() {
     let mut s = Screen::new(Some("vfs_read"));
     s.select("ksys_read", "fs/read_write.c:20");
