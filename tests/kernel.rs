@@ -886,7 +886,14 @@ const FACTS_6_12_UML: &[(&[&str], &[&str])] = &[
         &["def", "PageDirty"],
         &["include/linux/page-flags.h:514:", "via PAGEFLAG"],
     ),
-    (&["def", "__alloc_pages_noprof"], &["mm/page_alloc.c:4820:"]),
+    // Its line moves with Debian's stable updates: checked against the source below.
+    (
+        &["def", "__alloc_pages_noprof"],
+        &[
+            "mm/page_alloc.c:",
+            "function __alloc_pages_noprof (external)",
+        ],
+    ),
     (
         &["def", "init_net"],
         &["net/core/net_namespace.c:48:12: variable init_net (external)"],
@@ -985,6 +992,19 @@ fn kernel_6_12_uml_defconfig() {
     let err = String::from_utf8_lossy(&out.stderr);
     if out.status.code() != Some(1) || !err.contains("__do_sys_openat") {
         failures.push(format!("def openat: {:?} {err}", out.status.code()));
+    }
+    // The line the unpacked source defines it on.
+    let page_alloc = std::fs::read_to_string(b.src.join("mm/page_alloc.c")).expect("source");
+    let line = page_alloc
+        .lines()
+        .position(|l| l.starts_with("struct page *__alloc_pages_noprof("))
+        .expect("__alloc_pages_noprof in mm/page_alloc.c")
+        + 1;
+    let def = stdout(&nccnav(&b.db, &["def", "__alloc_pages_noprof"]));
+    if !def.contains(&format!("mm/page_alloc.c:{line}:")) {
+        failures.push(format!(
+            "def __alloc_pages_noprof: not at line {line}: {def}"
+        ));
     }
     print_indirect_call_figures(&b.db);
     check_verify(&b.db);
