@@ -545,6 +545,7 @@ pub(crate) fn kernel_walk(db: &Path) {
     s.app.graph_dir = dir.path().to_owned();
     s.select("-> ksys_read", "");
     s.key(KeyCode::Char('g'));
+    s.key(KeyCode::Enter);
     let svg = std::fs::read_to_string(dir.path().join("ksys_read.callees.svg")).expect("a picture");
     assert!(svg.contains("vfs_read"), "the picture has vfs_read");
     eprintln!(
