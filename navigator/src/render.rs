@@ -314,8 +314,7 @@ pub fn calls(
             }
             lines.push((name, format!("{site}  {}", notes.join("  ")), targets));
         }
-        write_rows(out, indent, &lines)?;
-        write_left_out(out, indent, limit, left)?;
+        write_section(out, indent, &lines, limit, left)?;
     }
     Ok(())
 }
@@ -336,13 +335,15 @@ fn end_json(
     Ok(())
 }
 
-/// The line under a section cut by `--limit`, if it was.
-fn write_left_out(
+/// A section's rows, then the line that says how many `--limit` cut, if it did.
+fn write_section(
     out: &mut dyn Write,
     indent: &str,
+    rows: &[(String, String, Vec<String>)],
     limit: Limit,
     left: usize,
 ) -> Result<(), QueryError> {
+    write_rows(out, indent, rows)?;
     if let Some(line) = limit.left_out(left) {
         writeln!(out, "{indent}{line}")?;
     }
@@ -419,8 +420,7 @@ pub fn stores(
             lines.push((name, notes.join("  "), Vec::new()));
         }
         if !json {
-            write_rows(out, indent, &lines)?;
-            write_left_out(out, indent, limit, left)?;
+            write_section(out, indent, &lines, limit, left)?;
         }
     }
     end_json(out, json, &all, limit, json_left)
@@ -482,8 +482,7 @@ pub fn uses(
             lines.push((name, format!("{access:<5}  {site}  {via}"), Vec::new()));
         }
         if !json {
-            write_rows(out, indent, &lines)?;
-            write_left_out(out, indent, limit, left)?;
+            write_section(out, indent, &lines, limit, left)?;
         }
     }
     end_json(out, json, &all, limit, json_left)
@@ -560,8 +559,7 @@ pub fn refs(
             let via = via_macro(&r.macro_name);
             lines.push((within, format!("{site}  {what}  {via}"), Vec::new()));
         }
-        write_rows(out, indent, &lines)?;
-        write_left_out(out, indent, limit, left)?;
+        write_section(out, indent, &lines, limit, left)?;
     }
     end_json(out, json, &all, limit, json_left)
 }
