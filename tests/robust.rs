@@ -900,7 +900,7 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
     );
     assert!(out.status.success(), "{out:?}");
     // As the nccrs before the kbuild-aware schema (version 3) left it: without what
-    // versions 3 to 7 added.
+    // versions 3 to 8 added (the definitions all in one chunk, which is enough here).
     let conn = rusqlite::Connection::open(&db).expect("open");
     conn.execute_batch(
         "PRAGMA foreign_keys = OFF;
@@ -922,6 +922,20 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
          DROP TABLE symbols;
          ALTER TABLE symbols_v2 RENAME TO symbols;
          CREATE INDEX symbols_by_name ON symbols(name);
+         DROP TABLE arguments;
+         UPDATE tus SET command = 'gcc' || char(0) || '-D__KERNEL__' || char(0) || '-c';
+         CREATE TABLE definitions_v7(symbol INTEGER NOT NULL, file INTEGER NOT NULL,
+             line INTEGER NOT NULL, col INTEGER NOT NULL, macro TEXT,
+             definition INTEGER NOT NULL, chunk INTEGER NOT NULL,
+             PRIMARY KEY (symbol, file, line, col, chunk)) WITHOUT ROWID;
+         INSERT INTO definitions_v7 SELECT symbol, file, line, col, macro, definition,
+             (SELECT min(id) FROM chunks) FROM definitions;
+         DROP TABLE definitions;
+         ALTER TABLE definitions_v7 RENAME TO definitions;
+         CREATE INDEX definitions_by_chunk ON definitions(chunk);
+         ALTER TABLE chunks DROP COLUMN definitions;
+         ALTER TABLE chunks DROP COLUMN units;
+         CREATE INDEX tu_chunks_by_chunk ON tu_chunks(chunk);
          UPDATE tus SET object = '/elsewhere/old.o';
          PRAGMA user_version = 2;",
     )

@@ -6,6 +6,7 @@
 //! ([`Trees`], [`Root`]), the pending directory ([`pending`]) and the meta keys.
 #![forbid(unsafe_code)]
 
+mod id_list;
 mod migrations;
 pub mod pending;
 mod read;
@@ -23,6 +24,12 @@ pub use types::*;
 
 /// Highest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = migrations::MIGRATIONS.len() as i64;
+
+/// A unit's command as its arguments joined by NUL bytes (as stored before schema 8),
+/// from `tus t` of schema 8 on, where it is stored as the ids of its arguments.
+pub(crate) const COMMAND_TEXT: &str =
+    "coalesce((SELECT group_concat(a.text, char(0) ORDER BY j.key)
+     FROM json_each(id_seq_json(t.command)) j JOIN arguments a ON a.id = j.value), '')";
 
 /// How long a writer waits for a lock before giving up. Parallel `make -j` writers
 /// each hold the lock for one short transaction, so this is generous.
@@ -197,6 +204,7 @@ impl Db {
             return Err(Error::NotADatabase(path.to_owned()));
         }
         known_version(path, version)?;
+        id_list::register(&db.conn).map_err(|e| db.err(e))?;
         db.version = version;
         if version < migrations::KBUILD_AWARE && db.old_layout().map_err(|e| db.err(e))? {
             return Err(Error::OldLayout(path.to_owned()));
@@ -219,6 +227,7 @@ impl Db {
             version: 0,
         };
         db.conn.busy_timeout(wait).map_err(|e| db.err(e))?;
+        id_list::register(&db.conn).map_err(|e| db.err(e))?;
         let (app, version) = db.header()?;
         if app != APPLICATION_ID && !(app == 0 && version == 0) {
             return Err(Error::NotADatabase(path.to_owned()));
@@ -277,7 +286,8 @@ impl Db {
 
     fn migrate(&mut self) -> Result<()> {
         let path = self.path.clone();
-        // Migration 6 computes each symbol's key.
+        // Migration 6 computes each symbol's key (migration 8's functions are registered
+        // on every connection: `id_list::register`).
         self.conn
             .create_scalar_function(
                 "usr_key",
@@ -471,7 +481,12 @@ mod tests {
             (f.root, f.path.as_str()),
             (Root::Abs, "/k/linux/fs/dcache.c")
         );
-        assert_eq!(db.tus().unwrap().len(), 1);
+        // Schema 8: the command as the ids of its arguments, the definition as one row
+        // its chunk lists.
+        assert_eq!(db.tus().unwrap()[0].command, ["gcc", "-D__KERNEL__", "-c"]);
+        let defs = db.definitions(SymbolId(1)).unwrap();
+        assert_eq!(defs.len(), 1);
+        assert!(db.defined_in(&defs[0]).unwrap().builtin);
         let broken: i64 = db
             .conn
             .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {

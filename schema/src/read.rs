@@ -1,6 +1,6 @@
 //! Queries. Every hot query is covered by an index (see the `query_plans` test).
 
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 
 use crate::{
     CallEdge, Db, Definition, File, FileId, IndirectCall, Location, Result, Store, Symbol,
@@ -169,12 +169,22 @@ impl Db {
         }
     }
 
-    fn tu_columns(&self) -> &'static str {
-        if self.version >= 3 {
-            "id, object, source, directory, command, module, status, reason, modname"
+    /// The columns `tu_row` reads, from `tus t`.
+    fn tu_columns(&self) -> String {
+        let command = if self.version >= 8 {
+            crate::COMMAND_TEXT
         } else {
-            "id, object, source, directory, command, module, status, reason, NULL"
-        }
+            "t.command"
+        };
+        let modname = if self.version >= 3 {
+            "t.modname"
+        } else {
+            "NULL"
+        };
+        format!(
+            "t.id, t.object, t.source, t.directory, {command}, t.module, t.status, t.reason, \
+             {modname}"
+        )
     }
 
     pub fn file(&self, id: FileId) -> Result<File> {
@@ -423,19 +433,58 @@ impl Db {
         } else {
             "NULL"
         };
-        let rows: Vec<(bool, Option<String>)> = self.collect(
-            // From the units compiled from the definition's file (none for a header),
-            // those whose facts hold it.
-            &format!(
-                "SELECT DISTINCT t.module, {modname} FROM tus t
-                 WHERE t.source = ?2 AND EXISTS (
-                     SELECT 1 FROM definitions d
-                     JOIN tu_chunks tc ON tc.chunk = d.chunk AND tc.tu = t.id
-                     WHERE d.symbol = ?1 AND d.file = ?2 AND d.line = ?3 AND d.col = ?4)"
-            ),
-            params![def.symbol, def.loc.file, def.loc.line, def.loc.col],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        // From the units compiled from the definition's file (none for a header),
+        // those whose facts hold it.
+        let rows: Vec<(bool, Option<String>)> = if self.version >= 8 {
+            let id: Option<i64> = self
+                .conn
+                .prepare_cached(
+                    "SELECT id FROM definitions WHERE symbol = ?1 AND file = ?2 AND line = ?3
+                                                  AND col = ?4 AND definition = ?5",
+                )
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![
+                            def.symbol,
+                            def.loc.file,
+                            def.loc.line,
+                            def.loc.col,
+                            def.definition
+                        ],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                })
+                .map_err(|e| self.err(e))?;
+            let Some(id) = id else {
+                return Ok(crate::DefinedIn::default());
+            };
+            let units: Vec<(bool, Option<String>, Option<Vec<u8>>)> = self.collect(
+                "SELECT t.module, t.modname, c.definitions FROM tus t
+                 JOIN tu_chunks tc ON tc.tu = t.id
+                 JOIN chunks c ON c.id = tc.chunk AND c.file = ?1
+                 WHERE t.source = ?1",
+                [def.loc.file],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            units
+                .into_iter()
+                .filter(|(_, _, ids)| crate::id_list::set_contains(ids.as_deref(), id))
+                .map(|(module, name, _)| (module, name))
+                .collect()
+        } else {
+            self.collect(
+                &format!(
+                    "SELECT DISTINCT t.module, {modname} FROM tus t
+                     WHERE t.source = ?2 AND EXISTS (
+                         SELECT 1 FROM definitions d
+                         JOIN tu_chunks tc ON tc.chunk = d.chunk AND tc.tu = t.id
+                         WHERE d.symbol = ?1 AND d.file = ?2 AND d.line = ?3 AND d.col = ?4)"
+                ),
+                params![def.symbol, def.loc.file, def.loc.line, def.loc.col],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+        };
         let mut out = crate::DefinedIn::default();
         for (module, name) in rows {
             match (module, name) {
@@ -489,7 +538,7 @@ impl Db {
 
     pub fn tus(&self) -> Result<Vec<Tu>> {
         self.collect(
-            &format!("SELECT {} FROM tus ORDER BY object", self.tu_columns()),
+            &format!("SELECT {} FROM tus t ORDER BY object", self.tu_columns()),
             [],
             tu_row,
         )
@@ -507,7 +556,7 @@ impl Db {
     pub fn failed_tus(&self) -> Result<Vec<Tu>> {
         self.collect(
             &format!(
-                "SELECT {} FROM tus WHERE status = 'failed' ORDER BY object",
+                "SELECT {} FROM tus t WHERE status = 'failed' ORDER BY object",
                 self.tu_columns()
             ),
             [],
@@ -639,13 +688,19 @@ impl Db {
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE callee = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = 1"),
             "DELETE FROM calls WHERE chunk = 1".to_owned(),
-            "DELETE FROM definitions WHERE chunk = 1".to_owned(),
+            "DELETE FROM definitions WHERE id = 1 AND chunks <= 0".to_owned(),
             "DELETE FROM stores WHERE chunk = 1".to_owned(),
             "DELETE FROM uses WHERE chunk = 1".to_owned(),
             format!("SELECT {STORE_COLUMNS} FROM stores WHERE target = 1 {STORE_GROUP}"),
             format!("SELECT {STORE_COLUMNS} FROM stores WHERE value = 1 {STORE_GROUP}"),
             format!("SELECT {USE_COLUMNS} FROM uses WHERE symbol = 1"),
-            "SELECT 1 FROM tu_chunks WHERE chunk = 1".to_owned(),
+            "SELECT units, definitions FROM chunks WHERE id = 1".to_owned(),
+            "SELECT id FROM definitions
+             WHERE symbol = 1 AND file = 1 AND line = 1 AND col = 1 AND definition = 1"
+                .to_owned(),
+            "SELECT t.module FROM tus t JOIN tu_chunks tc ON tc.tu = t.id
+             JOIN chunks c ON c.id = tc.chunk AND c.file = 1 WHERE t.source = 1"
+                .to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
             "SELECT id FROM symbols WHERE key = 1".to_owned(),
             "SELECT 1 FROM tus WHERE source = 1".to_owned(),

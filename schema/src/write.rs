@@ -9,7 +9,12 @@
 //!   first time that chunk is seen — a header `static inline` seen from a thousand
 //!   translation units is written once;
 //! - unlinks the chunks it had before, and deletes the chunks (and their facts) that
-//!   no unit links any more.
+//!   no unit links any more (each chunk counts the units that link it).
+//!
+//! A definition or declaration is one row however many chunks hold it: each chunk
+//! lists the ids of its own, and each row counts the chunks that list it. (The
+//! declarations of what a unit calls belong to its main file: `_printk`'s would
+//! otherwise be a row for every unit that calls it.)
 //!
 //! So the database always holds exactly the union of what its translation units saw:
 //! a header that reads differently under another configuration or after a
@@ -33,7 +38,7 @@ impl Db {
         // Without the write lock: a rebuild that gives the same facts (`make clean`,
         // a header touched) leaves the database alone.
         if tu.facts.is_some()
-            && recorded_as(&self.conn, tu).map_err(|e| crate::sql_err(&path, e))?
+            && recorded_as(&self.conn, self.version, tu).map_err(|e| crate::sql_err(&path, e))?
         {
             return Ok(WriteStats {
                 unchanged: true,
@@ -63,7 +68,7 @@ impl Db {
         if tu.facts.is_none() {
             return Ok(false);
         }
-        recorded_as(&self.conn, tu).map_err(|e| crate::sql_err(&self.path, e))
+        recorded_as(&self.conn, self.version, tu).map_err(|e| crate::sql_err(&self.path, e))
     }
 
     /// Records a translation unit without facts (indexing failed before any were read),
@@ -135,13 +140,18 @@ pub(crate) fn read_trees(conn: &rusqlite::Connection) -> rusqlite::Result<Trees>
 }
 
 /// Whether `tu` is recorded exactly so, its facts named as `tu.facts` names them.
-fn recorded_as(conn: &rusqlite::Connection, tu: &TuRecord) -> rusqlite::Result<bool> {
+fn recorded_as(conn: &rusqlite::Connection, version: i64, tu: &TuRecord) -> rusqlite::Result<bool> {
     let row = conn
-        .prepare_cached(
-            "SELECT f.root, f.base, f.path, t.directory, t.command, t.module, t.modname,
-                    t.status, t.reason, t.facts
-             FROM tus t LEFT JOIN files f ON f.id = t.source WHERE t.object = ?1",
-        )?
+        .prepare_cached(&format!(
+            "SELECT f.root, f.base, f.path, t.directory, {}, t.module, t.modname,
+                        t.status, t.reason, t.facts
+                 FROM tus t LEFT JOIN files f ON f.id = t.source WHERE t.object = ?1",
+            if version >= 8 {
+                crate::COMMAND_TEXT
+            } else {
+                "t.command"
+            }
+        ))?
         .query_row([&tu.object], |r| {
             let source = match r.get::<_, Option<crate::Root>>(0)? {
                 Some(root) => {
@@ -188,6 +198,17 @@ fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
 }
 
 fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rusqlite::Result<i64> {
+    // The command is stored as the ids of its arguments (`crate::id_list`).
+    let mut args = Vec::with_capacity(tu.command.len());
+    for a in &tu.command {
+        args.push(
+            tx.prepare_cached(
+                "INSERT INTO arguments(text) VALUES (?1)
+                 ON CONFLICT (text) DO UPDATE SET text = text RETURNING id",
+            )?
+            .query_row([a], |r| r.get::<_, i64>(0))?,
+        );
+    }
     tx.prepare_cached(
         "INSERT INTO tus(object, source, directory, command, module, modname, status, reason,
                          facts)
@@ -204,7 +225,7 @@ fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rus
             tu.object,
             source,
             tu.directory,
-            tu.command.join("\0"),
+            crate::id_list::encode_seq(&args),
             tu.module,
             tu.modname,
             tu.status,
@@ -330,10 +351,16 @@ fn write_facts(
     };
     let tu_id = upsert_tu(tx, tu, source)?;
 
+    // Unlink the chunks the unit had; each counts the units that link it.
     let old: Vec<i64> = tx
         .prepare_cached("SELECT chunk FROM tu_chunks WHERE tu = ?1")?
         .query_map([tu_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    tx.prepare_cached(
+        "UPDATE chunks SET units = units - 1
+         WHERE id IN (SELECT chunk FROM tu_chunks WHERE tu = ?1)",
+    )?
+    .execute([tu_id])?;
     tx.prepare_cached("DELETE FROM tu_chunks WHERE tu = ?1")?
         .execute([tu_id])?;
 
@@ -360,8 +387,14 @@ fn write_facts(
                 id
             }
         };
-        tx.prepare_cached("INSERT OR IGNORE INTO tu_chunks(tu, chunk) VALUES (?1, ?2)")?
-            .execute(params![tu_id, chunk])?;
+        if tx
+            .prepare_cached("INSERT OR IGNORE INTO tu_chunks(tu, chunk) VALUES (?1, ?2)")?
+            .execute(params![tu_id, chunk])?
+            > 0
+        {
+            tx.prepare_cached("UPDATE chunks SET units = units + 1 WHERE id = ?1")?
+                .execute([chunk])?;
+        }
     }
 
     let mut symbols: HashMap<SymbolIx, SymbolId> = HashMap::new();
@@ -389,24 +422,35 @@ fn write_facts(
     };
 
     if !new_chunks.is_empty() {
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO definitions(symbol, file, line, col, macro, definition, chunk)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        // A definition is one row however many chunks list it (see `crate::id_list`).
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO definitions(symbol, file, line, col, macro, definition, chunks)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+             ON CONFLICT (symbol, file, line, col, definition) DO UPDATE
+                 SET chunks = chunks + 1
+             RETURNING id, chunks",
         )?;
+        let mut listed: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         for d in &facts.definitions {
             let Some(&chunk) = new_chunks.get(&d.owner) else {
                 continue;
             };
-            let sym = symbol_id(d.symbol)?;
-            stats.definitions += insert.execute(params![
-                sym,
-                fid(d.file)?,
-                d.line,
-                d.col,
-                d.macro_name,
-                d.definition,
-                chunk
-            ])?;
+            let (sym, file) = (symbol_id(d.symbol)?, fid(d.file)?);
+            if !seen.insert((chunk, sym, file, d.line, d.col, d.definition)) {
+                continue;
+            }
+            let (id, chunks): (i64, i64) = upsert.query_row(
+                params![sym, file, d.line, d.col, d.macro_name, d.definition],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            stats.definitions += usize::from(chunks == 1);
+            listed.entry(chunk).or_default().push(id);
+        }
+        for (chunk, mut ids) in listed {
+            let blob = crate::id_list::encode_set(&mut ids);
+            tx.prepare_cached("UPDATE chunks SET definitions = ?2 WHERE id = ?1")?
+                .execute(params![chunk, blob])?;
         }
         let mut insert = tx.prepare_cached(
             "INSERT OR IGNORE INTO calls(caller, callee, file, line, col, indirect, macro, chunk)
@@ -472,22 +516,25 @@ fn write_facts(
 
     // Chunks no unit links any more go, with their facts.
     for chunk in old {
-        let used = tx
-            .prepare_cached("SELECT 1 FROM tu_chunks WHERE chunk = ?1 LIMIT 1")?
-            .query_row([chunk], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !used {
-            tx.prepare_cached("DELETE FROM definitions WHERE chunk = ?1")?
-                .execute([chunk])?;
-            for table in ["calls", "stores", "uses"] {
-                tx.prepare_cached(&format!("DELETE FROM {table} WHERE chunk = ?1"))?
-                    .execute([chunk])?;
-            }
-            tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?
-                .execute([chunk])?;
-            stats.chunks_dropped += 1;
+        let (units, definitions): (i64, Option<Vec<u8>>) = tx
+            .prepare_cached("SELECT units, definitions FROM chunks WHERE id = ?1")?
+            .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if units > 0 {
+            continue;
         }
+        for id in crate::id_list::decode_set(definitions.as_deref()) {
+            tx.prepare_cached("UPDATE definitions SET chunks = chunks - 1 WHERE id = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM definitions WHERE id = ?1 AND chunks <= 0")?
+                .execute([id])?;
+        }
+        for table in ["calls", "stores", "uses"] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE chunk = ?1"))?
+                .execute([chunk])?;
+        }
+        tx.prepare_cached("DELETE FROM chunks WHERE id = ?1")?
+            .execute([chunk])?;
+        stats.chunks_dropped += 1;
     }
     Ok(stats)
 }

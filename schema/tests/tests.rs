@@ -152,6 +152,53 @@ fn the_database_holds_exactly_what_its_units_saw() {
     assert_eq!(db.tus().unwrap().len(), 3);
 }
 
+/// `unit` that also declares `g` (a unit's declarations of what it calls belong to its
+/// main file).
+fn declaring(main: &str, f: &str) -> TuFacts {
+    let mut u = unit(main, f, 3);
+    u.definitions.push(NewDefinition {
+        symbol: SymbolIx(2),
+        file: FileIx(1),
+        line: 1,
+        col: 5,
+        macro_name: None,
+        definition: false,
+        owner: FileIx(0),
+    });
+    u
+}
+
+#[test]
+fn a_declaration_several_units_hold_is_one_row_until_no_unit_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open_writer(&dir.path().join("t.db")).unwrap();
+    let a = db.write_tu(&tu("/b/a.o"), &declaring("a.c", "fa")).unwrap();
+    assert_eq!(a.definitions, 3, "fa, h and g's declaration");
+    let b = db.write_tu(&tu("/b/b.o"), &declaring("b.c", "fb")).unwrap();
+    assert_eq!(b.definitions, 1, "fb: g's declaration is recorded already");
+    let g = db.symbols_named("g").unwrap()[0].id;
+    let decls = db.definitions(g).unwrap();
+    assert!(decls.len() == 1 && !decls[0].definition, "{decls:?}");
+
+    // a.c no longer declares g; b.c still does.
+    db.write_tu(&tu("/b/a.o"), &unit("a.c", "fa", 3)).unwrap();
+    assert_eq!(db.definitions(g).unwrap(), decls);
+    db.write_tu(&tu("/b/b.o"), &unit("b.c", "fb", 3)).unwrap();
+    assert_eq!(
+        db.definitions(g).unwrap(),
+        vec![],
+        "no unit declares g any more"
+    );
+
+    // Each unit's own definition is still found, and in the unit compiled from it.
+    for f in ["fa", "fb"] {
+        let s = db.symbols_named(f).unwrap()[0].id;
+        let defs = db.definitions(s).unwrap();
+        assert_eq!(defs.len(), 1, "{f}");
+        assert!(db.defined_in(&defs[0]).unwrap().modules.is_empty());
+    }
+}
+
 #[test]
 fn a_failure_record_keeps_earlier_facts() {
     let dir = tempfile::tempdir().unwrap();
