@@ -140,6 +140,7 @@ pub(crate) fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
