@@ -435,3 +435,63 @@ fn graph_without_graphviz_keeps_the_dot_file() {
     assert!(dir.path().join("only.dot").is_file());
     assert!(!dir.path().join("only.svg").exists());
 }
+
+/// A call in an arm a constant condition never takes (`IS_ENABLED(CONFIG_X)` with X
+/// off) is recorded as dead: left out of callers, callees, refs and path, shown and
+/// marked with `--dead`, `"dead": true` in `dump`.
+#[test]
+fn calls_this_configuration_never_runs_are_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("d.c"),
+        "#define IS_ENABLED(x) 0\n\
+         int a(void) { return 1; }\n\
+         int b(void) { return 2; }\n\
+         int f(void) { if (IS_ENABLED(CONFIG_X)) return a(); return b(); }\n\
+         int g(void) { return f(); }\n",
+    )
+    .expect("write");
+    let db = d.join("nccrs.db");
+    let out = Command::new(bin("nccrs"))
+        .args(["-O2", "-c", "d.c", "-o", "d.o"])
+        .current_dir(d)
+        .env("NCCRS_INDEX", "inline")
+        .env("NCCRS_DB", &db)
+        .output()
+        .expect("runs");
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    let here = format!("{}/", d.display());
+    let ok = |db: &Path, args: &[&str]| ok(db, args).replace(&here, "");
+
+    assert_eq!(
+        ok(&db, &["callees", "f"]),
+        "b  d.c:4:60\n",
+        "the dead call is left out"
+    );
+    assert_eq!(
+        ok(&db, &["callees", "f", "--dead"]),
+        "a  d.c:4:48  [dead in this configuration]\nb  d.c:4:60\n"
+    );
+    let none = nccnav(&db, &["callers", "a"]);
+    assert!(stdout(&none).contains("(no recorded callers)"), "{none:?}");
+    let json: Value =
+        serde_json::from_str(&ok(&db, &["callers", "a", "--dead", "--json"])).expect("json");
+    assert_eq!(json[0]["dead"], true, "{json}");
+    assert!(!ok(&db, &["refs", "a"]).contains("d.c:4:48"));
+    assert!(ok(&db, &["refs", "a", "--dead"]).contains("d.c:4:48"));
+    assert!(!nccnav(&db, &["path", "g", "a"]).status.success());
+    assert!(ok(&db, &["path", "g", "a", "--dead"]).contains("-> a"));
+    let dump = ok(&db, &["dump"]);
+    let calls: Vec<Value> = dump
+        .lines()
+        .filter(|l| l.contains("\"type\":\"call\""))
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(calls.len(), 3, "{dump}");
+    assert_eq!(
+        calls.iter().filter(|c| c["dead"] == true).count(),
+        1,
+        "{dump}"
+    );
+}

@@ -40,7 +40,7 @@ use crate::args::Unit;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 5";
+const FORMAT: &[u8] = b"nccrs facts cache 6";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -793,6 +793,7 @@ mod tests {
             indirect: false,
             macro_name: Some("M".into()),
             owner: file,
+            dead: false,
         };
         t.calls = vec![call(f, h, main, 4), call(h, g, header, 2)];
         t.uses = vec![NewUse {

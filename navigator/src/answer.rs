@@ -190,6 +190,10 @@ pub const MAX_PATHS: usize = 10;
 pub struct Navigator {
     db: Db,
     pub names: Names,
+    /// Whether the calls in code this configuration never runs are answered too
+    /// (`--dead`; see `schema::NewCall::dead`). Off, they are left out of callers,
+    /// callees, paths and references.
+    pub dead: bool,
 }
 
 impl Navigator {
@@ -198,6 +202,7 @@ impl Navigator {
         Ok(Navigator {
             db,
             names: Names::default(),
+            dead: false,
         })
     }
 
@@ -364,8 +369,35 @@ impl Navigator {
     }
 
     /// The calls to `id`: direct ones, and for a function, the calls through every
-    /// member or pointer it was stored into.
+    /// member or pointer it was stored into (the dead ones only with `dead`).
     pub fn callers_of(&self, id: SymbolId, kind: Kind) -> Result<Vec<CallRow>, schema::Error> {
+        let mut rows = self.all_callers_of(id, kind)?;
+        rows.retain(|r| self.dead || !r.edge.dead);
+        Ok(rows)
+    }
+
+    /// The calls `id` makes, in site order (the dead ones only with `dead`).
+    pub fn callees_of(&self, id: SymbolId) -> Result<Vec<CallRow>, schema::Error> {
+        let mut rows = self.all_callees_of(id)?;
+        rows.retain(|r| self.dead || !r.edge.dead);
+        Ok(rows)
+    }
+
+    /// The calls to `id` in code this configuration never runs.
+    pub fn dead_callers_of(&self, id: SymbolId, kind: Kind) -> Result<Vec<CallRow>, schema::Error> {
+        let mut rows = self.all_callers_of(id, kind)?;
+        rows.retain(|r| r.edge.dead);
+        Ok(rows)
+    }
+
+    /// The calls `id` makes in code this configuration never runs.
+    pub fn dead_callees_of(&self, id: SymbolId) -> Result<Vec<CallRow>, schema::Error> {
+        let mut rows = self.all_callees_of(id)?;
+        rows.retain(|r| r.edge.dead);
+        Ok(rows)
+    }
+
+    fn all_callers_of(&self, id: SymbolId, kind: Kind) -> Result<Vec<CallRow>, schema::Error> {
         let mut rows: Vec<CallRow> = self
             .db
             .callers(id)?
@@ -381,14 +413,18 @@ impl Navigator {
         Ok(rows)
     }
 
-    /// The calls `id` makes, in site order.
-    pub fn callees_of(&self, id: SymbolId) -> Result<Vec<CallRow>, schema::Error> {
+    fn all_callees_of(&self, id: SymbolId) -> Result<Vec<CallRow>, schema::Error> {
         Ok(self
             .db
             .callees(id)?
             .into_iter()
             .map(|edge| CallRow { edge, via: None })
             .collect())
+    }
+
+    /// The whole call graph, with the dead calls when `dead`.
+    pub fn call_graph(&self) -> Result<crate::callgraph::CallGraph, schema::Error> {
+        crate::callgraph::CallGraph::load(&self.db, self.dead)
     }
 
     /// The functions that can be behind a call through `pointer`.
@@ -496,7 +532,13 @@ impl Navigator {
     /// listed again as its address taken there).
     pub fn refs_of(&mut self, s: &Symbol) -> Result<Vec<RefRow>, schema::Error> {
         let mut rows = Vec::new();
-        for e in self.db.callers(s.id)? {
+        let dead = self.dead;
+        for e in self
+            .db
+            .callers(s.id)?
+            .into_iter()
+            .filter(|e| dead || !e.dead)
+        {
             rows.push(RefRow {
                 site: e.site,
                 within: Some(e.caller),

@@ -53,8 +53,9 @@ pub struct CallGraph {
 }
 
 impl CallGraph {
-    /// Reads every call, and what every pointer called through can hold.
-    pub fn load(db: &Db) -> Result<CallGraph, schema::Error> {
+    /// Reads every call (the dead ones too when `dead`), and what every pointer called
+    /// through can hold.
+    pub fn load(db: &Db, dead: bool) -> Result<CallGraph, schema::Error> {
         let mut behind: HashMap<SymbolId, Vec<SymbolId>> = HashMap::new();
         for (pointer, function) in db.pointer_functions()? {
             behind.entry(pointer).or_default().push(function);
@@ -65,7 +66,7 @@ impl CallGraph {
         };
         // A call is recorded once per site (and per chunk): keep one edge of each.
         let mut seen = HashSet::new();
-        for (caller, callee, indirect) in db.call_pairs()? {
+        for (caller, callee, indirect) in db.call_pairs(dead)? {
             if !seen.insert((caller, callee, indirect)) {
                 continue;
             }
@@ -426,6 +427,7 @@ mod tests {
                     indirect,
                     macro_name: (line == 7).then(|| "M".to_owned()),
                     owner: FileIx(0),
+                    dead: false,
                 })
                 .collect(),
             stores: stores
@@ -493,7 +495,7 @@ mod tests {
     fn shortest_paths_come_by_name_with_their_first_sites() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path());
-        let g = CallGraph::load(&db).unwrap();
+        let g = CallGraph::load(&db, false).unwrap();
         let paths = |from: &str, to: &str, max: usize| {
             shown(
                 &db,
@@ -547,7 +549,7 @@ mod tests {
     fn neighbourhoods_stop_at_the_depth_and_the_cap() {
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path());
-        let g = CallGraph::load(&db).unwrap();
+        let g = CallGraph::load(&db, false).unwrap();
         let mut names = Names::default();
         let mut hood = |name: &str, callers: bool, depth: usize, cap: usize| {
             let dir = if callers {

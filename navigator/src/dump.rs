@@ -121,6 +121,9 @@ struct DumpCall<'a> {
     indirect: bool,
     #[serde(rename = "macro")]
     macro_name: Option<&'a str>,
+    /// Only on a call in code this configuration never runs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dead: bool,
 }
 
 #[derive(Serialize)]
@@ -287,6 +290,7 @@ impl DumpVisitor for Dumper<'_> {
             col: c.site.col,
             indirect: c.indirect,
             macro_name: c.macro_name.as_deref(),
+            dead: c.dead,
         })
     }
 

@@ -118,6 +118,12 @@ struct Cli {
     /// The navigator: leave the mouse to the terminal, to select text (`m` switches)
     #[arg(long)]
     no_mouse: bool,
+    /// callers, callees, refs, path, graph: answer the calls in code this
+    /// configuration never runs too (an arm a constant condition never takes, such as
+    /// `if (IS_ENABLED(CONFIG_X))` with X off; `_Generic`'s other associations), marked
+    /// dead
+    #[arg(long)]
+    dead: bool,
 }
 
 /// Runs nccnav; returns the exit status.
@@ -159,6 +165,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         eprintln!("nccnav: using {}", names::clean(&db.display().to_string()));
     }
     let mut nav = Navigator::open(&db)?;
+    nav.dead = cli.dead;
     if !words.is_empty() {
         if let Some(note) = render::failed_note(&mut nav) {
             eprintln!("nccnav: warning: {note}");
@@ -201,7 +208,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
         }
         ["dump"] => dump::dump(&nav, cli.canonical, out),
         ["path", from, to] => {
-            let graph = callgraph::CallGraph::load(nav.db())?;
+            let graph = nav.call_graph()?;
             let found = nav.paths(&graph, from, to)?;
             render::paths(&mut nav, &found, from, to, json, out)
         }
@@ -260,7 +267,7 @@ fn graph(
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     let starts = nav.functions(name, "graph")?;
-    let graph = callgraph::CallGraph::load(nav.db())?;
+    let graph = nav.call_graph()?;
     let (db, names) = nav.parts();
     let (text, cut) = picture::dot_text(db, names, &graph, &starts, name, opts.dir, opts.depth)?;
     if cut {

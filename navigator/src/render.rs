@@ -226,6 +226,9 @@ fn call_json(
         macro_name: e.macro_name.as_deref(),
     };
     let mut v = serde_json::to_value(v).map_err(std::io::Error::other)?;
+    if e.dead {
+        v["dead"] = true.into();
+    }
     if let Some(via) = row.via {
         let via = nav.symbol(via)?;
         v["via"] = via.display_name().into();
@@ -292,6 +295,9 @@ pub fn calls(
             if e.macro_name.is_some() {
                 notes.push(via_macro(&e.macro_name));
             }
+            if e.dead {
+                notes.push(DEAD_NOTE.to_owned());
+            }
             let mut targets = Vec::new();
             match (dir, row.via) {
                 (Direction::Callers, Some(via)) => {
@@ -318,6 +324,9 @@ pub fn calls(
     }
     Ok(())
 }
+
+/// What a call in code this configuration never runs is marked with (`--dead`).
+pub const DEAD_NOTE: &str = "[dead in this configuration]";
 
 /// The end of a `--json` answer: its rows, and on standard error how many `--limit`
 /// left out. Nothing for text.

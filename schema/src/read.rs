@@ -24,7 +24,9 @@ pub trait DumpVisitor {
 const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
 // A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
-const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro";
+const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead";
+/// [`CALL_COLUMNS`] of a database before schema 9: every call is live.
+const CALL_COLUMNS_V8: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, 0";
 // A store recorded before schema 7 has no `within`; beside the same store indexed
 // again it is one row, with the `within` that is known.
 const STORE_COLUMNS: &str = "target, value, file, line, col, macro,
@@ -120,7 +122,20 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallEdge> {
         },
         indirect: r.get(5)?,
         macro_name: r.get(6)?,
+        dead: r.get(7)?,
     })
+}
+
+/// `calls` without a dead row whose site is also recorded live (a header read one way
+/// by one unit and another way by another).
+fn live_first(mut calls: Vec<CallEdge>) -> Vec<CallEdge> {
+    let live: std::collections::HashSet<_> = calls
+        .iter()
+        .filter(|c| !c.dead)
+        .map(|c| (c.caller, c.callee, c.site))
+        .collect();
+    calls.retain(|c| !c.dead || !live.contains(&(c.caller, c.callee, c.site)));
+    calls
 }
 
 fn file_row(r: &Row<'_>) -> rusqlite::Result<File> {
@@ -166,6 +181,24 @@ impl Db {
             STORE_COLUMNS
         } else {
             STORE_COLUMNS_V6
+        }
+    }
+
+    /// The columns `call_row` reads (every call live before version 9).
+    fn call_columns(&self) -> &'static str {
+        if self.version >= 9 {
+            CALL_COLUMNS
+        } else {
+            CALL_COLUMNS_V8
+        }
+    }
+
+    /// A condition on `calls c` that holds for the calls this configuration runs.
+    fn live_call(&self) -> &'static str {
+        if self.version >= 9 {
+            "NOT c.dead"
+        } else {
+            "1"
         }
     }
 
@@ -328,34 +361,45 @@ impl Db {
     /// Calls to `symbol`, in call-site order.
     pub fn callers(&self, symbol: SymbolId) -> Result<Vec<CallEdge>> {
         self.collect(
-            &format!("SELECT {CALL_COLUMNS} FROM calls WHERE callee = ?1 ORDER BY file, line, col"),
+            &format!(
+                "SELECT {} FROM calls WHERE callee = ?1 ORDER BY file, line, col",
+                self.call_columns()
+            ),
             [symbol],
             call_row,
         )
+        .map(live_first)
     }
 
     /// Calls made by `symbol`, in call-site order.
     pub fn callees(&self, symbol: SymbolId) -> Result<Vec<CallEdge>> {
         self.collect(
-            &format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = ?1 ORDER BY file, line, col"),
+            &format!(
+                "SELECT {} FROM calls WHERE caller = ?1 ORDER BY file, line, col",
+                self.call_columns()
+            ),
             [symbol],
             call_row,
         )
+        .map(live_first)
     }
 
     /// Calls through a member or pointer that `function` was stored into, directly or
     /// through copies, each with `function` (so a caller list can say "via").
     pub fn indirect_callers(&self, function: SymbolId) -> Result<Vec<IndirectCall>> {
-        let calls = self.collect(
-            &format!(
-                "{HOLDERS_CTE}
-                 SELECT {CALL_COLUMNS} FROM calls WHERE indirect
+        let calls = self
+            .collect(
+                &format!(
+                    "{HOLDERS_CTE}
+                 SELECT {} FROM calls WHERE indirect
                    AND callee IN (SELECT sym FROM holders)
-                 ORDER BY file, line, col"
-            ),
-            [function],
-            call_row,
-        )?;
+                 ORDER BY file, line, col",
+                    self.call_columns()
+                ),
+                [function],
+                call_row,
+            )
+            .map(live_first)?;
         Ok(calls
             .into_iter()
             .map(|call| IndirectCall { call, function })
@@ -510,12 +554,15 @@ impl Db {
         )
     }
 
-    /// Every direct call as (caller name, callee name).
+    /// Every direct call this configuration runs as (caller name, callee name).
     pub fn direct_call_names(&self) -> Result<Vec<(String, String)>> {
         self.collect(
-            "SELECT DISTINCT a.name, b.name FROM calls c
-             JOIN symbols a ON a.id = c.caller JOIN symbols b ON b.id = c.callee
-             WHERE NOT c.indirect",
+            &format!(
+                "SELECT DISTINCT a.name, b.name FROM calls c
+                 JOIN symbols a ON a.id = c.caller JOIN symbols b ON b.id = c.callee
+                 WHERE NOT c.indirect AND {}",
+                self.live_call()
+            ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -529,7 +576,8 @@ impl Db {
                 "{REACH_CTE} SELECT DISTINCT a.name, f.name FROM calls c
                  JOIN reach r ON r.ptr = c.callee
                  JOIN symbols a ON a.id = c.caller JOIN symbols f ON f.id = r.fn
-                 WHERE c.indirect"
+                 WHERE c.indirect AND {}",
+                self.live_call()
             ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -613,7 +661,8 @@ impl Db {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {CALL_COLUMNS} FROM calls ORDER BY caller, file, line, col, callee"
+                "SELECT {} FROM calls ORDER BY caller, file, line, col, callee",
+                self.call_columns()
             ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
@@ -687,6 +736,9 @@ impl Db {
             format!("SELECT {DEF_COLUMNS} FROM definitions WHERE symbol = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE callee = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = 1"),
+            "INSERT INTO calls(caller, callee, file, line, col, indirect, chunk) VALUES (1, 1, 1, 1, 1, 0, 1)
+             ON CONFLICT (caller, file, line, col, callee, chunk) DO UPDATE SET dead = 0"
+                .to_owned(),
             "DELETE FROM calls WHERE chunk = 1".to_owned(),
             "DELETE FROM definitions WHERE id = 1 AND chunks <= 0".to_owned(),
             "DELETE FROM stores WHERE chunk = 1".to_owned(),
@@ -721,12 +773,16 @@ impl Db {
     }
 
     /// Every call as (caller, callee, indirect), one row per recorded call site: the
-    /// skeleton of the call graph. Not DISTINCT: a full scan is several times faster
-    /// than SQLite's sort, and the caller drops repeats anyway.
-    pub fn call_pairs(&self) -> Result<Vec<(SymbolId, SymbolId, bool)>> {
-        self.collect("SELECT caller, callee, indirect FROM calls", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+    /// skeleton of the call graph; the dead calls too when `dead`. Not DISTINCT: a full
+    /// scan is several times faster than SQLite's sort, and the caller drops repeats
+    /// anyway.
+    pub fn call_pairs(&self, dead: bool) -> Result<Vec<(SymbolId, SymbolId, bool)>> {
+        let live = if dead { "1" } else { self.live_call() };
+        self.collect(
+            &format!("SELECT caller, callee, indirect FROM calls c WHERE {live}"),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     /// Every (pointer, function) where the function can be behind a call through the

@@ -210,6 +210,8 @@ pub struct CallEdge {
     pub indirect: bool,
     /// The macro whose expansion holds the call.
     pub macro_name: Option<String>,
+    /// In code this configuration never runs (see [`NewCall::dead`]).
+    pub dead: bool,
 }
 
 /// `value` was stored into `target` at `site`: a function into a member, variable or
@@ -357,6 +359,11 @@ pub struct NewCall {
     pub macro_name: Option<String>,
     /// The file holding the caller's body.
     pub owner: FileIx,
+    /// Written in code this configuration never runs: an arm a constant condition
+    /// never takes (`if (0)`, `IS_ENABLED(CONFIG_X)` off, `sizeof(n) <= 4 ? a : b`),
+    /// `_Generic`'s other associations.
+    #[serde(default)]
+    pub dead: bool,
 }
 
 /// `value` (a function, or a pointer copied) stored into `target`.

@@ -280,14 +280,16 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
     }
     for c in &facts.calls {
         lines.entry(c.owner).or_default().push(format!(
-            "c|{}|{}|{}|{}|{}|{}|{}",
+            // A live call reads as before schema 9.
+            "c|{}|{}|{}|{}|{}|{}|{}{}",
             sym(c.caller),
             sym(c.callee),
             file(c.file),
             c.line,
             c.col,
             c.indirect,
-            c.macro_name.as_deref().unwrap_or("")
+            c.macro_name.as_deref().unwrap_or(""),
+            if c.dead { "|dead" } else { "" }
         ));
     }
     for st in &facts.stores {
@@ -453,8 +455,10 @@ fn write_facts(
                 .execute(params![chunk, blob])?;
         }
         let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO calls(caller, callee, file, line, col, indirect, macro, chunk)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO calls(caller, callee, file, line, col, indirect, macro, chunk, dead)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (caller, file, line, col, callee, chunk) DO UPDATE
+                 SET dead = dead AND excluded.dead",
         )?;
         for c in &facts.calls {
             let Some(&chunk) = new_chunks.get(&c.owner) else {
@@ -469,7 +473,8 @@ fn write_facts(
                 c.col,
                 c.indirect,
                 c.macro_name,
-                chunk
+                chunk,
+                c.dead
             ])?;
         }
         let mut insert = tx.prepare_cached(

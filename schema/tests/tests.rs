@@ -73,6 +73,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 indirect: false,
                 macro_name: None,
                 owner: FileIx(0),
+                dead: false,
             },
             NewCall {
                 caller: SymbolIx(1),
@@ -83,6 +84,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 indirect: false,
                 macro_name: None,
                 owner: FileIx(1),
+                dead: false,
             },
         ],
         ..TuFacts::default()

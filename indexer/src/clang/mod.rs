@@ -404,7 +404,7 @@ pub mod kind {
         CXCursor_DeclRefExpr as DECL_REF_EXPR, CXCursor_DeclStmt as DECL_STMT,
         CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL, CXCursor_EnumDecl as ENUM_DECL,
         CXCursor_FieldDecl as FIELD_DECL, CXCursor_FunctionDecl as FUNCTION_DECL,
-        CXCursor_GenericSelectionExpr as GENERIC_SELECTION_EXPR,
+        CXCursor_GenericSelectionExpr as GENERIC_SELECTION_EXPR, CXCursor_IfStmt as IF_STMT,
         CXCursor_InitListExpr as INIT_LIST_EXPR, CXCursor_MacroDefinition as MACRO_DEFINITION,
         CXCursor_MacroExpansion as MACRO_EXPANSION, CXCursor_MemberRef as MEMBER_REF,
         CXCursor_MemberRefExpr as MEMBER_REF_EXPR, CXCursor_ParenExpr as PAREN_EXPR,
@@ -432,6 +432,10 @@ pub enum Operator {
     AddrOf,
     /// `*p`
     Deref,
+    /// `a && b`
+    And,
+    /// `a || b`
+    Or,
     Other,
 }
 
@@ -657,14 +661,13 @@ impl<'tu> Cursor<'tu> {
     pub fn operator(&self) -> Operator {
         // SAFETY: plain accessors on a valid cursor (libclang 17 and later).
         match self.kind() {
-            CXCursor_BinaryOperator => {
-                if unsafe { clang_getCursorBinaryOperatorKind(self.raw) } == CXBinaryOperator_Assign
-                {
-                    Operator::Assign
-                } else {
-                    Operator::Other
-                }
-            }
+            CXCursor_BinaryOperator => match unsafe { clang_getCursorBinaryOperatorKind(self.raw) }
+            {
+                CXBinaryOperator_Assign => Operator::Assign,
+                CXBinaryOperator_LAnd => Operator::And,
+                CXBinaryOperator_LOr => Operator::Or,
+                _ => Operator::Other,
+            },
             CXCursor_UnaryOperator => match unsafe { clang_getCursorUnaryOperatorKind(self.raw) } {
                 CXUnaryOperator_AddrOf => Operator::AddrOf,
                 CXUnaryOperator_Deref => Operator::Deref,
@@ -675,6 +678,22 @@ impl<'tu> Cursor<'tu> {
                 _ => Operator::Other,
             },
             _ => Operator::Other,
+        }
+    }
+
+    /// The value of an expression clang folds to an integer (`sizeof(n) <= 4`, `0`
+    /// from `IS_ENABLED(CONFIG_X)`), if it does.
+    pub fn evaluate_int(&self) -> Option<i64> {
+        // SAFETY: the result is checked for null, read, and disposed of once.
+        unsafe {
+            let r = clang_Cursor_Evaluate(self.raw);
+            if r.is_null() {
+                return None;
+            }
+            let value = (clang_EvalResult_getKind(r) == CXEval_Int)
+                .then(|| clang_EvalResult_getAsLongLong(r));
+            clang_EvalResult_dispose(r);
+            value
         }
     }
 

@@ -106,6 +106,38 @@ impl<'tu> Extractor<'tu, '_> {
                 };
                 self.walk_children(n, body, a);
             }
+            // Arms a constant condition never takes are dead in this configuration.
+            kind::IF_STMT | kind::CONDITIONAL_OPERATOR => self.branches(n, body),
+            kind::BINARY_OPERATOR if matches!(n.operator(), Operator::And | Operator::Or) => {
+                let kids = n.children();
+                if let [lhs, rhs] = kids.as_slice() {
+                    self.walk(*lhs, body, Access::Read);
+                    let skipped = match (n.operator(), constant_condition(*lhs)) {
+                        (Operator::And, Some(false)) | (Operator::Or, Some(true)) => true,
+                        _ => false,
+                    };
+                    self.walk_dead_if(skipped, *rhs, body, Access::Read);
+                } else {
+                    self.walk_children(n, body, Access::Read);
+                }
+            }
+            // `_Generic(x, T1: a, T2: b)` runs only the association of its own type; its
+            // controlling expression is never run.
+            kind::GENERIC_SELECTION_EXPR => {
+                let kids: Vec<_> = n
+                    .children()
+                    .into_iter()
+                    .filter(|k| kind::is_expression(k.kind()))
+                    .collect();
+                let Some((controlling, associations)) = kids.split_first() else {
+                    return;
+                };
+                self.walk_dead_if(true, *controlling, body, Access::Read);
+                let selected = selected_association(n, associations);
+                for (i, a) in associations.iter().enumerate() {
+                    self.walk_dead_if(selected.is_some_and(|s| s != i), *a, body, access);
+                }
+            }
             // Parentheses and implicit conversions pass the use through.
             kind::PAREN_EXPR | kind::UNEXPOSED_EXPR => self.walk_children(n, body, access),
             // A cast runs its operand, not the `typeof(...)` in its type.
@@ -139,6 +171,34 @@ impl<'tu> Extractor<'tu, '_> {
             kind::UNARY_EXPR => {}
             _ => self.walk_children(n, body, Access::Read),
         }
+    }
+
+    /// `if (c) a; else b;` and `c ? a : b`: an arm a constant condition never takes is
+    /// walked as dead.
+    fn branches(&mut self, n: Cursor<'tu>, body: &Body) {
+        let kids = n.children();
+        let arms_wanted = if n.kind() == kind::IF_STMT {
+            1..=2
+        } else {
+            2..=2
+        };
+        let (cond, arms) = match kids.as_slice() {
+            [cond, arms @ ..] if arms_wanted.contains(&arms.len()) => (*cond, arms),
+            _ => return self.walk_children(n, body, Access::Read),
+        };
+        self.walk(cond, body, Access::Read);
+        let taken = constant_condition(cond);
+        for (i, arm) in arms.iter().enumerate() {
+            let skipped = taken.is_some_and(|t| t != (i == 0));
+            self.walk_dead_if(skipped, *arm, body, Access::Read);
+        }
+    }
+
+    /// Walks `n`, as dead when `dead`.
+    fn walk_dead_if(&mut self, dead: bool, n: Cursor<'tu>, body: &Body, access: Access) {
+        self.dead += u32::from(dead);
+        self.walk(n, body, access);
+        self.dead -= u32::from(dead);
     }
 
     /// A variable declared in a function body: its initializer is read, and what it
@@ -213,7 +273,9 @@ impl<'tu> Extractor<'tu, '_> {
                     if let Some(s) = self.function_ref(fun) {
                         // What it is passed is stored into its parameters, as for any
                         // direct call (`kmem_cache_create(..., ctor)` on 6.12).
-                        self.arguments(call, fun, s, body);
+                        if self.dead == 0 {
+                            self.arguments(call, fun, s, body);
+                        }
                         self.record_call(call, body, s, false);
                     }
                     return;
@@ -229,7 +291,10 @@ impl<'tu> Extractor<'tu, '_> {
                 let Some(s) = self.function_ref(target) else {
                     return;
                 };
-                self.arguments(call, target, s, body);
+                // A call that never runs passes nothing.
+                if self.dead == 0 {
+                    self.arguments(call, target, s, body);
+                }
                 (s, false)
             }
             kind::FIELD_DECL => {
@@ -266,7 +331,7 @@ impl<'tu> Extractor<'tu, '_> {
         let Some(p) = self.place(call.location(), &name) else {
             return;
         };
-        self.sink.add(NewCall {
+        self.sink.add_call(NewCall {
             caller: body.sym,
             callee,
             file: p.file,
@@ -275,7 +340,36 @@ impl<'tu> Extractor<'tu, '_> {
             indirect,
             macro_name: p.macro_name,
             owner: body.owner,
+            dead: self.dead > 0,
         });
+    }
+}
+
+/// Whether a condition is constant, and which way: folded by clang to an integer,
+/// and without `__builtin_constant_p`, which gcc decides only after inlining (clang
+/// before), so that a call the compiler emits is never taken for dead.
+fn constant_condition(cond: Cursor<'_>) -> Option<bool> {
+    let value = cond.evaluate_int()?;
+    (!mentions(cond, "__builtin_constant_p")).then_some(value != 0)
+}
+
+/// Whether `e` or an expression in it calls the function `name`.
+fn mentions(e: Cursor<'_>, name: &str) -> bool {
+    (e.kind() == kind::CALL_EXPR && e.referenced().is_some_and(|t| t.spelling() == name))
+        || e.children().into_iter().any(|k| mentions(k, name))
+}
+
+/// The association `_Generic` selects, by position among `associations`: the one of
+/// the selection's own type, when only one has it.
+fn selected_association(selection: Cursor<'_>, associations: &[Cursor<'_>]) -> Option<usize> {
+    let want = selection.ty().canonical_spelling();
+    let mut same = associations
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.ty().canonical_spelling() == want);
+    match (same.next(), same.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
     }
 }
 

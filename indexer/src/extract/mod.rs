@@ -47,6 +47,10 @@ struct Extractor<'tu, 'p> {
     declared: HashSet<SymbolIx>,
     /// Variables whose tentative definition (`int x;`) is recorded.
     tentative: HashSet<SymbolIx>,
+    /// Above 0 while the walk is in code this configuration never runs (an arm a
+    /// constant condition never takes, `_Generic`'s other associations): the calls
+    /// found there are recorded as dead.
+    dead: u32,
 }
 
 /// The function whose body is being walked (or the file-scope variable whose
@@ -90,6 +94,7 @@ pub fn extract(
         macros: macros::MacroIndex::default(),
         declared: HashSet::new(),
         tentative: HashSet::new(),
+        dead: 0,
     };
     let root = tu.cursor();
     root.visit_children(|c| {

@@ -33,7 +33,8 @@ pub(super) trait Fact: Sized {
 #[derive(Default)]
 pub(super) struct Seen {
     definitions: HashSet<(SymbolIx, FileIx, u32, u32)>,
-    calls: HashSet<(SymbolIx, SymbolIx, FileIx, u32, u32)>,
+    /// Each call's position in the unit's calls.
+    call_at: HashMap<(SymbolIx, SymbolIx, FileIx, u32, u32), usize>,
     stores: HashSet<(SymbolIx, SymbolIx, FileIx, u32, u32)>,
     uses: HashSet<(SymbolIx, SymbolIx, Access, FileIx, u32, u32)>,
 }
@@ -48,19 +49,6 @@ impl Fact for NewDefinition {
     }
     fn seen(seen: &mut Seen) -> &mut HashSet<Self::Key> {
         &mut seen.definitions
-    }
-}
-
-impl Fact for NewCall {
-    type Key = (SymbolIx, SymbolIx, FileIx, u32, u32);
-    fn key(&self) -> Self::Key {
-        (self.caller, self.callee, self.file, self.line, self.col)
-    }
-    fn list(facts: &mut TuFacts) -> &mut Vec<Self> {
-        &mut facts.calls
-    }
-    fn seen(seen: &mut Seen) -> &mut HashSet<Self::Key> {
-        &mut seen.calls
     }
 }
 
@@ -157,6 +145,23 @@ impl<'tu, 'p> Sink<'tu, 'p> {
         let i = self.facts.push_symbol(symbol);
         self.symbols.insert(usr, i);
         i
+    }
+
+    /// Records a call unless it is recorded already; a call met both in code that runs
+    /// and in code that does not (one macro's two arms) is live.
+    pub fn add_call(&mut self, call: NewCall) {
+        let key = (call.caller, call.callee, call.file, call.line, call.col);
+        match self.seen.call_at.get(&key) {
+            Some(&i) => {
+                if !call.dead {
+                    self.facts.calls[i].dead = false;
+                }
+            }
+            None => {
+                self.seen.call_at.insert(key, self.facts.calls.len());
+                self.facts.calls.push(call);
+            }
+        }
     }
 
     /// Records `fact` unless an equal one (by its kind's key) is recorded already.

@@ -92,16 +92,18 @@ fn render(facts: &TuFacts) -> String {
         ));
     }
     for c in &facts.calls {
-        lines.push(format!(
-            "call {} -> {} at {}:{}:{}{}{}",
-            name(c.caller),
-            name(c.callee),
-            facts[c.file].path,
-            c.line,
-            c.col,
-            if c.indirect { " indirect" } else { "" },
-            via(&c.macro_name)
-        ));
+        lines.push(
+            format!(
+                "call {} -> {} at {}:{}:{}{}{}",
+                name(c.caller),
+                name(c.callee),
+                facts[c.file].path,
+                c.line,
+                c.col,
+                if c.indirect { " indirect" } else { "" },
+                via(&c.macro_name)
+            ) + if c.dead { " dead" } else { "" },
+        );
     }
     for st in &facts.stores {
         let value = match facts[st.value].kind {
@@ -415,6 +417,51 @@ fn a_cast_function_is_still_a_direct_call() {
         "long fn(long);\ntypedef long (*btf_fn)(long);\nlong f(long x) { return ((btf_fn)fn)(x); }\n",
         expect![[r#"
             call f -> fn at t.c:3:25
+        "#]],
+    );
+}
+
+#[test]
+fn arms_a_constant_condition_never_takes_are_dead() {
+    check_only(
+        "call",
+        "int a(void);\nint b(void);\nint c(int);\nint d(void);\nint e(void);\n\
+         #define IS_ENABLED(x) 0\n\
+         #define ilog2(n) (sizeof(n) <= 4 ? c(1) : c(2))\n\
+         #define no_printk(x) ({ if (0) c(x); 0; })\n\
+         int f(int n, long m) {\n\
+         \tif (IS_ENABLED(CONFIG_X)) a(); else b();\n\
+         \tif (n) d();\n\
+         \tif (__builtin_constant_p(n) && n == 3) e();\n\
+         \tif (sizeof(m) == 8 || e()) d();\n\
+         \treturn ilog2(n) + no_printk(n) + (0 && c(3)) + (n ? c(4) : c(5));\n}\n",
+        expect![[r#"
+            call f -> a at t.c:10:28 dead
+            call f -> b at t.c:10:38
+            call f -> c at t.c:14:20 via no_printk dead
+            call f -> c at t.c:14:41 dead
+            call f -> c at t.c:14:54
+            call f -> c at t.c:14:61
+            call f -> c at t.c:14:9 via ilog2
+            call f -> d at t.c:11:9
+            call f -> d at t.c:13:29
+            call f -> e at t.c:12:41
+            call f -> e at t.c:13:24 dead
+        "#]],
+    );
+}
+
+#[test]
+fn a_generic_selections_other_associations_are_dead() {
+    check_only(
+        "call",
+        "int fi(int);\nlong fl(long);\nint g(void);\n\
+         #define pick(x) _Generic((x), int: fi(x), long: fl(x))\n\
+         int f(int v) { return pick(v) + _Generic(g(), int: 1); }\n",
+        expect![[r#"
+            call f -> fi at t.c:5:23 via pick
+            call f -> fl at t.c:5:23 via pick dead
+            call f -> g at t.c:5:42 dead
         "#]],
     );
 }

@@ -239,7 +239,7 @@ impl Loader {
     ) -> DbResult<T> {
         let graph = match self.graph.take() {
             Some(g) => g,
-            None => CallGraph::load(self.nav.db())?,
+            None => self.nav.call_graph()?,
         };
         let (db, names) = self.nav.parts();
         let out = f(db, names, &graph);
