@@ -112,10 +112,10 @@ impl<'tu> Extractor<'tu, '_> {
                 let kids = n.children();
                 if let [lhs, rhs] = kids.as_slice() {
                     self.walk(*lhs, body, Access::Read);
-                    let skipped = match (n.operator(), constant_condition(*lhs)) {
-                        (Operator::And, Some(false)) | (Operator::Or, Some(true)) => true,
-                        _ => false,
-                    };
+                    let skipped = matches!(
+                        (n.operator(), constant_condition(*lhs)),
+                        (Operator::And, Some(false)) | (Operator::Or, Some(true))
+                    );
                     self.walk_dead_if(skipped, *rhs, body, Access::Read);
                 } else {
                     self.walk_children(n, body, Access::Read);
