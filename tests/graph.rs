@@ -443,24 +443,7 @@ fn graph_without_graphviz_keeps_the_dot_file() {
 fn calls_this_configuration_never_runs_are_apart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    std::fs::write(
-        d.join("d.c"),
-        "#define IS_ENABLED(x) 0\n\
-         int a(void) { return 1; }\n\
-         int b(void) { return 2; }\n\
-         int f(void) { if (IS_ENABLED(CONFIG_X)) return a(); return b(); }\n\
-         int g(void) { return f(); }\n",
-    )
-    .expect("write");
-    let db = d.join("nccrs.db");
-    let out = Command::new(bin("nccrs"))
-        .args(["-O2", "-c", "d.c", "-o", "d.o"])
-        .current_dir(d)
-        .env("NCCRS_INDEX", "inline")
-        .env("NCCRS_DB", &db)
-        .output()
-        .expect("runs");
-    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+    let db = nccrs_e2e::dead_calls_db(d);
     let here = format!("{}/", d.display());
     let ok = |db: &Path, args: &[&str]| ok(db, args).replace(&here, "");
 

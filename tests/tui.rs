@@ -1127,3 +1127,45 @@ fn in_tmux_nccrs_wait_shows_progress_then_the_warnings() {
         "{first}"
     );
 }
+
+/// Calls in code this configuration never runs are apart, in their own sections,
+/// dimmed; the lists of calls that run do not have them.
+#[test]
+fn dead_calls_stand_apart_and_dimmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = nccrs_e2e::dead_calls_db(dir.path());
+    let mut s = Screen::on(&db, Some("f"), 80, 24, None);
+    let text = s.text();
+    assert!(text.contains("Callees (1)"), "{text}");
+    assert!(
+        text.contains("Dead callees: code this configuration never runs (1)"),
+        "{text}"
+    );
+    assert!(!text.contains("Dead callers"), "f has none:\n{text}");
+    s.select("a", "d.c:4");
+    let buf = s.term.backend().buffer();
+    let y = (0..buf.area.height)
+        .find(|&y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("a  ")
+        })
+        .expect("the dead row");
+    let x = (0..buf.area.width)
+        .find(|&x| buf[(x, y)].symbol() == "a")
+        .expect("its name");
+    assert!(
+        buf[(x, y)].modifier.contains(ratatui::style::Modifier::DIM),
+        "the dead callee is dimmed"
+    );
+    // Its page: no callers that run, one dead.
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(text.contains("Callers (0)"), "{text}");
+    assert!(
+        text.contains("Dead callers: code this configuration never runs (1)"),
+        "{text}"
+    );
+    s.select("f", "d.c:4");
+}

@@ -1221,10 +1221,15 @@ impl App {
                 e => Some(e),
             };
             match expand {
-                Some(Expand::Callers(_) | Expand::CallerSites { .. }) => return true,
-                Some(Expand::Callees(_) | Expand::Behind(_) | Expand::CalleeSites { .. }) => {
-                    return false
+                Some(Expand::Callers(_) | Expand::CallerSites { .. } | Expand::DeadCallers(_)) => {
+                    return true
                 }
+                Some(
+                    Expand::Callees(_)
+                    | Expand::Behind(_)
+                    | Expand::CalleeSites { .. }
+                    | Expand::DeadCallees(_),
+                ) => return false,
                 _ => {}
             }
         }
@@ -1320,6 +1325,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "Right  l",
         "expand: callers or callees, the sites, more rows",
     ),
+    ("", "calls this configuration never runs: apart, dimmed"),
     ("Left  h", "collapse, or go to the parent row"),
     ("Space", "expand or collapse"),
     ("Enter", "open the selected symbol (re-centre on it)"),

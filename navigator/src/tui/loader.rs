@@ -55,7 +55,15 @@ pub enum Expand {
     /// The sites where `caller` calls `callee` (a function, or the pointer of a call
     /// through one), when there are several.
     CalleeSites { caller: SymbolId, callee: SymbolId },
+    /// The calls to this symbol in code this configuration never runs, one row a site.
+    DeadCallers(SymbolId),
+    /// The calls this function makes in code this configuration never runs.
+    DeadCallees(SymbolId),
 }
+
+/// The titles of the sections of dead calls.
+pub const DEAD_CALLERS: &str = "Dead callers: code this configuration never runs";
+pub const DEAD_CALLEES: &str = "Dead callees: code this configuration never runs";
 
 /// One row of a tree.
 #[derive(Clone, Debug)]
@@ -72,6 +80,8 @@ pub struct Row {
     /// The symbol is already on the way from the root: not expanded again.
     pub recursive: bool,
     pub section: bool,
+    /// A call in code this configuration never runs: shown dimmed.
+    pub dead: bool,
 }
 
 impl Row {
@@ -84,6 +94,7 @@ impl Row {
             note: String::new(),
             recursive: false,
             section: false,
+            dead: false,
         }
     }
 }
@@ -331,6 +342,7 @@ impl Loader {
             note,
             recursive: false,
             section: false,
+            dead: false,
         })
     }
 
@@ -413,6 +425,23 @@ impl Loader {
                     if c.edge.callee == callee && list.room() {
                         let (row, expand) = self.callee_row(&c)?;
                         list.push_plain(node(row, expand));
+                    }
+                }
+            }
+            Expand::DeadCallers(id) => {
+                let sym = self.symbol(id)?;
+                for c in self.nav.dead_callers_of(id, sym.kind)? {
+                    if list.room() {
+                        let row = self.caller_row(&c)?;
+                        list.push(node(row, Expand::Callers(c.edge.caller)));
+                    }
+                }
+            }
+            Expand::DeadCallees(id) => {
+                for c in self.nav.dead_callees_of(id)? {
+                    if list.room() {
+                        let (row, expand) = self.callee_row(&c)?;
+                        list.push(node(row, expand));
                     }
                 }
             }
@@ -501,12 +530,20 @@ impl Loader {
                 join(&via(&e.macro_name), &format!("[indirect via {member}]"))
             }
         };
-        self.row(e.caller, Some(e.site), note)
+        let mut row = self.row(e.caller, Some(e.site), note)?;
+        row.dead = e.dead;
+        Ok(row)
     }
 
     /// The row of a call seen from the caller, and what opening it lists: the
     /// callee's calls, or the functions behind a call through a pointer.
     fn callee_row(&mut self, c: &CallRow) -> DbResult<(Row, Expand)> {
+        let (mut row, expand) = self.callee_row_live(c)?;
+        row.dead = c.edge.dead;
+        Ok((row, expand))
+    }
+
+    fn callee_row_live(&mut self, c: &CallRow) -> DbResult<(Row, Expand)> {
         let e = &c.edge;
         if e.indirect {
             let (_, kind) = self.label(e.callee)?;
@@ -535,6 +572,32 @@ impl Loader {
         Ok((section, total))
     }
 
+    /// The calls to `id` (and for a function, from it) in code this configuration
+    /// never runs, apart from the others, as sections shown only when there are some
+    /// (with `--dead`, they stand dimmed among the others instead).
+    fn dead_sections(
+        &mut self,
+        id: SymbolId,
+        function: bool,
+        chain: &[SymbolId],
+    ) -> DbResult<Vec<Node>> {
+        let mut out = Vec::new();
+        if self.nav.dead {
+            return Ok(out);
+        }
+        let mut lists = vec![(DEAD_CALLERS, Expand::DeadCallers(id))];
+        if function {
+            lists.push((DEAD_CALLEES, Expand::DeadCallees(id)));
+        }
+        for (title, expand) in lists {
+            let (section, n) = self.section(title, expand, chain)?;
+            if n > 0 {
+                out.push(section);
+            }
+        }
+        Ok(out)
+    }
+
     /// The sections of a symbol's page.
     pub fn sections(&mut self, header: &Header) -> DbResult<Vec<Node>> {
         let s = &header.symbol;
@@ -549,6 +612,7 @@ impl Loader {
             Kind::Function => {
                 out.push(self.section("Callers", Expand::Callers(id), &chain)?.0);
                 out.push(self.section("Callees", Expand::Callees(id), &chain)?.0);
+                out.extend(self.dead_sections(id, true, &chain)?);
                 let (stored, n) = self.section("Stored in", Expand::StoredIn(id), &chain)?;
                 if n > 0 {
                     out.push(stored);
@@ -583,6 +647,7 @@ impl Loader {
                     out.push(stored);
                     out.push(through);
                 }
+                out.extend(self.dead_sections(id, false, &chain)?);
             }
         }
         Ok(out)

@@ -341,6 +341,8 @@ impl App {
                     r.label.clone(),
                     Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
                 ));
+            } else if r.dead {
+                spans.push(Span::styled(r.label.clone(), self.dim()));
             } else if r.symbol.is_some() {
                 spans.push(Span::styled(r.label.clone(), self.kind_style(r.kind)));
             } else {
@@ -348,7 +350,11 @@ impl App {
             }
             if let Some(site) = site {
                 spans.push(Span::raw("  "));
-                spans.push(Span::raw(site));
+                spans.push(if r.dead {
+                    Span::styled(site, self.dim())
+                } else {
+                    Span::raw(site)
+                });
             }
             if !r.note.is_empty() {
                 spans.push(Span::raw("  "));
