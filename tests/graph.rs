@@ -478,3 +478,24 @@ fn calls_this_configuration_never_runs_are_apart() {
         "{dump}"
     );
 }
+
+/// `verify`'s precision: of the recorded direct calls whose caller the compiler
+/// emitted, those the DWARF has, and the others by why.
+#[test]
+fn verify_says_which_recorded_calls_the_compiler_left_out_and_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = nccrs_e2e::dead_calls_db(dir.path());
+    let text = ok(&db, &["verify"]);
+    // f -> b and g -> f are inlined (in the DWARF); f -> a is dead.
+    assert!(
+        text.contains(
+            "precision: 2 of 3 recorded direct calls whose caller the compiler emitted are in the DWARF (66.67%)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  dead in this configuration: 1 (e.g. f -> a)"),
+        "{text}"
+    );
+    assert!(text.contains("call edges: 2 of 2 in the DWARF"), "{text}");
+}

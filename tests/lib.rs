@@ -366,20 +366,21 @@ pub fn pending_job_of_this_process(db: &Path) -> PathBuf {
 
 /// A database of one unit, `d.c` in `dir`, whose `f` calls `a` in an arm a constant
 /// condition never takes (`IS_ENABLED(CONFIG_X)` with X off, at 4:48) and `b` (at
-/// 4:60); `g` calls `f`.
+/// 4:60); `g` calls `f`. Compiled with `-g -O2`, the calls that run stay calls.
 pub fn dead_calls_db(dir: &Path) -> PathBuf {
     std::fs::write(
         dir.join("d.c"),
         "#define IS_ENABLED(x) 0\n\
-         int a(void) { return 1; }\n\
-         int b(void) { return 2; }\n\
+         int x; __attribute__((noinline)) int a(void) { x = 1; return 0; }\n\
+         __attribute__((noinline)) int b(void) { x = 2; return 0; } \
+         __attribute__((noinline)) int f(void);\n\
          int f(void) { if (IS_ENABLED(CONFIG_X)) return a(); return b(); }\n\
          int g(void) { return f(); }\n",
     )
     .expect("write");
     let db = dir.join("nccrs.db");
     let out = Command::new(bin("nccrs"))
-        .args(["-O2", "-c", "d.c", "-o", "d.o"])
+        .args(["-g", "-O2", "-c", "d.c", "-o", "d.o"])
         .current_dir(dir)
         .env("NCCRS_INDEX", "inline")
         .env("NCCRS_DB", &db)

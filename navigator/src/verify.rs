@@ -561,6 +561,8 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         }
     }
 
+    let precision = precision(&facts, &direct, db.dead_direct_call_names()?);
+
     let def_total = defs.len();
     let def_found: usize = by_kind.values().map(|v| v.1).sum();
     writeln!(
@@ -606,6 +608,7 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         out,
         "  not counted: {builtin} calls to __builtin_* functions that no source line writes (the compiler's own memset, memcpy for initializers and copies)"
     )?;
+    precision.write(out)?;
     if opts.misses {
         for (d, k) in &def_misses {
             let file = shown_on_disk(&trees, &d.path);
@@ -647,6 +650,103 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         }
     }
     Ok(ok)
+}
+
+/// The recorded direct calls (caller name, callee name) whose caller the compiler
+/// emitted, by whether the DWARF has them and, when not, why not as far as can be
+/// told.
+struct Precision {
+    total: usize,
+    in_dwarf: usize,
+    /// Only in code this configuration never runs.
+    dead: Vec<(String, String)>,
+    /// The callee is nowhere in the DWARF: an inline whose body left nothing (empty,
+    /// or folded away at every call).
+    no_trace: Vec<(String, String)>,
+    /// Neither: inlined and optimized away, made a tail call or a jump, merged...
+    other: Vec<(String, String)>,
+}
+
+fn precision(
+    facts: &DwarfFacts,
+    live: &HashSet<(String, String)>,
+    dead: Vec<(String, String)>,
+) -> Precision {
+    let functions: HashSet<&str> = facts
+        .defs
+        .iter()
+        .filter(|d| !d.variable)
+        .map(|d| d.name.as_str())
+        .collect();
+    let dead: HashSet<(String, String)> = dead.into_iter().filter(|c| !live.contains(c)).collect();
+    let mut recorded: Vec<(&(String, String), bool)> = live
+        .iter()
+        .map(|c| (c, false))
+        .chain(dead.iter().map(|c| (c, true)))
+        .filter(|(c, _)| functions.contains(c.0.as_str()))
+        .collect();
+    recorded.sort();
+    let mut p = Precision {
+        total: recorded.len(),
+        in_dwarf: 0,
+        dead: Vec::new(),
+        no_trace: Vec::new(),
+        other: Vec::new(),
+    };
+    for (c, is_dead) in recorded {
+        let builtin = (c.0.clone(), format!("__builtin_{}", c.1));
+        if facts.calls.contains(c) || facts.calls.contains(&builtin) {
+            p.in_dwarf += 1;
+        } else if is_dead {
+            p.dead.push(c.clone());
+        } else if !functions.contains(c.1.as_str()) {
+            p.no_trace.push(c.clone());
+        } else {
+            p.other.push(c.clone());
+        }
+    }
+    p
+}
+
+impl Precision {
+    fn write(&self, out: &mut dyn Write) -> Result<(), QueryError> {
+        writeln!(
+            out,
+            "precision: {} of {} recorded direct calls whose caller the compiler emitted are in the DWARF ({:.2}%); the others:",
+            self.in_dwarf,
+            self.total,
+            pct(self.in_dwarf, self.total)
+        )?;
+        for (what, list) in [
+            ("dead in this configuration", &self.dead),
+            (
+                "to a function the DWARF does not have (an inline that left nothing)",
+                &self.no_trace,
+            ),
+            (
+                "other optimizations (inlined away, tail calls)",
+                &self.other,
+            ),
+        ] {
+            let sample: Vec<String> = list
+                .iter()
+                .step_by((list.len() / 4).max(1))
+                .take(4)
+                .map(|(a, b)| format!("{} -> {}", clean(a), clean(b)))
+                .collect();
+            writeln!(
+                out,
+                "  {what}: {}{}",
+                list.len(),
+                if sample.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (e.g. {})", sample.join(", "))
+                }
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// A file on disk as the navigator shows it: relative to the source tree, marked as

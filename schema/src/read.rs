@@ -568,6 +568,22 @@ impl Db {
         )
     }
 
+    /// Every direct call in code this configuration never runs as (caller name,
+    /// callee name); a pair may also be among [`Db::direct_call_names`] (a site that
+    /// runs elsewhere).
+    pub fn dead_direct_call_names(&self) -> Result<Vec<(String, String)>> {
+        if self.version < 9 {
+            return Ok(Vec::new());
+        }
+        self.collect(
+            "SELECT DISTINCT a.name, b.name FROM calls c
+             JOIN symbols a ON a.id = c.caller JOIN symbols b ON b.id = c.callee
+             WHERE NOT c.indirect AND c.dead",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+
     /// Every (caller name, function name) where the caller calls through a pointer
     /// that the function can reach by stores and copies.
     pub fn indirect_call_names(&self) -> Result<Vec<(String, String)>> {
