@@ -752,9 +752,6 @@ impl Db {
             format!("SELECT {DEF_COLUMNS} FROM definitions WHERE symbol = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE callee = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = 1"),
-            "INSERT INTO calls(caller, callee, file, line, col, indirect, chunk) VALUES (1, 1, 1, 1, 1, 0, 1)
-             ON CONFLICT (caller, file, line, col, callee, chunk) DO UPDATE SET dead = 0"
-                .to_owned(),
             "DELETE FROM calls WHERE chunk = 1".to_owned(),
             "DELETE FROM definitions WHERE id = 1 AND chunks <= 0".to_owned(),
             "DELETE FROM stores WHERE chunk = 1".to_owned(),
