@@ -979,6 +979,20 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "[indirect via kmem_cache::ctor]",
         ]],
     ),
+    // hash_add's ilog2() picks __ilog2_u64 for a size_t: `sizeof(n) <= 4 ? ... : ...`
+    // is constant, and the other arm is dead in this configuration.
+    (
+        &["callees", "process_one_work", "--dead"],
+        &[
+            &[
+                "__ilog2_u32",
+                "kernel/workqueue.c:",
+                "via hash_add",
+                "[dead in this configuration]",
+            ],
+            &["__ilog2_u64", "kernel/workqueue.c:", "via hash_add"],
+        ],
+    ),
 ];
 
 #[test]
@@ -1005,6 +1019,11 @@ fn kernel_6_12_uml_defconfig() {
         failures.push(format!(
             "def __alloc_pages_noprof: not at line {line}: {def}"
         ));
+    }
+    // Without --dead, the dead arm is not a callee.
+    let callees = stdout(&nccnav(&b.db, &["callees", "process_one_work"]));
+    if callees.contains("__ilog2_u32") || !callees.contains("__ilog2_u64") {
+        failures.push(format!("callees process_one_work, the dead arm: {callees}"));
     }
     print_indirect_call_figures(&b.db);
     check_verify(&b.db);
