@@ -452,6 +452,37 @@ fn arms_a_constant_condition_never_takes_are_dead() {
 }
 
 #[test]
+fn a_switch_on_a_constant_runs_only_the_arms_its_value_reaches() {
+    check_only(
+        "call",
+        "void a(void); void b(void); void c(void); void d(void); void w(void);\n\
+         void f(long *p, int n) {\n\
+         \tswitch (sizeof(*p)) {\n\
+         \tcase 1: a(); break;\n\
+         \tcase 4: case 8: b();\n\
+         \tcase 16: c(); return;\n\
+         \tdefault: w();\n\
+         \t}\n\
+         \tswitch (sizeof(*p)) { case 2 ... 4: a(); break; default: d(); }\n\
+         \tswitch (n) { case 1: a(); break; default: w(); }\n\
+         \tswitch (sizeof(*p)) { case 1: { lab: a(); } break; default: w(); goto lab; }\n\
+         }\n",
+        expect![[r#"
+            call f -> a at t.c:10:23
+            call f -> a at t.c:11:39
+            call f -> a at t.c:4:10 dead
+            call f -> a at t.c:9:38 dead
+            call f -> b at t.c:5:18
+            call f -> c at t.c:6:11
+            call f -> d at t.c:9:59
+            call f -> w at t.c:10:44
+            call f -> w at t.c:11:62
+            call f -> w at t.c:7:11 dead
+        "#]],
+    );
+}
+
+#[test]
 fn a_generic_selections_other_associations_are_dead() {
     check_only(
         "call",
