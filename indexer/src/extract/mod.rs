@@ -7,6 +7,7 @@
 //! - `symbols`: symbols and their USRs, and the symbols that stand for pointers;
 //! - `decls`: declarations at file scope;
 //! - `body`: function bodies: calls and uses;
+//! - `dead`: code this configuration never runs, whose calls are recorded as dead;
 //! - `stores`: what initializers, assignments and arguments store into pointers;
 //! - `expr`: looking through what wraps an expression.
 //!
@@ -15,6 +16,7 @@
 //! out of; then the declarations.
 
 mod body;
+mod dead;
 mod decls;
 mod expr;
 mod macros;

@@ -1,0 +1,167 @@
+//! Code this configuration never runs: the arms a constant condition never takes
+//! (`if`, `?:`, `&&`, `||`, `switch`) and the associations `_Generic` does not select.
+//! The calls the walk finds there are recorded as dead (`schema::NewCall::dead`).
+
+use schema::Access;
+
+use super::{Body, Extractor};
+use crate::clang::{kind, Cursor};
+
+impl<'tu> Extractor<'tu, '_> {
+    /// `if (c) a; else b;` and `c ? a : b`: an arm a constant condition never takes is
+    /// walked as dead.
+    pub(super) fn branches(&mut self, n: Cursor<'tu>, body: &Body) {
+        let kids = n.children();
+        let arms_wanted = if n.kind() == kind::IF_STMT {
+            1..=2
+        } else {
+            2..=2
+        };
+        let (cond, arms) = match kids.as_slice() {
+            [cond, arms @ ..] if arms_wanted.contains(&arms.len()) => (*cond, arms),
+            _ => return self.walk_children(n, body, Access::Read),
+        };
+        self.walk(cond, body, Access::Read);
+        let taken = constant_condition(cond);
+        for (i, arm) in arms.iter().enumerate() {
+            let skipped = taken.is_some_and(|t| t != (i == 0));
+            self.walk_dead_if(skipped, *arm, body, Access::Read);
+        }
+    }
+
+    /// `switch (sizeof(*ptr)) { case 1: ...; default: __xchg_wrong_size(); }`: with a
+    /// constant value, the statements no label it matches reaches (by falling through
+    /// until a `break`, `return`, `goto` or `continue`) are walked as dead. Anything
+    /// less plain — a label that is not a `case` at the top of the body, a case value
+    /// that does not fold — walks the whole body as live.
+    pub(super) fn switch(&mut self, n: Cursor<'tu>, body: &Body) {
+        let kids = n.children();
+        let (cond, stmts) = match kids.as_slice() {
+            [cond, block] if block.kind() == kind::COMPOUND_STMT => (*cond, block.children()),
+            _ => return self.walk_children(n, body, Access::Read),
+        };
+        self.walk(cond, body, Access::Read);
+        let arms = constant_condition_value(cond).and_then(|v| switch_arms(&stmts, v));
+        let Some(arms) = arms else {
+            for s in stmts {
+                self.walk(s, body, Access::Read);
+            }
+            return;
+        };
+        for (s, live) in arms {
+            self.walk_dead_if(!live, s, body, Access::Read);
+        }
+    }
+
+    /// Walks `n`, as dead when `dead`.
+    pub(super) fn walk_dead_if(&mut self, dead: bool, n: Cursor<'tu>, body: &Body, access: Access) {
+        self.dead += u32::from(dead);
+        self.walk(n, body, access);
+        self.dead -= u32::from(dead);
+    }
+}
+
+/// Whether a condition is constant, and which way: folded by clang to an integer,
+/// and without `__builtin_constant_p`, which gcc decides only after inlining (clang
+/// before), so that a call the compiler emits is never taken for dead.
+pub(super) fn constant_condition(cond: Cursor<'_>) -> Option<bool> {
+    constant_condition_value(cond).map(|v| v != 0)
+}
+
+/// The integer a condition folds to, as [`constant_condition`] takes it.
+fn constant_condition_value(cond: Cursor<'_>) -> Option<i64> {
+    let value = cond.evaluate_int()?;
+    (!mentions(cond, "__builtin_constant_p")).then_some(value)
+}
+
+/// The statements of a switch body whose value is `value`, each without its labels
+/// and with whether it runs; `None` when the body is not plain enough to tell.
+fn switch_arms<'tu>(stmts: &[Cursor<'tu>], value: i64) -> Option<Vec<(Cursor<'tu>, bool)>> {
+    // The labels of each top-level statement, and the statement under them.
+    let mut labelled = Vec::new();
+    let mut any_case_matches = false;
+    for &s in stmts {
+        let mut labels = Vec::new();
+        let mut stmt = s;
+        loop {
+            match stmt.kind() {
+                kind::CASE_STMT => {
+                    let kids = stmt.children();
+                    // `case 1:` or GNU's `case 1 ... 3:`, then the statement.
+                    let (values, under) = kids.split_at(kids.len().checked_sub(1)?);
+                    let bounds: Vec<i64> = values
+                        .iter()
+                        .map(|v| v.evaluate_int())
+                        .collect::<Option<_>>()?;
+                    let hit = match bounds.as_slice() {
+                        [one] => *one == value,
+                        [lo, hi] => (*lo..=*hi).contains(&value),
+                        _ => return None,
+                    };
+                    any_case_matches |= hit;
+                    labels.push(Some(hit));
+                    stmt = under[0];
+                }
+                kind::DEFAULT_STMT => {
+                    labels.push(None);
+                    stmt = *stmt.children().last()?;
+                }
+                kind::LABEL_STMT => return None,
+                _ => break,
+            }
+        }
+        // A label deeper down (Duff's device, a `goto` target) could enter anywhere.
+        if has_label(stmt) {
+            return None;
+        }
+        labelled.push((labels, stmt));
+    }
+    let mut live = false;
+    let mut out = Vec::new();
+    for (labels, stmt) in labelled {
+        if labels.iter().any(|l| l.unwrap_or(!any_case_matches)) {
+            live = true;
+        }
+        out.push((stmt, live));
+        if matches!(
+            stmt.kind(),
+            kind::BREAK_STMT | kind::RETURN_STMT | kind::GOTO_STMT | kind::CONTINUE_STMT
+        ) {
+            live = false;
+        }
+    }
+    Some(out)
+}
+
+/// Whether a statement holds a label of its switch or of a `goto` (not counting the
+/// labels of a switch inside it).
+fn has_label(s: Cursor<'_>) -> bool {
+    match s.kind() {
+        kind::CASE_STMT | kind::DEFAULT_STMT | kind::LABEL_STMT => true,
+        kind::SWITCH_STMT => false,
+        _ => s.children().into_iter().any(has_label),
+    }
+}
+
+/// Whether `e` or an expression in it calls the function `name`.
+fn mentions(e: Cursor<'_>, name: &str) -> bool {
+    (e.kind() == kind::CALL_EXPR && e.referenced().is_some_and(|t| t.spelling() == name))
+        || e.children().into_iter().any(|k| mentions(k, name))
+}
+
+/// The association `_Generic` selects, by position among `associations`: the one of
+/// the selection's own type, when only one has it.
+pub(super) fn selected_association(
+    selection: Cursor<'_>,
+    associations: &[Cursor<'_>],
+) -> Option<usize> {
+    let want = selection.ty().canonical_spelling();
+    let mut same = associations
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.ty().canonical_spelling() == want);
+    match (same.next(), same.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
