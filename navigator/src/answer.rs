@@ -173,6 +173,8 @@ pub struct RefRow {
     pub within: Option<SymbolId>,
     pub kind: RefKind,
     pub macro_name: Option<String>,
+    /// A call in code this configuration never runs (listed only with `--dead`).
+    pub dead: bool,
 }
 
 /// The shortest call paths between two functions.
@@ -544,6 +546,7 @@ impl Navigator {
                 within: Some(e.caller),
                 kind: RefKind::Call,
                 macro_name: e.macro_name,
+                dead: e.dead,
             });
         }
         for st in self.db.stores_of(s.id)? {
@@ -552,6 +555,7 @@ impl Navigator {
                 within: st.within,
                 kind: RefKind::StoredInto(st.target),
                 macro_name: st.macro_name,
+                dead: false,
             });
         }
         for st in self.db.stores_into(s.id)? {
@@ -560,6 +564,7 @@ impl Navigator {
                 within: st.within,
                 kind: RefKind::Stores(st.value),
                 macro_name: st.macro_name,
+                dead: false,
             });
         }
         let stored_at: BTreeSet<Location> = rows
@@ -576,6 +581,7 @@ impl Navigator {
                 within: Some(u.function),
                 kind: RefKind::Use(u.access),
                 macro_name: u.macro_name,
+                dead: false,
             });
         }
         let mut keyed = Vec::with_capacity(rows.len());

@@ -42,12 +42,17 @@ pub struct Step {
     pub macro_name: Option<String>,
     /// For a call through a pointer: the member, variable or parameter it goes through.
     pub via: Option<SymbolId>,
+    /// In code this configuration never runs (only in a graph read with dead calls).
+    pub dead: bool,
 }
 
 /// The call graph of a whole database: a node per function that calls or is called;
 /// an edge per caller, callee and way of calling: `None` for a direct call, the
 /// pointer for a call through a pointer that can hold the callee.
 pub struct CallGraph {
+    /// The direct calls (caller, callee) recorded only in code this configuration
+    /// never runs (in a graph read with them).
+    dead_only: HashSet<(SymbolId, SymbolId)>,
     graph: DiGraph<SymbolId, Option<SymbolId>>,
     nodes: HashMap<SymbolId, NodeIndex>,
 }
@@ -63,10 +68,19 @@ impl CallGraph {
         let mut g = CallGraph {
             graph: DiGraph::new(),
             nodes: HashMap::new(),
+            dead_only: HashSet::new(),
         };
         // A call is recorded once per site (and per chunk): keep one edge of each.
         let mut seen = HashSet::new();
-        for (caller, callee, indirect) in db.call_pairs(dead)? {
+        let mut live_direct = HashSet::new();
+        for (caller, callee, indirect, is_dead) in db.call_pairs(dead)? {
+            if !indirect {
+                if is_dead {
+                    g.dead_only.insert((caller, callee));
+                } else {
+                    live_direct.insert((caller, callee));
+                }
+            }
             if !seen.insert((caller, callee, indirect)) {
                 continue;
             }
@@ -78,6 +92,7 @@ impl CallGraph {
                 g.add_edge(caller, function, Some(callee));
             }
         }
+        g.dead_only.retain(|pair| !live_direct.contains(pair));
         Ok(g)
     }
 
@@ -237,14 +252,20 @@ impl CallGraph {
                 Entry::Occupied(o) => o.into_mut(),
                 Entry::Vacant(v) => v.insert(db.callees(caller)?),
             };
-            // `callees` is in site order: the first match is the first site.
-            let first = made.iter().find(|c| {
+            // `callees` is in site order: the first match is the first site; a site
+            // this configuration runs before a dead one (in a graph read with them).
+            let matches = |c: &&CallEdge| {
                 if c.indirect {
                     pointers.contains(&c.callee)
                 } else {
                     direct && c.callee == callee
                 }
-            });
+            };
+            let first = made
+                .iter()
+                .filter(|c| !c.dead)
+                .find(matches)
+                .or_else(|| made.iter().find(matches));
             let Some(c) = first else {
                 return Ok(None);
             };
@@ -254,6 +275,7 @@ impl CallGraph {
                 site: c.site,
                 macro_name: c.macro_name.clone(),
                 via: c.indirect.then_some(c.callee),
+                dead: c.dead,
             });
         }
         Ok(Some(steps))
@@ -332,6 +354,7 @@ impl CallGraph {
                     } else {
                         (here, other)
                     };
+                    link.dead = link.direct && self.dead_only.contains(&(caller, callee));
                     hood.edges.push((caller, callee, link));
                 }
             }
@@ -356,6 +379,8 @@ pub struct Neighbourhood {
 pub struct Link {
     pub direct: bool,
     pub pointers: Vec<SymbolId>,
+    /// A direct call only in code this configuration never runs.
+    pub dead: bool,
 }
 
 #[cfg(test)]

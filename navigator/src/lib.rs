@@ -166,6 +166,11 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     }
     let mut nav = Navigator::open(&db)?;
     nav.dead = cli.dead;
+    if cli.dead && !nav.db().records_dead_calls() {
+        eprintln!(
+            "nccnav: note: this database was written before nccrs told dead calls apart: every call reads as live until its unit is indexed again"
+        );
+    }
     if !words.is_empty() {
         if let Some(note) = render::failed_note(&mut nav) {
             eprintln!("nccnav: warning: {note}");

@@ -203,6 +203,12 @@ fn dot(
         let (Some(a), Some(b)) = (index.get(caller), index.get(callee)) else {
             continue;
         };
+        if link.direct && link.dead {
+            s.push_str(&format!(
+                "  n{a} -> n{b} [style=dotted, color=gray, label=\"dead\"];\n"
+            ));
+            continue;
+        }
         if link.direct {
             s.push_str(&format!("  n{a} -> n{b};\n"));
             continue;

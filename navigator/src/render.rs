@@ -321,6 +321,19 @@ pub fn calls(
             lines.push((name, format!("{site}  {}", notes.join("  ")), targets));
         }
         write_section(out, indent, &lines, limit, left)?;
+        if !nav.dead {
+            let dead = match dir {
+                Direction::Callers => nav.dead_callers_of(sec.symbol.id, sec.symbol.kind)?,
+                Direction::Callees => nav.dead_callees_of(sec.symbol.id)?,
+            };
+            if !dead.is_empty() {
+                writeln!(
+                    out,
+                    "{indent}({} more in code this configuration never runs: --dead lists them)",
+                    dead.len()
+                )?;
+            }
+        }
     }
     Ok(())
 }
@@ -538,6 +551,11 @@ pub fn refs(
                     "col": r.site.col,
                     "macro": r.macro_name,
                 }));
+                if r.dead {
+                    if let Some(last) = all.last_mut() {
+                        last["dead"] = true.into();
+                    }
+                }
             }
             continue;
         }
@@ -566,7 +584,13 @@ pub fn refs(
             };
             let site = nav.site(r.site)?.full();
             let via = via_macro(&r.macro_name);
-            lines.push((within, format!("{site}  {what}  {via}"), Vec::new()));
+            let dead = if r.dead { DEAD_NOTE } else { "" };
+            let note = [site, what, via, dead.to_owned()]
+                .into_iter()
+                .filter(|n| !n.is_empty())
+                .collect::<Vec<_>>()
+                .join("  ");
+            lines.push((within, note, Vec::new()));
         }
         write_section(out, indent, &lines, limit, left)?;
     }
@@ -582,7 +606,7 @@ fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryE
     let callee = nav.symbol(st.callee)?.display_name();
     let (db, names) = nav.parts();
     let f = names.file(db, st.site.file)?;
-    Ok(serde_json::json!({
+    let mut v = serde_json::json!({
         "caller": caller,
         "callee": callee,
         "caller_id": st.caller.0,
@@ -593,7 +617,11 @@ fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryE
         "col": st.site.col,
         "macro": st.macro_name,
         "via": via,
-    }))
+    });
+    if st.dead {
+        v["dead"] = true.into();
+    }
+    Ok(v)
 }
 
 /// `path FROM TO`.
@@ -655,6 +683,9 @@ pub fn paths(
             }
             if let Some(p) = st.via {
                 notes.push(format!("[indirect via {}]", nav.symbol(p)?.display_name()));
+            }
+            if st.dead {
+                notes.push(DEAD_NOTE.to_owned());
             }
             let name = format!("-> {}", nav.label(st.callee)?);
             rows.push((name, notes.join("  "), Vec::new()));

@@ -660,6 +660,9 @@ struct Precision {
     in_dwarf: usize,
     /// Only in code this configuration never runs.
     dead: Vec<(String, String)>,
+    /// Only in code this configuration never runs, and yet in the DWARF: a condition
+    /// taken for constant that the compiler did not fold. Should be none.
+    dead_in_dwarf: Vec<(String, String)>,
     /// The callee is nowhere in the DWARF: an inline whose body left nothing (empty,
     /// or folded away at every call).
     no_trace: Vec<(String, String)>,
@@ -690,6 +693,7 @@ fn precision(
         total: recorded.len(),
         in_dwarf: 0,
         dead: Vec::new(),
+        dead_in_dwarf: Vec::new(),
         no_trace: Vec::new(),
         other: Vec::new(),
     };
@@ -697,6 +701,9 @@ fn precision(
         let builtin = (c.0.clone(), format!("__builtin_{}", c.1));
         if facts.calls.contains(c) || facts.calls.contains(&builtin) {
             p.in_dwarf += 1;
+            if is_dead {
+                p.dead_in_dwarf.push(c.clone());
+            }
         } else if is_dead {
             p.dead.push(c.clone());
         } else if !functions.contains(c.1.as_str()) {
@@ -726,6 +733,10 @@ impl Precision {
             (
                 "other optimizations (inlined away, tail calls)",
                 &self.other,
+            ),
+            (
+                "of those in the DWARF, recorded only as dead (should be none)",
+                &self.dead_in_dwarf,
             ),
         ] {
             let sample: Vec<String> = list

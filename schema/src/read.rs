@@ -184,6 +184,11 @@ impl Db {
         }
     }
 
+    /// Whether the database tells dead calls apart (schema 9 and later).
+    pub fn records_dead_calls(&self) -> bool {
+        self.version >= 9
+    }
+
     /// The columns `call_row` reads (every call live before version 9).
     fn call_columns(&self) -> &'static str {
         if self.version >= 9 {
@@ -785,16 +790,17 @@ impl Db {
         Ok(out)
     }
 
-    /// Every call as (caller, callee, indirect), one row per recorded call site: the
+    /// Every call as (caller, callee, indirect, dead), one row per recorded call site: the
     /// skeleton of the call graph; the dead calls too when `dead`. Not DISTINCT: a full
     /// scan is several times faster than SQLite's sort, and the caller drops repeats
     /// anyway.
-    pub fn call_pairs(&self, dead: bool) -> Result<Vec<(SymbolId, SymbolId, bool)>> {
+    pub fn call_pairs(&self, dead: bool) -> Result<Vec<(SymbolId, SymbolId, bool, bool)>> {
         let live = if dead { "1" } else { self.live_call() };
+        let is_dead = if self.version >= 9 { "dead" } else { "0" };
         self.collect(
-            &format!("SELECT caller, callee, indirect FROM calls c WHERE {live}"),
+            &format!("SELECT caller, callee, indirect, {is_dead} FROM calls c WHERE {live}"),
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
     }
 

@@ -198,6 +198,11 @@ impl<'tu> Extractor<'tu, '_> {
 
     /// Records that `body` uses `symbol` at `at`.
     fn use_of(&mut self, symbol: SymbolIx, at: Cursor<'tu>, body: &Body, access: Access) {
+        // Code this configuration never runs uses nothing (only its calls are kept,
+        // marked dead).
+        if self.dead > 0 {
+            return;
+        }
         let name = self.sink.facts[symbol].name.clone();
         let Some(p) = self.place(at.location(), &name) else {
             return;

@@ -24,7 +24,8 @@ impl<'tu> Extractor<'tu, '_> {
         self.walk(cond, body, Access::Read);
         let taken = constant_condition(cond);
         for (i, arm) in arms.iter().enumerate() {
-            let skipped = taken.is_some_and(|t| t != (i == 0));
+            // `if (0) { err: kfree(p); }`: a `goto` enters the arm all the same.
+            let skipped = taken.is_some_and(|t| t != (i == 0)) && !has_label(*arm);
             self.walk_dead_if(skipped, *arm, body, Access::Read);
         }
     }

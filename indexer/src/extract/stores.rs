@@ -140,6 +140,10 @@ impl<'tu> Extractor<'tu, '_> {
         body: Option<&Body>,
         at: Holder,
     ) {
+        // Code this configuration never runs stores nothing.
+        if self.dead > 0 {
+            return;
+        }
         let mut values = Vec::new();
         self.function_values(value, body, &mut values);
         for (v, e) in values {

@@ -452,6 +452,25 @@ fn arms_a_constant_condition_never_takes_are_dead() {
 }
 
 #[test]
+fn dead_code_uses_and_stores_nothing_and_a_label_keeps_an_arm_alive() {
+    check(
+        "int x;\nvoid k(void);\nvoid (*hook)(void);\n\
+         void f(int n) {\n\
+         \tif (0) { x = n; hook = k; k(); }\n\
+         \tif (0) { err: k(); }\n\
+         \tif (n) goto err;\n}\n",
+        expect![[r#"
+            call f -> k at t.c:5:28 dead
+            call f -> k at t.c:6:16
+            def function external f at t.c:4:6
+            def function external k at t.c:2:6 declaration
+            def variable external hook at t.c:3:8
+            def variable external x at t.c:1:5
+        "#]],
+    );
+}
+
+#[test]
 fn a_switch_on_a_constant_runs_only_the_arms_its_value_reaches() {
     check_only(
         "call",
