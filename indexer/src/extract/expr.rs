@@ -24,13 +24,9 @@ pub(super) fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
             (kind::CSTYLE_CAST_EXPR, [.., operand]) => *operand,
             // `_Generic(x, T1: a, T2: b)`: the association of the selection's own type.
             (kind::GENERIC_SELECTION_EXPR, [_controlling, associations @ ..]) => {
-                let want = e.ty().canonical_spelling();
-                let mut same = associations
-                    .iter()
-                    .filter(|a| a.ty().canonical_spelling() == want);
-                match (same.next(), same.next()) {
-                    (Some(one), None) => *one,
-                    _ => return e,
+                match super::dead::selected_association(e, associations) {
+                    Some(i) => associations[i],
+                    None => return e,
                 }
             }
             (kind::STMT_EXPR, _) => {
