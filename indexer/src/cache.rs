@@ -17,6 +17,12 @@
 //! dependency output: the facts come from what libclang read, which differs from
 //! gcc's where clang's resource headers stand in for gcc's.
 //!
+//! The facts of each file a unit saw are an entry of their own (`DIR/xx/HASH.c`, the
+//! database's chunks), shared by every unit that saw the file read the same way; a
+//! unit's facts list them. A header's facts are also kept under the header's key
+//! (`DIR/xx/KEY.k`, `crate::extract::headers`), so that a unit that reads the header
+//! the same way takes them instead of extracting them.
+//!
 //! On disk, `DIR/xx/KEY.m` (a manifest) and `DIR/xx/KEY.f` (a unit's facts, zstd over
 //! postcard), each written to a temporary file and renamed into place, so a reader
 //! sees whole entries or none. A hit touches what it read; when the directory grows
@@ -37,6 +43,7 @@ use schema::{
 use serde::{Deserialize, Serialize};
 
 use crate::args::Unit;
+use crate::extract::headers::HeaderKey;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
@@ -201,6 +208,13 @@ fn file_hash(content: &[u8]) -> FileHash {
     h
 }
 
+/// The facts cache as the place where header facts earlier units recorded are found.
+impl crate::extract::Recorded for &Cache {
+    fn facts(&mut self, key: &HeaderKey) -> Option<TuFacts> {
+        self.header_facts(key)
+    }
+}
+
 impl Cache {
     /// The cache the environment asks for (`NCCRS_CACHE_DIR`, `NCCRS_CACHE_SIZE`), or
     /// none when its size is 0 or no directory can be named. Read by the compile's
@@ -341,15 +355,32 @@ impl Cache {
         Some(merge(unit.main_file, chunks))
     }
 
+    /// The facts of a header read under `key`, as an earlier unit recorded them (none
+    /// when it had none), if the cache has them.
+    pub fn header_facts(&self, key: &HeaderKey) -> Option<TuFacts> {
+        // Hundreds a unit: touched only when it was not for an hour.
+        let path = self.path(&key.0, "k");
+        let facts = read_entry(&path)?;
+        touch_if_stale(&path);
+        Some(facts)
+    }
+
     /// Records that the parse under `key`, which read `files`, gave `facts`; the
-    /// facts' name.
-    pub fn store(&self, key: &InputKey, files: ReadFiles, facts: &TuFacts) -> Option<FactsName> {
+    /// facts' name. Each of `headers` is recorded under its key.
+    pub fn store(
+        &self,
+        key: &InputKey,
+        files: ReadFiles,
+        facts: &TuFacts,
+        headers: &[(NewFile, HeaderKey)],
+    ) -> Option<FactsName> {
         let mut unit = UnitEntry {
             main_file: facts.main_file.map(|i| facts[i].clone()),
             chunks: Vec::new(),
         };
         // The directories written to, each trimmed once at the end.
         let mut written: BTreeSet<PathBuf> = Default::default();
+        let mut by_owner: HashMap<NewFile, Vec<u8>> = HashMap::new();
         for chunk in split(facts) {
             let encoded = postcard::to_stdvec(&chunk).ok()?;
             let hash = *blake3::hash(&encoded).as_bytes();
@@ -360,6 +391,14 @@ impl Cache {
                 written.extend(path.parent().map(Path::to_owned));
             }
             unit.chunks.push(hash);
+            by_owner.insert(chunk.files[0].clone(), encoded);
+        }
+        // Each header's facts again under its key, read by one lookup.
+        let no_facts = postcard::to_stdvec(&TuFacts::default()).ok()?;
+        for (file, key) in headers {
+            let path = self.path(&key.0, "k");
+            write_entry(&path, by_owner.get(file).unwrap_or(&no_facts)).ok()?;
+            written.extend(path.parent().map(Path::to_owned));
         }
         let encoded = postcard::to_stdvec(&unit).ok()?;
         let name = *blake3::hash(&encoded).as_bytes();
@@ -523,7 +562,7 @@ impl Renumber for Part<'_> {
 
 /// `facts` as one self-contained set of facts per owner (its file first), in the
 /// owners' order.
-fn split(facts: &TuFacts) -> Vec<TuFacts> {
+pub(crate) fn split(facts: &TuFacts) -> Vec<TuFacts> {
     let mut parts: BTreeMap<FileIx, Part<'_>> = BTreeMap::new();
     fn part<'p, 'a>(
         parts: &'p mut BTreeMap<FileIx, Part<'a>>,
@@ -628,7 +667,7 @@ fn on_disk_hash(f: &NewFile, trees: &Trees) -> Option<FileHash> {
 }
 
 /// This nccrs and the libclang it loads: their files' sizes and times.
-fn self_identity() -> Vec<u8> {
+pub fn self_identity() -> Vec<u8> {
     let mut id = Vec::new();
     let mut add = |p: &Path| {
         if let Ok(m) = std::fs::metadata(p) {
@@ -740,6 +779,18 @@ fn read_entry<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
 }
 
 /// Marks `path` as used now; whether it exists.
+/// Touches `path` when it was last touched over an hour ago: least recently used is
+/// then right to the hour, at a tenth of the system calls.
+fn touch_if_stale(path: &Path) {
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    if std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t < hour_ago)
+    {
+        touch(path);
+    }
+}
+
 fn touch(path: &Path) -> bool {
     match std::fs::File::options().write(true).open(path) {
         Ok(f) => {
@@ -905,16 +956,51 @@ mod tests {
             names: Vec::new(),
         };
         let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
-        let a = cache.store(&key("a"), files(1), &t).unwrap();
+        let a = cache.store(&key("a"), files(1), &t, &[]).unwrap();
         // Another unit whose main file differs, with the same header.
         let mut other = t.clone();
         other.files[0].path = "other.c".into();
-        let b = cache.store(&key("b"), files(1), &other).unwrap();
+        let b = cache.store(&key("b"), files(1), &other, &[]).unwrap();
         assert_ne!(a, b);
         let chunks = count(dir.path(), "c");
         assert_eq!(chunks, 3, "main.c's, other.c's and the one inc.h");
         assert_eq!(text(&cache.facts(&a).unwrap()), text(&t));
         assert_eq!(text(&cache.facts(&b).unwrap()), text(&other));
+    }
+
+    #[test]
+    fn a_header_is_found_under_its_key_while_its_entry_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_owned(), 1 << 30);
+        let t = facts();
+        let files = ReadFiles {
+            files: Vec::new(),
+            dirs: Vec::new(),
+            names: Vec::new(),
+        };
+        let inc = NewFile::new(Root::Src, "inc.h");
+        let empty = NewFile::new(Root::Src, "empty.h");
+        let [k_inc, k_empty, k_other] = [1, 2, 3].map(|b| HeaderKey([b; 32]));
+        let unit = InputKey(blake3::hash(b"unit"));
+        cache
+            .store(&unit, files, &t, &[(inc.clone(), k_inc), (empty, k_empty)])
+            .unwrap();
+        // inc.h's facts: `h`, its call of `g` and its use of `v`; none for empty.h.
+        let header = cache.header_facts(&k_inc).unwrap();
+        assert_eq!(
+            text(&header),
+            [
+                "c c:@F@h c:@F@g src:inc.h:2 Some(\"M\") src:inc.h",
+                "d c:@F@h src:inc.h:1 src:inc.h",
+                "u c:@v c:@F@h src:inc.h:2:9 src:inc.h",
+            ]
+        );
+        assert!(text(&cache.header_facts(&k_empty).unwrap()).is_empty());
+        assert!(cache.header_facts(&k_other).is_none());
+        // A damaged entry is not found.
+        let path = cache.path(&k_inc.0, "k");
+        std::fs::write(&path, b"nccrsfc2 damaged").unwrap();
+        assert!(cache.header_facts(&k_inc).is_none());
     }
 
     fn count(dir: &Path, ext: &str) -> usize {

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::args::{classify, Compile, Invocation, Unit};
 use crate::cache::{CompileInputs, ReadFiles};
 use crate::clang::Index;
+use crate::extract::headers::Config;
+use crate::extract::Reuse;
 use crate::paths::{absolute, stored_path, PathMapper};
 
 /// What the wrapper hands to the child on its standard input, as JSON. File names and
@@ -431,7 +433,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
     // already is not even read from the cache.
     let cache = job.cache();
     let trees = job.trees();
-    let mut parser: Option<(Index, Vec<String>)> = None;
+    let mut parser: Option<(Index, Vec<String>, Config)> = None;
     // Each unit's record, and its facts unless the database has them already.
     let mut results: Vec<(TuRecord, Option<TuFacts>)> = Vec::new();
     for unit in units {
@@ -462,9 +464,11 @@ pub fn run(job: &IndexJob) -> Result<()> {
         // libclang is loaded for the first unit the cache did not have.
         if parser.is_none() {
             crate::clang::load()?;
-            parser = Some((Index::new(), parse_args(job, &compile)?));
+            let args = parse_args(job, &compile)?;
+            let config = Config::new(&args, &crate::cache::self_identity());
+            parser = Some((Index::new(), args, config));
         }
-        let Some((index, args)) = &parser else {
+        let Some((index, args, config)) = &parser else {
             unreachable!("set just above")
         };
         let t = Instant::now();
@@ -474,17 +478,34 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let mut name = None;
         let (facts, status, reason) = match parsed {
             Ok(tu) => {
-                let x = crate::extract::extract(&tu, &unit.source, &mut paths);
+                // Header facts come from the facts cache: without it, all are extracted.
+                let sources = cache.is_some().then(|| tu.sources());
+                let mut recorded = cache.as_ref();
+                let reuse = recorded
+                    .as_mut()
+                    .zip(sources.as_ref())
+                    .map(|(c, sources)| Reuse {
+                        sources,
+                        config,
+                        recorded: c,
+                    });
+                let x = crate::extract::extract(&tu, &unit.source, &mut paths, reuse);
                 profile.extract += t.elapsed();
+                profile.headers_reused += x.reused;
+                profile.keys += x.keying;
+                profile.taking += x.taking;
+                profile.headers_extracted += x.headers.len();
                 let t = Instant::now();
-                if let (Some(cache), Some(key), TuStatus::Ok) = (&cache, &key, x.status) {
-                    let read = tu
-                        .files()
-                        .into_iter()
-                        .map(|f| (f.name(), tu.file_contents(f)));
+                if let (Some(cache), Some(key), Some(sources), TuStatus::Ok) =
+                    (&cache, &key, &sources, x.status)
+                {
+                    let read = sources
+                        .files
+                        .iter()
+                        .map(|f| (f.name(), sources.text.get(f).copied()));
                     let dirs = crate::flags::include_dirs(args);
                     if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
-                        name = cache.store(key, read, &x.facts);
+                        name = cache.store(key, read, &x.facts, &x.headers);
                     }
                 }
                 profile.store += t.elapsed();
@@ -558,6 +579,13 @@ struct Profile {
     unchanged: usize,
     parse: Duration,
     extract: Duration,
+    /// Of `extract`: keying headers, and taking the facts of those recorded.
+    keys: Duration,
+    taking: Duration,
+    /// Headers whose facts were taken from the facts cache, and those extracted
+    /// under a key.
+    headers_reused: usize,
+    headers_extracted: usize,
     /// Storing the facts parsed in the facts cache.
     store: Duration,
     write: Duration,
@@ -574,7 +602,7 @@ impl Profile {
             .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
@@ -583,9 +611,13 @@ impl Profile {
             self.hits,
             self.parse.as_secs_f64() * 1e3,
             self.extract.as_secs_f64() * 1e3,
+            self.keys.as_secs_f64() * 1e3,
+            self.taking.as_secs_f64() * 1e3,
             self.store.as_secs_f64() * 1e3,
             self.write.as_secs_f64() * 1e3,
             self.unchanged,
+            self.headers_reused,
+            self.headers_extracted,
         );
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

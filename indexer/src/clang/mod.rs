@@ -253,9 +253,8 @@ impl<'i> TranslationUnit<'i> {
         }
     }
 
-    /// Every file the parse read, each once: the main file and every header, in the
-    /// order they were included.
-    pub fn files(&self) -> Vec<File<'_>> {
+    /// Every file the parse read, how often it entered each, and their text.
+    pub fn sources(&self) -> Sources<'_> {
         extern "C" fn visit(
             file: CXFile,
             _stack: *mut CXSourceLocation,
@@ -265,7 +264,7 @@ impl<'i> TranslationUnit<'i> {
             // SAFETY: `data` is the `Vec` passed below, alive and not otherwise
             // borrowed for the duration of `clang_getInclusions`.
             let files = unsafe { &mut *data.cast::<Vec<CXFile>>() };
-            if !file.is_null() && !files.contains(&file) {
+            if !file.is_null() {
                 files.push(file);
             }
         }
@@ -274,16 +273,72 @@ impl<'i> TranslationUnit<'i> {
         unsafe {
             clang_getInclusions(self.raw, visit, (&mut raw as *mut Vec<CXFile>).cast());
         }
-        raw.into_iter()
-            .map(|raw| File {
+        let mut sources = Sources {
+            files: Vec::new(),
+            entered: std::collections::HashMap::new(),
+            text: std::collections::HashMap::new(),
+        };
+        for raw in raw {
+            let file = File {
                 raw,
                 _tu: PhantomData,
-            })
-            .collect()
+            };
+            let n = sources.entered.entry(file).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                sources.files.push(file);
+                if let Some(text) = self.file_contents(file) {
+                    sources.text.insert(file, text);
+                }
+            }
+        }
+        sources
+    }
+
+    /// The byte ranges the preprocessor skipped (`#if 0` ... `#endif`), by file, each
+    /// file's in order.
+    pub fn skipped_ranges(&self) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
+        let mut out: std::collections::HashMap<File<'_>, Vec<(u32, u32)>> = Default::default();
+        // SAFETY: `raw` is live; the list is read within its length and disposed of
+        // once. (One list for the unit: `clang_getSkippedRanges` looks each file up
+        // among all of the unit's source locations.)
+        unsafe {
+            let list = clang_getAllSkippedRanges(self.raw);
+            if list.is_null() {
+                return out;
+            }
+            let ranges = std::slice::from_raw_parts((*list).ranges, (*list).count as usize);
+            for r in ranges {
+                let at = |loc: CXSourceLocation| {
+                    let mut file: CXFile = ptr::null_mut();
+                    let mut off: c_uint = 0;
+                    clang_getFileLocation(
+                        loc,
+                        &mut file,
+                        ptr::null_mut(),
+                        ptr::null_mut(),
+                        &mut off,
+                    );
+                    (file, off)
+                };
+                let ((file, start), (_, end)) =
+                    (at(clang_getRangeStart(*r)), at(clang_getRangeEnd(*r)));
+                if !file.is_null() {
+                    out.entry(File {
+                        raw: file,
+                        _tu: PhantomData,
+                    })
+                    .or_default()
+                    .push((start, end));
+                }
+            }
+            clang_disposeSourceRangeList(list);
+        }
+        out
     }
 
     /// The bytes of a file as libclang read them.
-    pub fn file_contents(&self, file: File<'_>) -> Option<&[u8]> {
+    fn file_contents(&self, file: File<'_>) -> Option<&[u8]> {
         let mut size: usize = 0;
         // SAFETY: `raw` and `file` are live; the buffer libclang returns lives as long
         // as the translation unit, which the returned slice borrows.
@@ -296,6 +351,16 @@ impl<'i> TranslationUnit<'i> {
             }
         }
     }
+}
+
+/// The files a parse read: each once, in the order they were first included (the
+/// main file first); how many times the parse entered each (a header included twice
+/// and not kept out by its guard, twice); the text libclang read of each, asked for
+/// once (libclang looks a file up among all of the unit's source locations).
+pub struct Sources<'tu> {
+    pub files: Vec<File<'tu>>,
+    pub entered: std::collections::HashMap<File<'tu>, u32>,
+    pub text: std::collections::HashMap<File<'tu>, &'tu [u8]>,
 }
 
 /// A source file of a translation unit. Equal handles mean the same file.
@@ -407,16 +472,17 @@ pub mod kind {
         CXCursor_EnumConstantDecl as ENUM_CONSTANT_DECL, CXCursor_EnumDecl as ENUM_DECL,
         CXCursor_FieldDecl as FIELD_DECL, CXCursor_FunctionDecl as FUNCTION_DECL,
         CXCursor_GenericSelectionExpr as GENERIC_SELECTION_EXPR, CXCursor_GotoStmt as GOTO_STMT,
-        CXCursor_IfStmt as IF_STMT, CXCursor_InitListExpr as INIT_LIST_EXPR,
-        CXCursor_LabelStmt as LABEL_STMT, CXCursor_MacroDefinition as MACRO_DEFINITION,
-        CXCursor_MacroExpansion as MACRO_EXPANSION, CXCursor_MemberRef as MEMBER_REF,
-        CXCursor_MemberRefExpr as MEMBER_REF_EXPR, CXCursor_ParenExpr as PAREN_EXPR,
-        CXCursor_ParmDecl as PARM_DECL, CXCursor_ReturnStmt as RETURN_STMT,
-        CXCursor_StmtExpr as STMT_EXPR, CXCursor_StructDecl as STRUCT_DECL,
-        CXCursor_SwitchStmt as SWITCH_STMT, CXCursor_TranslationUnit as TRANSLATION_UNIT,
-        CXCursor_TypedefDecl as TYPEDEF_DECL, CXCursor_UnaryExpr as UNARY_EXPR,
-        CXCursor_UnaryOperator as UNARY_OPERATOR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
-        CXCursor_UnionDecl as UNION_DECL, CXCursor_VarDecl as VAR_DECL,
+        CXCursor_IfStmt as IF_STMT, CXCursor_InclusionDirective as INCLUSION_DIRECTIVE,
+        CXCursor_InitListExpr as INIT_LIST_EXPR, CXCursor_LabelStmt as LABEL_STMT,
+        CXCursor_MacroDefinition as MACRO_DEFINITION, CXCursor_MacroExpansion as MACRO_EXPANSION,
+        CXCursor_MemberRef as MEMBER_REF, CXCursor_MemberRefExpr as MEMBER_REF_EXPR,
+        CXCursor_ParenExpr as PAREN_EXPR, CXCursor_ParmDecl as PARM_DECL,
+        CXCursor_ReturnStmt as RETURN_STMT, CXCursor_StmtExpr as STMT_EXPR,
+        CXCursor_StructDecl as STRUCT_DECL, CXCursor_SwitchStmt as SWITCH_STMT,
+        CXCursor_TranslationUnit as TRANSLATION_UNIT, CXCursor_TypedefDecl as TYPEDEF_DECL,
+        CXCursor_UnaryExpr as UNARY_EXPR, CXCursor_UnaryOperator as UNARY_OPERATOR,
+        CXCursor_UnexposedExpr as UNEXPOSED_EXPR, CXCursor_UnionDecl as UNION_DECL,
+        CXCursor_VarDecl as VAR_DECL,
     };
 
     /// Whether a cursor kind is an expression.
@@ -608,6 +674,36 @@ impl<'tu> Cursor<'tu> {
             raw: unsafe { clang_getCursorLocation(self.raw) },
             _tu: PhantomData,
         }
+    }
+
+    /// The file the cursor's text spans, and the byte offsets of its start and end,
+    /// when both ends are written in the same file.
+    pub fn extent_in_file(&self) -> Option<(File<'tu>, u32, u32)> {
+        // SAFETY: plain accessors on a valid cursor and its extent.
+        let (start, end) = unsafe {
+            let r = clang_getCursorExtent(self.raw);
+            (clang_getRangeStart(r), clang_getRangeEnd(r))
+        };
+        let at = |raw| {
+            SourceLocation {
+                raw,
+                _tu: PhantomData,
+            }
+            .file_location()
+        };
+        let (a, b) = (at(start)?, at(end)?);
+        (a.file == b.file && a.offset <= b.offset).then_some((a.file, a.offset, b.offset))
+    }
+
+    /// The file an `#include` (an inclusion directive of the preprocessing record)
+    /// brought in.
+    pub fn included_file(&self) -> Option<File<'tu>> {
+        // SAFETY: plain accessor on a valid cursor; null for any other kind.
+        let raw = unsafe { clang_getIncludedFile(self.raw) };
+        (!raw.is_null()).then_some(File {
+            raw,
+            _tu: PhantomData,
+        })
     }
 
     /// The declaration a reference or call refers to.

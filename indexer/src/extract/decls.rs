@@ -2,7 +2,7 @@
 //! variables and their initializers, structs, unions, enums, typedefs, fields,
 //! enumerators, and macros.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use schema::{Access, Kind};
 
@@ -108,7 +108,7 @@ impl<'tu> Extractor<'tu, '_> {
                 owner,
                 usr: self.sink.facts[s].usr.clone(),
                 name: self.sink.facts[s].name.clone(),
-                params: HashMap::new(),
+                params: HashMap::default(),
             };
             self.walk(init, &body, Access::Read);
         }

@@ -1,7 +1,7 @@
 //! Where each macro expansion is written, so that a fact can name the macro it came
 //! out of (`DEFINE_SPINLOCK`, `SYSCALL_DEFINE3`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::clang::{Cursor, File, SourceLocation};
 
@@ -27,6 +27,23 @@ impl<'tu> MacroIndex<'tu> {
             self.names.push(name);
         }
         self.expansions.insert((pos.file, pos.offset), id);
+    }
+
+    /// The names of the macros expanded in each file (where the expansion is
+    /// written), each once.
+    pub fn expanded_by_file(&self) -> HashMap<File<'tu>, Vec<&str>> {
+        let mut ids: HashMap<File<'tu>, Vec<u32>> = HashMap::default();
+        for (&(file, _), &id) in &self.expansions {
+            ids.entry(file).or_default().push(id);
+        }
+        ids.into_iter()
+            .map(|(file, mut v)| {
+                v.sort_unstable();
+                v.dedup();
+                let names = v.into_iter().map(|i| self.names[i as usize].as_str());
+                (file, names.collect())
+            })
+            .collect()
     }
 
     /// The macro that produced `loc`: the innermost one whose name is written in the

@@ -11,14 +11,19 @@
 //! - `stores`: what initializers, assignments and arguments store into pointers;
 //! - `expr`: looking through what wraps an expression.
 //!
+//! - `headers`: the keys under which a header's facts are the same in every unit, so
+//!   that a header an earlier unit recorded is not extracted again.
+//!
 //! Two passes over the unit: the preprocessing record first (macro expansions and
-//! definitions), so that every declaration and call can be told which macro it came
-//! out of; then the declarations.
+//! definitions, inclusions), so that every declaration and call can be told which
+//! macro it came out of and each header has its key; then the declarations, but for
+//! those of headers whose facts are taken as recorded.
 
 mod body;
 mod dead;
 mod decls;
 mod expr;
+pub mod headers;
 mod macros;
 mod sink;
 mod stores;
@@ -26,11 +31,11 @@ mod symbols;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use schema::{FileIx, SymbolIx, TuFacts, TuStatus};
+use schema::{FileIx, NewFile, SymbolIx, TuFacts, TuStatus};
 
-use crate::clang::{kind, Severity, TranslationUnit, Visit};
+use crate::clang::{kind, File, Severity, Sources, TranslationUnit, Visit};
 use crate::paths::PathMapper;
 
 /// The facts of one translation unit and how well it parsed.
@@ -38,6 +43,46 @@ pub struct Extraction {
     pub facts: TuFacts,
     pub status: TuStatus,
     pub reason: Option<String>,
+    /// The headers this walk extracted that have a key, to be recorded under it.
+    pub headers: Vec<(NewFile, headers::HeaderKey)>,
+    /// How many headers' facts were taken as recorded.
+    pub reused: usize,
+    /// The time spent keying headers, and taking the facts of those recorded.
+    pub keying: std::time::Duration,
+    pub taking: std::time::Duration,
+}
+
+/// Where the header facts earlier units recorded are found.
+pub trait Recorded {
+    /// The facts of a header read under `key` (empty when it had none), if recorded.
+    fn facts(&mut self, key: &headers::HeaderKey) -> Option<TuFacts>;
+}
+
+/// Header facts to take as recorded instead of extracting them: the unit's files, how
+/// to key them, and where the facts are.
+pub struct Reuse<'a, 'tu> {
+    pub sources: &'a Sources<'tu>,
+    pub config: &'a headers::Config,
+    pub recorded: &'a mut dyn Recorded,
+}
+
+/// Adds to `wanted` what the facts of a header taken as recorded (its symbols
+/// numbered in the unit as `symbols` says) refer to that a unit declares when it does
+/// not define it: functions called, stored or referred to, global variables used.
+fn wanted_in(part: &TuFacts, symbols: &[SymbolIx], wanted: &mut HashMap<String, Vec<SymbolIx>>) {
+    let mut add = |i: SymbolIx| {
+        let s = &part[i];
+        let global = s.linkage != schema::Linkage::None;
+        if matches!(s.kind, schema::Kind::Function | schema::Kind::Variable) && global {
+            let v = wanted.entry(s.name.clone()).or_default();
+            if !v.contains(&symbols[i.get()]) {
+                v.push(symbols[i.get()]);
+            }
+        }
+    };
+    part.calls.iter().for_each(|c| add(c.callee));
+    part.stores.iter().for_each(|st| add(st.value));
+    part.uses.iter().for_each(|u| add(u.symbol));
 }
 
 /// The walk over one translation unit.
@@ -85,30 +130,83 @@ impl Body {
 }
 
 /// Extracts every fact of `tu`. `main` is the path of its source file as given to the
-/// compiler.
-pub fn extract(
-    tu: &TranslationUnit<'_>,
+/// compiler. With `reuse`, the headers whose facts are recorded under their key are
+/// taken from there.
+pub fn extract<'tu>(
+    tu: &'tu TranslationUnit<'_>,
     main: &std::ffi::OsStr,
     paths: &mut PathMapper,
+    reuse: Option<Reuse<'_, 'tu>>,
 ) -> Extraction {
     let mut x = Extractor {
         sink: sink::Sink::new(paths, main),
         macros: macros::MacroIndex::default(),
-        declared: HashSet::new(),
-        tentative: HashSet::new(),
+        declared: HashSet::default(),
+        tentative: HashSet::default(),
         dead: 0,
     };
     let root = tu.cursor();
+    let mut record = headers::Record::default();
+    let mut definitions = Vec::new();
     root.visit_children(|c| {
-        match c.kind() {
+        let k = c.kind();
+        match k {
             kind::MACRO_EXPANSION => x.macros.expansion(c),
-            kind::MACRO_DEFINITION => x.macro_definition(c),
+            kind::MACRO_DEFINITION => definitions.push(c),
             _ => {}
+        }
+        if reuse.is_some() && matches!(k, kind::MACRO_DEFINITION | kind::INCLUSION_DIRECTIVE) {
+            record.entity(c, k);
         }
         Visit::Continue
     });
+
+    // Headers recorded under their key are taken as they are.
+    let mut recorded: HashSet<File<'tu>> = HashSet::default();
+    let mut keyed = Vec::new();
+    // What those headers refer to without defining, by name: declared by the unit.
+    let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();
+    let t = std::time::Instant::now();
+    let (mut keying, mut taking) = Default::default();
+    if let Some(reuse) = reuse {
+        let expanded = x.macros.expanded_by_file();
+        let keys = record.keys(tu, reuse.sources, &expanded, reuse.config, |f| {
+            let name = x.sink.file_name(f);
+            (!x.sink.is_main(&name)).then(|| name.key().into_bytes())
+        });
+        keying = t.elapsed();
+        let t = std::time::Instant::now();
+        for (f, key) in keys {
+            match reuse.recorded.facts(&key) {
+                Some(facts) => {
+                    let symbols = x.sink.adopt(&facts);
+                    wanted_in(&facts, &symbols, &mut wanted);
+                    recorded.insert(f);
+                }
+                None => keyed.push((x.sink.file_name(f), key)),
+            }
+        }
+        taking = t.elapsed();
+    }
+    let outside = |c: &crate::clang::Cursor<'tu>| {
+        recorded.is_empty()
+            || !c
+                .location()
+                .file_location()
+                .is_some_and(|p| recorded.contains(&p.file))
+    };
+    for c in definitions {
+        if outside(&c) {
+            x.macro_definition(c);
+        }
+    }
     root.visit_children(|c| {
-        x.top_level(c);
+        if outside(&c) {
+            x.top_level(c);
+        }
+        if !wanted.is_empty() {
+            x.declare_wanted(c, &wanted);
+        }
         Visit::Continue
     });
     let mut facts = x.sink.facts;
@@ -144,5 +242,9 @@ pub fn extract(
         facts,
         status,
         reason,
+        headers: keyed,
+        reused: recorded.len(),
+        keying,
+        taking,
     }
 }

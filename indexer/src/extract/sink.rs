@@ -2,7 +2,7 @@
 //! interned (each gets one position in [`TuFacts`], a typed index), and each fact
 //! recorded once however often the walk meets it.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::hash::Hash;
 
 use schema::{
@@ -90,6 +90,8 @@ pub(super) struct Sink<'tu, 'p> {
     main_path: NewFile,
     pub facts: TuFacts,
     files: HashMap<File<'tu>, FileIx>,
+    /// Each file's position by its stored name.
+    named: HashMap<NewFile, FileIx>,
     /// USR (as rewritten by the extractor) -> symbol.
     symbols: HashMap<String, SymbolIx>,
     seen: Seen,
@@ -104,12 +106,14 @@ impl<'tu, 'p> Sink<'tu, 'p> {
         let mut facts = TuFacts::default();
         let main_file = facts.push_file(main_path.clone());
         facts.main_file = Some(main_file);
+        let named = HashMap::from_iter([(main_path.clone(), main_file)]);
         Sink {
             paths,
             main_path,
             facts,
-            files: HashMap::new(),
-            symbols: HashMap::new(),
+            files: HashMap::default(),
+            named,
+            symbols: HashMap::default(),
             seen: Seen::default(),
         }
     }
@@ -125,13 +129,90 @@ impl<'tu, 'p> Sink<'tu, 'p> {
             return i;
         }
         let nf = self.paths.file(&f.name());
-        let i = if nf == self.main_path {
-            self.main_file()
-        } else {
-            self.facts.push_file(nf)
-        };
+        let i = self.named_file(nf);
         self.files.insert(f, i);
         i
+    }
+
+    /// The stored name of file `f`.
+    pub fn file_name(&mut self, f: File<'tu>) -> NewFile {
+        match self.files.get(&f) {
+            Some(&i) => self.facts[i].clone(),
+            None => self.paths.file(&f.name()),
+        }
+    }
+
+    /// Whether `f` is the unit's own source file.
+    pub fn is_main(&self, f: &NewFile) -> bool {
+        *f == self.main_path
+    }
+
+    /// The position of the file stored as `nf`, added on first sight.
+    fn named_file(&mut self, nf: NewFile) -> FileIx {
+        if let Some(&i) = self.named.get(&nf) {
+            return i;
+        }
+        let i = self.facts.push_file(nf.clone());
+        self.named.insert(nf, i);
+        i
+    }
+
+    /// Adds the facts of `part`, a self-contained set of facts (a header's, as an
+    /// earlier unit recorded them), its files and symbols joined to the unit's; where
+    /// each of its symbols went.
+    pub fn adopt(&mut self, part: &TuFacts) -> Vec<SymbolIx> {
+        let files: Vec<FileIx> = part
+            .files
+            .iter()
+            .map(|f| self.named_file(f.clone()))
+            .collect();
+        let symbols: Vec<SymbolIx> = part
+            .symbols
+            .iter()
+            .map(|s| match self.known(&s.usr) {
+                Some(i) => i,
+                None => self.add_symbol(s.clone()),
+            })
+            .collect();
+        let file = |i: FileIx| files[i.get()];
+        let sym = |i: SymbolIx| symbols[i.get()];
+        for d in &part.definitions {
+            self.add(NewDefinition {
+                symbol: sym(d.symbol),
+                file: file(d.file),
+                owner: file(d.owner),
+                ..d.clone()
+            });
+        }
+        for c in &part.calls {
+            self.add_call(NewCall {
+                caller: sym(c.caller),
+                callee: sym(c.callee),
+                file: file(c.file),
+                owner: file(c.owner),
+                ..c.clone()
+            });
+        }
+        for st in &part.stores {
+            self.add(NewStore {
+                target: sym(st.target),
+                value: sym(st.value),
+                within: sym(st.within),
+                file: file(st.file),
+                owner: file(st.owner),
+                ..st.clone()
+            });
+        }
+        for u in &part.uses {
+            self.add(NewUse {
+                symbol: sym(u.symbol),
+                function: sym(u.function),
+                file: file(u.file),
+                owner: file(u.owner),
+                ..u.clone()
+            });
+        }
+        symbols
     }
 
     /// The symbol known by `usr`, if it was met before.

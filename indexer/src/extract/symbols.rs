@@ -30,6 +30,30 @@ impl<'tu> Extractor<'tu, '_> {
         kind: Kind,
         scope: Option<String>,
     ) -> Option<SymbolIx> {
+        let usr = self.symbol_usr(c, kind)?;
+        if let Some(i) = self.sink.known(&usr) {
+            return Some(i);
+        }
+        let linkage = match kind {
+            Kind::Function | Kind::Variable => match c.linkage() {
+                crate::clang::Linkage::Internal => Linkage::Internal,
+                // A function's own variable (a local pointer, a static local).
+                crate::clang::Linkage::None if kind == Kind::Variable => Linkage::None,
+                _ => Linkage::External,
+            },
+            _ => Linkage::None,
+        };
+        Some(self.sink.add_symbol(NewSymbol {
+            usr,
+            name: c.spelling(),
+            scope,
+            kind,
+            linkage,
+        }))
+    }
+
+    /// The USR a symbol of `c` is known by.
+    fn symbol_usr(&mut self, c: Cursor<'tu>, kind: Kind) -> Option<String> {
         let mut usr = c.usr();
         if usr.is_empty() {
             return None;
@@ -55,25 +79,37 @@ impl<'tu> Extractor<'tu, '_> {
                 usr = format!("{usr}@{}", self.sink.facts[f].key());
             }
         }
-        if let Some(i) = self.sink.known(&usr) {
-            return Some(i);
-        }
-        let linkage = match kind {
-            Kind::Function | Kind::Variable => match c.linkage() {
-                crate::clang::Linkage::Internal => Linkage::Internal,
-                // A function's own variable (a local pointer, a static local).
-                crate::clang::Linkage::None if kind == Kind::Variable => Linkage::None,
-                _ => Linkage::External,
-            },
-            _ => Linkage::None,
+        Some(usr)
+    }
+
+    /// Declares `c` if it is a file-scope declaration of one of `wanted` (by name) and
+    /// nothing in the unit defines it: the declarations that the facts of headers taken
+    /// as recorded refer to, found where a walk of those headers would have found them.
+    pub(super) fn declare_wanted(
+        &mut self,
+        c: Cursor<'tu>,
+        wanted: &rustc_hash::FxHashMap<String, Vec<SymbolIx>>,
+    ) {
+        let kind = match c.kind() {
+            kind::FUNCTION_DECL => Kind::Function,
+            kind::VAR_DECL => Kind::Variable,
+            _ => return,
         };
-        Some(self.sink.add_symbol(NewSymbol {
-            usr,
-            name: c.spelling(),
-            scope,
-            kind,
-            linkage,
-        }))
+        let Some(candidates) = wanted.get(&c.spelling()) else {
+            return;
+        };
+        if c.definition().is_some() {
+            return;
+        }
+        let Some(s) = self
+            .symbol_usr(c, kind)
+            .and_then(|usr| self.sink.known(&usr))
+        else {
+            return;
+        };
+        if candidates.contains(&s) {
+            self.declare(c, s);
+        }
     }
 
     /// Records that `symbol` is defined (or declared) where `c` names it. The fact

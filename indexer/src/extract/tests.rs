@@ -35,7 +35,7 @@ fn extract_files(files: &[(&str, &str)]) -> TuFacts {
         .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
         .expect("libclang parses");
     let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
-    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths);
+    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths, None);
     assert_eq!(
         x.status,
         TuStatus::Ok,
@@ -903,4 +903,184 @@ fn locals_and_sizeof_operands_are_not_uses() {
         "int g;\nint f(int a) { int b = a; return b + sizeof(g); }\n",
         expect![[""]],
     );
+}
+
+/// Header facts recorded in memory, as the facts cache records them: each header's
+/// part of a unit's facts under its key.
+#[derive(Default)]
+struct Recorded(HashMap<super::headers::HeaderKey, TuFacts>);
+
+impl super::Recorded for Recorded {
+    fn facts(&mut self, key: &super::headers::HeaderKey) -> Option<TuFacts> {
+        self.0.get(key).cloned()
+    }
+}
+
+/// Like [`extract_files`] with `defines` (`-D` arguments) added, taking header facts
+/// from `recorded` and recording there those it extracted; the facts and how many
+/// headers were taken as recorded.
+fn extract_reusing(
+    files: &[(&str, &str)],
+    defines: &[&str],
+    recorded: &mut Recorded,
+) -> (TuFacts, usize) {
+    if let Err(e) = crate::clang::load() {
+        panic!("libclang is needed for the extractor's tests: {e}");
+    }
+    let named: Vec<(String, &str)> = files
+        .iter()
+        .map(|(n, text)| (format!("/t/{n}"), *text))
+        .collect();
+    let unsaved: Vec<(&str, &str)> = named.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let mut args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
+        .map(str::to_owned)
+        .to_vec();
+    args.extend(defines.iter().map(|d| format!("-D{d}")));
+    let index = Index::new();
+    let tu = index
+        .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
+        .expect("libclang parses");
+    let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
+    let config = super::headers::Config::new(&args, b"test");
+    let x = super::extract(
+        &tu,
+        OsStr::new(&named[0].0),
+        &mut paths,
+        Some(super::Reuse {
+            sources: &tu.sources(),
+            config: &config,
+            recorded,
+        }),
+    );
+    assert_eq!(x.status, TuStatus::Ok, "{:?}", x.reason);
+    let parts = crate::cache::split(&x.facts);
+    for (file, key) in &x.headers {
+        let part = parts
+            .iter()
+            .find(|p| p.files[0] == *file)
+            .cloned()
+            .unwrap_or_default();
+        recorded.0.insert(*key, part);
+    }
+    (x.facts, x.reused)
+}
+
+const SHARED_H: &str = "#define TWICE(x) ((x) * 2)\n\
+    int helper(int);\n\
+    extern unsigned long zero_pfn;\n\
+    static inline int is_zero(unsigned long p) { return p == zero_pfn; }\n\
+    static inline int shared(int v) { return helper(TWICE(v)) + LEVEL; }\n\
+    struct ops { int (*run)(int); };\n";
+
+#[test]
+fn a_header_read_the_same_way_is_taken_as_recorded_with_the_same_facts() {
+    let mut recorded = Recorded::default();
+    let a = [
+        (
+            "a.c",
+            "#define LEVEL 1\n#include \"shared.h\"\nint a(void) { return shared(1); }\n",
+        ),
+        ("shared.h", SHARED_H),
+    ];
+    let b = [
+        (
+            "b.c",
+            "#define LEVEL 1\n#include \"shared.h\"\nint b(void) { return shared(2); }\n",
+        ),
+        ("shared.h", SHARED_H),
+    ];
+    let (_, reused) = extract_reusing(&a, &["KBUILD_MODNAME=\"a\""], &mut recorded);
+    assert_eq!(reused, 0);
+    let (with, reused) = extract_reusing(&b, &["KBUILD_MODNAME=\"b\""], &mut recorded);
+    assert_eq!(
+        reused, 1,
+        "the second unit takes shared.h as the first recorded it"
+    );
+    assert_eq!(render(&with), render(&extract_files(&b)));
+}
+
+#[test]
+fn a_header_read_differently_is_extracted_again() {
+    let unit = |main: &str| [("u.c", main.to_owned()), ("shared.h", SHARED_H.to_owned())];
+    let main = "#define LEVEL 1\n#include \"shared.h\"\nint u(void) { return shared(1); }\n";
+    let reused_after = |first: &str, first_d: &[&str], second: &str, second_d: &[&str]| {
+        let mut recorded = Recorded::default();
+        let f = unit(first);
+        let f: Vec<(&str, &str)> = f.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        extract_reusing(&f, first_d, &mut recorded);
+        let s = unit(second);
+        let s: Vec<(&str, &str)> = s.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let (facts, reused) = extract_reusing(&s, second_d, &mut recorded);
+        // Whatever the route, the facts are those of a plain extraction.
+        let plain = extract_reusing(&s, second_d, &mut Recorded::default()).0;
+        assert_eq!(render(&facts), render(&plain));
+        reused
+    };
+    assert_eq!(reused_after(main, &[], main, &[]), 1);
+    // A `#define` before the `#include` of a macro the header names.
+    let other = main.replace("LEVEL 1", "LEVEL 2");
+    assert_eq!(reused_after(main, &[], &other, &[]), 0);
+    // A macro a definition names (`helper` made a macro) changes the header too.
+    let helper = format!("#define helper(x) other(x)\nint other(int);\n{main}");
+    assert_eq!(reused_after(main, &[], &helper, &[]), 0);
+    // The same macro from the command line, with two values.
+    let bare = "#include \"shared.h\"\nint u(void) { return shared(1); }\n";
+    assert_eq!(reused_after(bare, &["LEVEL=1"], bare, &["LEVEL=1"]), 1);
+    assert_eq!(reused_after(bare, &["LEVEL=1"], bare, &["LEVEL=2"]), 0);
+    // Kbuild's per-file names count where the header names them.
+    let named = "#define LEVEL sizeof(KBUILD_MODNAME)\n#include \"shared.h\"\n";
+    assert_eq!(
+        reused_after(
+            named,
+            &["KBUILD_MODNAME=\"a\""],
+            named,
+            &["KBUILD_MODNAME=\"bb\""]
+        ),
+        0
+    );
+    assert_eq!(
+        reused_after(
+            named,
+            &["KBUILD_MODNAME=\"a\""],
+            named,
+            &["KBUILD_MODNAME=\"a\""]
+        ),
+        1
+    );
+    assert_eq!(
+        reused_after(
+            main,
+            &["KBUILD_MODNAME=\"a\""],
+            main,
+            &["KBUILD_MODNAME=\"bb\""]
+        ),
+        1
+    );
+    // Any other `-D` (`-DMODULE`) is the configuration: nothing is shared across it.
+    assert_eq!(
+        reused_after(bare, &["LEVEL=1"], bare, &["LEVEL=1", "MODULE"]),
+        0
+    );
+    // A macro defined only after the `#include` is not seen by the header.
+    let macro_helper = "#define helper(x) other(x)\nint other(int);\n";
+    let after = format!("{main}{macro_helper}");
+    assert_eq!(reused_after(&helper, &[], &after, &[]), 0);
+    assert_eq!(reused_after(&after, &[], &after, &[]), 1);
+    // A header whose macros a file `#undef`s is always extracted.
+    let undef = format!("{main}#undef LEVEL\n");
+    assert_eq!(reused_after(&undef, &[], &undef, &[]), 0);
+}
+
+#[test]
+fn a_header_entered_twice_has_no_key() {
+    let mut recorded = Recorded::default();
+    let twice = [
+        (
+            "t.c",
+            "#define X 1\n#include \"t.h\"\n#undef X\n#define Y 2\n#include \"t.h\"\n",
+        ),
+        ("t.h", "int f(void);\n"),
+    ];
+    extract_reusing(&twice, &[], &mut recorded);
+    assert!(recorded.0.is_empty(), "no header of the unit has a key");
 }

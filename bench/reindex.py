@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Indexes the units of a build again, one at a time in the build's order, into a
+scratch database and facts cache: nccrs's own processor time per unit, with no
+compiler and no make around it (the compiler is `true`; nothing is written but the
+database and the cache).
+
+    bench/reindex.py BUILD_DIR OUT_DB [EVERY]
+
+BUILD_DIR is an indexed build (its `vmlinux.db` lists the units, their commands and
+directories, and its generated headers are still there). EVERY=K takes every K-th
+unit only. NCCRS and NCCNAV name the binaries (default: this checkout's release
+build). OUT_DB and `OUT_DB.cache` are made afresh; the profile lines
+(`NCCRS_PROFILE`) go to `OUT_DB.profile`. Prints the processor time per unit, and the
+sums of the profile's columns.
+"""
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+nccrs = os.environ.get("NCCRS", f"{here}/target/release/nccrs")
+nccnav = os.environ.get("NCCNAV", f"{here}/target/release/nccnav")
+build, out = sys.argv[1], os.path.abspath(sys.argv[2])
+every = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+
+dump = subprocess.run(
+    [nccnav, f"{build}/vmlinux.db", "dump"], capture_output=True, text=True, check=True
+).stdout
+units = [json.loads(l) for l in dump.splitlines() if l.startswith('{"type":"tu"')]
+units = [u for u in units if u.get("status") == "ok"][::every]
+
+cache = out + ".cache"
+profile = out + ".profile"
+for p in (out, profile):
+    if os.path.exists(p):
+        os.remove(p)
+shutil.rmtree(cache, ignore_errors=True)
+for p in (out + ".pending",):
+    shutil.rmtree(p, ignore_errors=True)
+
+env = dict(os.environ)
+env.update(
+    NCCRS_DB=out,
+    NCCRS_INDEX="inline",
+    NCCRS_CACHE_DIR=cache,
+    NCCRS_CACHE_SIZE="20G",
+    NCCRS_PROFILE=profile,
+)
+failed = 0
+t0 = time.monotonic()
+before = resource.getrusage(resource.RUSAGE_CHILDREN)
+for u in units:
+    cmd = u["command"]
+    # The compile's own arguments but its dependency file; the object names the unit
+    # (`true` writes nothing).
+    args = [a for a in cmd[1:] if not a.startswith(("-Wp,-MMD", "-Wp,-MD"))]
+    r = subprocess.run([nccrs, "true", *args], cwd=u["directory"], env=env)
+    failed += r.returncode != 0
+after = resource.getrusage(resource.RUSAGE_CHILDREN)
+wall = time.monotonic() - t0
+cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+n = len(units)
+print(f"units={n} failed={failed} wall={wall:.1f}s cpu={cpu:.1f}s cpu_per_unit={cpu / n:.3f}s")
+sums = {}
+for line in open(profile):
+    for kv in line.rstrip("\n").split("\t")[1:]:
+        k, v = kv.split("=")
+        sums[k] = sums.get(k, 0) + float(v)
+print(" ".join(f"{k}={v / n:.1f}" if k.endswith("_ms") else f"{k}={v:.0f}" for k, v in sums.items()))

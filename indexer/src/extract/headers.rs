@@ -1,0 +1,536 @@
+//! Header facts an earlier unit recorded, taken as they are instead of extracted again.
+//!
+//! Most of every unit's facts are its headers', the same in unit after unit. A
+//! header's *key* says how this unit read it: the header's name and content, what
+//! the preprocessor skipped in it, and every macro its text names — with every macro
+//! their definitions name in turn — each by its definitions' text and whether they
+//! came before the header's `#include`. Two units that read a header under the same
+//! key see the same tokens from it, so its facts (its chunk) are the same: a unit
+//! finds the chunk under the key (the facts cache keeps them) and the walk leaves
+//! the header's declarations alone.
+//!
+//! What makes a header read differently is in its key: another `-D` (a command-line
+//! macro's value; and every `-D` but the per-file names Kbuild passes goes into the
+//! configuration part of the key, as does every other flag but include directories,
+//! dependency output and warnings), `-DMODULE`, a `#define` before the `#include`
+//! (`pr_fmt`, `DEBUG`), a macro defined only after it. A header entered twice (trace
+//! headers), or one that names a macro some file of the unit `#undef`s, has no key:
+//! its facts are always extracted. What the key leaves out: a declaration of another
+//! header that reads differently when the header itself does not (a callee `static`
+//! in one unit and `extern` in the other, chosen by that other header's own
+//! `#ifdef`s on a macro the first never names).
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::clang::{Cursor, File, Sources, TranslationUnit};
+
+/// Changes whenever what goes into a key changes.
+const FORMAT: &[u8] = b"nccrs header key 1";
+
+/// A header's key (see the module's documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HeaderKey(pub [u8; 32]);
+
+/// The `-D` names Kbuild gives each file: they go into a header's key only through
+/// the macros that name them.
+const PER_FILE: [&str; 4] = [
+    "KBUILD_MODNAME",
+    "KBUILD_BASENAME",
+    "KBUILD_MODFILE",
+    "__KBUILD_MODNAME",
+];
+
+/// What the parse's arguments say about every header: the flags that change how
+/// code reads, and the command line's macros.
+pub struct Config {
+    identity: Vec<u8>,
+    /// Each command-line macro's value (`None`: `-U`), the last one given.
+    cmdline: HashMap<String, Option<String>>,
+}
+
+impl Config {
+    /// From libclang's arguments; `tool` names this nccrs and its libclang.
+    pub fn new(args: &[String], tool: &[u8]) -> Config {
+        let mut identity = Vec::new();
+        let mut field = |b: &[u8]| {
+            identity.extend_from_slice(&(b.len() as u64).to_le_bytes());
+            identity.extend_from_slice(b);
+        };
+        field(FORMAT);
+        field(tool);
+        let mut cmdline = HashMap::default();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let joined = |flag: &str, it: &mut std::slice::Iter<'_, String>| {
+                if a == flag {
+                    it.next().cloned()
+                } else {
+                    a.strip_prefix(flag).map(str::to_owned)
+                }
+            };
+            if let Some(d) = joined("-D", &mut it) {
+                let (name, value) = d.split_once('=').unwrap_or((&d, "1"));
+                if !PER_FILE.contains(&name) {
+                    field(format!("-D{d}").as_bytes());
+                }
+                cmdline.insert(name.to_owned(), Some(value.to_owned()));
+                continue;
+            }
+            if let Some(u) = joined("-U", &mut it) {
+                field(format!("-U{u}").as_bytes());
+                cmdline.insert(u, None);
+                continue;
+            }
+            let with_value = [
+                "-I",
+                "-isystem",
+                "-iquote",
+                "-idirafter",
+                "-include",
+                "-imacros",
+                "-o",
+                "-MF",
+                "-MT",
+                "-MQ",
+            ];
+            if with_value.contains(&a.as_str()) {
+                it.next();
+                continue;
+            }
+            let dropped = [
+                "-I",
+                "-W",
+                "-MD",
+                "-MMD",
+                "-isystem",
+                "-iquote",
+                "-idirafter",
+            ];
+            if dropped.iter().any(|p| a.starts_with(p)) || a == "-c" {
+                continue;
+            }
+            field(a.as_bytes());
+        }
+        Config { identity, cmdline }
+    }
+}
+
+/// A macro definition of the unit, in the order the preprocessor met them.
+struct Definition<'tu> {
+    /// Its place among the preprocessing record's entities.
+    ordinal: u32,
+    /// Where its text is, when in a file; built-in and command-line ones have none.
+    text: Option<(File<'tu>, u32, u32)>,
+}
+
+/// What the keys need from the walk over the preprocessing record.
+#[derive(Default)]
+pub(super) struct Record<'tu> {
+    next: u32,
+    definitions: HashMap<String, Vec<Definition<'tu>>>,
+    /// Where each file was first `#include`d.
+    included: HashMap<File<'tu>, u32>,
+}
+
+impl<'tu> Record<'tu> {
+    /// Notes a preprocessing record entity: a macro definition or an inclusion.
+    pub fn entity(&mut self, c: Cursor<'tu>, kind: clang_sys::CXCursorKind) {
+        let ordinal = self.next;
+        self.next += 1;
+        match kind {
+            crate::clang::kind::MACRO_DEFINITION => {
+                self.definitions
+                    .entry(c.spelling())
+                    .or_default()
+                    .push(Definition {
+                        ordinal,
+                        text: c.extent_in_file(),
+                    });
+            }
+            crate::clang::kind::INCLUSION_DIRECTIVE => {
+                if let Some(f) = c.included_file() {
+                    self.included.entry(f).or_insert(ordinal);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The key of each header of `tu` that has one (see the module's documentation).
+    /// `name` gives a file's stored name, `None` for the unit's own source file.
+    pub fn keys(
+        &self,
+        tu: &'tu TranslationUnit<'_>,
+        sources: &Sources<'tu>,
+        expanded: &HashMap<File<'tu>, Vec<&str>>,
+        config: &Config,
+        mut name: impl FnMut(File<'tu>) -> Option<Vec<u8>>,
+    ) -> Vec<(File<'tu>, HeaderKey)> {
+        let skipped = tu.skipped_ranges();
+        let contents = &sources.text;
+        // The unit's macros, numbered; the names `#undef`ed in any of its files.
+        let macros: Vec<(&str, &Vec<Definition<'tu>>)> = self
+            .definitions
+            .iter()
+            .map(|(n, d)| (n.as_str(), d))
+            .collect();
+        let number: HashMap<&[u8], u32> = macros
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.as_bytes(), i as u32))
+            .collect();
+        let mut undefined = vec![false; macros.len()];
+        for text in contents.values() {
+            undefs(text, |u| {
+                if let Some(&m) = number.get(u) {
+                    undefined[m as usize] = true;
+                }
+            });
+        }
+        // Each macro's digest (its name and its definitions' text) and the macros
+        // its definitions name, worked out when first needed.
+        let mut digest: Vec<Option<[u8; 16]>> = vec![None; macros.len()];
+        let mut deps: Vec<Option<Vec<u32>>> = vec![None; macros.len()];
+        let text_of = |d: &Definition<'tu>| {
+            let (file, start, _) = d.text?;
+            Some(definition_text(contents.get(&file)?, start))
+        };
+        // Marks the macros met in the current header's walk (its number).
+        let mut met = vec![u32::MAX; macros.len()];
+        let mut keys = Vec::new();
+        for (n, &f) in sources.files.iter().enumerate() {
+            if sources.entered[&f] != 1 {
+                continue;
+            }
+            let Some(text) = contents.get(&f) else {
+                continue;
+            };
+            let Some(stored) = name(f) else {
+                continue;
+            };
+            let at = self.included.get(&f).copied().unwrap_or(0);
+            // The macros the header names, and those their definitions name.
+            let mut closure: Vec<u32> = Vec::new();
+            let direct = expanded.get(&f).into_iter().flatten();
+            let mut work: Vec<u32> = direct
+                .filter_map(|n| number.get(n.as_bytes()).copied())
+                .collect();
+            let mut ok = true;
+            while let Some(m) = work.pop() {
+                if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
+                    continue;
+                }
+                if undefined[m as usize] {
+                    ok = false;
+                    break;
+                }
+                closure.push(m);
+                let d = deps[m as usize].get_or_insert_with(|| {
+                    let mut v: Vec<u32> = Vec::new();
+                    for t in macros[m as usize].1.iter().filter_map(text_of) {
+                        scan(t, |id| v.extend(number.get(id).copied()), |_| {});
+                    }
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                });
+                work.extend(d.iter().copied());
+            }
+            if !ok {
+                continue;
+            }
+            // In an order that does not depend on the numbering: by digest.
+            let mut entries: Vec<([u8; 16], u32)> = closure
+                .into_iter()
+                .map(|m| {
+                    let d = digest[m as usize].get_or_insert_with(|| {
+                        let (name, defs) = macros[m as usize];
+                        let mut h = blake3::Hasher::new();
+                        h.update(&(name.len() as u64).to_le_bytes());
+                        h.update(name.as_bytes());
+                        for d in defs {
+                            let (tag, t): (&[u8], &[u8]) = match text_of(d) {
+                                Some(t) => (b"t", t),
+                                None => match config.cmdline.get(name) {
+                                    Some(v) => (b"c", v.as_deref().unwrap_or("").as_bytes()),
+                                    None => (b"b", b""),
+                                },
+                            };
+                            h.update(tag);
+                            h.update(&(t.len() as u64).to_le_bytes());
+                            h.update(t);
+                        }
+                        let mut out = [0; 16];
+                        out.copy_from_slice(&h.finalize().as_bytes()[..16]);
+                        out
+                    });
+                    (*d, m)
+                })
+                .collect();
+            entries.sort_unstable();
+            let mut buf: Vec<u8> = Vec::with_capacity(entries.len() * 18 + 256);
+            let mut field = |b: &[u8]| {
+                buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                buf.extend_from_slice(b);
+            };
+            field(&config.identity);
+            field(&stored);
+            field(blake3::hash(text).as_bytes());
+            for (a, b) in skipped.get(&f).into_iter().flatten() {
+                field(&a.to_le_bytes());
+                field(&b.to_le_bytes());
+            }
+            for (d, m) in entries {
+                buf.extend_from_slice(&d);
+                // Which definitions came before the header's `#include`.
+                for def in macros[m as usize].1 {
+                    buf.push(u8::from(def.ordinal < at));
+                }
+                buf.push(b';');
+            }
+            keys.push((f, HeaderKey(*blake3::hash(&buf).as_bytes())));
+        }
+        keys
+    }
+}
+
+/// The text of the macro definition that starts at `start`: up to the end of its
+/// logical line (a definition's extent ends at the start of its last token).
+fn definition_text(text: &[u8], start: u32) -> &[u8] {
+    let start = (start as usize).min(text.len());
+    let mut end = start;
+    while end < text.len() {
+        if text[end] == b'\n' {
+            let continued = text[start..end]
+                .iter()
+                .rev()
+                .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+                == Some(&b'\\');
+            if !continued {
+                break;
+            }
+        }
+        end += 1;
+    }
+    &text[start..end]
+}
+
+/// Whether the lines that follow an `#undef NAME` (`rest`, from the end of the name)
+/// define the name again before anything else: only blank lines, comments and other
+/// `#undef`s and `#define`s in between, as in `#undef NULL` / `#define NULL ...`. Then
+/// no `#include` sees the name undefined.
+fn redefined(rest: &[u8], name: &[u8]) -> bool {
+    let mut lines = rest.split(|&b| b == b'\n');
+    lines.next(); // the rest of the `#undef` line
+    for line in lines {
+        let l = line.trim_ascii_start();
+        if l.is_empty() || l.starts_with(b"/*") || l.starts_with(b"*") || l.starts_with(b"//") {
+            continue;
+        }
+        let Some(d) = l.strip_prefix(b"#") else {
+            return false;
+        };
+        let d = d.trim_ascii_start();
+        if let Some(def) = d.strip_prefix(b"define") {
+            let def = def.trim_ascii_start();
+            if def.starts_with(name)
+                && !def
+                    .get(name.len())
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            {
+                return true;
+            }
+            continue;
+        }
+        if !d.starts_with(b"undef") {
+            return false;
+        }
+    }
+    false
+}
+
+/// Calls `undef` on each macro a text `#undef`s other than to define it again at once
+/// (an `#undef` in a comment counts too).
+fn undefs<'a>(text: &'a [u8], mut undef: impl FnMut(&'a [u8])) {
+    for at in memchr::memmem::find_iter(text, b"undef") {
+        let line = text[..at]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let before = text[line..at].trim_ascii();
+        if before != b"#" {
+            continue;
+        }
+        let rest = &text[at + 5..];
+        let start = rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t'))
+            .unwrap_or(rest.len());
+        if start == 0 {
+            continue; // `#undefined`, not `#undef NAME`
+        }
+        let name_len = rest[start..]
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            .unwrap_or(rest.len() - start);
+        let name = &rest[start..start + name_len];
+        if !name.is_empty() && !redefined(&rest[start + name_len..], name) {
+            undef(name);
+        }
+    }
+}
+
+/// Calls `ident` on each identifier a text names (outside comments and literals), and
+/// `undef` on each macro it `#undef`s other than to define it again at once.
+fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnMut(&'a [u8])) {
+    let ident_start = |b: u8| b.is_ascii_alphabetic() || b == b'_';
+    let ident_rest = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut line_start = true;
+    let mut i = 0;
+    let n = text.len();
+    while i < n {
+        let b = text[i];
+        match b {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => i += 1,
+            b'/' if text.get(i + 1) == Some(&b'/') => {
+                while i < n && text[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if text.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < n && !(text[i] == b'*' && text.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'"' | b'\'' => {
+                // A literal ends with its quote or, unterminated, at the line's end.
+                i += 1;
+                while i < n && text[i] != b && text[i] != b'\n' {
+                    i += if text[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                line_start = false;
+            }
+            b'#' if line_start => {
+                // `# undef NAME`
+                let mut j = i + 1;
+                while j < n && matches!(text[j], b' ' | b'\t') {
+                    j += 1;
+                }
+                if text[j.min(n)..].starts_with(b"undef") {
+                    let mut k = j + 5;
+                    while k < n && matches!(text[k], b' ' | b'\t') {
+                        k += 1;
+                    }
+                    let s = k;
+                    while k < n && ident_rest(text[k]) {
+                        k += 1;
+                    }
+                    if k > s && !redefined(&text[k..], &text[s..k]) {
+                        undef(&text[s..k]);
+                    }
+                }
+                i += 1;
+                line_start = false;
+            }
+            _ if ident_start(b) => {
+                let s = i;
+                while i < n && ident_rest(text[i]) {
+                    i += 1;
+                }
+                ident(&text[s..i]);
+                line_start = false;
+            }
+            _ if b.is_ascii_digit() => {
+                // A preprocessing number (`0x1fUL`, `1e+5`) names nothing.
+                i += 1;
+                while i < n
+                    && (ident_rest(text[i])
+                        || text[i] == b'.'
+                        || (matches!(text[i], b'+' | b'-')
+                            && matches!(text[i - 1], b'e' | b'E' | b'p' | b'P')))
+                {
+                    i += 1;
+                }
+                line_start = false;
+            }
+            _ => {
+                i += 1;
+                line_start = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The identifiers of `text`, each once, and what it `#undef`s.
+    fn words(text: &[u8]) -> (Vec<&[u8]>, Vec<&[u8]>) {
+        let (mut idents, mut undefs) = (Vec::new(), Vec::new());
+        scan(
+            text,
+            |i| {
+                if !idents.contains(&i) {
+                    idents.push(i)
+                }
+            },
+            |u| undefs.push(u),
+        );
+        (idents, undefs)
+    }
+
+    #[test]
+    fn words_skip_comments_literals_and_numbers() {
+        let text: &[u8] = b"#define A(x) B(x) /* C */ // D\n\"E\" 'F' 0x1fUL G_1\n  #  undef H\n#undef\tI\n\
+              #undef J\n#undef K\n\n#define J_ 1\n#define J(x) x\n#undef L\n#include <l.h>\n#define L 1\n";
+        let (idents, undefs_scanned) = words(text);
+        let ids: Vec<_> = idents.iter().map(|i| String::from_utf8_lossy(i)).collect();
+        assert_eq!(
+            ids,
+            [
+                "define", "A", "x", "B", "G_1", "undef", "H", "I", "J", "K", "J_", "L", "include",
+                "l", "h"
+            ]
+        );
+        // `J` is defined again at once; `K` is not, nor `L` before an `#include`.
+        let mut found = Vec::new();
+        undefs(text, |u| found.push(u));
+        assert_eq!(found, undefs_scanned);
+        assert_eq!(found, [&b"H"[..], &b"I"[..], &b"K"[..], &b"L"[..]]);
+    }
+
+    #[test]
+    fn a_definition_runs_to_the_end_of_its_logical_line() {
+        let t = b"#define A 1\n#define B(x) \\\n  (x + \\\n 2)\nint y;\n";
+        assert_eq!(definition_text(t, 8), b"A 1");
+        assert_eq!(definition_text(t, 20), b"B(x) \\\n  (x + \\\n 2)");
+    }
+
+    #[test]
+    fn per_file_names_include_directories_and_warnings_are_not_the_configuration() {
+        let a = Config::new(
+            &[
+                "-DKBUILD_MODNAME=\"a\"".into(),
+                "-Iinclude".into(),
+                "-I".into(),
+                "x".into(),
+                "-Wall".into(),
+                "-O2".into(),
+            ],
+            b"t",
+        );
+        let b = Config::new(&["-DKBUILD_MODNAME=\"b\"".into(), "-O2".into()], b"t");
+        assert_eq!(a.identity, b.identity);
+        assert_eq!(a.cmdline["KBUILD_MODNAME"].as_deref(), Some("\"a\""));
+        let m = Config::new(&["-DMODULE".into(), "-O2".into()], b"t");
+        assert_ne!(m.identity, b.identity);
+    }
+}
