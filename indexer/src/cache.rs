@@ -43,11 +43,11 @@ use schema::{
 use serde::{Deserialize, Serialize};
 
 use crate::args::Unit;
-use crate::extract::headers::HeaderKey;
+use crate::extract::headers::{HeaderFacts, HeaderKey};
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 6";
+const FORMAT: &[u8] = b"nccrs facts cache 7";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -210,7 +210,7 @@ fn file_hash(content: &[u8]) -> FileHash {
 
 /// The facts cache as the place where header facts earlier units recorded are found.
 impl crate::extract::Recorded for &Cache {
-    fn facts(&mut self, key: &HeaderKey) -> Option<TuFacts> {
+    fn header(&mut self, key: &HeaderKey) -> Option<HeaderFacts> {
         self.header_facts(key)
     }
 }
@@ -357,7 +357,7 @@ impl Cache {
 
     /// The facts of a header read under `key`, as an earlier unit recorded them (none
     /// when it had none), if the cache has them.
-    pub fn header_facts(&self, key: &HeaderKey) -> Option<TuFacts> {
+    pub fn header_facts(&self, key: &HeaderKey) -> Option<HeaderFacts> {
         // Hundreds a unit: touched only when it was not for an hour.
         let path = self.path(&key.0, "k");
         let facts = read_entry(&path)?;
@@ -372,7 +372,7 @@ impl Cache {
         key: &InputKey,
         files: ReadFiles,
         facts: &TuFacts,
-        headers: &[(NewFile, HeaderKey)],
+        headers: &[(NewFile, HeaderKey, Vec<NewSymbol>)],
     ) -> Option<FactsName> {
         let mut unit = UnitEntry {
             main_file: facts.main_file.map(|i| facts[i].clone()),
@@ -380,7 +380,7 @@ impl Cache {
         };
         // The directories written to, each trimmed once at the end.
         let mut written: BTreeSet<PathBuf> = Default::default();
-        let mut by_owner: HashMap<NewFile, Vec<u8>> = HashMap::new();
+        let mut by_owner: HashMap<NewFile, TuFacts> = HashMap::new();
         for chunk in split(facts) {
             let encoded = postcard::to_stdvec(&chunk).ok()?;
             let hash = *blake3::hash(&encoded).as_bytes();
@@ -391,13 +391,16 @@ impl Cache {
                 written.extend(path.parent().map(Path::to_owned));
             }
             unit.chunks.push(hash);
-            by_owner.insert(chunk.files[0].clone(), encoded);
+            by_owner.insert(chunk.files[0].clone(), chunk);
         }
         // Each header's facts again under its key, read by one lookup.
-        let no_facts = postcard::to_stdvec(&TuFacts::default()).ok()?;
-        for (file, key) in headers {
+        for (file, key, refers) in headers {
+            let entry = HeaderFacts {
+                facts: by_owner.remove(file).unwrap_or_default(),
+                refers: refers.clone(),
+            };
             let path = self.path(&key.0, "k");
-            write_entry(&path, by_owner.get(file).unwrap_or(&no_facts)).ok()?;
+            write_entry(&path, &postcard::to_stdvec(&entry).ok()?).ok()?;
             written.extend(path.parent().map(Path::to_owned));
         }
         let encoded = postcard::to_stdvec(&unit).ok()?;
@@ -983,10 +986,18 @@ mod tests {
         let [k_inc, k_empty, k_other] = [1, 2, 3].map(|b| HeaderKey([b; 32]));
         let unit = InputKey(blake3::hash(b"unit"));
         cache
-            .store(&unit, files, &t, &[(inc.clone(), k_inc), (empty, k_empty)])
+            .store(
+                &unit,
+                files,
+                &t,
+                &[
+                    (inc.clone(), k_inc, Vec::new()),
+                    (empty, k_empty, vec![symbol("c:@F@g")]),
+                ],
+            )
             .unwrap();
         // inc.h's facts: `h`, its call of `g` and its use of `v`; none for empty.h.
-        let header = cache.header_facts(&k_inc).unwrap();
+        let header = cache.header_facts(&k_inc).unwrap().facts;
         assert_eq!(
             text(&header),
             [
@@ -995,7 +1006,9 @@ mod tests {
                 "u c:@v c:@F@h src:inc.h:2:9 src:inc.h",
             ]
         );
-        assert!(text(&cache.header_facts(&k_empty).unwrap()).is_empty());
+        let empty = cache.header_facts(&k_empty).unwrap();
+        assert!(text(&empty.facts).is_empty());
+        assert_eq!(empty.refers, [symbol("c:@F@g")]);
         assert!(cache.header_facts(&k_other).is_none());
         // A damaged entry is not found.
         let path = cache.path(&k_inc.0, "k");

@@ -230,6 +230,19 @@ impl<'i> TranslationUnit<'i> {
         }
     }
 
+    /// Whether the parse met an error (a cheaper question than [`Self::diagnostics`]).
+    pub fn has_errors(&self) -> bool {
+        // SAFETY: `raw` is live; each diagnostic is disposed of after use.
+        unsafe {
+            (0..clang_getNumDiagnostics(self.raw)).any(|i| {
+                let d = clang_getDiagnostic(self.raw, i);
+                let severity = clang_getDiagnosticSeverity(d);
+                clang_disposeDiagnostic(d);
+                severity >= CXDiagnostic_Error
+            })
+        }
+    }
+
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         // SAFETY: `raw` is live; each diagnostic is disposed of after use.
         unsafe {
@@ -257,28 +270,50 @@ impl<'i> TranslationUnit<'i> {
     pub fn sources(&self) -> Sources<'_> {
         extern "C" fn visit(
             file: CXFile,
-            _stack: *mut CXSourceLocation,
-            _depth: c_uint,
+            stack: *mut CXSourceLocation,
+            depth: c_uint,
             data: CXClientData,
         ) {
             // SAFETY: `data` is the `Vec` passed below, alive and not otherwise
-            // borrowed for the duration of `clang_getInclusions`.
-            let files = unsafe { &mut *data.cast::<Vec<CXFile>>() };
-            if !file.is_null() {
-                files.push(file);
+            // borrowed for the duration of `clang_getInclusions`; `stack` holds
+            // `depth` locations, the outermost `#include` last.
+            let files = unsafe { &mut *data.cast::<Vec<(CXFile, bool)>>() };
+            if file.is_null() {
+                return;
             }
+            let preincluded = depth > 0 && {
+                let mut outer: CXFile = ptr::null_mut();
+                // SAFETY: `depth` > 0 locations are on the stack; the out-pointer is
+                // valid and the others null, which libclang allows.
+                unsafe {
+                    clang_getFileLocation(
+                        *stack.add(depth as usize - 1),
+                        &mut outer,
+                        ptr::null_mut(),
+                        ptr::null_mut(),
+                        ptr::null_mut(),
+                    );
+                }
+                outer.is_null()
+            };
+            files.push((file, preincluded));
         }
-        let mut raw: Vec<CXFile> = Vec::new();
+        let mut raw: Vec<(CXFile, bool)> = Vec::new();
         // SAFETY: `raw` is live; the visitor only pushes to the vector it is given.
         unsafe {
-            clang_getInclusions(self.raw, visit, (&mut raw as *mut Vec<CXFile>).cast());
+            clang_getInclusions(
+                self.raw,
+                visit,
+                (&mut raw as *mut Vec<(CXFile, bool)>).cast(),
+            );
         }
         let mut sources = Sources {
             files: Vec::new(),
             entered: std::collections::HashMap::new(),
             text: std::collections::HashMap::new(),
+            preincluded: Vec::new(),
         };
-        for raw in raw {
+        for (raw, preincluded) in raw {
             let file = File {
                 raw,
                 _tu: PhantomData,
@@ -287,6 +322,9 @@ impl<'i> TranslationUnit<'i> {
             *n += 1;
             if *n == 1 {
                 sources.files.push(file);
+                if preincluded {
+                    sources.preincluded.push(file);
+                }
                 if let Some(text) = self.file_contents(file) {
                     sources.text.insert(file, text);
                 }
@@ -361,6 +399,8 @@ pub struct Sources<'tu> {
     pub files: Vec<File<'tu>>,
     pub entered: std::collections::HashMap<File<'tu>, u32>,
     pub text: std::collections::HashMap<File<'tu>, &'tu [u8]>,
+    /// The files the command line's `-include`s read, and those they include.
+    pub preincluded: Vec<File<'tu>>,
 }
 
 /// A source file of a translation unit. Equal handles mean the same file.

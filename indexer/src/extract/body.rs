@@ -224,17 +224,23 @@ impl<'tu> Extractor<'tu, '_> {
     fn variable_reference(&mut self, r: Cursor<'tu>) {
         let Some(target) = r.referenced() else { return };
         if target.kind() != kind::VAR_DECL
-            || target.definition().is_some()
             || target
                 .semantic_parent()
                 .is_none_or(|p| p.kind() != kind::TRANSLATION_UNIT)
         {
             return;
         }
+        let defined = target.definition().is_some();
+        if defined && !self.refers.noting() {
+            return;
+        }
         let Some(s) = self.symbol(target, Kind::Variable, None) else {
             return;
         };
-        self.declare(target, s);
+        self.refers.note(s);
+        if !defined {
+            self.declare(target, s);
+        }
     }
 
     fn call(&mut self, call: Cursor<'tu>, body: &Body) {

@@ -1,8 +1,9 @@
 //! Header facts an earlier unit recorded, taken as they are instead of extracted again.
 //!
 //! Most of every unit's facts are its headers', the same in unit after unit. A
-//! header's *key* says how this unit read it: the header's name and content, what
-//! the preprocessor skipped in it, and every macro its text names — with every macro
+//! header's *key* says how this unit read it: the configuration, the header's name
+//! and content, what the preprocessor skipped in it, and every macro expanded in it
+//! (the preprocessing record's expansions written in the header) — with every macro
 //! their definitions name in turn — each by its definitions' text and whether they
 //! came before the header's `#include`. Two units that read a header under the same
 //! key see the same tokens from it, so its facts (its chunk) are the same: a unit
@@ -13,23 +14,85 @@
 //! macro's value; and every `-D` but the per-file names Kbuild passes goes into the
 //! configuration part of the key, as does every other flag but include directories,
 //! dependency output and warnings), `-DMODULE`, a `#define` before the `#include`
-//! (`pr_fmt`, `DEBUG`), a macro defined only after it. A header entered twice (trace
-//! headers), or one that names a macro some file of the unit `#undef`s, has no key:
-//! its facts are always extracted. What the key leaves out: a declaration of another
-//! header that reads differently when the header itself does not (a callee `static`
-//! in one unit and `extern` in the other, chosen by that other header's own
-//! `#ifdef`s on a macro the first never names).
+//! (`pr_fmt`, `DEBUG`: then the name is expanded, or expands to something else), a
+//! macro defined only after it (then it is not expanded in the header). A header
+//! entered twice (trace headers), or one whose macros name one that some file of the
+//! unit `#undef`s other than to define it again at once, has no key: its facts are
+//! always extracted. What the key leaves out: a declaration of another header that
+//! reads differently when the header itself does not (a callee `static` in one unit
+//! and `extern` in the other, chosen by that other header's own `#ifdef`s on a macro
+//! the first never expands).
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use schema::{NewSymbol, SymbolIx, TuFacts};
+use serde::{Deserialize, Serialize};
 
 use crate::clang::{Cursor, File, Sources, TranslationUnit};
 
+/// A header's facts as a unit recorded them: the facts (its chunk), and what its code
+/// refers to that a unit declares when it does not define it (called, stored or
+/// referred-to functions, used global variables, dead code's included).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct HeaderFacts {
+    pub facts: TuFacts,
+    pub refers: Vec<NewSymbol>,
+}
+
+/// What the walk of each keyed header refers to (see [`HeaderFacts::refers`]).
+#[derive(Default)]
+pub(super) struct Refers {
+    /// The keyed header whose declaration is being walked, by its place in the list.
+    pub current: Option<usize>,
+    by_header: Vec<HashSet<SymbolIx>>,
+}
+
+impl Refers {
+    /// Whether references are noted at this point of the walk.
+    pub fn noting(&self) -> bool {
+        self.current.is_some()
+    }
+
+    pub fn note(&mut self, s: SymbolIx) {
+        if let Some(i) = self.current {
+            if self.by_header.len() <= i {
+                self.by_header.resize_with(i + 1, HashSet::default);
+            }
+            self.by_header[i].insert(s);
+        }
+    }
+
+    /// What the `i`th keyed header refers to, in order.
+    pub fn of(&self, i: usize) -> Vec<SymbolIx> {
+        let mut v: Vec<SymbolIx> = self
+            .by_header
+            .get(i)
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
 /// Changes whenever what goes into a key changes.
-const FORMAT: &[u8] = b"nccrs header key 1";
+const FORMAT: &[u8] = b"nccrs header key 2";
 
 /// A header's key (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HeaderKey(pub [u8; 32]);
+
+/// Built-in macros whose value changes within a unit or from unit to unit: a header
+/// whose macros name one has no key.
+const VARYING: [&[u8]; 6] = [
+    b"__COUNTER__",
+    b"__BASE_FILE__",
+    b"__INCLUDE_LEVEL__",
+    b"__TIMESTAMP__",
+    b"__DATE__",
+    b"__TIME__",
+];
 
 /// The `-D` names Kbuild gives each file: they go into a header's key only through
 /// the macros that name them.
@@ -190,7 +253,17 @@ impl<'tu> Record<'tu> {
         // Each macro's digest (its name and its definitions' text) and the macros
         // its definitions name, worked out when first needed.
         let mut digest: Vec<Option<[u8; 16]>> = vec![None; macros.len()];
-        let mut deps: Vec<Option<Vec<u32>>> = vec![None; macros.len()];
+        // The macros a macro's definitions name, or `None` when they name one of
+        // [`VARYING`].
+        let mut deps: Vec<Option<Option<Vec<u32>>>> = vec![None; macros.len()];
+        // The files the command line's `-include`s read (`kconfig.h` and the
+        // configuration it includes): part of every key.
+        let mut preincluded = Vec::new();
+        for f in &sources.preincluded {
+            if let Some(text) = contents.get(f) {
+                preincluded.extend_from_slice(blake3::hash(text).as_bytes());
+            }
+        }
         let text_of = |d: &Definition<'tu>| {
             let (file, start, _) = d.text?;
             Some(definition_text(contents.get(&file)?, start))
@@ -208,11 +281,17 @@ impl<'tu> Record<'tu> {
             let Some(stored) = name(f) else {
                 continue;
             };
-            let at = self.included.get(&f).copied().unwrap_or(0);
-            // The macros the header names, and those their definitions name.
+            let Some(&at) = self.included.get(&f) else {
+                continue;
+            };
+            let direct = expanded.get(&f).map_or(&[][..], Vec::as_slice);
+            if direct.iter().any(|n| VARYING.contains(&n.as_bytes())) {
+                continue;
+            }
+            // The macros expanded in the header, and those their definitions name.
             let mut closure: Vec<u32> = Vec::new();
-            let direct = expanded.get(&f).into_iter().flatten();
             let mut work: Vec<u32> = direct
+                .iter()
                 .filter_map(|n| number.get(n.as_bytes()).copied())
                 .collect();
             let mut ok = true;
@@ -227,13 +306,25 @@ impl<'tu> Record<'tu> {
                 closure.push(m);
                 let d = deps[m as usize].get_or_insert_with(|| {
                     let mut v: Vec<u32> = Vec::new();
+                    let mut varying = false;
                     for t in macros[m as usize].1.iter().filter_map(text_of) {
-                        scan(t, |id| v.extend(number.get(id).copied()), |_| {});
+                        scan(
+                            t,
+                            |id| {
+                                varying |= VARYING.contains(&id);
+                                v.extend(number.get(id).copied());
+                            },
+                            |_| {},
+                        );
                     }
                     v.sort_unstable();
                     v.dedup();
-                    v
+                    (!varying).then_some(v)
                 });
+                let Some(d) = d else {
+                    ok = false;
+                    break;
+                };
                 work.extend(d.iter().copied());
             }
             if !ok {
@@ -274,6 +365,7 @@ impl<'tu> Record<'tu> {
                 buf.extend_from_slice(b);
             };
             field(&config.identity);
+            field(&preincluded);
             field(&stored);
             field(blake3::hash(text).as_bytes());
             for (a, b) in skipped.get(&f).into_iter().flatten() {

@@ -33,7 +33,7 @@ mod tests;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use schema::{FileIx, NewFile, SymbolIx, TuFacts, TuStatus};
+use schema::{FileIx, NewFile, NewSymbol, SymbolIx, TuFacts, TuStatus};
 
 use crate::clang::{kind, File, Severity, Sources, TranslationUnit, Visit};
 use crate::paths::PathMapper;
@@ -43,8 +43,9 @@ pub struct Extraction {
     pub facts: TuFacts,
     pub status: TuStatus,
     pub reason: Option<String>,
-    /// The headers this walk extracted that have a key, to be recorded under it.
-    pub headers: Vec<(NewFile, headers::HeaderKey)>,
+    /// The headers this walk extracted that have a key, to be recorded under it, with
+    /// what their code refers to that a unit declares when it does not define it.
+    pub headers: Vec<(NewFile, headers::HeaderKey, Vec<NewSymbol>)>,
     /// How many headers' facts were taken as recorded.
     pub reused: usize,
     /// The time spent keying headers, and taking the facts of those recorded.
@@ -54,8 +55,8 @@ pub struct Extraction {
 
 /// Where the header facts earlier units recorded are found.
 pub trait Recorded {
-    /// The facts of a header read under `key` (empty when it had none), if recorded.
-    fn facts(&mut self, key: &headers::HeaderKey) -> Option<TuFacts>;
+    /// The facts of a header read under `key`, if recorded.
+    fn header(&mut self, key: &headers::HeaderKey) -> Option<headers::HeaderFacts>;
 }
 
 /// Header facts to take as recorded instead of extracting them: the unit's files, how
@@ -64,25 +65,6 @@ pub struct Reuse<'a, 'tu> {
     pub sources: &'a Sources<'tu>,
     pub config: &'a headers::Config,
     pub recorded: &'a mut dyn Recorded,
-}
-
-/// Adds to `wanted` what the facts of a header taken as recorded (its symbols
-/// numbered in the unit as `symbols` says) refer to that a unit declares when it does
-/// not define it: functions called, stored or referred to, global variables used.
-fn wanted_in(part: &TuFacts, symbols: &[SymbolIx], wanted: &mut HashMap<String, Vec<SymbolIx>>) {
-    let mut add = |i: SymbolIx| {
-        let s = &part[i];
-        let global = s.linkage != schema::Linkage::None;
-        if matches!(s.kind, schema::Kind::Function | schema::Kind::Variable) && global {
-            let v = wanted.entry(s.name.clone()).or_default();
-            if !v.contains(&symbols[i.get()]) {
-                v.push(symbols[i.get()]);
-            }
-        }
-    };
-    part.calls.iter().for_each(|c| add(c.callee));
-    part.stores.iter().for_each(|st| add(st.value));
-    part.uses.iter().for_each(|u| add(u.symbol));
 }
 
 /// The walk over one translation unit.
@@ -98,6 +80,34 @@ struct Extractor<'tu, 'p> {
     /// constant condition never takes, `_Generic`'s other associations): the calls
     /// found there are recorded as dead.
     dead: u32,
+    /// What the code of each keyed header refers to that the unit declares when it
+    /// does not define it.
+    refers: headers::Refers,
+}
+
+impl Extractor<'_, '_> {
+    /// Takes the facts of a header as an earlier unit recorded them, and adds to
+    /// `wanted` what its code refers to.
+    fn take(&mut self, h: headers::HeaderFacts, wanted: &mut HashMap<String, Vec<SymbolIx>>) {
+        let symbols = self.sink.adopt(&h.facts);
+        // A variable the header defines is defined: an `int x;` elsewhere is no
+        // tentative definition of it.
+        for d in &h.facts.definitions {
+            if d.definition && h.facts[d.symbol].kind == schema::Kind::Variable {
+                self.tentative.insert(symbols[d.symbol.get()]);
+            }
+        }
+        for s in h.refers {
+            let i = match self.sink.known(&s.usr) {
+                Some(i) => i,
+                None => self.sink.add_symbol(s.clone()),
+            };
+            let v = wanted.entry(s.name).or_default();
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+    }
 }
 
 /// The function whose body is being walked (or the file-scope variable whose
@@ -144,6 +154,7 @@ pub fn extract<'tu>(
         declared: HashSet::default(),
         tentative: HashSet::default(),
         dead: 0,
+        refers: headers::Refers::default(),
     };
     let root = tu.cursor();
     let mut record = headers::Record::default();
@@ -161,14 +172,16 @@ pub fn extract<'tu>(
         Visit::Continue
     });
 
-    // Headers recorded under their key are taken as they are.
+    // Headers recorded under their key are taken as they are (not into a unit that
+    // has errors, whose headers may read otherwise).
     let mut recorded: HashSet<File<'tu>> = HashSet::default();
-    let mut keyed = Vec::new();
-    // What those headers refer to without defining, by name: declared by the unit.
+    let mut keyed: Vec<(File<'tu>, NewFile, headers::HeaderKey)> = Vec::new();
+    // What those headers refer to, by name: declared by the unit where it does not
+    // define it.
     let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();
     let t = std::time::Instant::now();
     let (mut keying, mut taking) = Default::default();
-    if let Some(reuse) = reuse {
+    if let Some(reuse) = reuse.filter(|_| !tu.has_errors()) {
         let expanded = x.macros.expanded_by_file();
         let keys = record.keys(tu, reuse.sources, &expanded, reuse.config, |f| {
             let name = x.sink.file_name(f);
@@ -177,31 +190,34 @@ pub fn extract<'tu>(
         keying = t.elapsed();
         let t = std::time::Instant::now();
         for (f, key) in keys {
-            match reuse.recorded.facts(&key) {
-                Some(facts) => {
-                    let symbols = x.sink.adopt(&facts);
-                    wanted_in(&facts, &symbols, &mut wanted);
+            match reuse.recorded.header(&key) {
+                Some(h) => {
+                    x.take(h, &mut wanted);
                     recorded.insert(f);
                 }
-                None => keyed.push((x.sink.file_name(f), key)),
+                None => keyed.push((f, x.sink.file_name(f), key)),
             }
         }
         taking = t.elapsed();
     }
-    let outside = |c: &crate::clang::Cursor<'tu>| {
-        recorded.is_empty()
-            || !c
-                .location()
-                .file_location()
-                .is_some_and(|p| recorded.contains(&p.file))
+    // Each declaration's file, unless it is one of those taken as recorded.
+    let walked = |c: &crate::clang::Cursor<'tu>| {
+        let file = c.location().file_location().map(|p| p.file);
+        (!file.is_some_and(|f| recorded.contains(&f))).then_some(file)
     };
     for c in definitions {
-        if outside(&c) {
+        if walked(&c).is_some() {
             x.macro_definition(c);
         }
     }
+    let keyed_at: HashMap<File<'tu>, usize> = keyed
+        .iter()
+        .enumerate()
+        .map(|(i, (f, _, _))| (*f, i))
+        .collect();
     root.visit_children(|c| {
-        if outside(&c) {
+        if let Some(file) = walked(&c) {
+            x.refers.current = file.and_then(|f| keyed_at.get(&f).copied());
             x.top_level(c);
         }
         if !wanted.is_empty() {
@@ -209,6 +225,8 @@ pub fn extract<'tu>(
         }
         Visit::Continue
     });
+    x.refers.current = None;
+    let refers = std::mem::take(&mut x.refers);
     let mut facts = x.sink.facts;
 
     // A variable used before its tentative definition (`int x;` further down) looked
@@ -238,11 +256,19 @@ pub fn extract<'tu>(
             (TuStatus::Partial, Some(format!("{}{more}", first.text)))
         }
     };
+    let headers = keyed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, file, key))| {
+            let refers = refers.of(i).iter().map(|&s| facts[s].clone()).collect();
+            (file, key, refers)
+        })
+        .collect();
     Extraction {
         facts,
         status,
         reason,
-        headers: keyed,
+        headers,
         reused: recorded.len(),
         keying,
         taking,

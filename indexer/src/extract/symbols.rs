@@ -170,6 +170,7 @@ impl<'tu> Extractor<'tu, '_> {
             return None;
         }
         let s = self.symbol(d, Kind::Function, None)?;
+        self.refers.note(s);
         if d.definition().is_none() {
             self.declare(d, s);
         }

@@ -908,15 +908,15 @@ fn locals_and_sizeof_operands_are_not_uses() {
 /// Header facts recorded in memory, as the facts cache records them: each header's
 /// part of a unit's facts under its key.
 #[derive(Default)]
-struct Recorded(HashMap<super::headers::HeaderKey, TuFacts>);
+struct Recorded(HashMap<super::headers::HeaderKey, super::headers::HeaderFacts>);
 
 impl super::Recorded for Recorded {
-    fn facts(&mut self, key: &super::headers::HeaderKey) -> Option<TuFacts> {
+    fn header(&mut self, key: &super::headers::HeaderKey) -> Option<super::headers::HeaderFacts> {
         self.0.get(key).cloned()
     }
 }
 
-/// Like [`extract_files`] with `defines` (`-D` arguments) added, taking header facts
+/// Like [`extract_files`] with `defines` (`-D` arguments, or other arguments) added, taking header facts
 /// from `recorded` and recording there those it extracted; the facts and how many
 /// headers were taken as recorded.
 fn extract_reusing(
@@ -935,7 +935,13 @@ fn extract_reusing(
     let mut args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
         .map(str::to_owned)
         .to_vec();
-    args.extend(defines.iter().map(|d| format!("-D{d}")));
+    // `NAME=VALUE` is a `-D`; anything starting with `-` is arguments as they are.
+    for d in defines {
+        match d.strip_prefix('-') {
+            Some(_) => args.extend(d.split(' ').map(str::to_owned)),
+            None => args.push(format!("-D{d}")),
+        }
+    }
     let index = Index::new();
     let tu = index
         .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
@@ -954,13 +960,17 @@ fn extract_reusing(
     );
     assert_eq!(x.status, TuStatus::Ok, "{:?}", x.reason);
     let parts = crate::cache::split(&x.facts);
-    for (file, key) in &x.headers {
+    for (file, key, refers) in &x.headers {
         let part = parts
             .iter()
             .find(|p| p.files[0] == *file)
             .cloned()
             .unwrap_or_default();
-        recorded.0.insert(*key, part);
+        let header = super::headers::HeaderFacts {
+            facts: part,
+            refers: refers.clone(),
+        };
+        recorded.0.insert(*key, header);
     }
     (x.facts, x.reused)
 }
@@ -969,6 +979,9 @@ const SHARED_H: &str = "#define TWICE(x) ((x) * 2)\n\
     int helper(int);\n\
     extern unsigned long zero_pfn;\n\
     static inline int is_zero(unsigned long p) { return p == zero_pfn; }\n\
+    extern int only_in_dead_code;\n\
+    int never_run(void);\n\
+    static inline int *dead(void) { if (0) { never_run(); return &only_in_dead_code; } return 0; }\n\
     static inline int shared(int v) { return helper(TWICE(v)) + LEVEL; }\n\
     struct ops { int (*run)(int); };\n";
 
@@ -1083,4 +1096,42 @@ fn a_header_entered_twice_has_no_key() {
     ];
     extract_reusing(&twice, &[], &mut recorded);
     assert!(recorded.0.is_empty(), "no header of the unit has a key");
+}
+
+#[test]
+fn a_header_whose_macros_change_within_a_unit_has_no_key() {
+    let mut recorded = Recorded::default();
+    let unit = [
+        ("c.c", "#include \"c.h\"\n"),
+        (
+            "c.h",
+            "#define ID(x) x##__COUNTER__\nstatic inline int ID(f)(void) { return 0; }\n",
+        ),
+    ];
+    extract_reusing(&unit, &[], &mut recorded);
+    assert!(recorded.0.is_empty(), "c.h has no key");
+}
+
+#[test]
+fn the_configuration_a_command_line_include_reads_is_in_every_key() {
+    let unit = |config: &str| {
+        [
+            ("u.c".to_owned(), "#include \"shared.h\"\n".to_owned()),
+            ("shared.h".to_owned(), SHARED_H.to_owned()),
+            ("config.h".to_owned(), config.to_owned()),
+        ]
+    };
+    let run = |config: &str, recorded: &mut Recorded| {
+        let files = unit(config);
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        extract_reusing(&files, &["LEVEL=1", "-include /t/config.h"], recorded).1
+    };
+    let mut recorded = Recorded::default();
+    run("#define CONFIG_A 1\n", &mut recorded);
+    // shared.h and config.h itself.
+    assert_eq!(run("#define CONFIG_A 1\n", &mut recorded), 2);
+    assert_eq!(run("#define CONFIG_A_MODULE 1\n", &mut recorded), 0);
 }
