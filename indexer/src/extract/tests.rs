@@ -18,6 +18,17 @@ use crate::paths::PathMapper;
 
 /// Parses `files` ((name, text); the first is the unit) and extracts its facts.
 fn extract_files(files: &[(&str, &str)]) -> TuFacts {
+    extract_unit(files, &[], None).facts
+}
+
+/// Parses `files` ((name, text); the first is the unit) with `extra` arguments
+/// (`NAME=VALUE`: a `-D`; anything starting with `-`: arguments as they are) and
+/// extracts its facts, taking header facts from `recorded` when given.
+fn extract_unit(
+    files: &[(&str, &str)],
+    extra: &[&str],
+    recorded: Option<&mut Recorded>,
+) -> super::Extraction {
     // clang-sys loads libclang for each thread.
     if let Err(e) = crate::clang::load() {
         panic!("libclang is needed for the extractor's tests: {e}");
@@ -27,22 +38,35 @@ fn extract_files(files: &[(&str, &str)]) -> TuFacts {
         .map(|(n, text)| (format!("/t/{n}"), *text))
         .collect();
     let unsaved: Vec<(&str, &str)> = named.iter().map(|(n, t)| (n.as_str(), *t)).collect();
-    let args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
+    let mut args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
         .map(str::to_owned)
         .to_vec();
+    for d in extra {
+        match d.strip_prefix('-') {
+            Some(_) => args.extend(d.split(' ').map(str::to_owned)),
+            None => args.push(format!("-D{d}")),
+        }
+    }
     let index = Index::new();
     let tu = index
         .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
         .expect("libclang parses");
     let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
-    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths, None);
+    let config = super::headers::Config::new(&args, b"test");
+    let sources = tu.sources();
+    let reuse = recorded.map(|recorded| super::Reuse {
+        sources: &sources,
+        config: &config,
+        recorded,
+    });
+    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths, reuse);
     assert_eq!(
         x.status,
         TuStatus::Ok,
         "the test's C does not compile: {:?}",
         x.reason
     );
-    x.facts
+    x
 }
 
 /// The facts as sorted lines of the `expected.facts` format (a name that several
@@ -916,49 +940,14 @@ impl super::Recorded for Recorded {
     }
 }
 
-/// Like [`extract_files`] with `defines` (`-D` arguments, or other arguments) added, taking header facts
-/// from `recorded` and recording there those it extracted; the facts and how many
-/// headers were taken as recorded.
+/// [`extract_unit`] taking header facts from `recorded` and recording there those it
+/// extracted; the facts and how many headers were taken as recorded.
 fn extract_reusing(
     files: &[(&str, &str)],
-    defines: &[&str],
+    extra: &[&str],
     recorded: &mut Recorded,
 ) -> (TuFacts, usize) {
-    if let Err(e) = crate::clang::load() {
-        panic!("libclang is needed for the extractor's tests: {e}");
-    }
-    let named: Vec<(String, &str)> = files
-        .iter()
-        .map(|(n, text)| (format!("/t/{n}"), *text))
-        .collect();
-    let unsaved: Vec<(&str, &str)> = named.iter().map(|(n, t)| (n.as_str(), *t)).collect();
-    let mut args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
-        .map(str::to_owned)
-        .to_vec();
-    // `NAME=VALUE` is a `-D`; anything starting with `-` is arguments as they are.
-    for d in defines {
-        match d.strip_prefix('-') {
-            Some(_) => args.extend(d.split(' ').map(str::to_owned)),
-            None => args.push(format!("-D{d}")),
-        }
-    }
-    let index = Index::new();
-    let tu = index
-        .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
-        .expect("libclang parses");
-    let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
-    let config = super::headers::Config::new(&args, b"test");
-    let x = super::extract(
-        &tu,
-        OsStr::new(&named[0].0),
-        &mut paths,
-        Some(super::Reuse {
-            sources: &tu.sources(),
-            config: &config,
-            recorded,
-        }),
-    );
-    assert_eq!(x.status, TuStatus::Ok, "{:?}", x.reason);
+    let x = extract_unit(files, extra, Some(recorded));
     let parts = crate::cache::split(&x.facts);
     for (file, key, refers) in &x.headers {
         let part = parts
