@@ -360,7 +360,11 @@ impl Cache {
     pub fn header_facts(&self, key: &HeaderKey) -> Option<HeaderFacts> {
         // Hundreds a unit: touched only when it was not for an hour.
         let path = self.path(&key.0, "k");
-        let facts = read_entry(&path)?;
+        let facts: HeaderFacts = read_entry(&path)?;
+        if !consistent(&facts.facts) {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
         touch_if_stale(&path);
         Some(facts)
     }
@@ -652,6 +656,33 @@ fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
         part.uses.iter().for_each(|u| to.use_(u));
     }
     out
+}
+
+/// Whether every file and symbol `facts` names is one it lists (an entry that decodes
+/// but says otherwise is not used).
+fn consistent(facts: &TuFacts) -> bool {
+    let file = |i: FileIx| i.get() < facts.files.len();
+    let symbol = |i: SymbolIx| i.get() < facts.symbols.len();
+    facts.main_file.is_none_or(file)
+        && facts
+            .definitions
+            .iter()
+            .all(|d| symbol(d.symbol) && file(d.file) && file(d.owner))
+        && facts
+            .calls
+            .iter()
+            .all(|c| symbol(c.caller) && symbol(c.callee) && file(c.file) && file(c.owner))
+        && facts.stores.iter().all(|st| {
+            symbol(st.target)
+                && symbol(st.value)
+                && symbol(st.within)
+                && file(st.file)
+                && file(st.owner)
+        })
+        && facts
+            .uses
+            .iter()
+            .all(|u| symbol(u.symbol) && symbol(u.function) && file(u.file) && file(u.owner))
 }
 
 /// Where the file `f` names is on disk.
@@ -1009,6 +1040,15 @@ mod tests {
         let empty = cache.header_facts(&k_empty).unwrap();
         assert!(text(&empty.facts).is_empty());
         assert_eq!(empty.refers, [symbol("c:@F@g")]);
+        assert!(cache.header_facts(&k_other).is_none());
+        // An entry whose facts name what they do not list is not used.
+        let mut odd = cache.header_facts(&k_inc).unwrap();
+        odd.facts.calls[0].callee = SymbolIx(99);
+        write_entry(
+            &cache.path(&k_other.0, "k"),
+            &postcard::to_stdvec(&odd).unwrap(),
+        )
+        .unwrap();
         assert!(cache.header_facts(&k_other).is_none());
         // A damaged entry is not found.
         let path = cache.path(&k_inc.0, "k");
