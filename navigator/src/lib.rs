@@ -12,6 +12,7 @@
 pub mod answer;
 pub mod callgraph;
 mod dump;
+mod lsp;
 pub mod names;
 pub mod picture;
 mod render;
@@ -20,7 +21,7 @@ mod verify;
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use answer::Direction;
 use clap::Parser;
@@ -128,6 +129,16 @@ struct Cli {
 
 /// Runs nccnav; returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "lsp") && !Path::new("lsp").is_file() {
+        return match server_database(args.get(2)).and_then(|db| lsp::serve(&db)) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("nccnav lsp: {e}");
+                e.exit_code()
+            }
+        };
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -147,6 +158,17 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// The database a server answers from: the one named, else `NCCRS_DB`, else the
+/// nearest `vmlinux.db` or `nccrs.db` from the working directory up (the command
+/// line's rule for a directory).
+fn server_database(named: Option<&OsString>) -> Result<PathBuf, QueryError> {
+    let path = match named.cloned().or_else(|| std::env::var_os("NCCRS_DB")) {
+        Some(p) => PathBuf::from(p),
+        None => std::env::current_dir()?,
+    };
+    Ok(schema::find_database(&path)?)
 }
 
 /// How `graph` draws.

@@ -1,0 +1,584 @@
+//! `nccnav lsp`: the database's answers to an editor, as a language server over
+//! standard input and output.
+//!
+//! rust-analyzer's `lsp-server` does the framing, the `initialize` handshake and the
+//! shutdown; the requests are answered from [`Navigator`], the query layer the command
+//! line and the navigator ask, and written as the protocol's JSON here. A position is
+//! taken as the name under it (C has no overloading: a name and the file it is written
+//! in say which symbol; the one defined in that file comes first). Served:
+//! `textDocument/definition`, `textDocument/references` (the answer of `nccnav DB
+//! refs`), `textDocument/hover`, `workspace/symbol` (the navigator's search),
+//! `textDocument/prepareCallHierarchy` and `callHierarchy/incomingCalls` and
+//! `outgoingCalls` (calls through pointers included, their member in the detail).
+//!
+//! Bad requests get an error or an empty answer, and the server keeps running.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use schema::{FileId, Kind, Location, Symbol, SymbolId, Trees};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::answer::{Direction, Navigator, QueryError};
+use crate::tui::Index;
+
+/// Serves the database at `db` until the client says `exit`.
+pub fn serve(db: &Path) -> Result<(), QueryError> {
+    let nav = Navigator::open(db)?;
+    let (conn, io) = Connection::stdio();
+    let caps = json!({
+        // A number: Neovim 0.7 sends `didOpen` only then.
+        "textDocumentSync": 1,
+        "definitionProvider": true,
+        "referencesProvider": true,
+        "hoverProvider": true,
+        "workspaceSymbolProvider": true,
+        "callHierarchyProvider": true,
+    });
+    let protocol = |e: lsp_server::ProtocolError| QueryError::Usage(e.to_string());
+    let (id, _) = conn.initialize_start().map_err(protocol)?;
+    conn.initialize_finish(
+        id,
+        json!({
+            "capabilities": caps,
+            "serverInfo": {"name": "nccnav", "version": env!("CARGO_PKG_VERSION")},
+        }),
+    )
+    .map_err(protocol)?;
+    let mut server = Server::new(nav);
+    for msg in &conn.receiver {
+        match msg {
+            Message::Request(req) => {
+                if conn.handle_shutdown(&req).map_err(protocol)? {
+                    break;
+                }
+                let id = req.id.clone();
+                let response = match server.answer(req) {
+                    Ok(v) => Response::new_ok(id, v),
+                    Err(Failure(code, msg)) => Response::new_err(id, code as i32, msg),
+                };
+                if conn.sender.send(response.into()).is_err() {
+                    break;
+                }
+            }
+            Message::Notification(n) => server.notice(n),
+            Message::Response(_) => {}
+        }
+    }
+    // The writer thread ends when the connection is gone.
+    drop(conn);
+    io.join()?;
+    Ok(())
+}
+
+/// A request that gets an error: its code and message.
+struct Failure(ErrorCode, String);
+
+impl From<schema::Error> for Failure {
+    fn from(e: schema::Error) -> Self {
+        Failure(ErrorCode::RequestFailed, e.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TextDocument {
+    uri: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct Position {
+    line: u32,
+    character: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AtPosition {
+    text_document: TextDocument,
+    position: Position,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReferenceContext {
+    include_declaration: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct References {
+    #[serde(flatten)]
+    at: AtPosition,
+    context: Option<ReferenceContext>,
+}
+
+#[derive(Deserialize)]
+struct Query {
+    query: String,
+}
+
+#[derive(Deserialize)]
+struct Hierarchy {
+    item: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Opened {
+    text_document: OpenedDocument,
+}
+
+#[derive(Deserialize)]
+struct OpenedDocument {
+    uri: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Changed {
+    text_document: TextDocument,
+    content_changes: Vec<Change>,
+}
+
+#[derive(Deserialize)]
+struct Change {
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Closed {
+    text_document: TextDocument,
+}
+
+fn params<P: serde::de::DeserializeOwned>(req: Request) -> Result<P, Failure> {
+    serde_json::from_value(req.params).map_err(|e| Failure(ErrorCode::InvalidParams, e.to_string()))
+}
+
+/// The server's state: the database, the files the editor has open, and the search.
+struct Server {
+    nav: Navigator,
+    trees: Trees,
+    /// The text of each open document, by URI.
+    open: HashMap<String, String>,
+    /// Each file's path on disk, by id.
+    paths: HashMap<FileId, Option<PathBuf>>,
+    /// `workspace/symbol`'s search, built on first use.
+    index: Option<Index>,
+}
+
+impl Server {
+    fn new(nav: Navigator) -> Server {
+        let trees = nav.db().trees().unwrap_or_default();
+        Server {
+            nav,
+            trees,
+            open: HashMap::new(),
+            paths: HashMap::new(),
+            index: None,
+        }
+    }
+
+    fn notice(&mut self, n: Notification) {
+        match n.method.as_str() {
+            "textDocument/didOpen" => {
+                if let Ok(p) = serde_json::from_value::<Opened>(n.params) {
+                    self.open.insert(p.text_document.uri, p.text_document.text);
+                }
+            }
+            "textDocument/didChange" => {
+                if let Ok(p) = serde_json::from_value::<Changed>(n.params) {
+                    if let Some(c) = p.content_changes.into_iter().last() {
+                        self.open.insert(p.text_document.uri, c.text);
+                    }
+                }
+            }
+            "textDocument/didClose" => {
+                if let Ok(p) = serde_json::from_value::<Closed>(n.params) {
+                    self.open.remove(&p.text_document.uri);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn answer(&mut self, req: Request) -> Result<Value, Failure> {
+        // A database that another build writes to: read afresh.
+        self.nav.forget();
+        match req.method.as_str() {
+            "textDocument/definition" => {
+                let p: AtPosition = params(req)?;
+                self.definition(&p)
+            }
+            "textDocument/references" => {
+                let p: References = params(req)?;
+                let declarations = p.context.is_some_and(|c| c.include_declaration);
+                self.references(&p.at, declarations)
+            }
+            "textDocument/hover" => {
+                let p: AtPosition = params(req)?;
+                self.hover(&p)
+            }
+            "workspace/symbol" => {
+                let p: Query = params(req)?;
+                self.symbols(&p.query)
+            }
+            "textDocument/prepareCallHierarchy" => {
+                let p: AtPosition = params(req)?;
+                self.prepare(&p)
+            }
+            "callHierarchy/incomingCalls" => {
+                let p: Hierarchy = params(req)?;
+                self.calls(&p.item, Direction::Callers)
+            }
+            "callHierarchy/outgoingCalls" => {
+                let p: Hierarchy = params(req)?;
+                self.calls(&p.item, Direction::Callees)
+            }
+            m => Err(Failure(
+                ErrorCode::MethodNotFound,
+                format!("nccnav does not answer {m}"),
+            )),
+        }
+    }
+
+    /// The text of the document at `uri`: as the editor has it open, else on disk.
+    fn text(&self, uri: &str) -> Option<String> {
+        match self.open.get(uri) {
+            Some(t) => Some(t.clone()),
+            None => std::fs::read_to_string(uri_path(uri)?).ok(),
+        }
+    }
+
+    /// The symbols the name under `at` means, those defined in its file first.
+    fn symbols_at(&mut self, at: &AtPosition) -> Result<Vec<Symbol>, Failure> {
+        let uri = &at.text_document.uri;
+        let Some(text) = self.text(uri) else {
+            return Ok(Vec::new());
+        };
+        let Some(name) = word_at(&text, at.position) else {
+            return Ok(Vec::new());
+        };
+        let mut symbols = match self.nav.resolve(&name) {
+            Ok(s) => s,
+            Err(QueryError::Db(e)) => return Err(e.into()),
+            Err(_) => return Ok(Vec::new()),
+        };
+        let here = uri_path(uri).map(|p| schema::normalize_path(&p));
+        let mut in_this_file = HashMap::new();
+        for s in &symbols {
+            let defs = self.nav.definitions_of(s.id)?;
+            let here_too = defs
+                .iter()
+                .any(|d| here.is_some() && self.path(d.loc.file) == here);
+            in_this_file.insert(s.id, here_too);
+        }
+        symbols.sort_by_key(|s| !in_this_file[&s.id]);
+        Ok(symbols)
+    }
+
+    /// Where the file with id `file` is on disk.
+    fn path(&mut self, file: FileId) -> Option<PathBuf> {
+        if let Some(p) = self.paths.get(&file) {
+            return p.clone();
+        }
+        let (db, names) = self.nav.parts();
+        let path = names
+            .file(db, file)
+            .ok()
+            .and_then(|f| self.trees.on_disk(f))
+            .map(|p| schema::normalize_path(&p));
+        self.paths.insert(file, path.clone());
+        path
+    }
+
+    /// `loc` as a protocol location (a one-character range at it), if its file is on
+    /// this machine.
+    fn location(&mut self, loc: Location) -> Option<Value> {
+        let path = self.path(loc.file)?;
+        Some(json!({"uri": path_uri(&path), "range": range(loc)}))
+    }
+
+    fn definition(&mut self, at: &AtPosition) -> Result<Value, Failure> {
+        let mut out = Vec::new();
+        for s in self.symbols_at(at)? {
+            let defs = self.nav.definitions_of(s.id)?;
+            // Definitions, or the declarations when nothing defines it.
+            let defined = defs.iter().any(|d| d.definition);
+            for d in defs.into_iter().filter(|d| d.definition || !defined) {
+                out.extend(self.location(d.loc));
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn references(&mut self, at: &AtPosition, declarations: bool) -> Result<Value, Failure> {
+        let mut out = Vec::new();
+        for s in self.symbols_at(at)? {
+            if declarations {
+                for d in self.nav.definitions_of(s.id)? {
+                    out.extend(self.location(d.loc));
+                }
+            }
+            for r in self.nav.refs_of(&s)? {
+                out.extend(self.location(r.site));
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn hover(&mut self, at: &AtPosition) -> Result<Value, Failure> {
+        let mut parts = Vec::new();
+        for s in self.symbols_at(at)? {
+            parts.push(self.describe(&s)?);
+        }
+        if parts.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(json!({"contents": {"kind": "markdown", "value": parts.join("\n\n---\n\n")}}))
+    }
+
+    /// Kind, linkage, where defined and by which macro, callers and callees.
+    fn describe(&mut self, s: &Symbol) -> Result<String, Failure> {
+        let mut text = format!(
+            "`{}`: {} {}",
+            s.display_name(),
+            s.linkage.as_str(),
+            s.kind.as_str()
+        );
+        for d in self.nav.definitions_of(s.id)? {
+            let site = self.nav.site(d.loc)?;
+            let what = if d.definition { "defined" } else { "declared" };
+            text.push_str(&format!("\n\n{what} at {}", site.full()));
+            if let Some(m) = &d.macro_name {
+                text.push_str(&format!(" by `{m}`"));
+            }
+        }
+        if s.kind == Kind::Function {
+            let callers = self.nav.callers_of(s.id, s.kind)?.len();
+            let callees = self.nav.callees_of(s.id)?.len();
+            text.push_str(&format!("\n\n{callers} calls to it, {callees} calls in it"));
+        }
+        Ok(text)
+    }
+
+    fn symbols(&mut self, query: &str) -> Result<Value, Failure> {
+        if self.index.is_none() {
+            self.index = Some(Index::new(self.nav.db().searchable_symbols()?));
+        }
+        let Some(index) = self.index.as_mut() else {
+            return Ok(Value::Array(Vec::new()));
+        };
+        let ids: Vec<SymbolId> = index
+            .find(query)
+            .hits
+            .iter()
+            .map(|&i| index.entry(i).id)
+            .collect();
+        let mut out = Vec::new();
+        for id in ids {
+            let s = self.nav.symbol(id)?;
+            let Some(d) = self.nav.definitions_of(id)?.into_iter().next() else {
+                continue;
+            };
+            if let Some(location) = self.location(d.loc) {
+                out.push(json!({
+                    "name": s.display_name(),
+                    "kind": symbol_kind(s.kind),
+                    "location": location,
+                }));
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// A call hierarchy item for function `s`, at its definition.
+    fn item(&mut self, s: &Symbol, detail: Option<String>) -> Result<Option<Value>, Failure> {
+        let defs = self.nav.definitions_of(s.id)?;
+        let Some(d) = defs.iter().find(|d| d.definition).or(defs.first()) else {
+            return Ok(None);
+        };
+        let Some(path) = self.path(d.loc.file) else {
+            return Ok(None);
+        };
+        let mut item = json!({
+            "name": s.display_name(),
+            "kind": symbol_kind(s.kind),
+            "uri": path_uri(&path),
+            "range": range(d.loc),
+            "selectionRange": range(d.loc),
+            "data": s.id.0,
+        });
+        if let Some(detail) = detail {
+            item["detail"] = Value::String(detail);
+        }
+        Ok(Some(item))
+    }
+
+    fn prepare(&mut self, at: &AtPosition) -> Result<Value, Failure> {
+        let mut out = Vec::new();
+        for s in self.symbols_at(at)? {
+            out.extend(self.item(&s, None)?);
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// The callers or callees of the function an item stands for, one entry for each
+    /// function with the places of its calls; a call through a pointer says which
+    /// member or variable in its detail.
+    fn calls(&mut self, item: &Value, dir: Direction) -> Result<Value, Failure> {
+        let Some(id) = item.get("data").and_then(Value::as_i64) else {
+            return Err(Failure(
+                ErrorCode::InvalidParams,
+                "a call hierarchy item without nccnav's data".to_owned(),
+            ));
+        };
+        let me = self.nav.symbol(SymbolId(id))?;
+        let rows = match dir {
+            Direction::Callers => self.nav.callers_of(me.id, me.kind)?,
+            Direction::Callees => self.nav.callees_of(me.id)?,
+        };
+        // By the other function (and the pointer it is reached through).
+        let mut by: BTreeMap<(SymbolId, Option<SymbolId>), Vec<Location>> = BTreeMap::new();
+        for r in rows {
+            let other = match dir {
+                Direction::Callers => r.edge.caller,
+                Direction::Callees => r.edge.callee,
+            };
+            by.entry((other, r.via)).or_default().push(r.edge.site);
+        }
+        let mut out = Vec::new();
+        for ((other, via), sites) in by {
+            let s = self.nav.symbol(other)?;
+            let detail = match via {
+                Some(v) => Some(format!("via {}", self.nav.symbol(v)?.display_name())),
+                None if dir == Direction::Callees && s.kind != Kind::Function => {
+                    Some("through this pointer".to_owned())
+                }
+                None => None,
+            };
+            let Some(item) = self.item(&s, detail)? else {
+                continue;
+            };
+            let ranges: Vec<Value> = sites.into_iter().map(range).collect();
+            let key = if dir == Direction::Callers {
+                "from"
+            } else {
+                "to"
+            };
+            out.push(json!({key: item, "fromRanges": ranges}));
+        }
+        Ok(Value::Array(out))
+    }
+}
+
+/// A protocol range of one character at `loc` (lines and columns from 0).
+fn range(loc: Location) -> Value {
+    let (line, col) = (loc.line.saturating_sub(1), loc.col.saturating_sub(1));
+    json!({
+        "start": {"line": line, "character": col},
+        "end": {"line": line, "character": col + 1},
+    })
+}
+
+/// The protocol's number for a kind of symbol.
+fn symbol_kind(kind: Kind) -> u32 {
+    match kind {
+        Kind::Function => 12,
+        Kind::Variable => 13,
+        Kind::Macro => 14,
+        Kind::Struct | Kind::Union | Kind::Typedef => 23,
+        Kind::Enum => 10,
+        Kind::Enumerator => 22,
+        Kind::Field => 8,
+        Kind::Parameter => 13,
+    }
+}
+
+/// The identifier the position is on or just after. The column counts UTF-16 units,
+/// as the protocol does.
+fn word_at(text: &str, at: Position) -> Option<String> {
+    let line = text.lines().nth(at.line as usize)?;
+    let mut units = 0;
+    let mut byte = line.len();
+    for (i, c) in line.char_indices() {
+        if units >= at.character as usize {
+            byte = i;
+            break;
+        }
+        units += c.len_utf16();
+    }
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let start = line[..byte]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| ident(c))
+        .last()
+        .map_or(byte, |(i, _)| i);
+    let end = line[byte..]
+        .char_indices()
+        .find(|&(_, c)| !ident(c))
+        .map_or(line.len(), |(i, _)| byte + i);
+    let word = &line[start..end];
+    (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit())).then(|| word.to_owned())
+}
+
+/// The path a `file://` URI names.
+fn uri_path(uri: &str) -> Option<PathBuf> {
+    let rest = uri.strip_prefix("file://")?;
+    let mut bytes = Vec::with_capacity(rest.len());
+    let mut it = rest.bytes();
+    while let Some(b) = it.next() {
+        if b == b'%' {
+            let hex: Vec<u8> = it.by_ref().take(2).collect();
+            let h = std::str::from_utf8(&hex).ok()?;
+            bytes.push(u8::from_str_radix(h, 16).ok()?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    use std::os::unix::ffi::OsStringExt;
+    Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+}
+
+/// The `file://` URI of an absolute path.
+fn path_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut uri = String::from("file://");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_under_the_cursor_is_the_identifier_around_it() {
+        let text = "int x;\n\treturn vfs_read(file, buf);\n";
+        let at = |line, character| word_at(text, Position { line, character });
+        assert_eq!(at(1, 8).as_deref(), Some("vfs_read"));
+        assert_eq!(at(1, 15).as_deref(), Some("vfs_read"), "just after it");
+        assert_eq!(at(1, 17).as_deref(), Some("file"));
+        assert_eq!(at(1, 0), None);
+        assert_eq!(at(9, 0), None);
+    }
+
+    #[test]
+    fn paths_and_uris_go_both_ways() {
+        let p = Path::new("/src/linux 6.12/fs/read_write.c");
+        let uri = path_uri(p);
+        assert_eq!(uri, "file:///src/linux%206.12/fs/read_write.c");
+        assert_eq!(uri_path(&uri).as_deref(), Some(p));
+    }
+}
