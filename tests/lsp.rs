@@ -1,0 +1,194 @@
+//! `nccnav lsp` at the protocol level, on the fixture database: a client speaking the
+//! language server protocol's framing over the server's standard input and output.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use nccrs_e2e::{bin, fixture};
+use serde_json::{json, Value};
+
+use crate::fixture::built;
+
+/// A client of one `nccnav lsp`.
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    replies: mpsc::Receiver<Value>,
+    next: i64,
+}
+
+impl Client {
+    fn start(db: &std::path::Path) -> Client {
+        let mut child = Command::new(bin("nccnav"))
+            .arg("lsp")
+            .arg(db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("nccnav lsp starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let (tx, replies) = mpsc::channel();
+        // A server that hangs fails the test at the timeout instead of hanging it.
+        std::thread::spawn(move || loop {
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if out.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(n) = line.strip_prefix("Content-Length: ") {
+                    len = n.parse().expect("a length");
+                }
+            }
+            let mut body = vec![0; len];
+            if out.read_exact(&mut body).is_err() {
+                return;
+            }
+            if tx
+                .send(serde_json::from_slice(&body).expect("JSON"))
+                .is_err()
+            {
+                return;
+            }
+        });
+        let mut client = Client {
+            child,
+            stdin,
+            replies,
+            next: 0,
+        };
+        let init = client.request("initialize", json!({"processId": null, "capabilities": {}}));
+        assert_eq!(
+            init["result"]["capabilities"]["callHierarchyProvider"],
+            json!(true)
+        );
+        client.notify("initialized", json!({}));
+        client
+    }
+
+    fn send(&mut self, message: Value) {
+        let body = message.to_string();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The whole response to a request: `result` or `error`.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let reply = self
+                .replies
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no answer to {method}"));
+            if reply["id"] == json!(id) {
+                return reply;
+            }
+        }
+    }
+
+    fn stop(mut self) {
+        let reply = self.request("shutdown", Value::Null);
+        assert!(reply.get("error").is_none(), "{reply}");
+        self.notify("exit", Value::Null);
+        let status = self.child.wait().expect("wait");
+        assert!(status.success(), "{status}");
+    }
+}
+
+fn uri(rel: &str) -> String {
+    let path = std::fs::canonicalize(fixture("minikernel").join(rel)).expect("fixture file");
+    format!("file://{}", path.display())
+}
+
+fn at(rel: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri(rel)}, "position": {"line": line, "character": character}})
+}
+
+/// The `path:line` of each location (lines from 1), sorted.
+fn places(locations: &Value) -> Vec<String> {
+    let mut v: Vec<String> = locations
+        .as_array()
+        .expect("locations")
+        .iter()
+        .map(|l| {
+            let uri = l["uri"].as_str().expect("uri");
+            let rel = uri.rsplit_once("minikernel/").map_or(uri, |(_, r)| r);
+            format!(
+                "{rel}:{}",
+                l["range"]["start"]["line"].as_u64().expect("line") + 1
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn lsp_answers_definition_references_hover_and_calls() {
+    let mut c = Client::start(&built().db);
+    // `vfs_read` in `return vfs_read(f, buf, count);` (line 20).
+    let call = at("fs/read_write.c", 19, 10);
+    let def = c.request("textDocument/definition", call.clone());
+    assert_eq!(places(&def["result"]), ["fs/read_write.c:7"]);
+
+    let refs = c.request(
+        "textDocument/references",
+        json!({"textDocument": call["textDocument"], "position": call["position"],
+               "context": {"includeDeclaration": false}}),
+    );
+    let refs = places(&refs["result"]);
+    assert!(refs.contains(&"fs/read_write.c:20".to_owned()), "{refs:?}");
+
+    let hover = c.request("textDocument/hover", call.clone());
+    let text = hover["result"]["contents"]["value"]
+        .as_str()
+        .expect("hover text");
+    assert!(text.contains("external function"), "{text}");
+    assert!(text.contains("fs/read_write.c:7:"), "{text}");
+
+    // Who calls ramfs_read: vfs_read, through the ops table's member.
+    let items = c.request("textDocument/prepareCallHierarchy", call.clone());
+    let vfs_read = items["result"][0].clone();
+    assert_eq!(vfs_read["name"], "vfs_read");
+    let out = c.request("callHierarchy/outgoingCalls", json!({"item": vfs_read}));
+    let through: Vec<&Value> = out["result"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter(|c| c["to"]["name"] == "file_operations::read")
+        .collect();
+    assert_eq!(through.len(), 1, "{out}");
+    let into = c.request("callHierarchy/incomingCalls", json!({"item": vfs_read}));
+    let callers: Vec<&str> = into["result"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .map(|c| c["from"]["name"].as_str().expect("name"))
+        .collect();
+    assert!(callers.contains(&"ksys_read"), "{callers:?}");
+
+    let symbols = c.request("workspace/symbol", json!({"query": "ramfs_rea"}));
+    assert_eq!(symbols["result"][0]["name"], "ramfs_read", "{symbols}");
+
+    // What it cannot answer, it says, and goes on.
+    let odd = c.request("textDocument/rename", json!({}));
+    assert_eq!(odd["error"]["code"], -32601);
+    let bad = c.request("textDocument/definition", json!({"nonsense": 1}));
+    assert_eq!(bad["error"]["code"], -32602);
+    let nowhere = c.request("textDocument/definition", at("fs/read_write.c", 999, 0));
+    assert_eq!(nowhere["result"], json!([]));
+    c.stop();
+}
