@@ -192,3 +192,63 @@ fn lsp_answers_definition_references_hover_and_calls() {
     assert_eq!(nowhere["result"], json!([]));
     c.stop();
 }
+
+/// Neovim (Debian 12's 0.7) as the client: `tests/nvim/lsp.lua` asks for the
+/// definition, references and calls of `vfs_read` at its call in `ksys_read`.
+#[test]
+fn neovim_finds_definition_references_and_calls() {
+    let nvim = Command::new("nvim").arg("--version").output();
+    assert!(
+        nvim.is_ok_and(|o| o.status.success()),
+        "Neovim is needed for this test: apt-get install neovim (.ci/install-deps does)"
+    );
+    let script = nccrs_e2e::root().join("tests/nvim/lsp.lua");
+    let out = Command::new("timeout")
+        .args([
+            "120",
+            "nvim",
+            "--headless",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-n",
+            "-c",
+        ])
+        .arg(format!("luafile {}", script.display()))
+        .env("NCCNAV", bin("nccnav"))
+        .env("DB", &built().db)
+        .env("SRC", fixture("minikernel").join("fs/read_write.c"))
+        .env("LINE", "19")
+        .env("COL", "10")
+        .stdin(Stdio::null())
+        .output()
+        .expect("nvim runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "nvim: {:?}: {stderr}", out.status);
+    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(answers.len(), 4, "{answers:?}");
+    assert_eq!(places(&answers[0]["definition"]), ["fs/read_write.c:7"]);
+    let refs = places(&answers[1]["references"]);
+    assert!(refs.contains(&"fs/read_write.c:20".to_owned()), "{refs:?}");
+    let callers: Vec<&Value> = answers[2]["incoming"]
+        .as_array()
+        .expect("incoming")
+        .iter()
+        .map(|c| &c["from"]["name"])
+        .collect();
+    assert!(callers.contains(&&json!("ksys_read")), "{callers:?}");
+    let callees: Vec<&Value> = answers[3]["outgoing"]
+        .as_array()
+        .expect("outgoing")
+        .iter()
+        .map(|c| &c["to"]["name"])
+        .collect();
+    assert!(
+        callees.contains(&&json!("file_operations::read")),
+        "{callees:?}"
+    );
+}
