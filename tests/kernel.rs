@@ -1025,6 +1025,8 @@ fn kernel_6_12_uml_defconfig() {
     if callees.contains("__ilog2_u32") || !callees.contains("__ilog2_u64") {
         failures.push(format!("callees process_one_work, the dead arm: {callees}"));
     }
+    // The language server on the same database.
+    failures.extend(crate::lsp::check_kernel(&b.db, &b.src));
     print_indirect_call_figures(&b.db);
     check_verify(&b.db);
     let size = std::fs::metadata(&b.db).map(|m| m.len()).unwrap_or(0);

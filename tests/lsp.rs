@@ -114,18 +114,27 @@ fn uri(rel: &str) -> String {
 }
 
 fn at(rel: &str, line: u32, character: u32) -> Value {
-    json!({"textDocument": {"uri": uri(rel)}, "position": {"line": line, "character": character}})
+    at_uri(&uri(rel), line, character)
+}
+
+fn at_uri(uri: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
 }
 
 /// The `path:line` of each location (lines from 1), sorted.
 fn places(locations: &Value) -> Vec<String> {
+    places_below(locations, "minikernel/")
+}
+
+/// The `path:line` of each location (lines from 1, the path after `below`), sorted.
+fn places_below(locations: &Value, below: &str) -> Vec<String> {
     let mut v: Vec<String> = locations
         .as_array()
-        .expect("locations")
+        .unwrap_or(&Vec::new())
         .iter()
         .map(|l| {
             let uri = l["uri"].as_str().expect("uri");
-            let rel = uri.rsplit_once("minikernel/").map_or(uri, |(_, r)| r);
+            let rel = uri.rsplit_once(below).map_or(uri, |(_, r)| r);
             format!(
                 "{rel}:{}",
                 l["range"]["start"]["line"].as_u64().expect("line") + 1
@@ -251,4 +260,67 @@ fn neovim_finds_definition_references_and_calls() {
         callees.contains(&&json!("file_operations::read")),
         "{callees:?}"
     );
+}
+
+/// `nccnav lsp` on a kernel's database (`src` its source tree): `vfs_read` at its call
+/// in `ksys_read`, its definition, its caller, and its call through
+/// `file_operations::read`. What did not hold, one line each.
+pub(crate) fn check_kernel(db: &std::path::Path, src: &std::path::Path) -> Vec<String> {
+    let file = src.join("fs/read_write.c");
+    let text = std::fs::read_to_string(&file).expect("fs/read_write.c");
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle));
+    let (Some(call), Some(def)) = (
+        line_of("ret = vfs_read(fd_file(f), buf, count, ppos);"),
+        line_of("ssize_t vfs_read(struct file *file"),
+    ) else {
+        return vec!["fs/read_write.c: ksys_read's call of vfs_read not found".to_owned()];
+    };
+    let column = text
+        .lines()
+        .nth(call)
+        .and_then(|l| l.find("vfs_read"))
+        .unwrap_or(0);
+    let uri = format!(
+        "file://{}",
+        std::fs::canonicalize(&file).expect("path").display()
+    );
+    let here = at_uri(&uri, call as u32, column as u32);
+    let mut failures = Vec::new();
+    let mut c = Client::start(db);
+    let found = places_below(
+        &c.request("textDocument/definition", here.clone())["result"],
+        "/",
+    );
+    let wanted = format!("read_write.c:{}", def + 1);
+    if !found.iter().any(|p| p.ends_with(&wanted)) {
+        failures.push(format!(
+            "lsp definition of vfs_read: {found:?}, not {wanted}"
+        ));
+    }
+    let items = c.request("textDocument/prepareCallHierarchy", here);
+    let item = items["result"][0].clone();
+    let names = |reply: &Value, side: &str| -> Vec<String> {
+        reply["result"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .filter_map(|c| c[side]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let into = names(
+        &c.request("callHierarchy/incomingCalls", json!({"item": item})),
+        "from",
+    );
+    if !into.iter().any(|n| n == "ksys_read") {
+        failures.push(format!("lsp incoming calls of vfs_read: {into:?}"));
+    }
+    let out = names(
+        &c.request("callHierarchy/outgoingCalls", json!({"item": item})),
+        "to",
+    );
+    if !out.iter().any(|n| n == "file_operations::read") {
+        failures.push(format!("lsp outgoing calls of vfs_read: {out:?}"));
+    }
+    c.stop();
+    failures
 }
