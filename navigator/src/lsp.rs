@@ -296,11 +296,11 @@ impl Server {
         path
     }
 
-    /// `loc` as a protocol location (a one-character range at it), if its file is on
-    /// this machine.
-    fn location(&mut self, loc: Location) -> Option<Value> {
+    /// `loc` as a protocol location (`len` characters from it, the length of the name
+    /// written there), if its file is on this machine.
+    fn location(&mut self, loc: Location, len: usize) -> Option<Value> {
         let path = self.path(loc.file)?;
-        Some(json!({"uri": path_uri(&path), "range": range(loc)}))
+        Some(json!({"uri": path_uri(&path), "range": range(loc, len)}))
     }
 
     fn definition(&mut self, at: &AtPosition) -> Result<Value, Failure> {
@@ -310,7 +310,7 @@ impl Server {
             // Definitions, or the declarations when nothing defines it.
             let defined = defs.iter().any(|d| d.definition);
             for d in defs.into_iter().filter(|d| d.definition || !defined) {
-                out.extend(self.location(d.loc));
+                out.extend(self.location(d.loc, s.name.len()));
             }
         }
         Ok(Value::Array(out))
@@ -321,11 +321,11 @@ impl Server {
         for s in self.symbols_at(at)? {
             if declarations {
                 for d in self.nav.definitions_of(s.id)? {
-                    out.extend(self.location(d.loc));
+                    out.extend(self.location(d.loc, s.name.len()));
                 }
             }
             for r in self.nav.refs_of(&s)? {
-                out.extend(self.location(r.site));
+                out.extend(self.location(r.site, s.name.len()));
             }
         }
         Ok(Value::Array(out))
@@ -385,7 +385,7 @@ impl Server {
             let Some(d) = self.nav.definitions_of(id)?.into_iter().next() else {
                 continue;
             };
-            if let Some(location) = self.location(d.loc) {
+            if let Some(location) = self.location(d.loc, s.name.len()) {
                 out.push(json!({
                     "name": s.display_name(),
                     "kind": symbol_kind(s.kind),
@@ -409,8 +409,8 @@ impl Server {
             "name": s.display_name(),
             "kind": symbol_kind(s.kind),
             "uri": path_uri(&path),
-            "range": range(d.loc),
-            "selectionRange": range(d.loc),
+            "range": range(d.loc, s.name.len()),
+            "selectionRange": range(d.loc, s.name.len()),
             "data": s.id.0,
         });
         if let Some(detail) = detail {
@@ -464,7 +464,12 @@ impl Server {
             let Some(item) = self.item(&s, detail)? else {
                 continue;
             };
-            let ranges: Vec<Value> = sites.into_iter().map(range).collect();
+            // The sites are where the callee's name (or the pointer's) is written.
+            let len = match dir {
+                Direction::Callers => me.name.len(),
+                Direction::Callees => s.name.len(),
+            };
+            let ranges: Vec<Value> = sites.into_iter().map(|l| range(l, len)).collect();
             let key = if dir == Direction::Callers {
                 "from"
             } else {
@@ -476,12 +481,12 @@ impl Server {
     }
 }
 
-/// A protocol range of one character at `loc` (lines and columns from 0).
-fn range(loc: Location) -> Value {
+/// A protocol range of `len` characters from `loc` (lines and columns from 0).
+fn range(loc: Location, len: usize) -> Value {
     let (line, col) = (loc.line.saturating_sub(1), loc.col.saturating_sub(1));
     json!({
         "start": {"line": line, "character": col},
-        "end": {"line": line, "character": col + 1},
+        "end": {"line": line, "character": col + len.max(1) as u32},
     })
 }
 
