@@ -202,10 +202,10 @@ fn lsp_answers_definition_references_hover_and_calls() {
     c.stop();
 }
 
-/// Neovim (Debian 12's 0.7) as the client: `tests/nvim/lsp.lua` asks for the
-/// definition, references and calls of `vfs_read` at its call in `ksys_read`.
-#[test]
-fn neovim_finds_definition_references_and_calls() {
+/// Neovim (Debian 12's 0.7) as the client: `tests/nvim/lsp.lua` asks at `line`,
+/// `col` (from 0) of `src` for the definition, the references, and the incoming and
+/// outgoing calls; its four answers.
+fn neovim(db: &std::path::Path, src: &std::path::Path, line: usize, col: usize) -> Vec<Value> {
     let nvim = Command::new("nvim").arg("--version").output();
     assert!(
         nvim.is_ok_and(|o| o.status.success()),
@@ -226,10 +226,10 @@ fn neovim_finds_definition_references_and_calls() {
         ])
         .arg(format!("luafile {}", script.display()))
         .env("NCCNAV", bin("nccnav"))
-        .env("DB", &built().db)
-        .env("SRC", fixture("minikernel").join("fs/read_write.c"))
-        .env("LINE", "19")
-        .env("COL", "10")
+        .env("DB", db)
+        .env("SRC", src)
+        .env("LINE", line.to_string())
+        .env("COL", col.to_string())
         .stdin(Stdio::null())
         .output()
         .expect("nvim runs");
@@ -240,31 +240,39 @@ fn neovim_finds_definition_references_and_calls() {
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
     assert_eq!(answers.len(), 4, "{answers:?}");
+    answers
+}
+
+/// The names of the functions of call hierarchy answers (`side`: `from` or `to`).
+fn names_of(calls: &Value, side: &str) -> Vec<String> {
+    calls
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .filter_map(|c| c[side]["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn neovim_finds_definition_references_and_calls() {
+    let src = fixture("minikernel").join("fs/read_write.c");
+    let answers = neovim(&built().db, &src, 19, 10);
     assert_eq!(places(&answers[0]["definition"]), ["fs/read_write.c:7"]);
     let refs = places(&answers[1]["references"]);
     assert!(refs.contains(&"fs/read_write.c:20".to_owned()), "{refs:?}");
-    let callers: Vec<&Value> = answers[2]["incoming"]
-        .as_array()
-        .expect("incoming")
-        .iter()
-        .map(|c| &c["from"]["name"])
-        .collect();
-    assert!(callers.contains(&&json!("ksys_read")), "{callers:?}");
-    let callees: Vec<&Value> = answers[3]["outgoing"]
-        .as_array()
-        .expect("outgoing")
-        .iter()
-        .map(|c| &c["to"]["name"])
-        .collect();
+    let callers = names_of(&answers[2]["incoming"], "from");
+    assert!(callers.iter().any(|n| n == "ksys_read"), "{callers:?}");
+    let callees = names_of(&answers[3]["outgoing"], "to");
     assert!(
-        callees.contains(&&json!("file_operations::read")),
+        callees.iter().any(|n| n == "file_operations::read"),
         "{callees:?}"
     );
 }
 
-/// `nccnav lsp` on a kernel's database (`src` its source tree): `vfs_read` at its call
-/// in `ksys_read`, its definition, its caller, and its call through
-/// `file_operations::read`. What did not hold, one line each.
+/// `nccnav lsp` on a kernel's database (`src` its source tree), as a protocol client
+/// and through Neovim: `vfs_read` at its call in `ksys_read`, its definition, its
+/// caller, and its call through `file_operations::read`. What did not hold, one line
+/// each.
 pub(crate) fn check_kernel(db: &std::path::Path, src: &std::path::Path) -> Vec<String> {
     let file = src.join("fs/read_write.c");
     let text = std::fs::read_to_string(&file).expect("fs/read_write.c");
@@ -299,28 +307,29 @@ pub(crate) fn check_kernel(db: &std::path::Path, src: &std::path::Path) -> Vec<S
     }
     let items = c.request("textDocument/prepareCallHierarchy", here);
     let item = items["result"][0].clone();
-    let names = |reply: &Value, side: &str| -> Vec<String> {
-        reply["result"]
-            .as_array()
-            .unwrap_or(&Vec::new())
-            .iter()
-            .filter_map(|c| c[side]["name"].as_str().map(str::to_owned))
-            .collect()
-    };
-    let into = names(
-        &c.request("callHierarchy/incomingCalls", json!({"item": item})),
-        "from",
-    );
-    if !into.iter().any(|n| n == "ksys_read") {
-        failures.push(format!("lsp incoming calls of vfs_read: {into:?}"));
-    }
-    let out = names(
-        &c.request("callHierarchy/outgoingCalls", json!({"item": item})),
-        "to",
-    );
-    if !out.iter().any(|n| n == "file_operations::read") {
-        failures.push(format!("lsp outgoing calls of vfs_read: {out:?}"));
-    }
+    let incoming = c.request("callHierarchy/incomingCalls", json!({"item": item}));
+    let outgoing = c.request("callHierarchy/outgoingCalls", json!({"item": item}));
     c.stop();
+    // And through Neovim.
+    let answers = neovim(db, &file, call, column);
+    let found = places_below(&answers[0]["definition"], "/");
+    if !found.iter().any(|p| p.ends_with(&wanted)) {
+        failures.push(format!(
+            "nvim: definition of vfs_read: {found:?}, not {wanted}"
+        ));
+    }
+    for (who, into, out) in [
+        ("lsp", &incoming["result"], &outgoing["result"]),
+        ("nvim", &answers[2]["incoming"], &answers[3]["outgoing"]),
+    ] {
+        let into = names_of(into, "from");
+        if !into.iter().any(|n| n == "ksys_read") {
+            failures.push(format!("{who}: incoming calls of vfs_read: {into:?}"));
+        }
+        let out = names_of(out, "to");
+        if !out.iter().any(|n| n == "file_operations::read") {
+            failures.push(format!("{who}: outgoing calls of vfs_read: {out:?}"));
+        }
+    }
     failures
 }
