@@ -552,16 +552,7 @@ fn uri_path(uri: &str) -> Option<PathBuf> {
 
 /// The `file://` URI of an absolute path.
 fn path_uri(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let mut uri = String::from("file://");
-    for &b in path.as_os_str().as_bytes() {
-        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-            uri.push(b as char);
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-    uri
+    format!("file://{}", schema::uri_escape(path))
 }
 
 #[cfg(test)]

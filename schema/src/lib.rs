@@ -381,8 +381,9 @@ fn known_version(path: &Path, version: i64) -> Result<()> {
     Ok(())
 }
 
-/// `path` as the path part of an SQLite URI.
-fn uri_escape(path: &Path) -> String {
+/// `path` as the path part of a URI (SQLite's `file:`, the editor's `file://`): bytes
+/// other than letters, digits and `/-_.~` percent-encoded.
+pub fn uri_escape(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     let mut out = String::new();
     for &b in path.as_os_str().as_bytes() {
