@@ -990,7 +990,7 @@ fn the_search_answers_before_the_symbol_list_is_read() {
     );
     // The list arrives; the same query now has every match.
     let nav = Navigator::open(&built().db).expect("database opens");
-    let index = navigator::tui::Index::new(nav.db().searchable_symbols().expect("symbols"));
+    let index = navigator::search::Index::new(nav.db().searchable_symbols().expect("symbols"));
     s.app.update(Msg::Index(Ok(index)));
     s.draw();
     let full = s.text();

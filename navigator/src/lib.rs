@@ -4,6 +4,8 @@
 //! - [`answer`]: the query layer: what every front end asks, answered as rows
 //! - [`names`]: the one cache of symbol and file names, and how they are shown
 //! - [`callgraph`]: the whole call graph: shortest paths, neighbourhoods
+//! - [`search`]: the symbol search and its ranking, as the navigator, the language
+//!   server and the MCP server offer it
 //! - `render`: the command line's text and JSON; [`picture`]: Graphviz DOT and SVG
 //! - `dump`: every fact, as the product contract's `dump` format
 //! - `verify`: the database against the compiler's DWARF
@@ -13,9 +15,12 @@ pub mod answer;
 pub mod callgraph;
 mod dump;
 mod lsp;
+mod mcp;
 pub mod names;
 pub mod picture;
 mod render;
+pub mod search;
+mod served;
 pub mod tui;
 mod verify;
 
@@ -61,6 +66,11 @@ Commands:
 nccnav DB                  the interactive navigator: search, callers and callees
                              as trees, source, call paths (press ? inside)
 nccnav DB SYMBOL           the navigator, opened on SYMBOL
+nccnav lsp [DB]            a language server for editors, on standard input and output:
+                           definition, references, call hierarchy, hover, symbols
+nccnav mcp [DB]            an MCP server for coding agents: the command line's answers
+                           as tools (DB: else $NCCRS_DB, else the nearest vmlinux.db or
+                           nccrs.db from the working directory up)
 
 DB is the database, or a directory holding one (vmlinux.db, nccrs.db), or one of its
 subdirectories. Every list is printed whole; --limit N prints the first N rows of each
@@ -130,14 +140,22 @@ struct Cli {
 /// Runs nccnav; returns the exit status.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
-    if args.get(1).is_some_and(|a| a == "lsp") && !Path::new("lsp").is_file() {
-        return match server_database(args.get(2)).and_then(|db| lsp::serve(&db)) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("nccnav lsp: {e}");
-                e.exit_code()
-            }
+    // `nccnav lsp [DB]`, `nccnav mcp [DB]`: servers, unless a database has that name.
+    if let Some(server) = args.get(1).and_then(|a| a.to_str()) {
+        let serve: Option<Server> = match server {
+            "lsp" => Some(lsp::serve),
+            "mcp" => Some(mcp::serve),
+            _ => None,
         };
+        if let Some(serve) = serve.filter(|_| !Path::new(server).is_file()) {
+            return match server_database(args.get(2)).and_then(|db| serve(&db)) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("nccnav {server}: {e}");
+                    e.exit_code()
+                }
+            };
+        }
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -159,6 +177,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
     }
 }
+
+/// A server's main loop, on the database it answers from.
+type Server = fn(&Path) -> Result<(), QueryError>;
 
 /// The database a server answers from: the one named, else `NCCRS_DB`, else the
 /// nearest `vmlinux.db` or `nccrs.db` from the working directory up (the command

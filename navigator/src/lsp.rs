@@ -17,12 +17,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
-use schema::{FileId, Kind, Location, Symbol, SymbolId, Trees};
+use schema::{FileId, Kind, Location, Symbol, SymbolId};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::answer::{Direction, Navigator, QueryError};
-use crate::tui::Index;
+use crate::served::Served;
 
 /// Serves the database at `db` until the client says `exit`.
 pub fn serve(db: &Path) -> Result<(), QueryError> {
@@ -159,27 +159,21 @@ fn params<P: serde::de::DeserializeOwned>(req: Request) -> Result<P, Failure> {
     serde_json::from_value(req.params).map_err(|e| Failure(ErrorCode::InvalidParams, e.to_string()))
 }
 
-/// The server's state: the database, the files the editor has open, and the search.
+/// The server's state: the database, the files the editor has open.
 struct Server {
-    nav: Navigator,
-    trees: Trees,
+    served: Served,
     /// The text of each open document, by URI.
     open: HashMap<String, String>,
     /// Each file's path on disk, by id.
     paths: HashMap<FileId, Option<PathBuf>>,
-    /// `workspace/symbol`'s search, built on first use.
-    index: Option<Index>,
 }
 
 impl Server {
     fn new(nav: Navigator) -> Server {
-        let trees = nav.db().trees().unwrap_or_default();
         Server {
-            nav,
-            trees,
+            served: Served::new(nav),
             open: HashMap::new(),
             paths: HashMap::new(),
-            index: None,
         }
     }
 
@@ -207,8 +201,10 @@ impl Server {
     }
 
     fn answer(&mut self, req: Request) -> Result<Value, Failure> {
-        // A database that another build writes to: read afresh.
-        self.nav.forget();
+        // A database that a build still writes to: read afresh what changed.
+        if self.served.refresh() {
+            self.paths.clear();
+        }
         match req.method.as_str() {
             "textDocument/definition" => {
                 let p: AtPosition = params(req)?;
@@ -263,7 +259,7 @@ impl Server {
         let Some(name) = word_at(&text, at.position) else {
             return Ok(Vec::new());
         };
-        let mut symbols = match self.nav.resolve(&name) {
+        let mut symbols = match self.served.nav.resolve(&name) {
             Ok(s) => s,
             Err(QueryError::Db(e)) => return Err(e.into()),
             Err(_) => return Ok(Vec::new()),
@@ -271,7 +267,7 @@ impl Server {
         let here = uri_path(uri).map(|p| schema::normalize_path(&p));
         let mut in_this_file = HashMap::new();
         for s in &symbols {
-            let defs = self.nav.definitions_of(s.id)?;
+            let defs = self.served.nav.definitions_of(s.id)?;
             let here_too = defs
                 .iter()
                 .any(|d| here.is_some() && self.path(d.loc.file) == here);
@@ -286,11 +282,11 @@ impl Server {
         if let Some(p) = self.paths.get(&file) {
             return p.clone();
         }
-        let (db, names) = self.nav.parts();
+        let (db, names) = self.served.nav.parts();
         let path = names
             .file(db, file)
             .ok()
-            .and_then(|f| self.trees.on_disk(f))
+            .and_then(|f| self.served.trees.on_disk(f))
             .map(|p| schema::normalize_path(&p));
         self.paths.insert(file, path.clone());
         path
@@ -306,7 +302,7 @@ impl Server {
     fn definition(&mut self, at: &AtPosition) -> Result<Value, Failure> {
         let mut out = Vec::new();
         for s in self.symbols_at(at)? {
-            let defs = self.nav.definitions_of(s.id)?;
+            let defs = self.served.nav.definitions_of(s.id)?;
             // Definitions, or the declarations when nothing defines it.
             let defined = defs.iter().any(|d| d.definition);
             for d in defs.into_iter().filter(|d| d.definition || !defined) {
@@ -320,11 +316,11 @@ impl Server {
         let mut out = Vec::new();
         for s in self.symbols_at(at)? {
             if declarations {
-                for d in self.nav.definitions_of(s.id)? {
+                for d in self.served.nav.definitions_of(s.id)? {
                     out.extend(self.location(d.loc, s.name.len()));
                 }
             }
-            for r in self.nav.refs_of(&s)? {
+            for r in self.served.nav.refs_of(&s)? {
                 out.extend(self.location(r.site, s.name.len()));
             }
         }
@@ -350,8 +346,8 @@ impl Server {
             s.linkage.as_str(),
             s.kind.as_str()
         );
-        for d in self.nav.definitions_of(s.id)? {
-            let site = self.nav.site(d.loc)?;
+        for d in self.served.nav.definitions_of(s.id)? {
+            let site = self.served.nav.site(d.loc)?;
             let what = if d.definition { "defined" } else { "declared" };
             text.push_str(&format!("\n\n{what} at {}", site.full()));
             if let Some(m) = &d.macro_name {
@@ -359,20 +355,15 @@ impl Server {
             }
         }
         if s.kind == Kind::Function {
-            let callers = self.nav.callers_of(s.id, s.kind)?.len();
-            let callees = self.nav.callees_of(s.id)?.len();
+            let callers = self.served.nav.callers_of(s.id, s.kind)?.len();
+            let callees = self.served.nav.callees_of(s.id)?.len();
             text.push_str(&format!("\n\n{callers} calls to it, {callees} calls in it"));
         }
         Ok(text)
     }
 
     fn symbols(&mut self, query: &str) -> Result<Value, Failure> {
-        if self.index.is_none() {
-            self.index = Some(Index::new(self.nav.db().searchable_symbols()?));
-        }
-        let Some(index) = self.index.as_mut() else {
-            return Ok(Value::Array(Vec::new()));
-        };
+        let index = self.served.index()?;
         let ids: Vec<SymbolId> = index
             .find(query)
             .hits
@@ -381,8 +372,8 @@ impl Server {
             .collect();
         let mut out = Vec::new();
         for id in ids {
-            let s = self.nav.symbol(id)?;
-            let Some(d) = self.nav.definitions_of(id)?.into_iter().next() else {
+            let s = self.served.nav.symbol(id)?;
+            let Some(d) = self.served.nav.definitions_of(id)?.into_iter().next() else {
                 continue;
             };
             if let Some(location) = self.location(d.loc, s.name.len()) {
@@ -398,7 +389,7 @@ impl Server {
 
     /// A call hierarchy item for function `s`, at its definition.
     fn item(&mut self, s: &Symbol, detail: Option<String>) -> Result<Option<Value>, Failure> {
-        let defs = self.nav.definitions_of(s.id)?;
+        let defs = self.served.nav.definitions_of(s.id)?;
         let Some(d) = defs.iter().find(|d| d.definition).or(defs.first()) else {
             return Ok(None);
         };
@@ -437,10 +428,10 @@ impl Server {
                 "a call hierarchy item without nccnav's data".to_owned(),
             ));
         };
-        let me = self.nav.symbol(SymbolId(id))?;
+        let me = self.served.nav.symbol(SymbolId(id))?;
         let rows = match dir {
-            Direction::Callers => self.nav.callers_of(me.id, me.kind)?,
-            Direction::Callees => self.nav.callees_of(me.id)?,
+            Direction::Callers => self.served.nav.callers_of(me.id, me.kind)?,
+            Direction::Callees => self.served.nav.callees_of(me.id)?,
         };
         // By the other function (and the pointer it is reached through).
         let mut by: BTreeMap<(SymbolId, Option<SymbolId>), Vec<Location>> = BTreeMap::new();
@@ -453,9 +444,9 @@ impl Server {
         }
         let mut out = Vec::new();
         for ((other, via), sites) in by {
-            let s = self.nav.symbol(other)?;
+            let s = self.served.nav.symbol(other)?;
             let detail = match via {
-                Some(v) => Some(format!("via {}", self.nav.symbol(v)?.display_name())),
+                Some(v) => Some(format!("via {}", self.served.nav.symbol(v)?.display_name())),
                 None if dir == Direction::Callees && s.kind != Kind::Function => {
                     Some("through this pointer".to_owned())
                 }

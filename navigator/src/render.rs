@@ -96,6 +96,38 @@ struct JsonDef<'a> {
     definition: bool,
 }
 
+/// `def`'s rows as JSON: one object a definition (or declaration, when nothing
+/// defines the symbol), with the macro that made it.
+pub fn definitions_json(
+    nav: &mut Navigator,
+    defs: &Definitions,
+) -> Result<Vec<serde_json::Value>, QueryError> {
+    let mut values = Vec::new();
+    for r in &defs.rows {
+        let (db, names) = nav.parts();
+        let f = names.file(db, r.def.loc.file)?.clone();
+        let j = JsonDef {
+            id: r.symbol.id.0,
+            name: r.symbol.display_name(),
+            kind: r.symbol.kind.as_str(),
+            linkage: r.symbol.linkage.as_str(),
+            root: f.root.as_str(),
+            file: &f.path,
+            line: r.def.loc.line,
+            col: r.def.loc.col,
+            macro_name: r.def.macro_name.as_deref(),
+            definition: r.def.definition,
+        };
+        let mut v = serde_json::to_value(j).map_err(std::io::Error::other)?;
+        if defs.modular {
+            v["builtin"] = r.place.builtin.into();
+            v["modules"] = r.place.modules.clone().into();
+        }
+        values.push(v);
+    }
+    Ok(values)
+}
+
 /// `def`.
 pub fn definitions(
     nav: &mut Navigator,
@@ -104,32 +136,8 @@ pub fn definitions(
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     if json {
-        let mut values = Vec::new();
-        for r in &defs.rows {
-            let (db, names) = nav.parts();
-            let f = names.file(db, r.def.loc.file)?.clone();
-            let j = JsonDef {
-                id: r.symbol.id.0,
-                name: r.symbol.display_name(),
-                kind: r.symbol.kind.as_str(),
-                linkage: r.symbol.linkage.as_str(),
-                root: f.root.as_str(),
-                file: &f.path,
-                line: r.def.loc.line,
-                col: r.def.loc.col,
-                macro_name: r.def.macro_name.as_deref(),
-                definition: r.def.definition,
-            };
-            let mut v = serde_json::to_value(j).map_err(std::io::Error::other)?;
-            if defs.modular {
-                v["builtin"] = r.place.builtin.into();
-                v["modules"] = r.place.modules.clone().into();
-            }
-            values.push(v);
-        }
-        let text = serde_json::to_string_pretty(&values).map_err(std::io::Error::other)?;
-        writeln!(out, "{text}")?;
-        return Ok(());
+        let values = definitions_json(nav, defs)?;
+        return write_json(out, &values);
     }
     let mut printed = std::collections::HashSet::new();
     for r in &defs.rows {
@@ -202,12 +210,14 @@ struct JsonCall<'a> {
     macro_name: Option<&'a str>,
 }
 
+/// One call as JSON, and how many of the functions behind a call through a pointer
+/// `limit` left out.
 fn call_json(
     nav: &mut Navigator,
     row: &CallRow,
     dir: Direction,
     limit: Limit,
-) -> Result<serde_json::Value, QueryError> {
+) -> Result<(serde_json::Value, usize), QueryError> {
     let e = &row.edge;
     let caller = nav.symbol(e.caller)?;
     let callee = nav.symbol(e.callee)?;
@@ -234,18 +244,50 @@ fn call_json(
         v["via"] = via.display_name().into();
         v["via_id"] = via.id.0.into();
     }
+    let mut left = 0;
     if dir == Direction::Callees && e.indirect {
         let mut targets = Vec::new();
         let behind = nav.behind(e.callee)?;
-        let (shown, left) = limit.cut(&behind);
-        limit.note_json(left);
+        let (shown, l) = limit.cut(&behind);
+        left = l;
         for &t in shown {
             let sym = nav.symbol(t)?;
             targets.push(serde_json::json!({"name": sym.name, "id": sym.id.0}));
         }
         v["targets"] = targets.into();
+        if left > 0 {
+            v["targets_left_out"] = left.into();
+        }
     }
-    Ok(v)
+    Ok((v, left))
+}
+
+/// An answer as JSON rows, and how many rows (and functions behind calls through
+/// pointers) a limit left out.
+#[derive(Debug, Default)]
+pub struct JsonRows {
+    pub rows: Vec<serde_json::Value>,
+    pub left: usize,
+}
+
+/// `callers` or `callees` as JSON rows, a call each.
+pub fn calls_json(
+    nav: &mut Navigator,
+    sections: &[Section<CallRow>],
+    dir: Direction,
+    limit: Limit,
+) -> Result<JsonRows, QueryError> {
+    let mut all = JsonRows::default();
+    for sec in sections {
+        let (rows, l) = limit.cut(&sec.rows);
+        all.left += l;
+        for row in rows {
+            let (v, l) = call_json(nav, row, dir, limit)?;
+            all.rows.push(v);
+            all.left += l;
+        }
+    }
+    Ok(all)
 }
 
 /// `callers` and `callees`.
@@ -259,17 +301,9 @@ pub fn calls(
 ) -> Result<(), QueryError> {
     let many = sections.len() > 1;
     if json {
-        let mut all = Vec::new();
-        let mut left = 0;
-        for sec in sections {
-            let (rows, l) = limit.cut(&sec.rows);
-            left += l;
-            for row in rows {
-                all.push(call_json(nav, row, dir, limit)?);
-            }
-        }
-        limit.note_json(left);
-        return write_json(out, &all);
+        let all = calls_json(nav, sections, dir, limit)?;
+        limit.note_json(all.left);
+        return write_json(out, &all.rows);
     }
     for sec in sections {
         let indent = heading(nav, out, &sec.symbol, many)?;
@@ -341,20 +375,10 @@ pub fn calls(
 /// What a call in code this configuration never runs is marked with (`--dead`).
 pub const DEAD_NOTE: &str = "[dead in this configuration]";
 
-/// The end of a `--json` answer: its rows, and on standard error how many `--limit`
-/// left out. Nothing for text.
-fn end_json(
-    out: &mut dyn Write,
-    json: bool,
-    all: &[serde_json::Value],
-    limit: Limit,
-    left: usize,
-) -> Result<(), QueryError> {
-    if json {
-        limit.note_json(left);
-        write_json(out, all)?;
-    }
-    Ok(())
+/// A `--json` answer: its rows, and on standard error how many `--limit` left out.
+fn end_json(out: &mut dyn Write, all: JsonRows, limit: Limit) -> Result<(), QueryError> {
+    limit.note_json(all.left);
+    write_json(out, &all.rows)
 }
 
 /// A section's rows, then the line that says how many `--limit` cut, if it did.
@@ -372,6 +396,44 @@ fn write_section(
     Ok(())
 }
 
+/// `stores` as JSON rows, a store each.
+pub fn stores_json(
+    nav: &mut Navigator,
+    sections: &[Section<schema::Store>],
+    limit: Limit,
+) -> Result<JsonRows, QueryError> {
+    let mut all = JsonRows::default();
+    for sec in sections {
+        let (rows, left) = limit.cut(&sec.rows);
+        all.left += left;
+        for st in rows {
+            let target = nav.symbol(st.target)?;
+            let value = nav.symbol(st.value)?;
+            let within = match st.within {
+                Some(w) => Some(nav.symbol(w)?),
+                None => None,
+            };
+            let (db, names) = nav.parts();
+            let f = names.file(db, st.site.file)?;
+            all.rows.push(serde_json::json!({
+                "member": target.display_name(),
+                "member_id": target.id.0,
+                "value": value.display_name(),
+                "value_id": value.id.0,
+                "copy": st.copy,
+                "root": f.root.as_str(),
+                "file": f.path,
+                "line": st.site.line,
+                "col": st.site.col,
+                "macro": st.macro_name,
+                "within": within.as_ref().map(|w| w.display_name()),
+                "within_id": within.as_ref().map(|w| w.id.0),
+            }));
+        }
+    }
+    Ok(all)
+}
+
 /// `stores`: for a member, variable or parameter what was stored into it, for a
 /// function where it was stored.
 pub fn stores(
@@ -381,53 +443,25 @@ pub fn stores(
     limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
+    if json {
+        return end_json(out, stores_json(nav, sections, limit)?, limit);
+    }
     let many = sections.len() > 1;
-    let mut all = Vec::new();
-    let mut json_left = 0;
     for sec in sections {
         let side = Navigator::side(&sec.symbol);
-        let indent = if json {
-            ""
-        } else {
-            let indent = heading(nav, out, &sec.symbol, many)?;
-            if sec.rows.is_empty() {
-                let none = match side {
-                    Side::OfFunction => "never stored into a pointer",
-                    Side::OfPointer => "nothing recorded as stored here",
-                };
-                writeln!(out, "{indent}({none})")?;
-            }
-            indent
-        };
+        let indent = heading(nav, out, &sec.symbol, many)?;
+        if sec.rows.is_empty() {
+            let none = match side {
+                Side::OfFunction => "never stored into a pointer",
+                Side::OfPointer => "nothing recorded as stored here",
+            };
+            writeln!(out, "{indent}({none})")?;
+        }
         let mut lines = Vec::new();
         let (rows, left) = limit.cut(&sec.rows);
-        json_left += left;
         for st in rows {
             let target = nav.symbol(st.target)?;
             let value = nav.symbol(st.value)?;
-            let within = match st.within {
-                Some(w) => Some(nav.symbol(w)?),
-                None => None,
-            };
-            if json {
-                let (db, names) = nav.parts();
-                let f = names.file(db, st.site.file)?;
-                all.push(serde_json::json!({
-                    "member": target.display_name(),
-                    "member_id": target.id.0,
-                    "value": value.display_name(),
-                    "value_id": value.id.0,
-                    "copy": st.copy,
-                    "root": f.root.as_str(),
-                    "file": f.path,
-                    "line": st.site.line,
-                    "col": st.site.col,
-                    "macro": st.macro_name,
-                    "within": within.as_ref().map(|w| w.display_name()),
-                    "within_id": within.as_ref().map(|w| w.id.0),
-                }));
-                continue;
-            }
             let name = match side {
                 Side::OfFunction => format!("into {}", nav.label(target.id)?),
                 Side::OfPointer if st.copy => format!("copy of {}", nav.label(value.id)?),
@@ -435,17 +469,47 @@ pub fn stores(
             };
             let site = nav.site(st.site)?.full();
             let mut notes = vec![site];
-            if let Some(w) = &within {
-                notes.push(format!("in {}", nav.label(w.id)?));
+            if let Some(w) = st.within {
+                notes.push(format!("in {}", nav.label(w)?));
             }
             notes.push(via_macro(&st.macro_name));
             lines.push((name, notes.join("  "), Vec::new()));
         }
-        if !json {
-            write_section(out, indent, &lines, limit, left)?;
+        write_section(out, indent, &lines, limit, left)?;
+    }
+    Ok(())
+}
+
+/// `uses` as JSON rows, a use each.
+pub fn uses_json(
+    nav: &mut Navigator,
+    sections: &[Section<schema::Use>],
+    limit: Limit,
+) -> Result<JsonRows, QueryError> {
+    let mut all = JsonRows::default();
+    for sec in sections {
+        let (rows, left) = limit.cut(&sec.rows);
+        all.left += left;
+        for u in rows {
+            let function = nav.symbol(u.function)?;
+            let symbol = nav.symbol(u.symbol)?;
+            let (db, names) = nav.parts();
+            let f = names.file(db, u.site.file)?;
+            all.rows.push(serde_json::json!({
+                "function": function.display_name(),
+                "function_id": function.id.0,
+                "symbol": symbol.display_name(),
+                "symbol_id": symbol.id.0,
+                "access": u.access.as_str(),
+                "root": f.root.as_str(),
+                "file": f.path,
+                "line": u.site.line,
+                "col": u.site.col,
+                "macro": u.macro_name,
+            }));
         }
     }
-    end_json(out, json, &all, limit, json_left)
+    Ok(all)
 }
 
 /// `uses`: for a global variable or a member the functions that read, write or take
@@ -457,57 +521,75 @@ pub fn uses(
     limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
+    if json {
+        return end_json(out, uses_json(nav, sections, limit)?, limit);
+    }
     let many = sections.len() > 1;
-    let mut all = Vec::new();
-    let mut json_left = 0;
     for sec in sections {
         let side = Navigator::side(&sec.symbol);
-        let indent = if json {
-            ""
-        } else {
-            let indent = heading(nav, out, &sec.symbol, many)?;
-            if sec.rows.is_empty() {
-                writeln!(out, "{indent}(no recorded uses)")?;
-            }
-            indent
-        };
+        let indent = heading(nav, out, &sec.symbol, many)?;
+        if sec.rows.is_empty() {
+            writeln!(out, "{indent}(no recorded uses)")?;
+        }
         let mut lines = Vec::new();
         let (rows, left) = limit.cut(&sec.rows);
-        json_left += left;
         for u in rows {
-            let function = nav.symbol(u.function)?;
-            let symbol = nav.symbol(u.symbol)?;
-            if json {
-                let (db, names) = nav.parts();
-                let f = names.file(db, u.site.file)?;
-                all.push(serde_json::json!({
-                    "function": function.display_name(),
-                    "function_id": function.id.0,
-                    "symbol": symbol.display_name(),
-                    "symbol_id": symbol.id.0,
-                    "access": u.access.as_str(),
-                    "root": f.root.as_str(),
-                    "file": f.path,
-                    "line": u.site.line,
-                    "col": u.site.col,
-                    "macro": u.macro_name,
-                }));
-                continue;
-            }
             let name = match side {
-                Side::OfFunction => nav.label(symbol.id)?,
-                Side::OfPointer => nav.label(function.id)?,
+                Side::OfFunction => nav.label(u.symbol)?,
+                Side::OfPointer => nav.label(u.function)?,
             };
             let site = nav.site(u.site)?.full();
             let via = via_macro(&u.macro_name);
             let access = u.access.as_str();
             lines.push((name, format!("{access:<5}  {site}  {via}"), Vec::new()));
         }
-        if !json {
-            write_section(out, indent, &lines, limit, left)?;
+        write_section(out, indent, &lines, limit, left)?;
+    }
+    Ok(())
+}
+
+/// `refs` as JSON rows, a place each.
+pub fn refs_json(
+    nav: &mut Navigator,
+    sections: &[Section<RefRow>],
+    limit: Limit,
+) -> Result<JsonRows, QueryError> {
+    let mut all = JsonRows::default();
+    for sec in sections {
+        let (rows, left) = limit.cut(&sec.rows);
+        all.left += left;
+        for r in rows {
+            let within = match r.within {
+                Some(w) => Some(nav.symbol(w)?),
+                None => None,
+            };
+            let other = match r.kind.other() {
+                Some(o) => Some(nav.symbol(o)?),
+                None => None,
+            };
+            let (db, names) = nav.parts();
+            let f = names.file(db, r.site.file)?;
+            let mut v = serde_json::json!({
+                "symbol": sec.symbol.display_name(),
+                "symbol_id": sec.symbol.id.0,
+                "kind": r.kind.word(),
+                "other": other.as_ref().map(|o| o.display_name()),
+                "other_id": other.as_ref().map(|o| o.id.0),
+                "within": within.as_ref().map(|w| w.display_name()),
+                "within_id": within.as_ref().map(|w| w.id.0),
+                "root": f.root.as_str(),
+                "file": f.path,
+                "line": r.site.line,
+                "col": r.site.col,
+                "macro": r.macro_name,
+            });
+            if r.dead {
+                v["dead"] = true.into();
+            }
+            all.rows.push(v);
         }
     }
-    end_json(out, json, &all, limit, json_left)
+    Ok(all)
 }
 
 /// `refs`: every place the compiled code refers to a symbol, with the function (or
@@ -519,46 +601,12 @@ pub fn refs(
     limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
+    if json {
+        return end_json(out, refs_json(nav, sections, limit)?, limit);
+    }
     let many = sections.len() > 1;
-    let mut all = Vec::new();
-    let mut json_left = 0;
     for sec in sections {
         let (rows, left) = limit.cut(&sec.rows);
-        json_left += left;
-        if json {
-            for r in rows {
-                let within = match r.within {
-                    Some(w) => Some(nav.symbol(w)?),
-                    None => None,
-                };
-                let other = match r.kind.other() {
-                    Some(o) => Some(nav.symbol(o)?),
-                    None => None,
-                };
-                let (db, names) = nav.parts();
-                let f = names.file(db, r.site.file)?;
-                all.push(serde_json::json!({
-                    "symbol": sec.symbol.display_name(),
-                    "symbol_id": sec.symbol.id.0,
-                    "kind": r.kind.word(),
-                    "other": other.as_ref().map(|o| o.display_name()),
-                    "other_id": other.as_ref().map(|o| o.id.0),
-                    "within": within.as_ref().map(|w| w.display_name()),
-                    "within_id": within.as_ref().map(|w| w.id.0),
-                    "root": f.root.as_str(),
-                    "file": f.path,
-                    "line": r.site.line,
-                    "col": r.site.col,
-                    "macro": r.macro_name,
-                }));
-                if r.dead {
-                    if let Some(last) = all.last_mut() {
-                        last["dead"] = true.into();
-                    }
-                }
-            }
-            continue;
-        }
         let indent = heading(nav, out, &sec.symbol, many)?;
         if sec.rows.is_empty() {
             let none = match sec.symbol.kind {
@@ -594,7 +642,7 @@ pub fn refs(
         }
         write_section(out, indent, &lines, limit, left)?;
     }
-    end_json(out, json, &all, limit, json_left)
+    Ok(())
 }
 
 fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryError> {
@@ -624,6 +672,22 @@ fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryE
     Ok(v)
 }
 
+/// `path`'s paths as JSON: an array of calls each.
+pub fn paths_json(
+    nav: &mut Navigator,
+    found: &Paths,
+) -> Result<Vec<serde_json::Value>, QueryError> {
+    let mut all = Vec::new();
+    for steps in &found.paths {
+        let mut v = Vec::new();
+        for st in steps {
+            v.push(step_json(nav, st)?);
+        }
+        all.push(serde_json::Value::Array(v));
+    }
+    Ok(all)
+}
+
 /// `path FROM TO`.
 pub fn paths(
     nav: &mut Navigator,
@@ -638,14 +702,7 @@ pub fn paths(
         to: clean(to),
     };
     if json {
-        let mut all = Vec::new();
-        for steps in &found.paths {
-            let mut v = Vec::new();
-            for st in steps {
-                v.push(step_json(nav, st)?);
-            }
-            all.push(serde_json::Value::Array(v));
-        }
+        let all = paths_json(nav, found)?;
         write_json(out, &all)?;
         return if found.paths.is_empty() {
             Err(no_path())

@@ -13,10 +13,10 @@ use schema::{Kind, SymbolId};
 
 use super::layout::{layout, Areas};
 use super::loader::{Expand, Header, Loader, Node, Row, Site};
-use super::search::{Index, Matches};
 use super::tree::Tree;
 use crate::answer::{Direction, Navigator};
 use crate::names::clean;
+use crate::search::{Index, Matches};
 
 /// How many shortest paths the path view lists.
 const MAX_PATHS: usize = 10;
@@ -456,7 +456,7 @@ impl App {
         };
         // A call path ends at a function.
         let functions = matches!(search.purpose, Purpose::PathFrom(_));
-        let keep = |e: &super::search::Entry| {
+        let keep = |e: &crate::search::Entry| {
             files.as_ref().is_none_or(|f| f.contains(&e.file))
                 && (!functions || e.kind == Kind::Function)
         };

@@ -5,7 +5,6 @@
 mod app;
 mod layout;
 mod loader;
-mod search;
 mod tree;
 mod view;
 
@@ -29,9 +28,9 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 pub use app::{Action, App, Msg};
-pub use search::Index;
 
 use crate::answer::{Navigator, QueryError};
+use crate::search::Index;
 
 /// How the navigator starts.
 #[derive(Clone, Debug, Default)]
