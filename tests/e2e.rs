@@ -3,5 +3,6 @@ mod fixture;
 mod graph;
 mod kernel;
 mod lsp;
+mod mcp;
 mod robust;
 mod tui;

@@ -21,18 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-use nccrs_e2e::{bin, nccnav, nccrs_wait, stdout};
+use nccrs_e2e::{bin, cache_dir, nccnav, nccrs_wait, stdout};
 use serde_json::Value;
-
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("NCCRS_KERNEL_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => match std::env::var_os("HOME") {
-            Some(home) => PathBuf::from(home).join(".cache/nccrs"),
-            None => std::env::temp_dir().join("nccrs-cache"),
-        },
-    }
-}
 
 /// The unpacked source tree of Linux `version` (`6.1`, `6.12`), unpacked on first use
 /// (by one test at a time).
@@ -1027,6 +1017,8 @@ fn kernel_6_12_uml_defconfig() {
     }
     // The language server on the same database.
     failures.extend(crate::lsp::check_kernel(&b.db, &b.src));
+    // And the MCP server, through the official Python SDK.
+    failures.extend(crate::mcp::check_kernel(&b.db));
     print_indirect_call_figures(&b.db);
     check_verify(&b.db);
     let size = std::fs::metadata(&b.db).map(|m| m.len()).unwrap_or(0);

@@ -7,6 +7,18 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// Where the tests keep what they unpack or install once (kernel sources, the MCP
+/// client): `$NCCRS_KERNEL_CACHE`, default `~/.cache/nccrs`.
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("NCCRS_KERNEL_CACHE") {
+        Some(d) => PathBuf::from(d),
+        None => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cache/nccrs"),
+            None => std::env::temp_dir().join("nccrs-cache"),
+        },
+    }
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
