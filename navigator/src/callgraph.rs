@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::{EdgeRef, Reversed};
+use petgraph::visit::EdgeRef;
 use petgraph::Direction as Edges;
 use schema::{CallEdge, Db, Location, SymbolId};
 
@@ -55,6 +55,39 @@ pub struct CallGraph {
     dead_only: HashSet<(SymbolId, SymbolId)>,
     graph: DiGraph<SymbolId, Option<SymbolId>>,
     nodes: HashMap<SymbolId, NodeIndex>,
+    /// Each function's callees and callers once each, by node index, in flat arrays:
+    /// the searches for paths walk these, not the graph's linked edge lists.
+    callees: Adjacency,
+    callers: Adjacency,
+}
+
+/// The neighbours of each node, once each, in one array (compressed rows).
+#[derive(Default)]
+struct Adjacency {
+    /// Node `n`'s neighbours are `targets[starts[n]..starts[n + 1]]`.
+    starts: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Adjacency {
+    fn of(graph: &DiGraph<SymbolId, Option<SymbolId>>, dir: Edges) -> Adjacency {
+        let mut a = Adjacency::default();
+        let mut here = Vec::new();
+        for n in graph.node_indices() {
+            a.starts.push(a.targets.len() as u32);
+            here.clear();
+            here.extend(graph.neighbors_directed(n, dir).map(|m| m.index() as u32));
+            here.sort_unstable();
+            here.dedup();
+            a.targets.extend_from_slice(&here);
+        }
+        a.starts.push(a.targets.len() as u32);
+        a
+    }
+
+    fn of_node(&self, n: usize) -> &[u32] {
+        &self.targets[self.starts[n] as usize..self.starts[n + 1] as usize]
+    }
 }
 
 impl CallGraph {
@@ -69,6 +102,8 @@ impl CallGraph {
             graph: DiGraph::new(),
             nodes: HashMap::new(),
             dead_only: HashSet::new(),
+            callees: Adjacency::default(),
+            callers: Adjacency::default(),
         };
         // A call is recorded once per site (and per chunk): keep one edge of each.
         let mut seen = HashSet::new();
@@ -93,6 +128,8 @@ impl CallGraph {
             }
         }
         g.dead_only.retain(|pair| !live_direct.contains(pair));
+        g.callees = Adjacency::of(&g.graph, Edges::Outgoing);
+        g.callers = Adjacency::of(&g.graph, Edges::Incoming);
         Ok(g)
     }
 
@@ -141,14 +178,17 @@ impl CallGraph {
         if max == 0 || starts.is_empty() {
             return Ok(Vec::new());
         }
+        if !starts.contains(&b) && !self.connected(&starts, b) {
+            return Ok(Vec::new());
+        }
         // How many calls each function is away from `to`: with one start other than
         // `to`, only as far as that start.
         let goal = match starts.as_slice() {
             [a] if *a != b => Some(*a),
             _ => None,
         };
-        let dist = petgraph::algo::dijkstra(Reversed(&self.graph), b, goal, |_| 1usize);
-        let dist = |n: NodeIndex| dist.get(&n).copied();
+        let dist = self.distances_to(b, goal);
+        let dist = |n: NodeIndex| dist.get(n.index()).copied().filter(|&d| d != usize::MAX);
         let length = |a: NodeIndex| {
             if a != b {
                 dist(a)
@@ -184,6 +224,70 @@ impl CallGraph {
             }
         }
         Ok(paths)
+    }
+
+    /// How many calls each function is away from `to` (`usize::MAX`: no chain of
+    /// calls leads there), by node index: a breadth-first search back from `to`. With
+    /// a `goal`, it stops once the goal is reached, when every function nearer than
+    /// the goal has its final distance.
+    fn distances_to(&self, to: NodeIndex, goal: Option<NodeIndex>) -> Vec<usize> {
+        let mut dist = vec![usize::MAX; self.graph.node_count()];
+        dist[to.index()] = 0;
+        let goal = goal.map(NodeIndex::index);
+        let mut queue = std::collections::VecDeque::from([to.index()]);
+        while let Some(n) = queue.pop_front() {
+            let d = dist[n] + 1;
+            for &m in self.callers.of_node(n) {
+                let m = m as usize;
+                if dist[m] == usize::MAX {
+                    dist[m] = d;
+                    if Some(m) == goal {
+                        return dist;
+                    }
+                    queue.push_back(m);
+                }
+            }
+        }
+        dist
+    }
+
+    /// Whether some chain of calls leads from one of `starts` to `to`: a search forward
+    /// from the starts and backward from `to` at once, each step widening the smaller
+    /// side, so that a missing path is known as soon as either side runs out (most
+    /// functions have few callers or few callees).
+    fn connected(&self, starts: &[NodeIndex], to: NodeIndex) -> bool {
+        const FORWARD: u8 = 1;
+        const BACKWARD: u8 = 2;
+        let mut seen = vec![0u8; self.graph.node_count()];
+        let mut fronts: [Vec<usize>; 2] =
+            [starts.iter().map(|n| n.index()).collect(), vec![to.index()]];
+        for &n in &fronts[0] {
+            seen[n] |= FORWARD;
+        }
+        seen[to.index()] |= BACKWARD;
+        while !fronts[0].is_empty() && !fronts[1].is_empty() {
+            let side = usize::from(fronts[1].len() < fronts[0].len());
+            let (adjacency, mine, other) = if side == 0 {
+                (&self.callees, FORWARD, BACKWARD)
+            } else {
+                (&self.callers, BACKWARD, FORWARD)
+            };
+            let mut next = Vec::new();
+            for &n in &fronts[side] {
+                for &m in adjacency.of_node(n) {
+                    let m = m as usize;
+                    if seen[m] & other != 0 {
+                        return true;
+                    }
+                    if seen[m] & mine == 0 {
+                        seen[m] |= mine;
+                        next.push(m);
+                    }
+                }
+            }
+            fronts[side] = next;
+        }
+        false
     }
 
     /// Extends `path` by `left` calls, each to a function one call nearer `to`, and

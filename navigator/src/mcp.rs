@@ -41,12 +41,14 @@ pub fn serve(db: &Path) -> Result<(), QueryError> {
         served: Arc::new(Mutex::new(Served::new(nav))),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .map_err(QueryError::Io)?;
     runtime.block_on(async {
         let running = tools
-            .serve(rmcp::transport::stdio())
+            // Pipes (as clients start servers) read and written without a thread
+            // hand-off per message; anything else as blocking standard streams.
+            .serve(rmcp::transport::stdio_pipes())
             .await
             .map_err(|e| QueryError::Usage(format!("MCP handshake: {e}")))?;
         running
