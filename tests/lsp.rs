@@ -189,6 +189,23 @@ fn lsp_answers_definition_references_hover_and_calls() {
         .collect();
     assert!(callers.contains(&"ksys_read"), "{callers:?}");
 
+    // A position means what the build recorded there: `init()` in fs/dcache.c is that
+    // file's static, not kernel/fork.c's; `read` in `file->f_op->read(...)` is the
+    // member.
+    let init = c.request("textDocument/definition", at("fs/dcache.c", 26, 3));
+    assert_eq!(places(&init["result"]), ["fs/dcache.c:11"]);
+    let member = c.request("textDocument/definition", at("fs/read_write.c", 11, 22));
+    assert_eq!(places(&member["result"]), ["include/linux/fs.h:6"]);
+    let hover = c.request("textDocument/hover", at("fs/read_write.c", 11, 22));
+    let text = hover["result"]["contents"]["value"].as_str().unwrap_or("");
+    assert!(text.starts_with("`file_operations::read`"), "{text}");
+    // Where nothing is recorded (a comment), the name: every `init`, this file's first.
+    let by_name = c.request("textDocument/definition", at("fs/dcache.c", 9, 36));
+    assert_eq!(
+        places(&by_name["result"]),
+        ["fs/dcache.c:11", "kernel/fork.c:13"]
+    );
+
     let symbols = c.request("workspace/symbol", json!({"query": "ramfs_rea"}));
     assert_eq!(symbols["result"][0]["name"], "ramfs_read", "{symbols}");
 

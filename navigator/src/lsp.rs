@@ -3,9 +3,11 @@
 //!
 //! rust-analyzer's `lsp-server` does the framing, the `initialize` handshake and the
 //! shutdown; the requests are answered from [`Navigator`], the query layer the command
-//! line and the navigator ask, and written as the protocol's JSON here. A position is
-//! taken as the name under it (C has no overloading: a name and the file it is written
-//! in say which symbol; the one defined in that file comes first). Served:
+//! line and the navigator ask, and written as the protocol's JSON here. A position means
+//! what the build recorded at that place of that file (a definition, a direct call, a
+//! use, a stored value: `read` in `f->f_op->read(...)` is the member); where nothing
+//! is recorded, the name under it (C has no overloading: a name and the file it is
+//! written in say which symbol; the one defined in that file comes first). Served:
 //! `textDocument/definition`, `textDocument/references` (the answer of `nccnav DB
 //! refs`), `textDocument/hover`, `workspace/symbol` (the navigator's search),
 //! `textDocument/prepareCallHierarchy` and `callHierarchy/incomingCalls` and
@@ -166,6 +168,10 @@ struct Server {
     open: HashMap<String, String>,
     /// Each file's path on disk, by id.
     paths: HashMap<FileId, Option<PathBuf>>,
+    /// Each file's id, by its path on disk (read on first use).
+    file_ids: Option<HashMap<PathBuf, FileId>>,
+    /// The symbols recorded at each (line, column) of a file, read on first use.
+    named: HashMap<FileId, HashMap<(u32, u32), Vec<SymbolId>>>,
 }
 
 impl Server {
@@ -174,6 +180,8 @@ impl Server {
             served: Served::new(nav),
             open: HashMap::new(),
             paths: HashMap::new(),
+            file_ids: None,
+            named: HashMap::new(),
         }
     }
 
@@ -204,6 +212,8 @@ impl Server {
         // A database that a build still writes to: read afresh what changed.
         if self.served.refresh() {
             self.paths.clear();
+            self.file_ids = None;
+            self.named.clear();
         }
         match req.method.as_str() {
             "textDocument/definition" => {
@@ -256,9 +266,15 @@ impl Server {
         let Some(text) = self.text(uri) else {
             return Ok(Vec::new());
         };
-        let Some(name) = word_at(&text, at.position) else {
+        let Some((name, col)) = word_at(&text, at.position) else {
             return Ok(Vec::new());
         };
+        // What the build recorded at that very place (`f_op->read`: the member), else
+        // every symbol of that name.
+        let recorded = self.recorded_at(uri, at.position.line + 1, col, &name)?;
+        if !recorded.is_empty() {
+            return Ok(recorded);
+        }
         let mut symbols = match self.served.nav.resolve(&name) {
             Ok(s) => s,
             Err(QueryError::Db(e)) => return Err(e.into()),
@@ -275,6 +291,55 @@ impl Server {
         }
         symbols.sort_by_key(|s| !in_this_file[&s.id]);
         Ok(symbols)
+    }
+
+    /// The symbols called `name` that the build recorded at `line`, `col` of the file
+    /// at `uri`: a definition, a direct call, a use or a stored value there.
+    fn recorded_at(
+        &mut self,
+        uri: &str,
+        line: u32,
+        col: u32,
+        name: &str,
+    ) -> Result<Vec<Symbol>, Failure> {
+        let Some(path) = uri_path(uri).map(|p| schema::normalize_path(&p)) else {
+            return Ok(Vec::new());
+        };
+        if self.file_ids.is_none() {
+            let mut ids = HashMap::new();
+            for f in self.served.db().files()? {
+                if let Some(p) = self.served.trees.on_disk(&f) {
+                    ids.insert(schema::normalize_path(&p), f.id);
+                }
+            }
+            self.file_ids = Some(ids);
+        }
+        let Some(&file) = self.file_ids.as_ref().and_then(|ids| ids.get(&path)) else {
+            return Ok(Vec::new());
+        };
+        if !self.named.contains_key(&file) {
+            let mut at: HashMap<(u32, u32), Vec<SymbolId>> = HashMap::new();
+            for (l, c, s) in self.served.db().named_in_file(file)? {
+                at.entry((l, c)).or_default().push(s);
+            }
+            self.named.insert(file, at);
+        }
+        let ids = self
+            .named
+            .get(&file)
+            .and_then(|at| at.get(&(line, col)))
+            .cloned()
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for id in ids {
+            let s = self.served.nav.symbol(id)?;
+            // A place names the symbol written there: a call through a pointer or a
+            // macro's expansion is recorded where a different name is written.
+            if s.name == name {
+                out.push(s);
+            }
+        }
+        Ok(out)
     }
 
     /// Where the file with id `file` is on disk.
@@ -495,9 +560,10 @@ fn symbol_kind(kind: Kind) -> u32 {
     }
 }
 
-/// The identifier the position is on or just after. The column counts UTF-16 units,
-/// as the protocol does.
-fn word_at(text: &str, at: Position) -> Option<String> {
+/// The identifier the position is on or just after, and the byte column it starts at
+/// (from 1, as the database counts). The position's column counts UTF-16 units, as
+/// the protocol does.
+fn word_at(text: &str, at: Position) -> Option<(String, u32)> {
     let line = text.lines().nth(at.line as usize)?;
     let mut units = 0;
     let mut byte = line.len();
@@ -520,7 +586,8 @@ fn word_at(text: &str, at: Position) -> Option<String> {
         .find(|&(_, c)| !ident(c))
         .map_or(line.len(), |(i, _)| byte + i);
     let word = &line[start..end];
-    (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit())).then(|| word.to_owned())
+    (!word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit()))
+        .then(|| (word.to_owned(), start as u32 + 1))
 }
 
 /// The path a `file://` URI names.
@@ -553,7 +620,7 @@ mod tests {
     #[test]
     fn the_word_under_the_cursor_is_the_identifier_around_it() {
         let text = "int x;\n\treturn vfs_read(file, buf);\n";
-        let at = |line, character| word_at(text, Position { line, character });
+        let at = |line, character| word_at(text, Position { line, character }).map(|w| w.0);
         assert_eq!(at(1, 8).as_deref(), Some("vfs_read"));
         assert_eq!(at(1, 15).as_deref(), Some("vfs_read"), "just after it");
         assert_eq!(at(1, 17).as_deref(), Some("file"));

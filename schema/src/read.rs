@@ -750,6 +750,39 @@ impl Db {
             .map_err(|e| self.err(e))
     }
 
+    /// The symbols the compiled code names at places of `file`: (line, column,
+    /// symbol) of each definition, direct call, use and stored value recorded there,
+    /// from the file's chunks. What a position in an editor means.
+    pub fn named_in_file(&self, file: FileId) -> Result<Vec<(u32, u32, SymbolId)>> {
+        let chunks: Vec<(i64, Option<Vec<u8>>)> = self.collect(
+            "SELECT id, definitions FROM chunks WHERE file = ?1",
+            [file.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let place = |r: &Row<'_>| Ok((r.get(1)?, r.get(2)?, SymbolId(r.get(0)?)));
+        let mut out = Vec::new();
+        for (chunk, definitions) in chunks {
+            for sql in [
+                "SELECT callee, line, col FROM calls WHERE chunk = ?1 AND file = ?2
+                 AND NOT indirect",
+                "SELECT symbol, line, col FROM uses WHERE chunk = ?1 AND file = ?2",
+                "SELECT value, line, col FROM stores WHERE chunk = ?1 AND file = ?2",
+            ] {
+                out.extend(self.collect(sql, params![chunk, file.0], place)?);
+            }
+            for id in crate::id_list::decode_set(definitions.as_deref()) {
+                out.extend(self.collect(
+                    "SELECT symbol, line, col FROM definitions WHERE id = ?1 AND file = ?2",
+                    params![id, file.0],
+                    place,
+                )?);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
     /// `EXPLAIN QUERY PLAN` of the hot queries, for the test that keeps them indexed.
     pub fn hot_query_plans(&self) -> Result<Vec<(String, String)>> {
         let queries = [
@@ -772,6 +805,11 @@ impl Db {
              JOIN chunks c ON c.id = tc.chunk AND c.file = 1 WHERE t.source = 1"
                 .to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
+            "SELECT id, definitions FROM chunks WHERE file = 1".to_owned(),
+            "SELECT callee, line, col FROM calls WHERE chunk = 1 AND file = 1".to_owned(),
+            "SELECT symbol, line, col FROM uses WHERE chunk = 1 AND file = 1".to_owned(),
+            "SELECT value, line, col FROM stores WHERE chunk = 1 AND file = 1".to_owned(),
+            "SELECT symbol, line, col FROM definitions WHERE id = 1".to_owned(),
             "SELECT id FROM symbols WHERE key = 1".to_owned(),
             "SELECT 1 FROM tus WHERE source = 1".to_owned(),
             "SELECT 1 FROM tus WHERE status = 'failed'".to_owned(),
