@@ -6,7 +6,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use nccrs_e2e::{bin, fixture};
+use nccrs_e2e::{bin, fixture, fixture_copy, make_tree};
 use serde_json::{json, Value};
 
 use crate::fixture::built;
@@ -216,6 +216,55 @@ fn lsp_answers_definition_references_hover_and_calls() {
     assert_eq!(bad["error"]["code"], -32602);
     let nowhere = c.request("textDocument/definition", at("fs/read_write.c", 999, 0));
     assert_eq!(nowhere["result"], json!([]));
+    c.stop();
+}
+
+#[test]
+fn hover_says_when_a_file_was_edited_since_the_build() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture_copy(dir.path());
+    let obj = dir.path().join("build");
+    let out = make_tree(&src, &obj, &bin("nccrs"), &[], &["all"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = obj.join("vmlinux.db");
+    let file = |rel: &str| {
+        let path = std::fs::canonicalize(src.join(rel)).expect("file");
+        format!("file://{}", path.display())
+    };
+    let hover_text = |c: &mut Client, rel: &str, line, character| {
+        let h = c.request("textDocument/hover", at_uri(&file(rel), line, character));
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let mut c = Client::start(&db);
+    // As built: nothing to say.
+    let text = hover_text(&mut c, "fs/read_write.c", 19, 10);
+    assert!(text.starts_with("`vfs_read`"), "{text}");
+    // Opened with other text in the editor: unsaved changes.
+    let edited = std::fs::read_to_string(src.join("fs/read_write.c")).expect("source") + "\n";
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": file("fs/read_write.c"), "languageId": "c",
+               "version": 1, "text": edited}}),
+    );
+    let text = hover_text(&mut c, "fs/read_write.c", 19, 10);
+    assert!(text.contains("unsaved changes"), "{text}");
+    // Written after the build.
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    std::fs::File::options()
+        .append(true)
+        .open(src.join("fs/dcache.c"))
+        .and_then(|f| f.set_modified(later))
+        .expect("set the modification time");
+    let text = hover_text(&mut c, "fs/dcache.c", 26, 3);
+    assert!(text.contains("modified after the build"), "{text}");
+    assert!(text.contains("`init"), "{text}");
     c.stop();
 }
 

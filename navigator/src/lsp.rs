@@ -400,7 +400,39 @@ impl Server {
         if parts.is_empty() {
             return Ok(Value::Null);
         }
+        if let Some(warning) = self.edited(&at.text_document.uri) {
+            parts.insert(0, format!("**{warning}**"));
+        }
         Ok(json!({"contents": {"kind": "markdown", "value": parts.join("\n\n---\n\n")}}))
+    }
+
+    /// Why the places recorded for the file at `uri` may not be its lines now: it was
+    /// written after the database (modified since the build), or the editor holds
+    /// text other than the file's.
+    fn edited(&self, uri: &str) -> Option<String> {
+        let path = uri_path(uri)?;
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let db = self.served.db().path();
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        let written = [modified(db), modified(Path::new(&wal))]
+            .into_iter()
+            .flatten()
+            .max()?;
+        if modified(&path)? > written {
+            return Some(
+                "This file was modified after the build indexed it: the recorded lines \
+                 may no longer be where its code is."
+                    .to_owned(),
+            );
+        }
+        let open = self.open.get(uri)?;
+        let disk = std::fs::read(&path).ok()?;
+        (open.as_bytes() != disk.as_slice()).then(|| {
+            "The editor's text is not the file's as built (unsaved changes): the recorded \
+             lines may be off."
+                .to_owned()
+        })
     }
 
     /// Kind, linkage, where defined and by which macro, callers and callees.
