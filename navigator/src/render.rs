@@ -270,6 +270,24 @@ pub struct JsonRows {
     pub left: usize,
 }
 
+/// The rows of every section, each made by `row`, at most `limit` of each section.
+fn json_rows<R>(
+    nav: &mut Navigator,
+    sections: &[Section<R>],
+    limit: Limit,
+    mut row: impl FnMut(&mut Navigator, &Section<R>, &R) -> Result<serde_json::Value, QueryError>,
+) -> Result<JsonRows, QueryError> {
+    let mut all = JsonRows::default();
+    for sec in sections {
+        let (rows, left) = limit.cut(&sec.rows);
+        all.left += left;
+        for r in rows {
+            all.rows.push(row(nav, sec, r)?);
+        }
+    }
+    Ok(all)
+}
+
 /// `callers` or `callees` as JSON rows, a call each.
 pub fn calls_json(
     nav: &mut Navigator,
@@ -402,36 +420,30 @@ pub fn stores_json(
     sections: &[Section<schema::Store>],
     limit: Limit,
 ) -> Result<JsonRows, QueryError> {
-    let mut all = JsonRows::default();
-    for sec in sections {
-        let (rows, left) = limit.cut(&sec.rows);
-        all.left += left;
-        for st in rows {
-            let target = nav.symbol(st.target)?;
-            let value = nav.symbol(st.value)?;
-            let within = match st.within {
-                Some(w) => Some(nav.symbol(w)?),
-                None => None,
-            };
-            let (db, names) = nav.parts();
-            let f = names.file(db, st.site.file)?;
-            all.rows.push(serde_json::json!({
-                "member": target.display_name(),
-                "member_id": target.id.0,
-                "value": value.display_name(),
-                "value_id": value.id.0,
-                "copy": st.copy,
-                "root": f.root.as_str(),
-                "file": f.path,
-                "line": st.site.line,
-                "col": st.site.col,
-                "macro": st.macro_name,
-                "within": within.as_ref().map(|w| w.display_name()),
-                "within_id": within.as_ref().map(|w| w.id.0),
-            }));
-        }
-    }
-    Ok(all)
+    json_rows(nav, sections, limit, |nav, _, st| {
+        let target = nav.symbol(st.target)?;
+        let value = nav.symbol(st.value)?;
+        let within = match st.within {
+            Some(w) => Some(nav.symbol(w)?),
+            None => None,
+        };
+        let (db, names) = nav.parts();
+        let f = names.file(db, st.site.file)?;
+        Ok(serde_json::json!({
+            "member": target.display_name(),
+            "member_id": target.id.0,
+            "value": value.display_name(),
+            "value_id": value.id.0,
+            "copy": st.copy,
+            "root": f.root.as_str(),
+            "file": f.path,
+            "line": st.site.line,
+            "col": st.site.col,
+            "macro": st.macro_name,
+            "within": within.as_ref().map(|w| w.display_name()),
+            "within_id": within.as_ref().map(|w| w.id.0),
+        }))
+    })
 }
 
 /// `stores`: for a member, variable or parameter what was stored into it, for a
@@ -486,30 +498,24 @@ pub fn uses_json(
     sections: &[Section<schema::Use>],
     limit: Limit,
 ) -> Result<JsonRows, QueryError> {
-    let mut all = JsonRows::default();
-    for sec in sections {
-        let (rows, left) = limit.cut(&sec.rows);
-        all.left += left;
-        for u in rows {
-            let function = nav.symbol(u.function)?;
-            let symbol = nav.symbol(u.symbol)?;
-            let (db, names) = nav.parts();
-            let f = names.file(db, u.site.file)?;
-            all.rows.push(serde_json::json!({
-                "function": function.display_name(),
-                "function_id": function.id.0,
-                "symbol": symbol.display_name(),
-                "symbol_id": symbol.id.0,
-                "access": u.access.as_str(),
-                "root": f.root.as_str(),
-                "file": f.path,
-                "line": u.site.line,
-                "col": u.site.col,
-                "macro": u.macro_name,
-            }));
-        }
-    }
-    Ok(all)
+    json_rows(nav, sections, limit, |nav, _, u| {
+        let function = nav.symbol(u.function)?;
+        let symbol = nav.symbol(u.symbol)?;
+        let (db, names) = nav.parts();
+        let f = names.file(db, u.site.file)?;
+        Ok(serde_json::json!({
+            "function": function.display_name(),
+            "function_id": function.id.0,
+            "symbol": symbol.display_name(),
+            "symbol_id": symbol.id.0,
+            "access": u.access.as_str(),
+            "root": f.root.as_str(),
+            "file": f.path,
+            "line": u.site.line,
+            "col": u.site.col,
+            "macro": u.macro_name,
+        }))
+    })
 }
 
 /// `uses`: for a global variable or a member the functions that read, write or take
@@ -554,42 +560,36 @@ pub fn refs_json(
     sections: &[Section<RefRow>],
     limit: Limit,
 ) -> Result<JsonRows, QueryError> {
-    let mut all = JsonRows::default();
-    for sec in sections {
-        let (rows, left) = limit.cut(&sec.rows);
-        all.left += left;
-        for r in rows {
-            let within = match r.within {
-                Some(w) => Some(nav.symbol(w)?),
-                None => None,
-            };
-            let other = match r.kind.other() {
-                Some(o) => Some(nav.symbol(o)?),
-                None => None,
-            };
-            let (db, names) = nav.parts();
-            let f = names.file(db, r.site.file)?;
-            let mut v = serde_json::json!({
-                "symbol": sec.symbol.display_name(),
-                "symbol_id": sec.symbol.id.0,
-                "kind": r.kind.word(),
-                "other": other.as_ref().map(|o| o.display_name()),
-                "other_id": other.as_ref().map(|o| o.id.0),
-                "within": within.as_ref().map(|w| w.display_name()),
-                "within_id": within.as_ref().map(|w| w.id.0),
-                "root": f.root.as_str(),
-                "file": f.path,
-                "line": r.site.line,
-                "col": r.site.col,
-                "macro": r.macro_name,
-            });
-            if r.dead {
-                v["dead"] = true.into();
-            }
-            all.rows.push(v);
+    json_rows(nav, sections, limit, |nav, sec, r| {
+        let within = match r.within {
+            Some(w) => Some(nav.symbol(w)?),
+            None => None,
+        };
+        let other = match r.kind.other() {
+            Some(o) => Some(nav.symbol(o)?),
+            None => None,
+        };
+        let (db, names) = nav.parts();
+        let f = names.file(db, r.site.file)?;
+        let mut v = serde_json::json!({
+            "symbol": sec.symbol.display_name(),
+            "symbol_id": sec.symbol.id.0,
+            "kind": r.kind.word(),
+            "other": other.as_ref().map(|o| o.display_name()),
+            "other_id": other.as_ref().map(|o| o.id.0),
+            "within": within.as_ref().map(|w| w.display_name()),
+            "within_id": within.as_ref().map(|w| w.id.0),
+            "root": f.root.as_str(),
+            "file": f.path,
+            "line": r.site.line,
+            "col": r.site.col,
+            "macro": r.macro_name,
+        });
+        if r.dead {
+            v["dead"] = true.into();
         }
-    }
-    Ok(all)
+        Ok(v)
+    })
 }
 
 /// `refs`: every place the compiled code refers to a symbol, with the function (or
