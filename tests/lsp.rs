@@ -199,12 +199,27 @@ fn lsp_answers_definition_references_hover_and_calls() {
     let hover = c.request("textDocument/hover", at("fs/read_write.c", 11, 22));
     let text = hover["result"]["contents"]["value"].as_str().unwrap_or("");
     assert!(text.starts_with("`file_operations::read`"), "{text}");
-    // Where nothing is recorded (a comment), the name: every `init`, this file's first.
-    let by_name = c.request("textDocument/definition", at("fs/dcache.c", 9, 36));
-    assert_eq!(
-        places(&by_name["result"]),
-        ["fs/dcache.c:11", "kernel/fork.c:13"]
+    // Where nothing is recorded (here, lines the editor added), the name as C sees it:
+    // this file's static `init`, not kernel/fork.c's; after `->`, the member; nothing
+    // in a comment.
+    let text = std::fs::read_to_string(fixture("minikernel").join("fs/dcache.c")).expect("source")
+        + "\tinit();\n\tx->read;\n\t/* init */\n";
+    let lines = text.lines().count() as u32;
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri("fs/dcache.c"), "languageId": "c",
+               "version": 1, "text": text}}),
     );
+    let def_at = |c: &mut Client, line, character| {
+        let d = c.request(
+            "textDocument/definition",
+            at("fs/dcache.c", line, character),
+        );
+        places(&d["result"])
+    };
+    assert_eq!(def_at(&mut c, lines - 3, 2), ["fs/dcache.c:11"]);
+    assert_eq!(def_at(&mut c, lines - 2, 5), ["include/linux/fs.h:6"]);
+    assert!(def_at(&mut c, lines - 1, 5).is_empty());
 
     let symbols = c.request("workspace/symbol", json!({"query": "ramfs_rea"}));
     assert_eq!(symbols["result"][0]["name"], "ramfs_read", "{symbols}");

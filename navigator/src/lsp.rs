@@ -275,20 +275,44 @@ impl Server {
         if !recorded.is_empty() {
             return Ok(recorded);
         }
-        let mut symbols = match self.served.nav.resolve(&name) {
-            Ok(s) => s,
-            Err(QueryError::Db(e)) => return Err(e.into()),
-            Err(_) => return Ok(Vec::new()),
+        // Else the name, as C would see it from here: nothing in a comment or a string;
+        // after `.` or `->` a member; elsewhere no member, parameter or local (those
+        // the build did not record here are another function's), no static of another
+        // `.c` file, nothing only the C library's headers define.
+        let line = at.position.line as usize;
+        let Some(member) = member_access(&text, line, col as usize - 1) else {
+            return Ok(Vec::new());
+        };
+        let mut symbols: Vec<Symbol> = if member {
+            let mut fields = self.served.db().symbols_named(&name)?;
+            fields.retain(|s| s.kind == Kind::Field);
+            fields
+        } else {
+            match self.served.nav.resolve(&name) {
+                Ok(s) => s.into_iter().filter(|s| s.scope.is_none()).collect(),
+                Err(QueryError::Db(e)) => return Err(e.into()),
+                Err(_) => return Ok(Vec::new()),
+            }
         };
         let here = uri_path(uri).map(|p| schema::normalize_path(&p));
         let mut in_this_file = HashMap::new();
+        let mut seen_from_here = HashMap::new();
         for s in &symbols {
             let defs = self.served.nav.definitions_of(s.id)?;
-            let here_too = defs
-                .iter()
-                .any(|d| here.is_some() && self.path(d.loc.file) == here);
+            let mut here_too = false;
+            let mut visible = member || defs.is_empty();
+            for d in &defs {
+                here_too |= here.is_some() && self.path(d.loc.file) == here;
+                let (db, names) = self.served.nav.parts();
+                let f = names.file(db, d.loc.file)?;
+                let system = f.root == schema::Root::Abs && f.path.starts_with("/usr/");
+                let other_c_file = s.linkage == schema::Linkage::Internal && f.path.ends_with(".c");
+                visible |= !system && !other_c_file;
+            }
             in_this_file.insert(s.id, here_too);
+            seen_from_here.insert(s.id, visible || here_too);
         }
+        symbols.retain(|s| seen_from_here[&s.id]);
         symbols.sort_by_key(|s| !in_this_file[&s.id]);
         Ok(symbols)
     }
@@ -437,12 +461,10 @@ impl Server {
 
     /// Kind, linkage, where defined and by which macro, callers and callees.
     fn describe(&mut self, s: &Symbol) -> Result<String, Failure> {
-        let mut text = format!(
-            "`{}`: {} {}",
-            s.display_name(),
-            s.linkage.as_str(),
-            s.kind.as_str()
-        );
+        let mut text = match s.linkage {
+            schema::Linkage::None => format!("`{}`: {}", s.display_name(), s.kind.as_str()),
+            l => format!("`{}`: {} {}", s.display_name(), l.as_str(), s.kind.as_str()),
+        };
         for d in self.served.nav.definitions_of(s.id)? {
             let site = self.served.nav.site(d.loc)?;
             let what = if d.definition { "defined" } else { "declared" };
@@ -622,6 +644,51 @@ fn word_at(text: &str, at: Position) -> Option<(String, u32)> {
         .then(|| (word.to_owned(), start as u32 + 1))
 }
 
+/// Whether the identifier starting at byte `start` of line `line` is a member (after
+/// `.` or `->`); None inside a comment or a string or character literal.
+fn member_access(text: &str, line: usize, start: usize) -> Option<bool> {
+    let line_start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let end = line_start + start;
+    let bytes = text.as_bytes().get(..end)?;
+    #[derive(PartialEq)]
+    enum In {
+        Code,
+        LineComment,
+        BlockComment,
+        Quoted(u8),
+    }
+    let mut state = In::Code;
+    let mut i = 0;
+    while i < bytes.len() {
+        let (c, next) = (bytes[i], bytes.get(i + 1).copied());
+        match state {
+            In::Code => match (c, next) {
+                (b'/', Some(b'/')) => state = In::LineComment,
+                (b'/', Some(b'*')) => {
+                    state = In::BlockComment;
+                    i += 1;
+                }
+                (b'"' | b'\'', _) => state = In::Quoted(c),
+                _ => {}
+            },
+            In::LineComment if c == b'\n' => state = In::Code,
+            In::BlockComment if c == b'*' && next == Some(b'/') => {
+                state = In::Code;
+                i += 1;
+            }
+            In::Quoted(_) if c == b'\\' => i += 1,
+            In::Quoted(q) if c == q || c == b'\n' => state = In::Code,
+            _ => {}
+        }
+        i += 1;
+    }
+    if state != In::Code {
+        return None;
+    }
+    let before = text[line_start..end].trim_end_matches([' ', '\t']);
+    Some(before.ends_with('.') || before.ends_with("->"))
+}
+
 /// The path a `file://` URI names.
 fn uri_path(uri: &str) -> Option<PathBuf> {
     let rest = uri.strip_prefix("file://")?;
@@ -658,6 +725,17 @@ mod tests {
         assert_eq!(at(1, 17).as_deref(), Some("file"));
         assert_eq!(at(1, 0), None);
         assert_eq!(at(9, 0), None);
+    }
+
+    #[test]
+    fn a_member_after_dot_or_arrow_and_nothing_in_comments() {
+        let text = "int x; /* a comment\n with read */\n\tf->f_op->read(s, \"read\");\n\t.read = r, // read\n";
+        assert_eq!(member_access(text, 1, 6), None, "block comment");
+        assert_eq!(member_access(text, 2, 10), Some(true), "after ->");
+        assert_eq!(member_access(text, 2, 1), Some(false), "plain");
+        assert_eq!(member_access(text, 2, 19), None, "string");
+        assert_eq!(member_access(text, 3, 2), Some(true), "designator");
+        assert_eq!(member_access(text, 3, 15), None, "line comment");
     }
 
     #[test]

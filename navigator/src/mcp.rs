@@ -101,7 +101,7 @@ fn tool_list() -> Vec<Tool> {
              Only code this build compiled is known: a name the configuration left out is \
              unknown (the error lists close matches). A symbol nothing defines comes with its \
              declarations.",
-            object(json!({"name": name}), &["name"]),
+            object(json!({"name": name, "limit": limit}), &["name"]),
         ),
         Tool::new(
             "callers",
@@ -237,13 +237,27 @@ enum Refusal {
     Tool(Value),
 }
 
+/// How many close matches an unknown name's error lists.
+const CLOSE_MATCHES: usize = 10;
+
 impl From<QueryError> for Refusal {
     fn from(e: QueryError) -> Self {
-        let mut v = json!({"error": e.to_string()});
-        if let QueryError::Unknown { suggestions, .. } = &e {
-            v["close_matches"] = suggestions.clone().into();
+        let QueryError::Unknown { name, suggestions } = e else {
+            return Refusal::Tool(json!({"error": e.to_string()}));
+        };
+        let left = suggestions.len().saturating_sub(CLOSE_MATCHES);
+        let shown: Vec<String> = suggestions.into_iter().take(CLOSE_MATCHES).collect();
+        let mut error = QueryError::Unknown {
+            name,
+            suggestions: shown.clone(),
         }
-        Refusal::Tool(v)
+        .to_string();
+        if left > 0 {
+            error.push_str(&format!(" (and {left} more)"));
+        }
+        Refusal::Tool(
+            json!({"error": error, "close_matches": shown, "close_matches_left_out": left}),
+        )
     }
 }
 
@@ -314,13 +328,15 @@ fn answer(served: &mut Served, tool: &str, args: &JsonObject) -> Result<Value, R
     let a = Args(args);
     let mut v = match tool {
         "definitions" => {
-            a.only(&["name"])?;
+            a.only(&["name", "limit"])?;
             let name = a.text("name")?;
+            let limit = a.limit()?;
             let defs = served.nav.definitions(name)?;
             let mut rows = render::definitions_json(&mut served.nav, &defs)?;
+            let left = cut(&mut rows, 0, limit);
             with_at(&mut rows);
             let undefined: Vec<String> = defs.undefined.iter().map(|s| s.display_name()).collect();
-            let mut v = json!({"name": name, "definitions": rows});
+            let mut v = json!({"name": name, "definitions": rows, "left_out": left});
             if !undefined.is_empty() {
                 v["called_but_never_declared"] = undefined.into();
             }
@@ -335,14 +351,18 @@ fn answer(served: &mut Served, tool: &str, args: &JsonObject) -> Result<Value, R
             };
             served.nav.dead = a.flag("dead")?;
             let name = a.text("name")?;
-            let depth = a.count("depth", 1, MAX_DEPTH)?.max(1);
+            let depth = a.count("depth", 1, MAX_DEPTH)?;
+            if depth == 0 {
+                return Err(bad_args("`depth` must be at least 1".to_owned()));
+            }
             let limit = a.limit()?;
             if depth == 1 {
                 let sections = served.nav.calls(name, dir)?;
                 let all = render::calls_json(&mut served.nav, &sections, dir, Limit(Some(limit)))?;
                 let mut rows = all.rows;
+                let left = cut(&mut rows, all.left, limit);
                 with_at(&mut rows);
-                json!({"name": name, tool: rows, "left_out": all.left})
+                json!({"name": name, tool: rows, "left_out": left})
             } else {
                 deep_calls(served, name, dir, depth, limit)?
             }
@@ -394,8 +414,9 @@ fn answer(served: &mut Served, tool: &str, args: &JsonObject) -> Result<Value, R
                 }
             };
             let mut rows = all.rows;
+            let left = cut(&mut rows, all.left, limit.0.unwrap_or(DEFAULT_LIMIT));
             with_at(&mut rows);
-            json!({"name": name, tool: rows, "left_out": all.left})
+            json!({"name": name, tool: rows, "left_out": left})
         }
         "search_symbols" => {
             a.only(&["query", "limit"])?;
@@ -439,7 +460,15 @@ fn notes(served: &mut Served) -> Vec<String> {
         .collect()
 }
 
-/// Gives each row (and each of its `targets`) its place as `at`: `file:line:col`.
+/// Cuts an answer's rows (of all the symbols a name means) to `limit`; the rows left
+/// out, added to those each symbol's list left out.
+fn cut(rows: &mut Vec<Value>, left: usize, limit: usize) -> usize {
+    let more = rows.len().saturating_sub(limit);
+    rows.truncate(limit);
+    left + more
+}
+
+/// Gives each row its place as `at`: `file:line:col`.
 fn with_at(rows: &mut [Value]) {
     for row in rows {
         let (Some(file), Some(line), Some(col)) = (

@@ -16,8 +16,8 @@ pub struct Served {
     /// The `data_version` the caches below were read at.
     version: Option<i64>,
     index: Option<Index>,
-    /// The call graph, and whether it holds the dead calls.
-    graph: Option<(bool, CallGraph)>,
+    /// The call graph without and with the dead calls.
+    graphs: [Option<CallGraph>; 2],
 }
 
 impl Served {
@@ -29,7 +29,7 @@ impl Served {
             trees,
             version,
             index: None,
-            graph: None,
+            graphs: [None, None],
         }
     }
 
@@ -45,7 +45,7 @@ impl Served {
         if changed {
             self.nav.forget();
             self.index = None;
-            self.graph = None;
+            self.graphs = [None, None];
             self.trees = self.nav.db().trees().unwrap_or_default();
             self.version = now;
         }
@@ -64,12 +64,11 @@ impl Served {
     /// The whole call graph (with the dead calls when the navigator answers them), and
     /// the navigator to name what it holds.
     pub fn graph(&mut self) -> Result<(&CallGraph, &mut Navigator), schema::Error> {
-        let dead = self.nav.dead;
-        let graph = match self.graph.take() {
-            Some((d, g)) if d == dead => g,
-            _ => self.nav.call_graph()?,
+        let slot = &mut self.graphs[usize::from(self.nav.dead)];
+        let graph = match slot.take() {
+            Some(g) => g,
+            None => self.nav.call_graph()?,
         };
-        let (_, graph) = self.graph.insert((dead, graph));
-        Ok((graph, &mut self.nav))
+        Ok((slot.insert(graph), &mut self.nav))
     }
 }
