@@ -117,6 +117,12 @@ fn an_agent_lists_the_tools_and_calls_each() {
                 json!({"file": "fs/read_write.c", "line": 7, "context": 1}),
             ),
             ("callers", json!({"name": "spin_lock", "limit": 3})),
+            ("callers", json!({"name": "init", "limit": 1})),
+            ("callers", json!({"name": "wait_event"})),
+            (
+                "source",
+                json!({"file": "fs/read_write.c:7:9", "line": 7, "context": 0}),
+            ),
         ],
     );
     assert_eq!(report["server"], "nccnav");
@@ -261,6 +267,19 @@ fn an_agent_lists_the_tools_and_calls_each() {
     let cut = answer(&report, 11);
     assert_eq!(cut["callers"].as_array().map(Vec::len), Some(3), "{cut}");
     assert_eq!(cut["left_out"], 1, "{cut}");
+    // The limit is the whole answer's, over every symbol the name means.
+    let both = answer(&report, 12);
+    assert_eq!(both["callers"].as_array().map(Vec::len), Some(1), "{both}");
+    assert_eq!(both["left_out"], 1, "{both}");
+    // A macro is never called: the answer says why, and what it expands to.
+    let why = answer(&report, 13)["why_empty"][0].as_str().unwrap_or("");
+    assert!(
+        why.contains("is a macro") && why.contains("prepare_to_wait"),
+        "{why}"
+    );
+    // A place as the answers give it names its file.
+    let one = answer(&report, 14);
+    assert_eq!(one["lines"][0]["line"], 7, "{one}");
 }
 
 #[test]

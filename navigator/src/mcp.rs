@@ -362,7 +362,16 @@ fn answer(served: &mut Served, tool: &str, args: &JsonObject) -> Result<Value, R
                 let mut rows = all.rows;
                 let left = cut(&mut rows, all.left, limit);
                 with_at(&mut rows);
-                json!({"name": name, tool: rows, "left_out": left})
+                let mut v = json!({"name": name, tool: rows, "left_out": left});
+                let said: Vec<String> = sections
+                    .iter()
+                    .filter(|sec| sec.rows.is_empty())
+                    .filter_map(|sec| not_called(served, &sec.symbol))
+                    .collect();
+                if !said.is_empty() {
+                    v["why_empty"] = said.into();
+                }
+                v
             } else {
                 deep_calls(served, name, dir, depth, limit)?
             }
@@ -537,6 +546,69 @@ fn deep_calls(
     Ok(json!({"name": name, "depth": depth, key: rows, "left_out": left}))
 }
 
+/// Why nothing calls (or is called by) `s`, when it is not something calls are
+/// recorded for: a macro (with the functions its definition names, which the calls
+/// made through it reach), a type, an enumerator.
+fn not_called(served: &mut Served, s: &schema::Symbol) -> Option<String> {
+    let what = match s.kind {
+        Kind::Macro => "a macro",
+        Kind::Struct | Kind::Union | Kind::Enum | Kind::Typedef => "a type",
+        Kind::Enumerator => "an enumerator",
+        _ => return None,
+    };
+    let mut text = format!(
+        "{} is {what}: calls are recorded against functions (and the members and pointers \
+         called through)",
+        s.display_name()
+    );
+    if s.kind != Kind::Macro {
+        text.push_str("; ask references or uses");
+        return Some(text);
+    }
+    text.push_str(", each naming the macro it was written in (`macro`)");
+    let functions = macro_functions(served, s).unwrap_or_default();
+    if !functions.is_empty() {
+        text.push_str(&format!(
+            "; its definition names the functions {}: ask about those",
+            functions.join(", ")
+        ));
+    }
+    Some(text)
+}
+
+/// The functions (defined or declared in this build) that the definition of macro `s`
+/// names, read from its source.
+fn macro_functions(served: &mut Served, s: &schema::Symbol) -> Option<Vec<String>> {
+    let d = served.nav.definitions_of(s.id).ok()?.into_iter().next()?;
+    let (db, names) = served.nav.parts();
+    let file = names.file(db, d.loc.file).ok()?.clone();
+    let text = std::fs::read_to_string(served.trees.on_disk(&file)?).ok()?;
+    let mut definition = String::new();
+    for line in text.lines().skip(d.loc.line.saturating_sub(1) as usize) {
+        definition.push_str(line);
+        definition.push(' ');
+        if !line.trim_end().ends_with('\\') {
+            break;
+        }
+    }
+    let mut found = Vec::new();
+    for word in definition.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.is_empty() || word == s.name || found.iter().any(|f| f == word) {
+            continue;
+        }
+        let is_function = served
+            .db()
+            .symbols_named(word)
+            .ok()?
+            .iter()
+            .any(|x| x.kind == Kind::Function);
+        if is_function {
+            found.push(word.to_owned());
+        }
+    }
+    Some(found)
+}
+
 /// Where `id` is defined (else declared): `file:line:col`, the path as the other
 /// answers give it.
 fn defined_at(nav: &mut Navigator, id: SymbolId) -> Result<Option<String>, schema::Error> {
@@ -584,26 +656,43 @@ fn source(served: &mut Served, file: &str, line: usize, context: usize) -> Resul
     if line == 0 {
         return Err(bad_args("`line` counts from 1".to_owned()));
     }
-    let wanted = file.trim_start_matches("./");
+    // A place as the other tools give it (`fs/read_write.c:549:9`) names its file.
+    let mut wanted = file.trim_start_matches("./");
+    while let Some((rest, tail)) = wanted.rsplit_once(':') {
+        if tail.is_empty() || !tail.bytes().all(|b| b.is_ascii_digit()) {
+            break;
+        }
+        wanted = rest;
+    }
     let mut matches: Vec<schema::File> = served
         .db()
         .files()?
         .into_iter()
         .filter(|f| path_is(&f.path, wanted) || (wanted.starts_with('/') && f.path == wanted))
         .collect();
-    matches.sort_by(|a, b| a.path.len().cmp(&b.path.len()).then(a.path.cmp(&b.path)));
-    let Some(f) = matches.first() else {
-        return Err(Refusal::Tool(json!({
-            "error": format!("{file} is not a file this build compiled or included"),
-        })));
-    };
-    if matches.len() > 1 && matches[1].path.len() == f.path.len() {
-        let all: Vec<&str> = matches.iter().map(|m| m.path.as_str()).collect();
-        return Err(Refusal::Tool(json!({
-            "error": format!("{file} names several files of this build: give more of the path"),
-            "files": all,
-        })));
+    // The path itself, else the one file whose path ends so.
+    if let Some(exact) = matches.iter().position(|f| f.path == wanted) {
+        matches = vec![matches.swap_remove(exact)];
     }
+    let f = match matches.as_slice() {
+        [] => {
+            return Err(Refusal::Tool(json!({
+                "error": format!("{file} is not a file this build compiled or included"),
+            })))
+        }
+        [one] => one,
+        several => {
+            let mut all: Vec<&str> = several.iter().map(|m| m.path.as_str()).collect();
+            all.sort_unstable();
+            let left = all.len().saturating_sub(CLOSE_MATCHES);
+            all.truncate(CLOSE_MATCHES);
+            return Err(Refusal::Tool(json!({
+                "error": format!("{file} names {} files of this build: give more of the path", several.len()),
+                "files": all,
+                "files_left_out": left,
+            })));
+        }
+    };
     let Some(path) = served.trees.on_disk(f) else {
         return Err(Refusal::Tool(json!({
             "error": format!("the database does not say where {} is on this machine", f.path),
