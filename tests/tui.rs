@@ -1169,3 +1169,26 @@ fn dead_calls_stand_apart_and_dimmed() {
     );
     s.select("f", "d.c:4");
 }
+
+#[test]
+fn in_tmux_dead_calls_stand_apart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = nccrs_e2e::dead_calls_db(dir.path());
+    let t = Tmux::start(&db, 80, 24);
+    t.wait_for("Search:");
+    t.send(&["-l", "f"]);
+    t.wait_for("function   f");
+    t.send(&["Enter"]);
+    let page = t.wait_for("Dead callees: code this configuration never runs (1)");
+    assert!(page.contains("Callees (1)"), "{page}");
+    assert!(!page.contains("Dead callers"), "f has none:\n{page}");
+    // Its dead callee's page: no callers that run, one dead.
+    t.send(&["/"]);
+    t.send(&["-l", "a"]);
+    t.wait_for("function   a");
+    t.send(&["Enter"]);
+    let a = t.wait_for("Dead callers: code this configuration never runs (1)");
+    assert!(a.contains("Callers (0)"), "{a}");
+    t.send(&["q"]);
+    t.assert_restored("0");
+}
