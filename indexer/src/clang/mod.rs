@@ -433,16 +433,34 @@ pub struct SourceLocation<'tu> {
     _tu: PhantomData<&'tu ()>,
 }
 
+/// Which of a location's places [`SourceLocation::resolve`] gives.
+#[derive(Clone, Copy)]
+enum Place {
+    File,
+    Expansion,
+    Spelling,
+}
+
 impl<'tu> SourceLocation<'tu> {
-    fn resolve(&self, expansion: bool) -> Option<FilePos<'tu>> {
+    fn resolve(&self, place: Place) -> Option<FilePos<'tu>> {
         let (mut file, mut line, mut col, mut offset): (CXFile, c_uint, c_uint, c_uint) =
             (ptr::null_mut(), 0, 0, 0);
         // SAFETY: `raw` is a location of a live translation unit; the out-pointers are valid.
         unsafe {
-            if expansion {
-                clang_getExpansionLocation(self.raw, &mut file, &mut line, &mut col, &mut offset);
-            } else {
-                clang_getFileLocation(self.raw, &mut file, &mut line, &mut col, &mut offset);
+            match place {
+                Place::Expansion => clang_getExpansionLocation(
+                    self.raw,
+                    &mut file,
+                    &mut line,
+                    &mut col,
+                    &mut offset,
+                ),
+                Place::File => {
+                    clang_getFileLocation(self.raw, &mut file, &mut line, &mut col, &mut offset)
+                }
+                Place::Spelling => {
+                    clang_getSpellingLocation(self.raw, &mut file, &mut line, &mut col, &mut offset)
+                }
             }
         }
         if file.is_null() {
@@ -462,13 +480,19 @@ impl<'tu> SourceLocation<'tu> {
     /// Where the text is written: for a macro argument, in the argument; for anything
     /// else a macro produced, at the outermost macro invocation.
     pub fn file_location(&self) -> Option<FilePos<'tu>> {
-        self.resolve(false)
+        self.resolve(Place::File)
+    }
+
+    /// Where the characters are written: for text a macro produced, in the macro's
+    /// definition.
+    pub fn spelling_location(&self) -> Option<FilePos<'tu>> {
+        self.resolve(Place::Spelling)
     }
 
     /// The start of the outermost macro invocation that produced this location, or the
     /// location itself when no macro did.
     pub fn expansion_location(&self) -> Option<FilePos<'tu>> {
-        self.resolve(true)
+        self.resolve(Place::Expansion)
     }
 }
 
@@ -571,6 +595,12 @@ impl<'tu> Type<'tu> {
 
     fn kind(&self) -> CXTypeKind {
         self.raw.kind
+    }
+
+    /// The type as written (a typedef by its name).
+    pub fn spelling(&self) -> String {
+        // SAFETY: plain accessor on a valid type.
+        take_string(unsafe { clang_getTypeSpelling(self.raw) })
     }
 
     /// The canonical type, spelled (to tell types apart).
@@ -733,6 +763,36 @@ impl<'tu> Cursor<'tu> {
         };
         let (a, b) = (at(start)?, at(end)?);
         (a.file == b.file && a.offset <= b.offset).then_some((a.file, a.offset, b.offset))
+    }
+
+    /// Where the cursor's first character is spelled (in a macro's definition, for
+    /// text the macro produced): the file and the byte offset. (Its end, libclang gives
+    /// only where the macro was invoked.)
+    pub fn spelled_start(&self) -> Option<(File<'tu>, u32)> {
+        // SAFETY: plain accessors on a valid cursor and its extent.
+        let start = unsafe { clang_getRangeStart(clang_getCursorExtent(self.raw)) };
+        let at = SourceLocation {
+            raw: start,
+            _tu: PhantomData,
+        }
+        .spelling_location()?;
+        Some((at.file, at.offset))
+    }
+
+    /// The bytes of `file` as libclang read it (unsaved files included). Each call
+    /// looks the file up among all of the unit's: for the rare question.
+    pub fn file_text(&self, file: File<'tu>) -> Option<Vec<u8>> {
+        let mut size: usize = 0;
+        // SAFETY: the cursor's translation unit and `file` are live; the bytes are
+        // copied before this returns.
+        unsafe {
+            let tu = clang_Cursor_getTranslationUnit(self.raw);
+            if tu.is_null() {
+                return None;
+            }
+            let p = clang_getFileContents(tu, file.raw, &mut size);
+            (!p.is_null()).then(|| std::slice::from_raw_parts(p as *const u8, size).to_vec())
+        }
     }
 
     /// The file an `#include` (an inclusion directive of the preprocessing record)

@@ -135,7 +135,7 @@ impl<'tu> Extractor<'tu, '_> {
                     return;
                 };
                 self.walk_dead_if(true, *controlling, body, Access::Read);
-                let selected = selected_association(n, associations);
+                let selected = selected_association(n, *controlling, associations);
                 for (i, a) in associations.iter().enumerate() {
                     self.walk_dead_if(selected.is_some_and(|s| s != i), *a, body, access);
                 }

@@ -151,18 +151,85 @@ fn mentions(e: Cursor<'_>, name: &str) -> bool {
 }
 
 /// The association `_Generic` selects, by position among `associations`: the one of
-/// the selection's own type, when only one has it.
+/// the selection's own type, when only one has it; when several have it (the kernel's
+/// `kmem_cache_create()` picks among functions of one type by the type of its third
+/// argument), the one whose type name, as written, is the controlling expression's
+/// type, else the `default` one among them.
 pub(super) fn selected_association(
     selection: Cursor<'_>,
+    controlling: Cursor<'_>,
     associations: &[Cursor<'_>],
 ) -> Option<usize> {
     let want = selection.ty().canonical_spelling();
-    let mut same = associations
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.ty().canonical_spelling() == want);
-    match (same.next(), same.next()) {
-        (Some((i, _)), None) => Some(i),
+    let same: Vec<usize> = (0..associations.len())
+        .filter(|&i| associations[i].ty().canonical_spelling() == want)
+        .collect();
+    match same.as_slice() {
+        [] => return None,
+        [one] => return Some(*one),
+        _ => {}
+    }
+    let ty = controlling.ty();
+    let wanted = [ty.spelling(), ty.canonical_spelling()].map(|t| squeeze(&t));
+    let mut default = None;
+    let mut named = Vec::new();
+    for &i in &same {
+        let before = if i == 0 {
+            controlling
+        } else {
+            associations[i - 1]
+        };
+        let Some(label) = type_name_before(before, associations[i]) else {
+            return None;
+        };
+        if label == "default" {
+            default = Some(i);
+        } else if wanted.contains(&label) {
+            named.push(i);
+        }
+    }
+    match named.as_slice() {
+        [one] => Some(*one),
+        [] => default,
         _ => None,
     }
+}
+
+/// The type name written before association `a` of a `_Generic` (after `before`, the
+/// controlling expression or the association before it), without its spaces:
+/// `structkmem_cache_args*`, `default`. Read from the file that spells them, the
+/// macro's definition when a macro wrote the `_Generic` (where libclang knows only
+/// where each expression starts).
+fn type_name_before(before: Cursor<'_>, a: Cursor<'_>) -> Option<String> {
+    let (file, end) = before.spelled_start()?;
+    let (file_a, start) = a.spelled_start()?;
+    if file != file_a || end > start {
+        return None;
+    }
+    let text = a.file_text(file)?;
+    let between = std::str::from_utf8(text.get(end as usize..start as usize)?).ok()?;
+    // After the last comma outside parentheses, up to the colon.
+    let mut depth = 0i32;
+    let mut from = None;
+    for (i, c) in between.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' => depth -= 1,
+            ',' if depth == 0 => {
+                from = Some(i + 1);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let label = between[from?..].trim().strip_suffix(':')?;
+    Some(squeeze(label))
+}
+
+/// `s` without whitespace (nor a macro definition's line continuations): type names
+/// compared as written.
+fn squeeze(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\\')
+        .collect()
 }

@@ -23,8 +23,8 @@ pub(super) fn unwrap_expr(mut e: Cursor<'_>) -> Cursor<'_> {
             // The operand comes last, after any `typeof(...)` in the type.
             (kind::CSTYLE_CAST_EXPR, [.., operand]) => *operand,
             // `_Generic(x, T1: a, T2: b)`: the association of the selection's own type.
-            (kind::GENERIC_SELECTION_EXPR, [_controlling, associations @ ..]) => {
-                match super::dead::selected_association(e, associations) {
+            (kind::GENERIC_SELECTION_EXPR, [controlling, associations @ ..]) => {
+                match super::dead::selected_association(e, *controlling, associations) {
                     Some(i) => associations[i],
                     None => return e,
                 }

@@ -1124,3 +1124,27 @@ fn the_configuration_a_command_line_include_reads_is_in_every_key() {
     assert_eq!(run("#define CONFIG_A 1\n", &mut recorded), 2);
     assert_eq!(run("#define CONFIG_A_MODULE 1\n", &mut recorded), 0);
 }
+
+#[test]
+fn a_generic_selection_among_functions_of_one_type_calls_the_one_its_type_names() {
+    // The kernel's kmem_cache_create(): two associations are functions of one type.
+    check_only(
+        "call",
+        "struct args { int a; };\n\
+         int with_args(const char *n, struct args *a);\n\
+         int default_args(const char *n, struct args *a);\n\
+         int legacy(const char *n, long a);\n\
+         #define create(n, a) _Generic((a), \\\n\
+         \tstruct args *: with_args, \\\n\
+         \tvoid *: default_args, \\\n\
+         \tdefault: legacy)(n, a)\n\
+         int f(void) { struct args x = { 1 }; return create(\"x\", &x); }\n\
+         int g(void) { return create(\"y\", (void *)0); }\n\
+         int h(void) { return create(\"z\", 0L); }\n",
+        expect![[r#"
+            call f -> with_args at t.c:9:45 via create
+            call g -> default_args at t.c:10:22 via create
+            call h -> legacy at t.c:11:22 via create
+        "#]],
+    );
+}
