@@ -179,9 +179,7 @@ pub(super) fn selected_association(
         } else {
             associations[i - 1]
         };
-        let Some(label) = type_name_before(before, associations[i]) else {
-            return None;
-        };
+        let label = type_name_before(before, associations[i])?;
         if label == "default" {
             default = Some(i);
         } else if wanted.contains(&label) {
