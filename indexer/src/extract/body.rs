@@ -141,7 +141,24 @@ impl<'tu> Extractor<'tu, '_> {
                 }
             }
             // Parentheses and implicit conversions pass the use through.
-            kind::PAREN_EXPR | kind::UNEXPOSED_EXPR => self.walk_children(n, body, access),
+            kind::PAREN_EXPR => self.walk_children(n, body, access),
+            // Implicit conversions pass the use through; `__builtin_choose_expr(c, a,
+            // b)` (which libclang does not expose either) runs only the arm its
+            // constant picks, and never its condition.
+            kind::UNEXPOSED_EXPR => {
+                let kids = n.children();
+                if let [cond, yes, no] = kids.as_slice() {
+                    if let Some(picks_yes) = self.choose_expr(n, *cond) {
+                        self.walk_dead_if(true, *cond, body, Access::Read);
+                        self.walk_dead_if(!picks_yes, *yes, body, access);
+                        self.walk_dead_if(picks_yes, *no, body, access);
+                        return;
+                    }
+                }
+                for k in kids {
+                    self.walk(k, body, access);
+                }
+            }
             // A cast runs its operand, not the `typeof(...)` in its type.
             kind::CSTYLE_CAST_EXPR => {
                 if let Some(operand) = n.children().last() {

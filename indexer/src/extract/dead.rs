@@ -60,6 +60,25 @@ impl<'tu> Extractor<'tu, '_> {
         self.walk(n, body, access);
         self.dead -= u32::from(dead);
     }
+
+    /// For `n`, an expression libclang does not expose, with three operands: when it
+    /// is `__builtin_choose_expr(cond, a, b)` (its text says so, in the macro that
+    /// wrote it if one did) and `cond` a constant, whether it picks `a`.
+    pub(super) fn choose_expr(&mut self, n: Cursor<'tu>, cond: Cursor<'tu>) -> Option<bool> {
+        let (file, at) = n.spelled_start()?;
+        let text = self
+            .texts
+            .entry(file)
+            .or_insert_with(|| n.file_text(file))
+            .as_deref()?;
+        if !text
+            .get(at as usize..)?
+            .starts_with(b"__builtin_choose_expr")
+        {
+            return None;
+        }
+        constant_condition(cond)
+    }
 }
 
 /// Whether a condition is constant, and which way: folded by clang to an integer,

@@ -83,6 +83,8 @@ struct Extractor<'tu, 'p> {
     /// What the code of each keyed header refers to that the unit declares when it
     /// does not define it.
     refers: headers::Refers,
+    /// The text of the files asked about (where `__builtin_choose_expr` is written).
+    texts: HashMap<crate::clang::File<'tu>, Option<Vec<u8>>>,
 }
 
 impl Extractor<'_, '_> {
@@ -155,6 +157,7 @@ pub fn extract<'tu>(
         tentative: HashSet::default(),
         dead: 0,
         refers: headers::Refers::default(),
+        texts: HashMap::default(),
     };
     let root = tu.cursor();
     let mut record = headers::Record::default();

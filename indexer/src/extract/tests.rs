@@ -1148,3 +1148,23 @@ fn a_generic_selection_among_functions_of_one_type_calls_the_one_its_type_names(
         "#]],
     );
 }
+
+#[test]
+fn builtin_choose_expr_runs_only_the_arm_its_constant_picks() {
+    check_only(
+        "call",
+        "int fa(void);\nint fb(void);\nint g(void);\n\
+         #define pick(c) __builtin_choose_expr(c, fa(), fb())\n\
+         int f(void) { return pick(sizeof(int) == 4) + __builtin_choose_expr(0, fa(), fb()); }\n\
+         int h(int x) { return __builtin_choose_expr(__builtin_constant_p(x), fa(), fb()) + __builtin_choose_expr(1, g(), 0); }\n",
+        expect![[r#"
+            call f -> fa at t.c:5:22 via pick
+            call f -> fa at t.c:5:72 dead
+            call f -> fb at t.c:5:22 via pick dead
+            call f -> fb at t.c:5:78
+            call h -> fa at t.c:6:70
+            call h -> fb at t.c:6:76
+            call h -> g at t.c:6:109
+        "#]],
+    );
+}
