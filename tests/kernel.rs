@@ -969,6 +969,16 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "[indirect via kmem_cache::ctor]",
         ]],
     ),
+    // Two of kmem_cache_create's associations are functions of one type: `&args`, a
+    // `struct kmem_cache_args *`, picks the one that type name is written before.
+    (
+        &["callees", "files_init"],
+        &[&[
+            "__kmem_cache_create_args",
+            "fs/file_table.c:",
+            "via kmem_cache_create",
+        ]],
+    ),
     // hash_add's ilog2() picks __ilog2_u64 for a size_t: `sizeof(n) <= 4 ? ... : ...`
     // is constant, and the other arm is dead in this configuration.
     (
