@@ -270,13 +270,23 @@ fn hover_says_when_a_file_was_edited_since_the_build() {
     );
     let text = hover_text(&mut c, "fs/read_write.c", 19, 10);
     assert!(text.contains("unsaved changes"), "{text}");
-    // Written after the build.
+    // Touched since the build, the same content: nothing to say.
     let later = std::time::SystemTime::now() + Duration::from_secs(3600);
-    std::fs::File::options()
-        .append(true)
-        .open(src.join("fs/dcache.c"))
-        .and_then(|f| f.set_modified(later))
-        .expect("set the modification time");
+    let touch = |rel: &str| {
+        std::fs::File::options()
+            .append(true)
+            .open(src.join(rel))
+            .and_then(|f| f.set_modified(later))
+            .expect("set the modification time");
+    };
+    touch("kernel/fork.c");
+    let text = hover_text(&mut c, "kernel/fork.c", 20, 3);
+    assert!(text.starts_with("`spin_lock`"), "{text}");
+    // Edited since the build.
+    let dcache = src.join("fs/dcache.c");
+    let edited = std::fs::read_to_string(&dcache).expect("source") + "/* edited */\n";
+    std::fs::write(&dcache, edited).expect("edit");
+    touch("fs/dcache.c");
     let text = hover_text(&mut c, "fs/dcache.c", 26, 3);
     assert!(text.contains("modified after the build"), "{text}");
     assert!(text.contains("`init"), "{text}");

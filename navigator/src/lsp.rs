@@ -329,16 +329,7 @@ impl Server {
         let Some(path) = uri_path(uri).map(|p| schema::normalize_path(&p)) else {
             return Ok(Vec::new());
         };
-        if self.file_ids.is_none() {
-            let mut ids = HashMap::new();
-            for f in self.served.db().files()? {
-                if let Some(p) = self.served.trees.on_disk(&f) {
-                    ids.insert(schema::normalize_path(&p), f.id);
-                }
-            }
-            self.file_ids = Some(ids);
-        }
-        let Some(&file) = self.file_ids.as_ref().and_then(|ids| ids.get(&path)) else {
+        let Some(file) = self.file_id(&path)? else {
             return Ok(Vec::new());
         };
         if !self.named.contains_key(&file) {
@@ -364,6 +355,24 @@ impl Server {
             }
         }
         Ok(out)
+    }
+
+    /// The id of the file at `path` (normalized), if the build read it.
+    fn file_id(&mut self, path: &Path) -> Result<Option<FileId>, Failure> {
+        if self.file_ids.is_none() {
+            let mut ids = HashMap::new();
+            for f in self.served.db().files()? {
+                if let Some(p) = self.served.trees.on_disk(&f) {
+                    ids.insert(schema::normalize_path(&p), f.id);
+                }
+            }
+            self.file_ids = Some(ids);
+        }
+        Ok(self
+            .file_ids
+            .as_ref()
+            .and_then(|ids| ids.get(path))
+            .copied())
     }
 
     /// Where the file with id `file` is on disk.
@@ -430,20 +439,32 @@ impl Server {
         Ok(json!({"contents": {"kind": "markdown", "value": parts.join("\n\n---\n\n")}}))
     }
 
-    /// Why the places recorded for the file at `uri` may not be its lines now: it was
-    /// written after the database (modified since the build), or the editor holds
-    /// text other than the file's.
-    fn edited(&self, uri: &str) -> Option<String> {
-        let path = uri_path(uri)?;
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-        let db = self.served.db().path();
-        let mut wal = db.as_os_str().to_owned();
-        wal.push("-wal");
-        let written = [modified(db), modified(Path::new(&wal))]
-            .into_iter()
-            .flatten()
-            .max()?;
-        if modified(&path)? > written {
+    /// Why the places recorded for the file at `uri` may not be its lines now: it is
+    /// not the file the build indexed (its content differs from the hash recorded
+    /// with it; for a database written before schema 10, it was modified after the
+    /// database), or the editor holds text other than the file's.
+    fn edited(&mut self, uri: &str) -> Option<String> {
+        let path = schema::normalize_path(&uri_path(uri)?);
+        let file = self.file_id(&path).ok()??;
+        let modified = match self.served.db().file_as_indexed(file).ok()? {
+            Some((stamp, hash)) => {
+                schema::FileStamp::of(&path) != Some(stamp)
+                    && std::fs::read(&path)
+                        .is_ok_and(|now| schema::content_hash(&now).as_slice() != hash)
+            }
+            None => {
+                let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+                let db = self.served.db().path();
+                let mut wal = db.as_os_str().to_owned();
+                wal.push("-wal");
+                let written = [mtime(db), mtime(Path::new(&wal))]
+                    .into_iter()
+                    .flatten()
+                    .max();
+                written.is_some_and(|w| mtime(&path).is_some_and(|m| m > w))
+            }
+        };
+        if modified {
             return Some(
                 "This file was modified after the build indexed it: the recorded lines \
                  may no longer be where its code is."

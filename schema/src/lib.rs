@@ -369,6 +369,37 @@ pub fn symbol_key(usr: &str) -> i64 {
     i64::from_le_bytes(first)
 }
 
+/// How a file's content is known (schema 10): the first 16 bytes of its BLAKE3 hash.
+pub fn content_hash(content: &[u8]) -> [u8; 16] {
+    let mut first = [0; 16];
+    first.copy_from_slice(&blake3::hash(content).as_bytes()[..16]);
+    first
+}
+
+/// A file's size and modification time (nanoseconds since the epoch), as recorded
+/// when a unit that read it was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: i64,
+    pub mtime: i64,
+}
+
+impl FileStamp {
+    /// The file at `path` now.
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let m = std::fs::metadata(path).ok()?;
+        let since = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(FileStamp {
+            size: i64::try_from(m.len()).ok()?,
+            mtime: i64::try_from(since.as_nanos()).ok()?,
+        })
+    }
+}
+
 /// Refuses a database written by a newer nccrs.
 fn known_version(path: &Path, version: i64) -> Result<()> {
     if version > SCHEMA_VERSION {

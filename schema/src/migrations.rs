@@ -231,4 +231,12 @@ UPDATE tus SET command = (
     r#"
 ALTER TABLE calls ADD COLUMN dead INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 10: each file as it was indexed: size, modification time (nanoseconds since the
+    // epoch) and a hash of its content, so that a reader can tell a file edited since.
+    // Unknown for the files recorded before, until a unit that reads them is written.
+    r#"
+ALTER TABLE files ADD COLUMN size INTEGER;
+ALTER TABLE files ADD COLUMN mtime INTEGER;
+ALTER TABLE files ADD COLUMN hash BLOB;
+"#,
 ];

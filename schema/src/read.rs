@@ -225,6 +225,30 @@ impl Db {
         )
     }
 
+    /// The file with id `id` as it was when last indexed (schema 10): its size and
+    /// modification time, and its content's hash ([`crate::content_hash`]). None when
+    /// not recorded.
+    pub fn file_as_indexed(&self, id: FileId) -> Result<Option<(crate::FileStamp, Vec<u8>)>> {
+        if self.version < 10 {
+            return Ok(None);
+        }
+        self.conn
+            .prepare_cached("SELECT size, mtime, hash FROM files WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([id], |r| {
+                    let (size, mtime, hash): (Option<i64>, Option<i64>, Option<Vec<u8>>) =
+                        (r.get(0)?, r.get(1)?, r.get(2)?);
+                    Ok(size
+                        .zip(mtime)
+                        .zip(hash)
+                        .map(|((size, mtime), hash)| (crate::FileStamp { size, mtime }, hash)))
+                })
+            })
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
     pub fn file(&self, id: FileId) -> Result<File> {
         self.conn
             .prepare_cached(&format!(

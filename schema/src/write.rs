@@ -182,19 +182,60 @@ fn recorded_as(conn: &rusqlite::Connection, version: i64, tu: &TuRecord) -> rusq
 }
 
 fn file_id(tx: &Transaction<'_>, f: &NewFile) -> rusqlite::Result<FileId> {
+    file_id_on_disk(tx, f, None)
+}
+
+/// The id of `f`, recorded if new; with `trees`, its size, modification time and
+/// content hash as on disk now, when they changed since recorded (the content is
+/// read only then).
+fn file_id_on_disk(
+    tx: &Transaction<'_>,
+    f: &NewFile,
+    trees: Option<&Trees>,
+) -> rusqlite::Result<FileId> {
     let base = f.base.as_deref().unwrap_or("");
-    let found = tx
-        .prepare_cached("SELECT id FROM files WHERE root = ?1 AND base = ?2 AND path = ?3")?
-        .query_row(params![f.root, base, f.path], |r| r.get(0))
+    let found: Option<(FileId, Option<i64>, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT id, size, mtime FROM files WHERE root = ?1 AND base = ?2 AND path = ?3",
+        )?
+        .query_row(params![f.root, base, f.path], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    match found {
-        Some(id) => Ok(id),
+    let (id, recorded) = match found {
+        Some((id, size, mtime)) => (id, size.zip(mtime)),
         None => {
             tx.prepare_cached("INSERT INTO files(root, base, path) VALUES (?1, ?2, ?3)")?
                 .execute(params![f.root, base, f.path])?;
-            Ok(FileId(tx.last_insert_rowid()))
+            (FileId(tx.last_insert_rowid()), None)
         }
+    };
+    let file = crate::File {
+        id,
+        root: f.root,
+        base: f.base.clone(),
+        path: f.path.clone(),
+    };
+    let Some(path) = trees.and_then(|t| t.on_disk(&file)) else {
+        return Ok(id);
+    };
+    let Some(now) = crate::FileStamp::of(&path) else {
+        return Ok(id);
+    };
+    if recorded == Some((now.size, now.mtime)) {
+        return Ok(id);
     }
+    let Ok(content) = std::fs::read(&path) else {
+        return Ok(id);
+    };
+    tx.prepare_cached("UPDATE files SET size = ?2, mtime = ?3, hash = ?4 WHERE id = ?1")?
+        .execute(params![
+            id,
+            now.size,
+            now.mtime,
+            crate::content_hash(&content).to_vec()
+        ])?;
+    Ok(id)
 }
 
 fn upsert_tu(tx: &Transaction<'_>, tu: &TuRecord, source: Option<FileId>) -> rusqlite::Result<i64> {
@@ -337,11 +378,12 @@ fn write_facts(
     let mut stats = WriteStats::default();
 
     let mut ids: HashMap<FileIx, FileId> = HashMap::new();
+    let trees = read_trees(tx)?;
     let mut fid = |i: FileIx| -> rusqlite::Result<FileId> {
         if let Some(id) = ids.get(&i) {
             return Ok(*id);
         }
-        let id = file_id(tx, &facts[i])?;
+        let id = file_id_on_disk(tx, &facts[i], Some(&trees))?;
         ids.insert(i, id);
         Ok(id)
     };
