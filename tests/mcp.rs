@@ -403,3 +403,21 @@ pub(crate) fn check_kernel(db: &Path) -> Vec<String> {
     );
     failures
 }
+
+#[test]
+fn a_database_not_there_yet_is_an_error_at_each_call_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = session(
+        &dir.path().join("build/vmlinux.db"),
+        &[
+            ("definitions", json!({"name": "vfs_read"})),
+            ("callers", json!({"name": "vfs_read"})),
+        ],
+    );
+    assert_eq!(report["tools"].as_array().map(Vec::len), Some(9));
+    for c in report["calls"].as_array().expect("calls") {
+        assert_eq!(c["is_error"], true, "{c}");
+        let error = c["structured"]["error"].as_str().unwrap_or("");
+        assert!(error.starts_with("no database to answer from"), "{error}");
+    }
+}

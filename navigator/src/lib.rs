@@ -142,13 +142,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
     // `nccnav lsp [DB]`, `nccnav mcp [DB]`: servers, unless a database has that name.
     if let Some(server) = args.get(1).and_then(|a| a.to_str()) {
+        // The language server needs its database at once; the MCP server looks for it
+        // again at each call until it is there.
         let serve: Option<Server> = match server {
-            "lsp" => Some(lsp::serve),
+            "lsp" => Some(|asked| lsp::serve(&schema::find_database(asked)?)),
             "mcp" => Some(mcp::serve),
             _ => None,
         };
         if let Some(serve) = serve.filter(|_| !Path::new(server).is_file()) {
-            return match server_database(args.get(2)).and_then(|db| serve(&db)) {
+            return match server_database(args.get(2)).and_then(|asked| serve(&asked)) {
                 Ok(()) => 0,
                 Err(e) => {
                     eprintln!("nccnav {server}: {e}");
@@ -181,15 +183,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 /// A server's main loop, on the database it answers from.
 type Server = fn(&Path) -> Result<(), QueryError>;
 
-/// The database a server answers from: the one named, else `NCCRS_DB`, else the
-/// nearest `vmlinux.db` or `nccrs.db` from the working directory up (the command
-/// line's rule for a directory).
+/// What names the database a server answers from: the one named, else `NCCRS_DB`,
+/// else the working directory (in which, or above which, the nearest `vmlinux.db` or
+/// `nccrs.db` is the one: the command line's rule for a directory).
 fn server_database(named: Option<&OsString>) -> Result<PathBuf, QueryError> {
-    let path = match named.cloned().or_else(|| std::env::var_os("NCCRS_DB")) {
-        Some(p) => PathBuf::from(p),
-        None => std::env::current_dir()?,
-    };
-    Ok(schema::find_database(&path)?)
+    Ok(
+        match named.cloned().or_else(|| std::env::var_os("NCCRS_DB")) {
+            Some(p) => PathBuf::from(p),
+            None => std::env::current_dir()?,
+        },
+    )
 }
 
 /// How `graph` draws.

@@ -10,7 +10,7 @@
 //! correct itself; a malformed call is a protocol error; the server keeps running.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rmcp::model::{
@@ -34,11 +34,20 @@ const MAX_DEPTH: usize = 8;
 /// Lines of source either side of the one asked for, unless the call says.
 const DEFAULT_CONTEXT: usize = 10;
 
-/// Serves the database at `db` until the client closes standard input.
-pub fn serve(db: &Path) -> Result<(), QueryError> {
-    let nav = Navigator::open(db)?;
+/// Serves the database `asked` names (a database, or a directory to find one in) until
+/// the client closes standard input. One that cannot be opened yet (a build that has
+/// not written it) is tried again at each call, which says why it has no answer.
+pub fn serve(asked: &Path) -> Result<(), QueryError> {
+    let served = match open(asked) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("nccnav mcp: {e}; each tool call tries again");
+            None
+        }
+    };
     let tools = Tools {
-        served: Arc::new(Mutex::new(Served::new(nav))),
+        served: Arc::new(Mutex::new(served)),
+        asked: asked.to_owned(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -61,7 +70,16 @@ pub fn serve(db: &Path) -> Result<(), QueryError> {
 
 #[derive(Clone)]
 struct Tools {
-    served: Arc<Mutex<Served>>,
+    /// The open database, once it could be opened.
+    served: Arc<Mutex<Option<Served>>>,
+    /// What the command line named.
+    asked: PathBuf,
+}
+
+/// The database `asked` names, opened.
+fn open(asked: &Path) -> Result<Served, QueryError> {
+    let db = schema::find_database(asked)?;
+    Ok(Served::new(Navigator::open(&db)?))
 }
 
 const NAME_HELP: &str = "A name (vfs_read), FILE:NAME for one of several same-named statics \
@@ -219,9 +237,23 @@ impl ServerHandler for Tools {
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
-        let mut served = self.served.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut slot = self.served.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_none() {
+            match open(&self.asked) {
+                Ok(s) => *slot = Some(s),
+                Err(e) => {
+                    return Ok(CallToolResult::structured_error(json!({
+                        "error": format!("no database to answer from: {e}"),
+                    }))
+                    .into())
+                }
+            }
+        }
+        let Some(served) = slot.as_mut() else {
+            return Err(ErrorData::internal_error("no database", None));
+        };
         served.refresh();
-        let result = answer(&mut served, &request.name, &args);
+        let result = answer(served, &request.name, &args);
         served.nav.dead = false;
         match result {
             Ok(v) => Ok(CallToolResult::structured(v).into()),
