@@ -421,3 +421,59 @@ fn a_database_not_there_yet_is_an_error_at_each_call_and_the_server_goes_on() {
         assert!(error.starts_with("no database to answer from"), "{error}");
     }
 }
+
+/// Messages no SDK client sends, written by hand: answered with the protocol's
+/// errors, and the server answers the next call.
+#[test]
+fn malformed_messages_get_protocol_errors() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(bin("nccnav"))
+        .arg("mcp")
+        .arg(&built().db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("nccnav mcp starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let lines = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"}}}),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+               "params": {"name": "definitions", "arguments": [1]}}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "no/such/method", "params": {}}),
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+               "params": {"name": "definitions", "arguments": {"name": "vfs_read"}}}),
+    ];
+    for l in &lines {
+        writeln!(stdin, "{l}").expect("write");
+    }
+    stdin.flush().expect("flush");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut replies = Vec::new();
+    while replies.len() < 4 {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        replies.push(serde_json::from_str::<Value>(&line).expect("a JSON line"));
+    }
+    drop(stdin);
+    let _ = child.wait();
+    let by_id = |id: i64| {
+        replies
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(by_id(2)["error"]["code"], -32602, "{replies:?}");
+    assert_eq!(by_id(3)["error"]["code"], -32601, "{replies:?}");
+    assert_eq!(
+        by_id(4)["result"]["structuredContent"]["definitions"][0]["at"],
+        "fs/read_write.c:7:9",
+        "{replies:?}"
+    );
+}
