@@ -1028,7 +1028,7 @@ fn kernel_6_12_uml_defconfig() {
     // The language server on the same database.
     failures.extend(crate::lsp::check_kernel(&b.db, &b.src));
     // And the MCP server, through the official Python SDK.
-    failures.extend(crate::mcp::check_kernel(&b.db));
+    failures.extend(crate::mcp::check_kernel(&b.db, &b.src));
     print_indirect_call_figures(&b.db);
     check_verify(&b.db);
     let size = std::fs::metadata(&b.db).map(|m| m.len()).unwrap_or(0);

@@ -335,11 +335,21 @@ fn bad_calls_get_errors_and_the_server_goes_on() {
     );
 }
 
-/// `nccnav mcp` on a kernel's database: `vfs_read`'s definition, its caller
-/// `ksys_read`, its call through `file_operations::read`, the path to it from
-/// `ksys_read`, `wq_barrier_func`'s store into `work_struct::func` in
-/// `insert_wq_barrier`, and its source line. What did not hold, one line each.
-pub(crate) fn check_kernel(db: &Path) -> Vec<String> {
+/// `nccnav mcp` on a kernel's database (`src` its source tree), every tool once:
+/// `vfs_read`'s definition, its caller `ksys_read`, its call through
+/// `file_operations::read`, the path to it from `ksys_read`, `wq_barrier_func`'s
+/// store into `work_struct::func` in `insert_wq_barrier`, the search for it,
+/// `generic_file_read_iter` stored into `file_operations::read_iter` by an ops table,
+/// a read of `jiffies`, and the source line of `vfs_read`. What did not hold, one line
+/// each.
+pub(crate) fn check_kernel(db: &Path, src: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(src.join("fs/read_write.c")).unwrap_or_default();
+    let Some(def_line) = text
+        .lines()
+        .position(|l| l.starts_with("ssize_t vfs_read(struct file *file"))
+    else {
+        return vec!["mcp: vfs_read's definition not found in fs/read_write.c".to_owned()];
+    };
     let report = session(
         db,
         &[
@@ -349,6 +359,15 @@ pub(crate) fn check_kernel(db: &Path) -> Vec<String> {
             ("call_paths", json!({"from": "ksys_read", "to": "vfs_read"})),
             ("references", json!({"name": "wq_barrier_func"})),
             ("search_symbols", json!({"query": "vfs_read"})),
+            (
+                "stores",
+                json!({"name": "file_operations::read_iter", "limit": 1000}),
+            ),
+            ("uses", json!({"name": "jiffies", "limit": 20})),
+            (
+                "source",
+                json!({"file": "fs/read_write.c", "line": def_line + 1, "context": 0}),
+            ),
         ],
     );
     let mut failures = Vec::new();
@@ -400,6 +419,29 @@ pub(crate) fn check_kernel(db: &Path) -> Vec<String> {
         column(&calls[5]["structured"], "symbols", "name").first() == Some(&"vfs_read".to_owned()),
         "the search for vfs_read ranks it first",
         5,
+    );
+    let stored = calls[6]["structured"]["stores"]
+        .as_array()
+        .is_some_and(|rows| {
+            rows.iter()
+                .any(|r| r["value"] == "generic_file_read_iter" && r["within"].is_string())
+        });
+    check(
+        stored,
+        "generic_file_read_iter stored into file_operations::read_iter by an ops table",
+        6,
+    );
+    check(
+        column(&calls[7]["structured"], "uses", "access").contains(&"read".to_owned()),
+        "jiffies read",
+        7,
+    );
+    check(
+        calls[8]["structured"]["lines"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ssize_t vfs_read(")),
+        "the source line of vfs_read",
+        8,
     );
     failures
 }
