@@ -293,6 +293,24 @@ fn hover_says_when_a_file_was_edited_since_the_build() {
     c.stop();
 }
 
+#[test]
+fn a_database_not_there_yet_fails_each_request_until_it_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vmlinux.db");
+    let mut c = Client::start(&db);
+    let def = c.request("textDocument/definition", at("fs/read_write.c", 19, 10));
+    assert_eq!(def["error"]["code"], -32803, "{def}");
+    let why = def["error"]["message"].as_str().unwrap_or("");
+    assert!(why.starts_with("no database to answer from"), "{why}");
+    // The build writes it: the next request is answered.
+    let conn = rusqlite::Connection::open(&built().db).expect("open");
+    conn.execute("VACUUM INTO ?1", [db.to_str().expect("path")])
+        .expect("copy the database");
+    let def = c.request("textDocument/definition", at("fs/read_write.c", 19, 10));
+    assert_eq!(places(&def["result"]), ["fs/read_write.c:7"], "{def}");
+    c.stop();
+}
+
 /// Neovim (Debian 12's 0.7) as the client: `tests/nvim/lsp.lua` asks at `line`,
 /// `col` (from 0) of `src` for the definition, the references, and the incoming and
 /// outgoing calls; its four answers.

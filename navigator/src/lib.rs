@@ -142,10 +142,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
     // `nccnav lsp [DB]`, `nccnav mcp [DB]`: servers, unless a database has that name.
     if let Some(server) = args.get(1).and_then(|a| a.to_str()) {
-        // The language server needs its database at once; the MCP server looks for it
-        // again at each call until it is there.
+        // Both look for the database again at each request until it is there.
         let serve: Option<Server> = match server {
-            "lsp" => Some(|asked| lsp::serve(&schema::find_database(asked)?)),
+            "lsp" => Some(lsp::serve),
             "mcp" => Some(mcp::serve),
             _ => None,
         };

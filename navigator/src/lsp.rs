@@ -26,9 +26,21 @@ use serde_json::{json, Value};
 use crate::answer::{Direction, Navigator, QueryError};
 use crate::served::Served;
 
-/// Serves the database at `db` until the client says `exit`.
-pub fn serve(db: &Path) -> Result<(), QueryError> {
-    let nav = Navigator::open(db)?;
+/// Serves the database `asked` names (a database, or a directory to find one in) until
+/// the client says `exit`. One that cannot be opened yet (a build that has not written
+/// it) is tried again at each request, which fails with the reason until then.
+pub fn serve(asked: &Path) -> Result<(), QueryError> {
+    let open =
+        || -> Result<Navigator, QueryError> { Navigator::open(&schema::find_database(asked)?) };
+    let mut server = match open() {
+        Ok(nav) => Some(Server::new(nav)),
+        Err(e) => {
+            eprintln!("nccnav lsp: {e}; each request tries again");
+            None
+        }
+    };
+    // The documents the editor opened before there was a database.
+    let mut early = HashMap::new();
     let (conn, io) = Connection::stdio();
     let caps = json!({
         // A number: Neovim 0.7 sends `didOpen` only then.
@@ -49,7 +61,6 @@ pub fn serve(db: &Path) -> Result<(), QueryError> {
         }),
     )
     .map_err(protocol)?;
-    let mut server = Server::new(nav);
     for msg in &conn.receiver {
         match msg {
             Message::Request(req) => {
@@ -57,6 +68,29 @@ pub fn serve(db: &Path) -> Result<(), QueryError> {
                     break;
                 }
                 let id = req.id.clone();
+                if server.is_none() {
+                    match open() {
+                        Ok(nav) => {
+                            let mut s = Server::new(nav);
+                            s.open = std::mem::take(&mut early);
+                            server = Some(s);
+                        }
+                        Err(e) => {
+                            let response = Response::new_err(
+                                id,
+                                ErrorCode::RequestFailed as i32,
+                                format!("no database to answer from: {e}"),
+                            );
+                            if conn.sender.send(response.into()).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                let Some(server) = server.as_mut() else {
+                    continue;
+                };
                 let response = match server.answer(req) {
                     Ok(v) => Response::new_ok(id, v),
                     Err(Failure(code, msg)) => Response::new_err(id, code as i32, msg),
@@ -65,7 +99,10 @@ pub fn serve(db: &Path) -> Result<(), QueryError> {
                     break;
                 }
             }
-            Message::Notification(n) => server.notice(n),
+            Message::Notification(n) => match server.as_mut() {
+                Some(server) => note_document(&mut server.open, n),
+                None => note_document(&mut early, n),
+            },
             Message::Response(_) => {}
         }
     }
@@ -73,6 +110,30 @@ pub fn serve(db: &Path) -> Result<(), QueryError> {
     drop(conn);
     io.join()?;
     Ok(())
+}
+
+/// Keeps the text of the documents the editor has open, as it says it changes them.
+fn note_document(open: &mut HashMap<String, String>, n: Notification) {
+    match n.method.as_str() {
+        "textDocument/didOpen" => {
+            if let Ok(p) = serde_json::from_value::<Opened>(n.params) {
+                open.insert(p.text_document.uri, p.text_document.text);
+            }
+        }
+        "textDocument/didChange" => {
+            if let Ok(p) = serde_json::from_value::<Changed>(n.params) {
+                if let Some(c) = p.content_changes.into_iter().last() {
+                    open.insert(p.text_document.uri, c.text);
+                }
+            }
+        }
+        "textDocument/didClose" => {
+            if let Ok(p) = serde_json::from_value::<Closed>(n.params) {
+                open.remove(&p.text_document.uri);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A request that gets an error: its code and message.
@@ -182,29 +243,6 @@ impl Server {
             paths: HashMap::new(),
             file_ids: None,
             named: HashMap::new(),
-        }
-    }
-
-    fn notice(&mut self, n: Notification) {
-        match n.method.as_str() {
-            "textDocument/didOpen" => {
-                if let Ok(p) = serde_json::from_value::<Opened>(n.params) {
-                    self.open.insert(p.text_document.uri, p.text_document.text);
-                }
-            }
-            "textDocument/didChange" => {
-                if let Ok(p) = serde_json::from_value::<Changed>(n.params) {
-                    if let Some(c) = p.content_changes.into_iter().last() {
-                        self.open.insert(p.text_document.uri, c.text);
-                    }
-                }
-            }
-            "textDocument/didClose" => {
-                if let Ok(p) = serde_json::from_value::<Closed>(n.params) {
-                    self.open.remove(&p.text_document.uri);
-                }
-            }
-            _ => {}
         }
     }
 
