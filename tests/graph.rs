@@ -512,3 +512,18 @@ fn verify_says_which_recorded_calls_the_compiler_left_out_and_why() {
     );
     assert!(text.contains("call edges: 2 of 2 in the DWARF"), "{text}");
 }
+
+#[test]
+fn a_macro_or_a_type_says_why_it_has_no_calls() {
+    let db = &built().db;
+    assert_eq!(
+        ok(db, &["callers", "wait_event"]),
+        "(no recorded callers: wait_event is a macro; calls written through it are \
+         recorded against the functions its definition names: prepare_to_wait, \
+         schedule, finish_wait)\n"
+    );
+    assert_eq!(
+        ok(db, &["callees", "pid_type"]),
+        "(no recorded calls: pid_type is a type)\n"
+    );
+}

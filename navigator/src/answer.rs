@@ -177,6 +177,16 @@ pub struct RefRow {
     pub dead: bool,
 }
 
+/// Why no call is recorded to or from a symbol of a kind calls are not recorded for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotCalled {
+    /// `a macro`, `a type`, `an enumerator`.
+    pub what: &'static str,
+    /// For a macro, the functions its definition names: the calls written through it
+    /// are recorded against those (each naming the macro).
+    pub functions: Vec<String>,
+}
+
 /// The shortest call paths between two functions.
 #[derive(Clone, Debug, Default)]
 pub struct Paths {
@@ -479,6 +489,52 @@ impl Navigator {
     /// The globals and members a function uses.
     pub fn uses_by(&self, function: SymbolId) -> Result<Vec<Use>, schema::Error> {
         self.db.uses_by(function)
+    }
+
+    /// Why `s` has no callers or callees, when calls are not recorded for its kind: a
+    /// macro (with the functions its definition names, read from its source), a type,
+    /// an enumerator.
+    pub fn not_called(&mut self, s: &Symbol) -> Option<NotCalled> {
+        let what = match s.kind {
+            Kind::Macro => "a macro",
+            Kind::Struct | Kind::Union | Kind::Enum | Kind::Typedef => "a type",
+            Kind::Enumerator => "an enumerator",
+            _ => return None,
+        };
+        let functions = if s.kind == Kind::Macro {
+            self.macro_functions(s).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Some(NotCalled { what, functions })
+    }
+
+    /// The functions (defined or declared in this build) that the definition of macro
+    /// `s` names, read from its source.
+    fn macro_functions(&mut self, s: &Symbol) -> Option<Vec<String>> {
+        let d = self.definitions_of(s.id).ok()?.into_iter().next()?;
+        let file = self.names.file(&self.db, d.loc.file).ok()?.clone();
+        let path = self.db.trees().ok()?.on_disk(&file)?;
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut definition = String::new();
+        for line in text.lines().skip(d.loc.line.saturating_sub(1) as usize) {
+            definition.push_str(line);
+            definition.push(' ');
+            if !line.trim_end().ends_with('\\') {
+                break;
+            }
+        }
+        let mut found: Vec<String> = Vec::new();
+        for word in definition.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word.is_empty() || word == s.name || found.iter().any(|f| f == word) {
+                continue;
+            }
+            let named = self.db.symbols_named(word).ok()?;
+            if named.iter().any(|x| x.kind == Kind::Function) {
+                found.push(word.to_owned());
+            }
+        }
+        Some(found)
     }
 
     /// Every definition and recorded declaration of a symbol, the first first.

@@ -603,66 +603,27 @@ fn deep_calls(
 }
 
 /// Why nothing calls (or is called by) `s`, when it is not something calls are
-/// recorded for: a macro (with the functions its definition names, which the calls
-/// made through it reach), a type, an enumerator.
+/// recorded for ([`Navigator::not_called`]), in words.
 fn not_called(served: &mut Served, s: &schema::Symbol) -> Option<String> {
-    let what = match s.kind {
-        Kind::Macro => "a macro",
-        Kind::Struct | Kind::Union | Kind::Enum | Kind::Typedef => "a type",
-        Kind::Enumerator => "an enumerator",
-        _ => return None,
-    };
+    let why = served.nav.not_called(s)?;
     let mut text = format!(
-        "{} is {what}: calls are recorded against functions (and the members and pointers \
+        "{} is {}: calls are recorded against functions (and the members and pointers \
          called through)",
-        s.display_name()
+        s.display_name(),
+        why.what
     );
     if s.kind != Kind::Macro {
         text.push_str("; ask references or uses");
         return Some(text);
     }
     text.push_str(", each naming the macro it was written in (`macro`)");
-    let functions = macro_functions(served, s).unwrap_or_default();
-    if !functions.is_empty() {
+    if !why.functions.is_empty() {
         text.push_str(&format!(
             "; its definition names the functions {}: ask about those",
-            functions.join(", ")
+            why.functions.join(", ")
         ));
     }
     Some(text)
-}
-
-/// The functions (defined or declared in this build) that the definition of macro `s`
-/// names, read from its source.
-fn macro_functions(served: &mut Served, s: &schema::Symbol) -> Option<Vec<String>> {
-    let d = served.nav.definitions_of(s.id).ok()?.into_iter().next()?;
-    let (db, names) = served.nav.parts();
-    let file = names.file(db, d.loc.file).ok()?.clone();
-    let text = std::fs::read_to_string(served.trees.on_disk(&file)?).ok()?;
-    let mut definition = String::new();
-    for line in text.lines().skip(d.loc.line.saturating_sub(1) as usize) {
-        definition.push_str(line);
-        definition.push(' ');
-        if !line.trim_end().ends_with('\\') {
-            break;
-        }
-    }
-    let mut found = Vec::new();
-    for word in definition.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-        if word.is_empty() || word == s.name || found.iter().any(|f| f == word) {
-            continue;
-        }
-        let is_function = served
-            .db()
-            .symbols_named(word)
-            .ok()?
-            .iter()
-            .any(|x| x.kind == Kind::Function);
-        if is_function {
-            found.push(word.to_owned());
-        }
-    }
-    Some(found)
 }
 
 /// Where `id` is defined (else declared): `file:line:col`, the path as the other

@@ -330,7 +330,19 @@ pub fn calls(
                 Direction::Callers => "no recorded callers",
                 Direction::Callees => "no recorded calls",
             };
-            writeln!(out, "{indent}({none})")?;
+            let why = match nav.not_called(&sec.symbol) {
+                Some(n) if n.functions.is_empty() => {
+                    format!(": {} is {}", sec.symbol.display_name(), n.what)
+                }
+                Some(n) => format!(
+                    ": {} is {}; calls written through it are recorded against the functions its definition names: {}",
+                    sec.symbol.display_name(),
+                    n.what,
+                    n.functions.join(", ")
+                ),
+                None => String::new(),
+            };
+            writeln!(out, "{}", clean(&format!("{indent}({none}{why})")))?;
         }
         let mut lines: Vec<(String, String, Vec<String>)> = Vec::new();
         let (rows, left) = limit.cut(&sec.rows);
