@@ -79,6 +79,12 @@ impl Client {
         self.stdin.flush().expect("flush");
     }
 
+    /// A message whose body is `body`, as given.
+    fn send_raw(&mut self, body: &str) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
     fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
@@ -308,6 +314,21 @@ fn a_database_not_there_yet_fails_each_request_until_it_is() {
         .expect("copy the database");
     let def = c.request("textDocument/definition", at("fs/read_write.c", 19, 10));
     assert_eq!(places(&def["result"]), ["fs/read_write.c:7"], "{def}");
+    c.stop();
+}
+
+#[test]
+fn a_message_that_is_not_json_gets_a_parse_error_and_the_server_goes_on() {
+    let mut c = Client::start(&built().db);
+    c.send_raw("this is not JSON");
+    let error = c
+        .replies
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an answer");
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    assert_eq!(error["id"], Value::Null, "{error}");
+    let def = c.request("textDocument/definition", at("fs/read_write.c", 19, 10));
+    assert_eq!(places(&def["result"]), ["fs/read_write.c:7"]);
     c.stop();
 }
 

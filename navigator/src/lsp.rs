@@ -16,6 +16,7 @@
 //! Bad requests get an error or an empty answer, and the server keeps running.
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -41,7 +42,7 @@ pub fn serve(asked: &Path) -> Result<(), QueryError> {
     };
     // The documents the editor opened before there was a database.
     let mut early = HashMap::new();
-    let (conn, io) = Connection::stdio();
+    let (conn, io) = stdio_connection();
     let caps = json!({
         // A number: Neovim 0.7 sends `didOpen` only then.
         "textDocumentSync": 1,
@@ -108,8 +109,54 @@ pub fn serve(asked: &Path) -> Result<(), QueryError> {
     }
     // The writer thread ends when the connection is gone.
     drop(conn);
-    io.join()?;
+    for thread in io {
+        let _ = thread.join();
+    }
     Ok(())
+}
+
+/// The connection over standard input and output: `Connection::stdio()`'s threads,
+/// but a message whose body is not JSON is answered with a parse error and skipped
+/// (its bytes are read before it is parsed, so the next message is read whole)
+/// instead of ending the connection.
+fn stdio_connection() -> (Connection, [std::thread::JoinHandle<()>; 2]) {
+    let (to_server, receiver) = crossbeam_channel::bounded::<Message>(0);
+    let (sender, to_client) = crossbeam_channel::bounded::<Message>(0);
+    let writer = std::thread::spawn(move || {
+        for msg in to_client {
+            if msg.write(&mut std::io::stdout().lock()).is_err() {
+                break;
+            }
+        }
+    });
+    let reader = std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut input = stdin.lock();
+        loop {
+            match Message::read(&mut input) {
+                Ok(Some(msg)) => {
+                    let exit = matches!(&msg, Message::Notification(n) if n.method == "exit");
+                    if to_server.send(msg).is_err() || exit {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    let error = json!({"jsonrpc": "2.0", "id": null,
+                        "error": {"code": -32700, "message": e.to_string()}})
+                    .to_string();
+                    let mut out = std::io::stdout().lock();
+                    let written = write!(out, "Content-Length: {}\r\n\r\n{error}", error.len())
+                        .and_then(|()| out.flush());
+                    if written.is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    (Connection { sender, receiver }, [reader, writer])
 }
 
 /// Keeps the text of the documents the editor has open, as it says it changes them.
