@@ -43,6 +43,20 @@ __se_sys_read -> ramfs_read: 4 calls
   -> ramfs_read     fs/read_write.c:12:9  [indirect via file_operations::read]
 ",
         ),
+        // From UML's dispatcher, through the system-call table, to the alias the
+        // table holds and the function behind it.
+        (
+            &["path", "handle_syscall", "vfs_read"],
+            "\
+handle_syscall -> vfs_read: 5 calls
+  handle_syscall
+  -> sys_read       arch/um/syscall.c:28:9  via EXECUTE_SYSCALL  [indirect via sys_call_table]
+  -> __se_sys_read  fs/read_write.c:23:1  via SYSCALL_DEFINE3  [alias target]
+  -> __do_sys_read  fs/read_write.c:23:1  via SYSCALL_DEFINE3
+  -> ksys_read      fs/read_write.c:25:9
+  -> vfs_read       fs/read_write.c:20:9
+",
+        ),
         // A function stored by a macro into one member, copied into another, called
         // through the second.
         (

@@ -255,14 +255,23 @@ pub fn facts_text(db: &Path) -> String {
                 } else {
                     ""
                 };
+                let flag = |f: &str| {
+                    if v[f].as_bool() == Some(true) {
+                        format!(" {f}")
+                    } else {
+                        String::new()
+                    }
+                };
                 out.insert(format!(
-                    "call {} -> {} at {}:{}:{}{ind}{}",
+                    "call {} -> {} at {}:{}:{}{ind}{}{}{}",
                     name(&v["caller"]),
                     name(&v["callee"]),
                     file(&v["file"]),
                     v["line"],
                     v["col"],
-                    via(v)
+                    via(v),
+                    flag("dead"),
+                    flag("alias")
                 ));
             }
             Some("store") => {

@@ -47,7 +47,7 @@ use crate::extract::headers::{HeaderFacts, HeaderKey};
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 7";
+const FORMAT: &[u8] = b"nccrs facts cache 8";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -879,6 +879,7 @@ mod tests {
             macro_name: Some("M".into()),
             owner: file,
             dead: false,
+            alias: false,
         };
         t.calls = vec![call(f, h, main, 4), call(h, g, header, 2)];
         t.uses = vec![NewUse {

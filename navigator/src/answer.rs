@@ -93,6 +93,8 @@ pub struct DefRow {
     pub def: Definition,
     /// What it was compiled into: built-in code, modules.
     pub place: DefinedIn,
+    /// For an alias (`sys_read`), the function whose code it names (`__se_sys_read`).
+    pub alias_of: Option<Symbol>,
 }
 
 /// `def`: where the symbols a name means are defined.
@@ -367,13 +369,25 @@ impl Navigator {
             if defs.is_empty() {
                 out.undefined.push(s.clone());
             }
+            let aliased: Vec<CallEdge> = if s.kind == Kind::Function && has_def {
+                let mut calls = self.db.callees(s.id)?;
+                calls.retain(|c| c.alias);
+                calls
+            } else {
+                Vec::new()
+            };
             for d in defs.into_iter().filter(|d| d.definition || !has_def) {
                 let place = self.db.defined_in(&d)?;
                 out.modular |= !place.modules.is_empty();
+                let alias_of = match aliased.iter().find(|c| c.site == d.loc) {
+                    Some(c) => Some(self.symbol(c.callee)?),
+                    None => None,
+                };
                 out.rows.push(DefRow {
                     symbol: s.clone(),
                     def: d,
                     place,
+                    alias_of,
                 });
             }
         }

@@ -44,6 +44,8 @@ pub struct Step {
     pub via: Option<SymbolId>,
     /// In code this configuration never runs (only in a graph read with dead calls).
     pub dead: bool,
+    /// `caller` is an alias of `callee` (`sys_read` of `__se_sys_read`).
+    pub alias: bool,
 }
 
 /// The call graph of a whole database: a node per function that calls or is called;
@@ -380,6 +382,7 @@ impl CallGraph {
                 macro_name: c.macro_name.clone(),
                 via: c.indirect.then_some(c.callee),
                 dead: c.dead,
+                alias: c.alias,
             });
         }
         Ok(Some(steps))
@@ -557,6 +560,7 @@ mod tests {
                     macro_name: (line == 7).then(|| "M".to_owned()),
                     owner: FileIx(0),
                     dead: false,
+                    alias: false,
                 })
                 .collect(),
             stores: stores

@@ -124,6 +124,9 @@ struct DumpCall<'a> {
     /// Only on a call in code this configuration never runs.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     dead: bool,
+    /// Only on the call that joins an alias to its target.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    alias: bool,
 }
 
 #[derive(Serialize)]
@@ -291,6 +294,7 @@ impl DumpVisitor for Dumper<'_> {
             indirect: c.indirect,
             macro_name: c.macro_name.as_deref(),
             dead: c.dead,
+            alias: c.alias,
         })
     }
 

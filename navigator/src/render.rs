@@ -123,6 +123,10 @@ pub fn definitions_json(
             v["builtin"] = r.place.builtin.into();
             v["modules"] = r.place.modules.clone().into();
         }
+        if let Some(target) = &r.alias_of {
+            v["alias_of"] = target.display_name().into();
+            v["alias_of_id"] = target.id.0.into();
+        }
         values.push(v);
     }
     Ok(values)
@@ -170,8 +174,12 @@ pub fn definitions(
         } else {
             format!("  [{}]", parts.join("; "))
         };
+        let alias = match &r.alias_of {
+            Some(target) => format!("  alias of {}", target.display_name()),
+            None => String::new(),
+        };
         let line = format!(
-            "{}:{}:{}: {} {}{linkage}{via}{place}",
+            "{}:{}:{}: {} {}{linkage}{alias}{via}{place}",
             f,
             d.loc.line,
             d.loc.col,
@@ -238,6 +246,9 @@ fn call_json(
     let mut v = serde_json::to_value(v).map_err(std::io::Error::other)?;
     if e.dead {
         v["dead"] = true.into();
+    }
+    if e.alias {
+        v["alias"] = true.into();
     }
     if let Some(via) = row.via {
         let via = nav.symbol(via)?;
@@ -361,6 +372,12 @@ pub fn calls(
             }
             if e.dead {
                 notes.push(DEAD_NOTE.to_owned());
+            }
+            if e.alias {
+                notes.push(match dir {
+                    Direction::Callers => "[alias]".to_owned(),
+                    Direction::Callees => "[alias target]".to_owned(),
+                });
             }
             let mut targets = Vec::new();
             match (dir, row.via) {
@@ -681,6 +698,9 @@ fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryE
     if st.dead {
         v["dead"] = true.into();
     }
+    if st.alias {
+        v["alias"] = true.into();
+    }
     Ok(v)
 }
 
@@ -755,6 +775,9 @@ pub fn paths(
             }
             if st.dead {
                 notes.push(DEAD_NOTE.to_owned());
+            }
+            if st.alias {
+                notes.push("[alias target]".to_owned());
             }
             let name = format!("-> {}", nav.label(st.callee)?);
             rows.push((name, notes.join("  "), Vec::new()));

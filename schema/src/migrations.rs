@@ -239,4 +239,10 @@ ALTER TABLE files ADD COLUMN size INTEGER;
 ALTER TABLE files ADD COLUMN mtime INTEGER;
 ALTER TABLE files ADD COLUMN hash BLOB;
 "#,
+    // 11: aliases (`sys_read`, declared `__attribute__((alias("__se_sys_read")))`): a
+    // call from the alias to its target at the alias's declaration, marked so. Units
+    // recorded before have none until they are indexed again.
+    r#"
+ALTER TABLE calls ADD COLUMN alias INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

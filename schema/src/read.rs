@@ -24,9 +24,11 @@ pub trait DumpVisitor {
 const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
 // A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
-const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead";
+const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead, alias";
+/// [`CALL_COLUMNS`] of a database before schema 11: no aliases.
+const CALL_COLUMNS_V10: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead, 0";
 /// [`CALL_COLUMNS`] of a database before schema 9: every call is live.
-const CALL_COLUMNS_V8: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, 0";
+const CALL_COLUMNS_V8: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, 0, 0";
 // A store recorded before schema 7 has no `within`; beside the same store indexed
 // again it is one row, with the `within` that is known.
 const STORE_COLUMNS: &str = "target, value, file, line, col, macro,
@@ -123,6 +125,7 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallEdge> {
         indirect: r.get(5)?,
         macro_name: r.get(6)?,
         dead: r.get(7)?,
+        alias: r.get(8)?,
     })
 }
 
@@ -189,10 +192,13 @@ impl Db {
         self.version >= 9
     }
 
-    /// The columns `call_row` reads (every call live before version 9).
+    /// The columns `call_row` reads (every call live before version 9, no aliases
+    /// before 11).
     fn call_columns(&self) -> &'static str {
-        if self.version >= 9 {
+        if self.version >= 11 {
             CALL_COLUMNS
+        } else if self.version >= 9 {
+            CALL_COLUMNS_V10
         } else {
             CALL_COLUMNS_V8
         }

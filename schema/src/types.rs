@@ -212,6 +212,8 @@ pub struct CallEdge {
     pub macro_name: Option<String>,
     /// In code this configuration never runs (see [`NewCall::dead`]).
     pub dead: bool,
+    /// The caller is an alias of the callee (see [`NewCall::alias`]).
+    pub alias: bool,
 }
 
 /// `value` was stored into `target` at `site`: a function into a member, variable or
@@ -364,6 +366,11 @@ pub struct NewCall {
     /// `_Generic`'s other associations.
     #[serde(default)]
     pub dead: bool,
+    /// The caller is a second name of the callee's code (`sys_read`, declared with
+    /// `__attribute__((alias("__se_sys_read")))`), at the alias's declaration: calling
+    /// one is calling the other.
+    #[serde(default)]
+    pub alias: bool,
 }
 
 /// `value` (a function, or a pointer copied) stored into `target`.

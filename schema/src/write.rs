@@ -321,8 +321,8 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
     }
     for c in &facts.calls {
         lines.entry(c.owner).or_default().push(format!(
-            // A live call reads as before schema 9.
-            "c|{}|{}|{}|{}|{}|{}|{}{}",
+            // A live call reads as before schema 9, one that is no alias as before 11.
+            "c|{}|{}|{}|{}|{}|{}|{}{}{}",
             sym(c.caller),
             sym(c.callee),
             file(c.file),
@@ -330,7 +330,8 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
             c.col,
             c.indirect,
             c.macro_name.as_deref().unwrap_or(""),
-            if c.dead { "|dead" } else { "" }
+            if c.dead { "|dead" } else { "" },
+            if c.alias { "|alias" } else { "" }
         ));
     }
     for st in &facts.stores {
@@ -497,8 +498,8 @@ fn write_facts(
                 .execute(params![chunk, blob])?;
         }
         let mut insert = tx.prepare_cached(
-            "INSERT INTO calls(caller, callee, file, line, col, indirect, macro, chunk, dead)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            "INSERT INTO calls(caller, callee, file, line, col, indirect, macro, chunk, dead, alias)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (caller, file, line, col, callee, chunk) DO UPDATE
                  SET dead = dead AND excluded.dead",
         )?;
@@ -516,7 +517,8 @@ fn write_facts(
                 c.indirect,
                 c.macro_name,
                 chunk,
-                c.dead
+                c.dead,
+                c.alias
             ])?;
         }
         let mut insert = tx.prepare_cached(

@@ -74,6 +74,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 macro_name: None,
                 owner: FileIx(0),
                 dead: false,
+                alias: false,
             },
             NewCall {
                 caller: SymbolIx(1),
@@ -85,6 +86,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 macro_name: None,
                 owner: FileIx(1),
                 dead: false,
+                alias: false,
             },
         ],
         ..TuFacts::default()

@@ -545,8 +545,8 @@ pub mod kind {
         CXCursor_StructDecl as STRUCT_DECL, CXCursor_SwitchStmt as SWITCH_STMT,
         CXCursor_TranslationUnit as TRANSLATION_UNIT, CXCursor_TypedefDecl as TYPEDEF_DECL,
         CXCursor_UnaryExpr as UNARY_EXPR, CXCursor_UnaryOperator as UNARY_OPERATOR,
-        CXCursor_UnexposedExpr as UNEXPOSED_EXPR, CXCursor_UnionDecl as UNION_DECL,
-        CXCursor_VarDecl as VAR_DECL,
+        CXCursor_UnexposedAttr as UNEXPOSED_ATTR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
+        CXCursor_UnionDecl as UNION_DECL, CXCursor_VarDecl as VAR_DECL,
     };
 
     /// Whether a cursor kind is an expression.
@@ -777,6 +777,19 @@ impl<'tu> Cursor<'tu> {
         }
         .spelling_location()?;
         Some((at.file, at.offset))
+    }
+
+    /// The declaration as clang prints it back, attributes included (`long
+    /// sys_read(...) __attribute__((alias("__se_sys_read")))`). For a declaration
+    /// without a body: a definition's would be printed whole.
+    pub fn pretty_printed(&self) -> String {
+        // SAFETY: the policy is made from this cursor and disposed of after use.
+        unsafe {
+            let policy = clang_getCursorPrintingPolicy(self.raw);
+            let text = take_string(clang_getCursorPrettyPrinted(self.raw, policy));
+            clang_PrintingPolicy_dispose(policy);
+            text
+        }
     }
 
     /// The bytes of `file` as libclang read it (unsaved files included). Each call

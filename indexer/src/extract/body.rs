@@ -320,7 +320,9 @@ impl<'tu> Extractor<'tu, '_> {
     fn callee_pointer(&mut self, e: Cursor<'tu>, body: &Body) -> Option<SymbolIx> {
         let e = unwrap_expr(e);
         match e.kind() {
-            kind::UNARY_OPERATOR if e.operator() == Operator::Other => {
+            // `(*ops->fn)(x)`, `(*sys_call_table[nr])(...)`: a call through `*p` is
+            // one through `p`.
+            kind::UNARY_OPERATOR if e.operator() == Operator::Deref => {
                 let inner = e.children().into_iter().next()?;
                 self.callee_pointer(inner, body)
             }
@@ -343,6 +345,7 @@ impl<'tu> Extractor<'tu, '_> {
             macro_name: p.macro_name,
             owner: body.owner,
             dead: self.dead > 0,
+            alias: false,
         });
     }
 }

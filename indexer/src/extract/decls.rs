@@ -4,12 +4,22 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use schema::{Access, Kind};
+use schema::{Access, FileIx, Kind, NewCall, SymbolIx};
 
 use super::expr::is_named_record;
+use super::sink::Place;
 use super::symbols::scope_name;
 use super::{Body, Extractor, Holder};
 use crate::clang::{kind, Cursor, Visit};
+
+/// A function declared as a second name of another's code, waiting for the walk to
+/// have met its target.
+pub(super) struct Alias {
+    symbol: SymbolIx,
+    target: String,
+    place: Place,
+    owner: FileIx,
+}
 
 impl<'tu> Extractor<'tu, '_> {
     /// A `MACRO_DEFINITION` of the preprocessing record.
@@ -46,6 +56,7 @@ impl<'tu> Extractor<'tu, '_> {
 
     fn function(&mut self, c: Cursor<'tu>) {
         if !c.is_definition() {
+            self.alias(c);
             return;
         }
         let Some(sym) = self.define_new(c, Kind::Function, None) else {
@@ -77,6 +88,107 @@ impl<'tu> Extractor<'tu, '_> {
             }
         }
         self.walk_children(c, &body, Access::Read);
+    }
+
+    /// `long sys_read(...) __attribute__((alias("__se_sys_read")));` (the kernel's
+    /// `SYSCALL_DEFINEx` where the architecture has no syscall wrappers, `__alias(f)`):
+    /// a declaration that makes its name a second name of another function's code. The
+    /// compiler emits it, so it is a definition; it is joined to its target by a call
+    /// marked alias (calling one is calling the other).
+    fn alias(&mut self, c: Cursor<'tu>) {
+        if !self.spells_alias(c) {
+            return;
+        }
+        let printed = c.pretty_printed();
+        let Some(target) = alias_target(&printed) else {
+            return;
+        };
+        let Some(symbol) = self.define_new(c, Kind::Function, None) else {
+            return;
+        };
+        let name = self.sink.facts[symbol].name.clone();
+        let Some(place) = self.place(c.location(), &name) else {
+            return;
+        };
+        let owner = place.file;
+        self.aliases.push(Alias {
+            symbol,
+            target: target.to_owned(),
+            place,
+            owner,
+        });
+    }
+
+    /// Whether one of `c`'s attributes may be `alias`: its text, where it is spelled,
+    /// starts so. Without the unit's texts, every attribute may be.
+    fn spells_alias(&self, c: Cursor<'tu>) -> bool {
+        let mut alias = false;
+        c.visit_children(|a| {
+            if a.kind() != kind::UNEXPOSED_ATTR {
+                return Visit::Continue;
+            }
+            let text = a.spelled_start().and_then(|(file, at)| {
+                let text = self.sources.get(&file)?;
+                text.get(at as usize..)
+            });
+            alias = match text {
+                Some(t) => t.starts_with(b"alias") || t.starts_with(b"__alias__"),
+                None => self.sources.is_empty(),
+            };
+            if alias {
+                Visit::Break
+            } else {
+                Visit::Continue
+            }
+        });
+        alias
+    }
+
+    /// Joins each alias met to the function it names: a function of that name this
+    /// unit defines (an alias's target is defined in the same unit), else any of that
+    /// name the unit knows.
+    pub(super) fn join_aliases(&mut self) {
+        if self.aliases.is_empty() {
+            return;
+        }
+        let facts = &self.sink.facts;
+        let defined: std::collections::HashSet<SymbolIx> = facts
+            .definitions
+            .iter()
+            .filter(|d| d.definition)
+            .map(|d| d.symbol)
+            .collect();
+        let mut targets: HashMap<&str, SymbolIx> = HashMap::default();
+        for (i, s) in facts.symbols.iter().enumerate() {
+            let i = SymbolIx(i as u32);
+            if s.kind == Kind::Function
+                && (defined.contains(&i) || !targets.contains_key(s.name.as_str()))
+            {
+                targets.insert(s.name.as_str(), i);
+            }
+        }
+        let calls: Vec<NewCall> = self
+            .aliases
+            .iter()
+            .filter_map(|a| {
+                let callee = *targets.get(a.target.as_str())?;
+                Some(NewCall {
+                    caller: a.symbol,
+                    callee,
+                    file: a.place.file,
+                    line: a.place.line,
+                    col: a.place.col,
+                    indirect: false,
+                    macro_name: a.place.macro_name.clone(),
+                    owner: a.owner,
+                    dead: false,
+                    alias: true,
+                })
+            })
+            .collect();
+        for c in calls {
+            self.sink.add_call(c);
+        }
     }
 
     fn variable(&mut self, c: Cursor<'tu>) {
@@ -145,4 +257,15 @@ impl<'tu> Extractor<'tu, '_> {
             Visit::Continue
         });
     }
+}
+
+/// The function an `alias("name")` attribute names, in a declaration as clang prints
+/// it back.
+fn alias_target(printed: &str) -> Option<&str> {
+    let at = printed
+        .find("alias__(\"")
+        .map(|i| i + 9)
+        .or_else(|| printed.find("alias(\"").map(|i| i + 7))?;
+    let rest = &printed[at..];
+    Some(&rest[..rest.find('"')?]).filter(|t| !t.is_empty())
 }

@@ -85,6 +85,12 @@ struct Extractor<'tu, 'p> {
     refers: headers::Refers,
     /// The text of the files asked about (where `__builtin_choose_expr` is written).
     texts: HashMap<crate::clang::File<'tu>, Option<Vec<u8>>>,
+    /// The text of every file the parse read, when the caller has it (read once for
+    /// the unit): where an attribute is spelled.
+    sources: HashMap<crate::clang::File<'tu>, &'tu [u8]>,
+    /// Functions declared as aliases of another (`sys_read` of `__se_sys_read`),
+    /// joined to their target when the walk is over.
+    aliases: Vec<decls::Alias>,
 }
 
 impl Extractor<'_, '_> {
@@ -158,6 +164,11 @@ pub fn extract<'tu>(
         dead: 0,
         refers: headers::Refers::default(),
         texts: HashMap::default(),
+        sources: reuse
+            .as_ref()
+            .map(|r| r.sources.text.iter().map(|(f, t)| (*f, *t)).collect())
+            .unwrap_or_default(),
+        aliases: Vec::new(),
     };
     let root = tu.cursor();
     let mut record = headers::Record::default();
@@ -229,6 +240,7 @@ pub fn extract<'tu>(
         Visit::Continue
     });
     x.refers.current = None;
+    x.join_aliases();
     let refers = std::mem::take(&mut x.refers);
     let mut facts = x.sink.facts;
 

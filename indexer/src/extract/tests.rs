@@ -126,7 +126,8 @@ fn render(facts: &TuFacts) -> String {
                 c.col,
                 if c.indirect { " indirect" } else { "" },
                 via(&c.macro_name)
-            ) + if c.dead { " dead" } else { "" },
+            ) + if c.dead { " dead" } else { "" }
+                + if c.alias { " alias" } else { "" },
         );
     }
     for st in &facts.stores {
@@ -583,7 +584,9 @@ fn a_call_through_a_dereferenced_member() {
     check_only(
         "call",
         "struct ops { void (*fn)(void); };\nvoid run(struct ops *o) { (*o->fn)(); }\n",
-        expect![""],
+        expect![[r#"
+            call run -> ops::fn at t.c:2:27 indirect
+        "#]],
     );
 }
 
@@ -603,6 +606,18 @@ fn a_call_through_an_array_of_pointers() {
     check_only(
         "call",
         "typedef long (*sys_fn)(long);\nextern const sys_fn table[];\nlong call(int nr, long a) { return table[nr](a); }\n",
+        expect![[r#"
+            call call -> table at t.c:3:36 indirect
+        "#]],
+    );
+}
+
+/// UML's `EXECUTE_SYSCALL`: `(*sys_call_table[nr])(...)`.
+#[test]
+fn a_call_through_a_dereferenced_array_element() {
+    check_only(
+        "call",
+        "typedef long (*sys_fn)(long);\nextern const sys_fn table[];\nlong call(int nr, long a) { return (*table[nr])(a); }\n",
         expect![[r#"
             call call -> table at t.c:3:36 indirect
         "#]],
@@ -1167,4 +1182,76 @@ fn builtin_choose_expr_runs_only_the_arm_its_constant_picks() {
             call h -> g at t.c:6:109
         "#]],
     );
+}
+
+// ---- Aliases ----
+
+/// `SYSCALL_DEFINEx` where the architecture has no syscall wrappers (UML): `sys_read`
+/// is declared an alias of `__se_sys_read`, defined after it.
+const SYSCALL_H: &str = "#define __stringify_1(x...) #x\n\
+    #define __stringify(x...) __stringify_1(x)\n\
+    #define __alias(symbol) __attribute__((__alias__(#symbol)))\n\
+    #define SYSCALL_DEFINE1(name, t, a) \\\n\
+    \tlong sys_##name(t a) __attribute__((alias(__stringify(__se_sys_##name)))); \\\n\
+    \tstatic inline long __do_sys_##name(t a); \\\n\
+    \tlong __se_sys_##name(long a); \\\n\
+    \tlong __se_sys_##name(long a) { return __do_sys_##name((t)a); } \\\n\
+    \tstatic inline long __do_sys_##name(t a)\n\
+    int ksys_close(int fd);\n\
+    void __attribute__((unused)) unused_proto(void);\n";
+
+#[test]
+fn an_alias_is_a_definition_joined_to_its_target() {
+    check_only(
+        "",
+        &format!(
+            "{SYSCALL_H}SYSCALL_DEFINE1(close, int, fd)\n{{\n\treturn ksys_close(fd);\n}}\n\
+             static long do_it(long x) {{ return x; }}\nlong it(long x) __alias(do_it);\n"
+        ),
+        expect![[r#"
+            call __do_sys_close -> ksys_close at t.c:14:9
+            call __se_sys_close -> __do_sys_close at t.c:12:1 via SYSCALL_DEFINE1
+            call it -> do_it at t.c:17:6 alias
+            call sys_close -> __se_sys_close at t.c:12:1 via SYSCALL_DEFINE1 alias
+            def function external __se_sys_close at t.c:12:1 via SYSCALL_DEFINE1
+            def function external it at t.c:17:6
+            def function external ksys_close at t.c:10:5 declaration
+            def function external sys_close at t.c:12:1 via SYSCALL_DEFINE1
+            def function internal __do_sys_close at t.c:12:1 via SYSCALL_DEFINE1
+            def function internal do_it at t.c:16:13
+            def macro none SYSCALL_DEFINE1 at t.c:4:9
+            def macro none __alias at t.c:3:9
+            def macro none __stringify at t.c:2:9
+            def macro none __stringify_1 at t.c:1:9
+        "#]],
+    );
+}
+
+/// With the unit's texts at hand (as when the facts cache is on), an attribute is
+/// looked at only where it is spelled `alias`; the answer is the same.
+#[test]
+fn an_alias_spelled_in_a_header_macro() {
+    let main =
+        "#include \"sys.h\"\nSYSCALL_DEFINE1(close, int, fd)\n{\n\treturn ksys_close(fd);\n}\n";
+    let (facts, _) = extract_reusing(
+        &[("t.c", main), ("sys.h", SYSCALL_H)],
+        &[],
+        &mut Recorded::default(),
+    );
+    let all = render(&facts);
+    let some: String = all
+        .lines()
+        .filter(|l| l.contains("sys_close") || l.contains("unused_proto"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    expect![[r#"
+        call __do_sys_close -> ksys_close at t.c:4:9
+        call __se_sys_close -> __do_sys_close at t.c:2:1 via SYSCALL_DEFINE1
+        call sys_close -> __se_sys_close at t.c:2:1 via SYSCALL_DEFINE1 alias
+        def function external __se_sys_close at t.c:2:1 via SYSCALL_DEFINE1
+        def function external ksys_close at sys.h:10:5 declaration
+        def function external sys_close at t.c:2:1 via SYSCALL_DEFINE1
+        def function internal __do_sys_close at t.c:2:1 via SYSCALL_DEFINE1
+    "#]]
+    .assert_eq(&some);
 }
