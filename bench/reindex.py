@@ -8,7 +8,8 @@ database and the cache).
 
 BUILD_DIR is an indexed build (its `vmlinux.db` lists the units, their commands and
 directories, and its generated headers are still there). EVERY=K takes every K-th
-unit only. NCCRS and NCCNAV name the binaries (default: this checkout's release
+unit only; NCCRS_UNITS=REGEX only the units whose source file matches it (a check
+of a few units' facts). NCCRS and NCCNAV name the binaries (default: this checkout's release
 build). OUT_DB and `OUT_DB.cache` are made afresh; the profile lines
 (`NCCRS_PROFILE`) go to `OUT_DB.profile`. Prints the processor time per unit, and the
 sums of the profile's columns.
@@ -32,6 +33,11 @@ dump = subprocess.run(
 ).stdout
 units = [json.loads(l) for l in dump.splitlines() if l.startswith('{"type":"tu"')]
 units = [u for u in units if u.get("status") == "ok"][::every]
+if os.environ.get("NCCRS_UNITS"):
+    import re
+
+    wanted = re.compile(os.environ["NCCRS_UNITS"])
+    units = [u for u in units if wanted.search(u["command"][-1])]
 
 cache = out + ".cache"
 profile = out + ".profile"

@@ -979,6 +979,30 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "via kmem_cache_create",
         ]],
     ),
+    // SYSCALL_DEFINE3 declares sys_read an alias of __se_sys_read; UML's system-call
+    // table holds sys_read, and handle_syscall calls through `(*sys_call_table[nr])`.
+    (
+        &["def", "sys_read"],
+        &[&[
+            "fs/read_write.c:",
+            "function sys_read (external)",
+            "alias of __se_sys_read",
+            "via SYSCALL_DEFINE3",
+        ]],
+    ),
+    (
+        &["path", "handle_syscall", "vfs_read"],
+        &[
+            &[
+                "-> sys_read",
+                "arch/um/kernel/skas/syscall.c:",
+                "via EXECUTE_SYSCALL",
+                "[indirect via sys_call_table]",
+            ],
+            &["-> __se_sys_read", "fs/read_write.c:", "[alias target]"],
+            &["-> ksys_read", "fs/read_write.c:"],
+        ],
+    ),
     // hash_add's ilog2() picks __ilog2_u64 for a size_t: `sizeof(n) <= 4 ? ... : ...`
     // is constant, and the other arm is dead in this configuration.
     (

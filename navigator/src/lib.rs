@@ -81,7 +81,7 @@ SYMBOL is a name (`vfs_read`), FILE:NAME to pick one of several same-named stati
 or FUNCTION::PARAMETER (`sort::cmp_func`).
 
 Exit status: 0 found, 1 unknown symbol, 2 unusable database or bad usage, 3 verify
-below a threshold (--min-definitions, --min-calls)."
+below a threshold (--min-definitions, --min-calls, --min-symbols)."
 )]
 struct Cli {
     /// The database written by nccrs (vmlinux.db, nccrs.db)
@@ -102,7 +102,7 @@ struct Cli {
     /// same facts print the same lines
     #[arg(long)]
     canonical: bool,
-    /// verify: list every definition and call edge the database lacks
+    /// verify: list every definition, call edge and ELF symbol the database lacks
     #[arg(long)]
     misses: bool,
     /// verify: exit with status 3 when any kind of definition is recorded below PCT%
@@ -111,6 +111,10 @@ struct Cli {
     /// verify: exit with status 3 when direct call edges are recorded below PCT%
     #[arg(long, value_name = "PCT")]
     min_calls: Option<f64>,
+    /// verify: exit with status 3 when the objects' defined functions and variables
+    /// (ELF symbols, aliases included) are recorded below PCT%
+    #[arg(long, value_name = "PCT")]
+    min_symbols: Option<f64>,
     /// graph: draw the callers of SYMBOL
     #[arg(long, conflicts_with = "callees")]
     callers: bool,
@@ -279,6 +283,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
                 misses: cli.misses,
                 min_definitions: cli.min_definitions,
                 min_calls: cli.min_calls,
+                min_symbols: cli.min_symbols,
             };
             if verify::verify(nav.db(), &opts, out)? {
                 Ok(())

@@ -17,6 +17,11 @@
 //! A definition's name is classed by the source line DWARF gives: written there as is,
 //! given as a macro argument (after `(` or `,`), or not there at all (made by token
 //! pasting).
+//!
+//! And the objects' ELF symbol tables ([`symbols`]), which have what DWARF does not:
+//! aliases.
+
+mod symbols;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,6 +41,7 @@ pub struct VerifyOptions {
     /// Fail (exit status 3) below these percentages.
     pub min_definitions: Option<f64>,
     pub min_calls: Option<f64>,
+    pub min_symbols: Option<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -93,9 +99,15 @@ impl gimli::read::Relocate<usize> for Relocs<'_> {
 /// relocations applied.
 type DwarfReader<'a> = RelocateReader<EndianSlice<'a, RunTimeEndian>, Relocs<'a>>;
 
-fn read_object(path: &Path, facts: &mut DwarfFacts) -> Result<(), String> {
-    let data = std::fs::read(path).map_err(|e| e.to_string())?;
+fn read_object(
+    tu: &schema::Tu,
+    source: Option<&Path>,
+    facts: &mut DwarfFacts,
+    symbols: &mut symbols::ElfSymbols,
+) -> Result<(), String> {
+    let data = std::fs::read(&tu.object).map_err(|e| e.to_string())?;
     let file = object::File::parse(&*data).map_err(|e| e.to_string())?;
+    symbols.read(&file, tu.id, source);
     let endian = if file.is_little_endian() {
         RunTimeEndian::Little
     } else {
@@ -468,7 +480,14 @@ fn pct(part: usize, whole: usize) -> f64 {
 /// Runs `verify`; returns whether every threshold was met.
 pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool, QueryError> {
     let trees = db.trees()?;
+    // The database's files, each where it is on disk.
+    let on_disk: HashMap<schema::FileId, PathBuf> = db
+        .files()?
+        .iter()
+        .filter_map(|f| Some((f.id, schema::normalize_path(&trees.on_disk(f)?))))
+        .collect();
     let mut facts = DwarfFacts::default();
+    let mut elf = symbols::ElfSymbols::default();
     for tu in db.tus()? {
         let object = PathBuf::from(&tu.object);
         if !object.is_file() {
@@ -476,29 +495,24 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
             facts.missing += 1;
             continue;
         }
-        match read_object(&object, &mut facts) {
+        let source = tu.source.and_then(|f| on_disk.get(&f)).map(PathBuf::as_path);
+        match read_object(&tu, source, &mut facts, &mut elf) {
             Ok(()) => facts.objects += 1,
             Err(e) => facts.unreadable.push(format!("{}: {e}", tu.object)),
         }
     }
 
-    // The database's definitions, each file where it is on disk.
-    let on_disk: HashMap<schema::FileId, PathBuf> = db
-        .files()?
+    let all_sites = db.definition_sites()?;
+    let sites: Vec<(&str, &Path, u32)> = all_sites
         .iter()
-        .filter_map(|f| Some((f.id, schema::normalize_path(&trees.on_disk(f)?))))
-        .collect();
-    let sites: Vec<(String, &Path, u32)> = db
-        .definition_sites()?
-        .into_iter()
-        .filter_map(|(n, f, l)| Some((n, on_disk.get(&f)?.as_path(), l)))
+        .filter_map(|(n, f, l)| Some((n.as_str(), on_disk.get(f)?.as_path(), *l)))
         .collect();
     let exact: HashSet<(&str, &Path, u32)> =
-        sites.iter().map(|(n, p, l)| (n.as_str(), *p, *l)).collect();
-    let by_file: HashSet<(&str, &Path)> = sites.iter().map(|(n, p, _)| (n.as_str(), *p)).collect();
+        sites.iter().map(|(n, p, l)| (*n, *p, *l)).collect();
+    let by_file: HashSet<(&str, &Path)> = sites.iter().map(|(n, p, _)| (*n, *p)).collect();
     let mut by_name: HashMap<&str, Vec<(&Path, u32)>> = HashMap::new();
     for (n, p, l) in &sites {
-        by_name.entry(n.as_str()).or_default().push((*p, *l));
+        by_name.entry(*n).or_default().push((*p, *l));
     }
     // DWARF gives a variable the line of its first declaration
     // (`static const struct file_operations shm_file_operations;` before its use):
@@ -562,6 +576,9 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
     }
 
     let precision = precision(&facts, &direct, db.dead_direct_call_names()?);
+    let named: Vec<(&str, schema::FileId)> =
+        all_sites.iter().map(|(n, f, _)| (n.as_str(), *f)).collect();
+    let elf = elf.compare(&named, &db.unit_files()?);
 
     let def_total = defs.len();
     let def_found: usize = by_kind.values().map(|v| v.1).sum();
@@ -609,6 +626,7 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         "  not counted: {builtin} calls to __builtin_* functions that no source line writes (the compiler's own memset, memcpy for initializers and copies)"
     )?;
     precision.write(out)?;
+    elf.write(out, opts.misses, |p| shown_on_disk(&trees, p))?;
     if opts.misses {
         for (d, k) in &def_misses {
             let file = shown_on_disk(&trees, &d.path);
@@ -637,6 +655,16 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
                 )?;
                 ok = false;
             }
+        }
+    }
+    if let Some(min) = opts.min_symbols {
+        if elf.recall() < min {
+            writeln!(
+                out,
+                "below the threshold: ELF symbols at {:.2}% < {min}%",
+                elf.recall()
+            )?;
+            ok = false;
         }
     }
     if let Some(min) = opts.min_calls {

@@ -589,6 +589,15 @@ impl Db {
         )
     }
 
+    /// The files each unit read, as (unit, file): the files of its chunks.
+    pub fn unit_files(&self) -> Result<Vec<(TuId, FileId)>> {
+        self.collect(
+            "SELECT DISTINCT tc.tu, c.file FROM tu_chunks tc JOIN chunks c ON c.id = tc.chunk",
+            [],
+            |r| Ok((TuId(r.get(0)?), r.get(1)?)),
+        )
+    }
+
     /// Every direct call this configuration runs as (caller name, callee name).
     pub fn direct_call_names(&self) -> Result<Vec<(String, String)>> {
         self.collect(
