@@ -111,6 +111,17 @@ fn def_callers_callees_answer_each_case() {
             &["callees", "__se_sys_read"],
             &["__do_sys_read fs/read_write.c:23:1 via SYSCALL_DEFINE3"],
         ),
+        // What a macro's expansions defined, counted by kind, a row each.
+        (
+            &["def", "DEFINE_SPINLOCK"],
+            &[
+                "include/linux/spinlock.h:8:9: macro DEFINE_SPINLOCK",
+                "made by its expansions: 3 (3 variable)",
+                "variable dcache_lock fs/dcache.c:7:24",
+                "variable demo_lock drivers/demo/demo.c:6:24",
+                "variable mmlist_lock kernel/fork.c:8:17",
+            ],
+        ),
         // SYSCALL_DEFINE3's `sys_read`, declared an alias of `__se_sys_read`: a
         // definition, joined to its target; the system-call table holds the alias and
         // UML's dispatcher calls through `(*sys_call_table[nr])(...)`.

@@ -979,6 +979,14 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "via kmem_cache_create",
         ]],
     ),
+    // A macro's page: the locks DEFINE_SPINLOCK defined, each where it is written.
+    (
+        &["def", "DEFINE_SPINLOCK"],
+        &[
+            &["made by its expansions:", "variable"],
+            &["variable swap_lock", "mm/swapfile.c:66:"],
+        ],
+    ),
     // SYSCALL_DEFINE3 declares sys_read an alias of __se_sys_read; UML's system-call
     // table holds sys_read, and handle_syscall calls through `(*sys_call_table[nr])`.
     (

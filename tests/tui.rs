@@ -567,9 +567,18 @@ fn structs_list_their_fields_and_macros_say_what_is_recorded() {
         text.contains("Stored here (1)") && text.contains("ramfs_read"),
         "{text}"
     );
+    // A macro's page lists what its expansions defined: every lock, at its place.
     let s = Screen::new(Some("DEFINE_SPINLOCK"));
     let text = s.text();
     assert!(text.contains("macro DEFINE_SPINLOCK"), "{text}");
+    assert!(text.contains("Made by its expansions (3)"), "{text}");
+    for lock in [
+        "dcache_lock  fs/dcache.c:7",
+        "demo_lock  drivers/demo/demo.c:6",
+        "mmlist_lock  kernel/fork.c:8",
+    ] {
+        assert!(text.contains(lock), "{lock}: {text}");
+    }
     assert!(
         text.contains("where a macro is expanded is not recorded"),
         "{text}"

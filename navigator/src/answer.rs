@@ -105,6 +105,9 @@ pub struct Definitions {
     pub undefined: Vec<Symbol>,
     /// Some definition went into a loadable module: each row says where it went.
     pub modular: bool,
+    /// For a macro: what its expansions defined (`DEFINE_SPINLOCK`'s locks), by
+    /// kind and name.
+    pub made: Vec<(Symbol, Definition)>,
 }
 
 /// A call, seen from the symbol asked about.
@@ -363,7 +366,12 @@ impl Navigator {
     /// defines), each with what it was compiled into.
     pub fn definitions(&mut self, spec: &str) -> Result<Definitions, QueryError> {
         let mut out = Definitions::default();
+        let mut macros = Vec::new();
         for s in self.resolve(spec)? {
+            if s.kind == Kind::Macro && !macros.contains(&s.name) {
+                macros.push(s.name.clone());
+                out.made.extend(self.made_by(&s.name)?);
+            }
             let defs = self.db.definitions(s.id)?;
             let has_def = defs.iter().any(|d| d.definition);
             if defs.is_empty() {
@@ -392,6 +400,11 @@ impl Navigator {
             }
         }
         Ok(out)
+    }
+
+    /// What the expansions of the macro `name` defined, by kind and name.
+    pub fn made_by(&self, name: &str) -> Result<Vec<(Symbol, Definition)>, schema::Error> {
+        self.db.made_by(name)
     }
 
     /// The calls to `id`: direct ones, and for a function, the calls through every

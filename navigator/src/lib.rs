@@ -233,7 +233,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     match words.as_slice() {
         ["def", name] => {
             let defs = nav.definitions(name)?;
-            render::definitions(&mut nav, &defs, json, out)
+            render::definitions(&mut nav, &defs, json, limit, out)
         }
         ["callers", name] => {
             let rows = nav.calls(name, Direction::Callers)?;

@@ -388,7 +388,8 @@ fn answer(served: &mut Served, tool: &str, args: &JsonObject) -> Result<Value, R
             let name = a.text("name")?;
             let limit = a.limit()?;
             let defs = served.nav.definitions(name)?;
-            let mut rows = render::definitions_json(&mut served.nav, &defs)?;
+            let mut rows =
+                render::definitions_json(&mut served.nav, &defs, render::Limit(Some(limit)))?;
             let left = cut(&mut rows, 0, limit);
             with_at(&mut rows);
             let undefined: Vec<String> = defs.undefined.iter().map(|s| s.display_name()).collect();

@@ -101,24 +101,11 @@ struct JsonDef<'a> {
 pub fn definitions_json(
     nav: &mut Navigator,
     defs: &Definitions,
+    limit: Limit,
 ) -> Result<Vec<serde_json::Value>, QueryError> {
     let mut values = Vec::new();
     for r in &defs.rows {
-        let (db, names) = nav.parts();
-        let f = names.file(db, r.def.loc.file)?.clone();
-        let j = JsonDef {
-            id: r.symbol.id.0,
-            name: r.symbol.display_name(),
-            kind: r.symbol.kind.as_str(),
-            linkage: r.symbol.linkage.as_str(),
-            root: f.root.as_str(),
-            file: &f.path,
-            line: r.def.loc.line,
-            col: r.def.loc.col,
-            macro_name: r.def.macro_name.as_deref(),
-            definition: r.def.definition,
-        };
-        let mut v = serde_json::to_value(j).map_err(std::io::Error::other)?;
+        let mut v = def_json(nav, &r.symbol, &r.def)?;
         if defs.modular {
             v["builtin"] = r.place.builtin.into();
             v["modules"] = r.place.modules.clone().into();
@@ -127,9 +114,52 @@ pub fn definitions_json(
             v["alias_of"] = target.display_name().into();
             v["alias_of_id"] = target.id.0.into();
         }
+        if r.symbol.kind == schema::Kind::Macro && r.def.definition {
+            let made = made_by(defs, &r.symbol.name);
+            let (shown, left) = limit.cut(&made);
+            let mut rows = Vec::new();
+            for (s, d) in shown {
+                rows.push(def_json(nav, s, d)?);
+            }
+            v["made"] = rows.into();
+            if left > 0 {
+                v["made_left_out"] = left.into();
+            }
+        }
         values.push(v);
     }
     Ok(values)
+}
+
+/// One definition as `def --json` prints it.
+fn def_json(
+    nav: &mut Navigator,
+    s: &schema::Symbol,
+    d: &schema::Definition,
+) -> Result<serde_json::Value, QueryError> {
+    let (db, names) = nav.parts();
+    let f = names.file(db, d.loc.file)?.clone();
+    let j = JsonDef {
+        id: s.id.0,
+        name: s.display_name(),
+        kind: s.kind.as_str(),
+        linkage: s.linkage.as_str(),
+        root: f.root.as_str(),
+        file: &f.path,
+        line: d.loc.line,
+        col: d.loc.col,
+        macro_name: d.macro_name.as_deref(),
+        definition: d.definition,
+    };
+    Ok(serde_json::to_value(j).map_err(std::io::Error::other)?)
+}
+
+/// What the expansions of the macro `name` made, of those `def` found.
+fn made_by<'d>(defs: &'d Definitions, name: &str) -> Vec<&'d (schema::Symbol, schema::Definition)> {
+    defs.made
+        .iter()
+        .filter(|(_, d)| d.macro_name.as_deref() == Some(name))
+        .collect()
 }
 
 /// `def`.
@@ -137,10 +167,11 @@ pub fn definitions(
     nav: &mut Navigator,
     defs: &Definitions,
     json: bool,
+    limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
     if json {
-        let values = definitions_json(nav, defs)?;
+        let values = definitions_json(nav, defs, limit)?;
         return write_json(out, &values);
     }
     let mut printed = std::collections::HashSet::new();
@@ -190,6 +221,9 @@ pub fn definitions(
         if printed.insert(line.clone()) {
             writeln!(out, "{}", clean(&line))?;
         }
+        if s.kind == schema::Kind::Macro && d.definition {
+            made_text(nav, &made_by(defs, &s.name), limit, out)?;
+        }
     }
     for s in &defs.undefined {
         writeln!(
@@ -198,6 +232,44 @@ pub fn definitions(
             clean(&s.display_name()),
             s.kind
         )?;
+    }
+    Ok(())
+}
+
+/// `def MACRO`'s list of what the macro's expansions made: counted by kind, then a
+/// row each.
+fn made_text(
+    nav: &mut Navigator,
+    made: &[&(schema::Symbol, schema::Definition)],
+    limit: Limit,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    if made.is_empty() {
+        return Ok(());
+    }
+    let mut kinds: Vec<(schema::Kind, usize)> = Vec::new();
+    for (s, _) in made {
+        match kinds.iter_mut().find(|(k, _)| *k == s.kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((s.kind, 1)),
+        }
+    }
+    let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    writeln!(
+        out,
+        "  made by its expansions: {} ({})",
+        made.len(),
+        counts.join(", ")
+    )?;
+    let (shown, left) = limit.cut(made);
+    let mut rows = Vec::new();
+    for (s, d) in shown {
+        let site = nav.site(d.loc)?.full();
+        rows.push((format!("{} {}", s.kind, nav.label(s.id)?), site, Vec::new()));
+    }
+    write_rows(out, "    ", &rows)?;
+    if let Some(l) = limit.left_out(left) {
+        writeln!(out, "    {l}")?;
     }
     Ok(())
 }

@@ -495,7 +495,10 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
             facts.missing += 1;
             continue;
         }
-        let source = tu.source.and_then(|f| on_disk.get(&f)).map(PathBuf::as_path);
+        let source = tu
+            .source
+            .and_then(|f| on_disk.get(&f))
+            .map(PathBuf::as_path);
         match read_object(&tu, source, &mut facts, &mut elf) {
             Ok(()) => facts.objects += 1,
             Err(e) => facts.unreadable.push(format!("{}: {e}", tu.object)),
@@ -507,8 +510,7 @@ pub fn verify(db: &Db, opts: &VerifyOptions, out: &mut dyn Write) -> Result<bool
         .iter()
         .filter_map(|(n, f, l)| Some((n.as_str(), on_disk.get(f)?.as_path(), *l)))
         .collect();
-    let exact: HashSet<(&str, &Path, u32)> =
-        sites.iter().map(|(n, p, l)| (*n, *p, *l)).collect();
+    let exact: HashSet<(&str, &Path, u32)> = sites.iter().map(|(n, p, l)| (*n, *p, *l)).collect();
     let by_file: HashSet<(&str, &Path)> = sites.iter().map(|(n, p, _)| (*n, *p)).collect();
     let mut by_name: HashMap<&str, Vec<(&Path, u32)>> = HashMap::new();
     for (n, p, l) in &sites {

@@ -241,8 +241,11 @@ ALTER TABLE files ADD COLUMN hash BLOB;
 "#,
     // 11: aliases (`sys_read`, declared `__attribute__((alias("__se_sys_read")))`): a
     // call from the alias to its target at the alias's declaration, marked so. Units
-    // recorded before have none until they are indexed again.
+    // recorded before have none until they are indexed again. And the definitions a
+    // macro's expansions made (`DEFINE_SPINLOCK`'s locks), by the macro: one in nine
+    // definitions names one.
     r#"
 ALTER TABLE calls ADD COLUMN alias INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX definitions_by_macro ON definitions(macro) WHERE macro IS NOT NULL;
 "#,
 ];

@@ -589,6 +589,34 @@ impl Db {
         )
     }
 
+    /// What a macro's expansions defined — `DEFINE_SPINLOCK`'s locks, `TRACE_EVENT`'s
+    /// functions and structs — by kind and name, by the macro's name (through
+    /// `definitions_by_macro` from schema 11, a scan of every definition before).
+    pub fn made_by(&self, macro_name: &str) -> Result<Vec<(Symbol, Definition)>> {
+        self.collect(
+            "SELECT s.id, s.name, s.scope, s.kind, s.linkage,
+                    d.symbol, d.file, d.line, d.col, d.macro, d.definition
+             FROM definitions d JOIN symbols s ON s.id = d.symbol
+             WHERE d.macro = ?1 AND d.definition
+             ORDER BY s.kind, s.name, d.file, d.line, d.col",
+            params![macro_name],
+            |r| {
+                let symbol = symbol_row(r)?;
+                let def = Definition {
+                    symbol: r.get(5)?,
+                    loc: Location {
+                        file: r.get(6)?,
+                        line: r.get(7)?,
+                        col: r.get(8)?,
+                    },
+                    macro_name: r.get(9)?,
+                    definition: r.get(10)?,
+                };
+                Ok((symbol, def))
+            },
+        )
+    }
+
     /// The files each unit read, as (unit, file): the files of its chunks.
     pub fn unit_files(&self) -> Result<Vec<(TuId, FileId)>> {
         self.collect(
@@ -827,6 +855,7 @@ impl Db {
         let queries = [
             format!("SELECT {SYMBOL_COLUMNS} FROM symbols WHERE name = 'x'"),
             format!("SELECT {DEF_COLUMNS} FROM definitions WHERE symbol = 1"),
+            "SELECT symbol FROM definitions WHERE macro = 'x' AND definition".to_owned(),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE callee = 1"),
             format!("SELECT {CALL_COLUMNS} FROM calls WHERE caller = 1"),
             "DELETE FROM calls WHERE chunk = 1".to_owned(),

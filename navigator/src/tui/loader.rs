@@ -42,6 +42,8 @@ pub enum Expand {
     Definitions(SymbolId),
     /// The fields of this struct or union.
     Fields(SymbolId),
+    /// What the expansions of this macro defined.
+    Made(SymbolId),
     /// The rest of the parent's list, after its first `skip` rows: opening this row
     /// puts them in its place.
     More { skip: usize },
@@ -506,6 +508,15 @@ impl Loader {
                     }
                 }
             }
+            Expand::Made(id) => {
+                let name = self.symbol(id)?.name;
+                for (made, d) in self.nav.made_by(&name)? {
+                    if list.room() {
+                        let row = self.row(made.id, Some(d.loc), made.kind.to_string())?;
+                        list.push(Node::leaf(row));
+                    }
+                }
+            }
             Expand::Fields(id) => {
                 let record = self.symbol(id)?;
                 for f in self.nav.fields_of(&record)? {
@@ -630,9 +641,15 @@ impl Loader {
             Kind::Struct | Kind::Union => {
                 out.push(self.section("Fields", Expand::Fields(id), &chain)?.0);
             }
-            Kind::Macro => out.push(Node::leaf(Row::message(
-                "(where a macro is expanded is not recorded, only where it is defined)",
-            ))),
+            Kind::Macro => {
+                let (made, n) = self.section("Made by its expansions", Expand::Made(id), &chain)?;
+                if n > 0 {
+                    out.push(made);
+                }
+                out.push(Node::leaf(Row::message(
+                    "(where a macro is expanded is not recorded, only where it is defined and what it made)",
+                )));
+            }
             Kind::Enum | Kind::Typedef | Kind::Enumerator => {}
             Kind::Variable | Kind::Field | Kind::Parameter => {
                 let (used, n) = self.section("Used by", Expand::UsedBy(id), &chain)?;

@@ -95,7 +95,9 @@ impl ElfSymbols {
                 Why::Nowhere
             };
             *report.why.entry(why).or_default() += 1;
-            report.misses.push((name.clone(), *local, source.clone(), why));
+            report
+                .misses
+                .push((name.clone(), *local, source.clone(), why));
         }
         report
     }
@@ -118,7 +120,9 @@ pub(super) enum Why {
 impl Why {
     fn describe(self) -> &'static str {
         match self {
-            Why::OtherFile => "a local symbol whose name is defined only in files its unit did not read",
+            Why::OtherFile => {
+                "a local symbol whose name is defined only in files its unit did not read"
+            }
             Why::Nowhere => "no function or variable of that name is recorded",
         }
     }
@@ -138,10 +142,7 @@ pub(super) struct Report {
 impl Report {
     /// The share of the symbols found, in percent.
     pub(super) fn recall(&self) -> f64 {
-        super::pct(
-            self.global.1 + self.local.1,
-            self.global.0 + self.local.0,
-        )
+        super::pct(self.global.1 + self.local.1, self.global.0 + self.local.0)
     }
 
     pub(super) fn write(
@@ -150,10 +151,7 @@ impl Report {
         misses: bool,
         shown: impl Fn(&Path) -> String,
     ) -> std::io::Result<()> {
-        let (all, found) = (
-            self.global.0 + self.local.0,
-            self.global.1 + self.local.1,
-        );
+        let (all, found) = (self.global.0 + self.local.0, self.global.1 + self.local.1);
         writeln!(
             out,
             "ELF symbols: {found} of {all} defined functions and variables in the objects' symbol tables are recorded ({:.2}%)",
