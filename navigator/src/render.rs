@@ -711,7 +711,10 @@ pub fn refs(
         let indent = heading(nav, out, &sec.symbol, many)?;
         if sec.rows.is_empty() {
             let none = match sec.symbol.kind {
-                schema::Kind::Macro => "where a macro is expanded is not recorded yet",
+                schema::Kind::Macro => {
+                    "no recorded expansions in function bodies (object-like macros, and \
+                     databases written before schema 11, have none)"
+                }
                 schema::Kind::Struct
                 | schema::Kind::Union
                 | schema::Kind::Enum

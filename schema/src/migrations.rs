@@ -243,9 +243,26 @@ ALTER TABLE files ADD COLUMN hash BLOB;
     // call from the alias to its target at the alias's declaration, marked so. Units
     // recorded before have none until they are indexed again. And the definitions a
     // macro's expansions made (`DEFINE_SPINLOCK`'s locks), by the macro: one in nine
-    // definitions names one.
+    // definitions names one. And where function-like macros are expanded, as uses of
+    // the macro by the function whose body expands it (`expand`: SQLite cannot change
+    // a CHECK, so `uses` is made anew).
     r#"
 ALTER TABLE calls ADD COLUMN alias INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX definitions_by_macro ON definitions(macro) WHERE macro IS NOT NULL;
+CREATE TABLE uses_v11(
+    symbol   INTEGER NOT NULL REFERENCES symbols(id),
+    function INTEGER NOT NULL REFERENCES symbols(id),
+    access   TEXT NOT NULL CHECK (access IN ('read', 'write', 'addr', 'expand')),
+    file     INTEGER NOT NULL REFERENCES files(id),
+    line     INTEGER NOT NULL,
+    col      INTEGER NOT NULL,
+    macro    TEXT,
+    chunk    INTEGER NOT NULL REFERENCES chunks(id),
+    PRIMARY KEY (symbol, function, access, file, line, col, chunk)
+) WITHOUT ROWID;
+INSERT INTO uses_v11 SELECT symbol, function, access, file, line, col, macro, chunk FROM uses;
+DROP TABLE uses;
+ALTER TABLE uses_v11 RENAME TO uses;
+CREATE INDEX uses_by_chunk ON uses(chunk);
 "#,
 ];

@@ -87,6 +87,8 @@ pub enum Access {
     Write,
     /// `&x`: the address is taken (`spin_lock(&mmlist_lock)`).
     Addr,
+    /// A function-like macro expanded in the function's body (`WARN_ON_ONCE(...)`).
+    Expand,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -150,7 +152,7 @@ string_enum!(Kind {
     Enumerator = "enumerator",
     Parameter = "parameter",
 });
-string_enum!(Access { Read = "read", Write = "write", Addr = "addr" });
+string_enum!(Access { Read = "read", Write = "write", Addr = "addr", Expand = "expand" });
 string_enum!(Linkage { External = "external", Internal = "internal", None = "none" });
 string_enum!(TuStatus { Ok = "ok", Partial = "partial", Failed = "failed" });
 

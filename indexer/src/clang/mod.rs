@@ -779,6 +779,13 @@ impl<'tu> Cursor<'tu> {
         Some((at.file, at.offset))
     }
 
+    /// For a macro definition (or the one an expansion refers to): whether it takes
+    /// arguments.
+    pub fn is_macro_function_like(&self) -> bool {
+        // SAFETY: plain accessor on a valid cursor.
+        unsafe { clang_Cursor_isMacroFunctionLike(self.raw) != 0 }
+    }
+
     /// The declaration as clang prints it back, attributes included (`long
     /// sys_read(...) __attribute__((alias("__se_sys_read")))`). For a declaration
     /// without a body: a definition's would be printed whole.

@@ -72,6 +72,18 @@ impl<'tu> Extractor<'tu, '_> {
             .map(|(i, p)| (p.usr(), i))
             .filter(|(usr, _)| !usr.is_empty())
             .collect();
+        // The braces, not the whole definition: a macro that makes the function
+        // (`SYSCALL_DEFINE1(...) { ... }`) or gives it attributes is not used in it.
+        let braces = c
+            .children()
+            .into_iter()
+            .find(|k| k.kind() == kind::COMPOUND_STMT);
+        if let Some((file, start, end)) = braces.and_then(|b| b.extent_in_file()) {
+            self.bodies
+                .entry(file)
+                .or_default()
+                .push((start, end, sym, owner));
+        }
         let body = Body {
             sym,
             owner,

@@ -7,6 +7,7 @@
 //! - `symbols`: symbols and their USRs, and the symbols that stand for pointers;
 //! - `decls`: declarations at file scope;
 //! - `body`: function bodies: calls and uses;
+//! - `expansions`: where function-like macros are expanded in function bodies;
 //! - `dead`: code this configuration never runs, whose calls are recorded as dead;
 //! - `stores`: what initializers, assignments and arguments store into pointers;
 //! - `expr`: looking through what wraps an expression.
@@ -22,6 +23,7 @@
 mod body;
 mod dead;
 mod decls;
+mod expansions;
 mod expr;
 pub mod headers;
 mod macros;
@@ -91,6 +93,9 @@ struct Extractor<'tu, 'p> {
     /// Functions declared as aliases of another (`sys_read` of `__se_sys_read`),
     /// joined to their target when the walk is over.
     aliases: Vec<decls::Alias>,
+    /// The bodies walked, by file: start and end offsets, the function, the file that
+    /// owns its facts. Where a macro expanded there is recorded when the walk is over.
+    bodies: HashMap<File<'tu>, Vec<(u32, u32, SymbolIx, FileIx)>>,
 }
 
 impl Extractor<'_, '_> {
@@ -169,14 +174,19 @@ pub fn extract<'tu>(
             .map(|r| r.sources.text.iter().map(|(f, t)| (*f, *t)).collect())
             .unwrap_or_default(),
         aliases: Vec::new(),
+        bodies: HashMap::default(),
     };
     let root = tu.cursor();
     let mut record = headers::Record::default();
     let mut definitions = Vec::new();
+    let mut expansions = Vec::new();
     root.visit_children(|c| {
         let k = c.kind();
         match k {
-            kind::MACRO_EXPANSION => x.macros.expansion(c),
+            kind::MACRO_EXPANSION => {
+                x.macros.expansion(c);
+                expansions.push(c);
+            }
             kind::MACRO_DEFINITION => definitions.push(c),
             _ => {}
         }
@@ -241,6 +251,7 @@ pub fn extract<'tu>(
     });
     x.refers.current = None;
     x.join_aliases();
+    x.expansions_in_bodies(&expansions);
     let refers = std::mem::take(&mut x.refers);
     let mut facts = x.sink.facts;
 

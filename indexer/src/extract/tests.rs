@@ -564,6 +564,7 @@ fn a_function_passed_to_a_generic_selection_is_stored_into_the_chosen_ones_param
             def macro none make at t.c:3:9
             store create::c <- ctor at t.c:4:35 via make
             use init addr ctor at t.c:4:35 via make
+            use init expand make at t.c:4:25
         "#]],
     );
 }
@@ -918,6 +919,8 @@ fn read_once_and_write_once_reach_the_variable() {
         "use",
         "int flag;\n#define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))\n#define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))\nint f(void) { WRITE_ONCE(flag, 1); return READ_ONCE(flag); }\n",
         expect![[r#"
+            use f expand READ_ONCE at t.c:4:43
+            use f expand WRITE_ONCE at t.c:4:15
             use f read flag at t.c:4:53 via READ_ONCE
             use f write flag at t.c:4:26 via WRITE_ONCE
         "#]],
@@ -1254,4 +1257,24 @@ fn an_alias_spelled_in_a_header_macro() {
         def function internal __do_sys_close at t.c:2:1 via SYSCALL_DEFINE1
     "#]]
     .assert_eq(&some);
+}
+
+// ---- Macro expansions ----
+
+/// A function-like macro expanded in a body is a use of it by that function, at the
+/// place it is written; one expanded inside another macro's definition, an
+/// object-like macro, and an expansion outside any body are not.
+#[test]
+fn function_like_macros_expanded_in_bodies() {
+    check_only(
+        "use",
+        "#define ONE 1\n#define likely(x) __builtin_expect(!!(x), 1)\n\
+         #define WARN_ON(c) ({ int __ret = !!(c); if (likely(__ret)) report(); __ret; })\n\
+         void report(void);\nint table[2] = { ONE, likely(1) };\n\
+         int check(int v)\n{\n\tif (WARN_ON(v > ONE))\n\t\treturn likely(v);\n\treturn 0;\n}\n",
+        expect![[r#"
+            use check expand WARN_ON at t.c:8:6
+            use check expand likely at t.c:9:10
+        "#]],
+    );
 }

@@ -642,13 +642,11 @@ impl Loader {
                 out.push(self.section("Fields", Expand::Fields(id), &chain)?.0);
             }
             Kind::Macro => {
+                out.push(self.section("Expanded in", Expand::UsedBy(id), &chain)?.0);
                 let (made, n) = self.section("Made by its expansions", Expand::Made(id), &chain)?;
                 if n > 0 {
                     out.push(made);
                 }
-                out.push(Node::leaf(Row::message(
-                    "(where a macro is expanded is not recorded, only where it is defined and what it made)",
-                )));
             }
             Kind::Enum | Kind::Typedef | Kind::Enumerator => {}
             Kind::Variable | Kind::Field | Kind::Parameter => {

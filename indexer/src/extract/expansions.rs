@@ -1,0 +1,67 @@
+//! Where function-like macros are expanded: in which function, at which place. Each is
+//! a use of the macro by the function whose body holds the expansion (access
+//! `expand`), so that a macro's references answer "who uses `WARN_ON_ONCE`" for the
+//! code that was compiled.
+//!
+//! Only expansions written in a walked body count: the preprocessing record lists
+//! those written in the files (an expansion inside another macro's definition is part
+//! of that one), and a header whose facts are taken as recorded brings its own.
+//! Object-like macros (`NULL`, `CONFIG_X`, constants) are not recorded.
+
+use schema::{Access, Kind, NewUse};
+
+use super::Extractor;
+use crate::clang::Cursor;
+
+impl<'tu> Extractor<'tu, '_> {
+    /// Records the expansions among `expansions` (the unit's, from its preprocessing
+    /// record) that are written inside a body the walk met.
+    pub(super) fn expansions_in_bodies(&mut self, expansions: &[Cursor<'tu>]) {
+        if self.bodies.is_empty() {
+            return;
+        }
+        for v in self.bodies.values_mut() {
+            v.sort_unstable();
+        }
+        for e in expansions {
+            let Some(pos) = e.location().file_location() else {
+                continue;
+            };
+            let Some(bodies) = self.bodies.get(&pos.file) else {
+                continue;
+            };
+            // The body holding the place: the last that starts before it (bodies do
+            // not nest in C). A body a macro wrote (`__se_sys_read`'s) spans that
+            // macro's invocation from its first character: that expansion made the
+            // body, it is not used inside it.
+            let i = bodies.partition_point(|b| b.0 < pos.offset);
+            let Some(&(_, end, function, owner)) = i.checked_sub(1).map(|i| &bodies[i]) else {
+                continue;
+            };
+            if pos.offset >= end {
+                continue;
+            }
+            let Some(def) = e.referenced().filter(|d| d.is_macro_function_like()) else {
+                continue;
+            };
+            if def.location().file_location().is_none() {
+                // A built-in or command-line macro.
+                continue;
+            }
+            let Some(symbol) = self.symbol(def, Kind::Macro, None) else {
+                continue;
+            };
+            let file = self.sink.file(pos.file);
+            self.sink.add(NewUse {
+                symbol,
+                function,
+                access: Access::Expand,
+                file,
+                line: pos.line,
+                col: pos.col,
+                macro_name: None,
+                owner,
+            });
+        }
+    }
+}
