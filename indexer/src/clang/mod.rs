@@ -545,8 +545,9 @@ pub mod kind {
         CXCursor_StructDecl as STRUCT_DECL, CXCursor_SwitchStmt as SWITCH_STMT,
         CXCursor_TranslationUnit as TRANSLATION_UNIT, CXCursor_TypedefDecl as TYPEDEF_DECL,
         CXCursor_UnaryExpr as UNARY_EXPR, CXCursor_UnaryOperator as UNARY_OPERATOR,
-        CXCursor_UnexposedAttr as UNEXPOSED_ATTR, CXCursor_UnexposedExpr as UNEXPOSED_EXPR,
-        CXCursor_UnionDecl as UNION_DECL, CXCursor_VarDecl as VAR_DECL,
+        CXCursor_UnexposedAttr as UNEXPOSED_ATTR, CXCursor_UnexposedDecl as UNEXPOSED_DECL,
+        CXCursor_UnexposedExpr as UNEXPOSED_EXPR, CXCursor_UnionDecl as UNION_DECL,
+        CXCursor_VarDecl as VAR_DECL,
     };
 
     /// Whether a cursor kind is an expression.

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use schema::{Access, FileIx, Kind, NewCall, SymbolIx};
+use schema::{Access, FileIx, Kind, Linkage, NewCall, NewDefinition, NewSymbol, SymbolIx};
 
 use super::expr::is_named_record;
 use super::sink::Place;
@@ -37,6 +37,8 @@ impl<'tu> Extractor<'tu, '_> {
             kind::FUNCTION_DECL => self.function(c),
             kind::VAR_DECL => self.variable(c),
             kind::STRUCT_DECL | kind::UNION_DECL | kind::ENUM_DECL => self.record(c),
+            // libclang does not expose a file-scope `asm(...)`.
+            kind::UNEXPOSED_DECL => self.file_scope_asm(c),
             kind::TYPEDEF_DECL => {
                 self.define_new(c, Kind::Typedef, None);
                 // `typedef struct { ... } foo_t;` holds the struct itself.
@@ -129,6 +131,49 @@ impl<'tu> Extractor<'tu, '_> {
             place,
             owner,
         });
+    }
+
+    /// `asm(".weak sys_kexec_load\n\t.set sys_kexec_load,sys_ni_syscall")` at file
+    /// scope (the kernel's `cond_syscall`, which `COND_SYSCALL` uses for every system
+    /// call a configuration leaves out): each `.set NAME, TARGET` defines NAME as a
+    /// second name of TARGET, as an alias attribute does.
+    fn file_scope_asm(&mut self, c: Cursor<'tu>) {
+        let printed = c.pretty_printed();
+        if !printed.starts_with("__asm") {
+            return;
+        }
+        for (name, target) in asm_sets(&printed) {
+            let usr = format!("c:@F@{name}");
+            let symbol = match self.sink.known(&usr) {
+                Some(i) => i,
+                None => self.sink.add_symbol(NewSymbol {
+                    usr,
+                    name: name.to_owned(),
+                    scope: None,
+                    kind: Kind::Function,
+                    linkage: Linkage::External,
+                }),
+            };
+            let Some(place) = self.place(c.location(), name) else {
+                continue;
+            };
+            self.sink.add(NewDefinition {
+                symbol,
+                file: place.file,
+                line: place.line,
+                col: place.col,
+                macro_name: place.macro_name.clone(),
+                definition: true,
+                owner: place.file,
+            });
+            let owner = place.file;
+            self.aliases.push(Alias {
+                symbol,
+                target: target.to_owned(),
+                place,
+                owner,
+            });
+        }
     }
 
     /// Whether one of `c`'s attributes may be `alias`: its text, where it is spelled,
@@ -280,4 +325,34 @@ fn alias_target(printed: &str) -> Option<&str> {
         .or_else(|| printed.find("alias(\"").map(|i| i + 7))?;
     let rest = &printed[at..];
     Some(&rest[..rest.find('"')?]).filter(|t| !t.is_empty())
+}
+
+/// The `.set NAME, TARGET` (or `.equ`, `.equiv`) directives of a file-scope `asm`, as
+/// clang prints it back (`__asm (".weak\tx\n\t.set\tx,y")`, escapes as written),
+/// when both are C names.
+fn asm_sets(printed: &str) -> Vec<(&str, &str)> {
+    let is_name = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    printed
+        .split(['"', ';', '\n'])
+        .flat_map(|s| s.split("\\n"))
+        .filter_map(|line| {
+            let line = line.trim().trim_start_matches("\\t").trim();
+            let rest = [".set", ".equiv", ".equ"]
+                .into_iter()
+                .find_map(|d| line.strip_prefix(d))?;
+            // The directive, then white space (written, or escaped as clang prints it).
+            let args = rest
+                .strip_prefix("\\t")
+                .or_else(|| rest.strip_prefix([' ', '\t']))?;
+            let (name, target) = args.split_once(',')?;
+            let (name, target) = (name.trim(), target.trim());
+            (is_name(name) && is_name(target)).then_some((name, target))
+        })
+        .collect()
 }

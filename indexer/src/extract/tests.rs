@@ -1278,3 +1278,25 @@ fn function_like_macros_expanded_in_bodies() {
         "#]],
     );
 }
+
+/// The kernel's `cond_syscall`: a system call this configuration leaves out is a weak
+/// alias of `sys_ni_syscall`, made by a file-scope `asm` (kernel/sys_ni.c).
+#[test]
+fn a_file_scope_asm_set_is_an_alias() {
+    check_only(
+        "",
+        "#define cond_syscall(x) asm(\".weak\\t\" #x \"\\n\\t.set\\t\" #x \",sys_ni_syscall\")\n\
+         #define COND_SYSCALL(name) cond_syscall(sys_##name)\n\
+         long sys_ni_syscall(void) { return -38; }\nCOND_SYSCALL(kexec_load);\n\
+         asm(\".globl other\\n.settings x,y\\n.equ  two , sys_ni_syscall\");\n",
+        expect![[r#"
+            call sys_kexec_load -> sys_ni_syscall at t.c:4:1 via COND_SYSCALL alias
+            call two -> sys_ni_syscall at t.c:5:1 alias
+            def function external sys_kexec_load at t.c:4:1 via COND_SYSCALL
+            def function external sys_ni_syscall at t.c:3:6
+            def function external two at t.c:5:1
+            def macro none COND_SYSCALL at t.c:2:9
+            def macro none cond_syscall at t.c:1:9
+        "#]],
+    );
+}
