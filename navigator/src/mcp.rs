@@ -119,7 +119,9 @@ fn tool_list() -> Vec<Tool> {
              DEFINE_SPINLOCK(x) names DEFINE_SPINLOCK) - names that ctags and cscope cannot see. \
              Only code this build compiled is known: a name the configuration left out is \
              unknown (the error lists close matches). A symbol nothing defines comes with its \
-             declarations.",
+             declarations. An alias (sys_read, declared an alias of __se_sys_read) has \
+             `alias_of`; a macro has `made`: what its expansions defined (DEFINE_SPINLOCK: \
+             every lock), at most `limit` of them.",
             object(json!({"name": name, "limit": limit}), &["name"]),
         ),
         Tool::new(
@@ -173,8 +175,9 @@ fn tool_list() -> Vec<Tool> {
             "Every place the compiled code refers to a symbol - calls, stores, reads, writes, \
              addresses taken (`work->func == wq_barrier_func`) - each with the function or \
              initialized variable it is in and file:line:col: cscope's \"find this C symbol\", \
-             for code this configuration compiled only. Where types and macros are used is \
-             not recorded.",
+             for code this configuration compiled only. For a function-like macro: where \
+             function bodies expand it (access `expand`). Where types are used is not \
+             recorded.",
             object(
                 json!({"name": name, "limit": limit, "dead": dead}),
                 &["name"],
