@@ -11,22 +11,19 @@
 use schema::{Access, Kind, NewUse};
 
 use super::Extractor;
-use crate::clang::Cursor;
+use crate::clang::{Cursor, FilePos};
 
 impl<'tu> Extractor<'tu, '_> {
     /// Records the expansions among `expansions` (the unit's, from its preprocessing
-    /// record) that are written inside a body the walk met.
-    pub(super) fn expansions_in_bodies(&mut self, expansions: &[Cursor<'tu>]) {
+    /// record, with where each is written) that are inside a body the walk met.
+    pub(super) fn expansions_in_bodies(&mut self, expansions: &[(Cursor<'tu>, FilePos<'tu>)]) {
         if self.bodies.is_empty() {
             return;
         }
         for v in self.bodies.values_mut() {
             v.sort_unstable();
         }
-        for e in expansions {
-            let Some(pos) = e.location().file_location() else {
-                continue;
-            };
+        for &(e, pos) in expansions {
             let Some(bodies) = self.bodies.get(&pos.file) else {
                 continue;
             };

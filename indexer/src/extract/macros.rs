@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::clang::{Cursor, File, SourceLocation};
+use crate::clang::{Cursor, File, FilePos, SourceLocation};
 
 /// Every macro expansion written in the unit's files, by where it starts.
 #[derive(Default)]
@@ -15,11 +15,10 @@ pub(super) struct MacroIndex<'tu> {
 }
 
 impl<'tu> MacroIndex<'tu> {
-    /// Records a `MACRO_EXPANSION` cursor of the preprocessing record.
-    pub fn expansion(&mut self, c: Cursor<'tu>) {
-        let Some(pos) = c.location().file_location() else {
-            return;
-        };
+    /// Records a `MACRO_EXPANSION` cursor of the preprocessing record; where it is
+    /// written.
+    pub fn expansion(&mut self, c: Cursor<'tu>) -> Option<FilePos<'tu>> {
+        let pos = c.location().file_location()?;
         let name = c.spelling();
         let next = self.names.len() as u32;
         let id = *self.ids.entry(name.clone()).or_insert(next);
@@ -27,6 +26,7 @@ impl<'tu> MacroIndex<'tu> {
             self.names.push(name);
         }
         self.expansions.insert((pos.file, pos.offset), id);
+        Some(pos)
     }
 
     /// The names of the macros expanded in each file (where the expansion is

@@ -184,8 +184,9 @@ pub fn extract<'tu>(
         let k = c.kind();
         match k {
             kind::MACRO_EXPANSION => {
-                x.macros.expansion(c);
-                expansions.push(c);
+                if let Some(pos) = x.macros.expansion(c) {
+                    expansions.push((c, pos));
+                }
             }
             kind::MACRO_DEFINITION => definitions.push(c),
             _ => {}
