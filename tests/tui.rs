@@ -204,7 +204,7 @@ fn a_variable_shows_its_macro_and_users_and_walks_up_their_callers() {
         "{text}"
     );
     assert!(
-        text.contains("Uses (globals, members, functions named)"),
+        text.contains("Uses (globals, members, functions named, macros expanded)"),
         "{text}"
     );
     s.select("Uses", "");

@@ -630,7 +630,7 @@ impl Loader {
                 }
                 // Read only when opened: finding what a function uses scans a table.
                 let mut uses = Node::section(
-                    "Uses (globals, members, functions named)".to_owned(),
+                    "Uses (globals, members, functions named, macros expanded)".to_owned(),
                     Vec::new(),
                     false,
                 );
