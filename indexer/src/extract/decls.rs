@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use schema::{Access, FileIx, Kind, Linkage, NewCall, NewDefinition, NewSymbol, SymbolIx};
+use schema::{Access, Kind, Linkage, NewCall, NewDefinition, NewSymbol, SymbolIx};
 
 use super::expr::is_named_record;
 use super::sink::Place;
@@ -17,8 +17,8 @@ use crate::clang::{kind, Cursor, Visit};
 pub(super) struct Alias {
     symbol: SymbolIx,
     target: String,
+    /// Where the alias is declared: its facts belong to that file.
     place: Place,
-    owner: FileIx,
 }
 
 impl<'tu> Extractor<'tu, '_> {
@@ -124,12 +124,10 @@ impl<'tu> Extractor<'tu, '_> {
         let Some(place) = self.place(c.location(), &name) else {
             return;
         };
-        let owner = place.file;
         self.aliases.push(Alias {
             symbol,
             target: target.to_owned(),
             place,
-            owner,
         });
     }
 
@@ -166,12 +164,10 @@ impl<'tu> Extractor<'tu, '_> {
                 definition: true,
                 owner: place.file,
             });
-            let owner = place.file;
             self.aliases.push(Alias {
                 symbol,
                 target: target.to_owned(),
                 place,
-                owner,
             });
         }
     }
@@ -237,7 +233,7 @@ impl<'tu> Extractor<'tu, '_> {
                     col: a.place.col,
                     indirect: false,
                     macro_name: a.place.macro_name.clone(),
-                    owner: a.owner,
+                    owner: a.place.file,
                     dead: false,
                     alias: true,
                 })
