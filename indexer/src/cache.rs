@@ -880,6 +880,7 @@ mod tests {
             owner: file,
             dead: false,
             alias: false,
+            weak: false,
         };
         t.calls = vec![call(f, h, main, 4), call(h, g, header, 2)];
         t.uses = vec![NewUse {

@@ -561,6 +561,7 @@ mod tests {
                     owner: FileIx(0),
                     dead: false,
                     alias: false,
+                    weak: false,
                 })
                 .collect(),
             stores: stores

@@ -114,7 +114,7 @@ pub fn definitions_json(
             v["alias_of"] = target.display_name().into();
             v["alias_of_id"] = target.id.0.into();
         }
-        if r.symbol.kind == schema::Kind::Macro && r.def.definition {
+        if r.symbol.kind == schema::Kind::Macro && r.def.definition && last_of_name(defs, r) {
             let made = made_by(defs, &r.symbol.name);
             let (shown, left) = limit.cut(&made);
             let mut rows = Vec::new();
@@ -152,6 +152,15 @@ fn def_json(
         definition: d.definition,
     };
     Ok(serde_json::to_value(j).map_err(std::io::Error::other)?)
+}
+
+/// Whether `r` is the last definition `def` found of a macro of its name: what a
+/// macro made is known by the macro's name, so it is told once, after all of them.
+fn last_of_name(defs: &Definitions, r: &crate::answer::DefRow) -> bool {
+    let last = defs.rows.iter().rev().find(|o| {
+        o.symbol.kind == schema::Kind::Macro && o.def.definition && o.symbol.name == r.symbol.name
+    });
+    last.is_some_and(|l| std::ptr::eq(l, r))
 }
 
 /// What the expansions of the macro `name` made, of those `def` found.
@@ -221,8 +230,8 @@ pub fn definitions(
         if printed.insert(line.clone()) {
             writeln!(out, "{}", clean(&line))?;
         }
-        if s.kind == schema::Kind::Macro && d.definition {
-            made_text(nav, &made_by(defs, &s.name), limit, out)?;
+        if s.kind == schema::Kind::Macro && d.definition && last_of_name(defs, r) {
+            made_text(nav, defs, &s.name, limit, out)?;
         }
     }
     for s in &defs.undefined {
@@ -240,28 +249,41 @@ pub fn definitions(
 /// row each.
 fn made_text(
     nav: &mut Navigator,
-    made: &[&(schema::Symbol, schema::Definition)],
+    defs: &Definitions,
+    name: &str,
     limit: Limit,
     out: &mut dyn Write,
 ) -> Result<(), QueryError> {
+    let made = made_by(defs, name);
     if made.is_empty() {
         return Ok(());
     }
+    let definitions = defs
+        .rows
+        .iter()
+        .filter(|r| {
+            r.symbol.kind == schema::Kind::Macro && r.def.definition && r.symbol.name == name
+        })
+        .count();
     let mut kinds: Vec<(schema::Kind, usize)> = Vec::new();
-    for (s, _) in made {
+    for (s, _) in &made {
         match kinds.iter_mut().find(|(k, _)| *k == s.kind) {
             Some((_, n)) => *n += 1,
             None => kinds.push((s.kind, 1)),
         }
     }
     let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let whose = match definitions {
+        1 => "its expansions".to_owned(),
+        n => format!("the expansions of a {name} (any of these {n} definitions)"),
+    };
     writeln!(
         out,
-        "  made by its expansions: {} ({})",
+        "  made by {whose}: {} ({})",
         made.len(),
         counts.join(", ")
     )?;
-    let (shown, left) = limit.cut(made);
+    let (shown, left) = limit.cut(&made);
     let mut rows = Vec::new();
     for (s, d) in shown {
         let site = nav.site(d.loc)?.full();
@@ -712,8 +734,9 @@ pub fn refs(
         if sec.rows.is_empty() {
             let none = match sec.symbol.kind {
                 schema::Kind::Macro => {
-                    "no recorded expansions in function bodies (object-like macros, and \
-                     databases written before schema 11, have none)"
+                    "no recorded expansions: only those written in a function's body are \
+                     recorded, not those inside other macros' definitions, nor object-like \
+                     macros (nor any in a database written before schema 11)"
                 }
                 schema::Kind::Struct
                 | schema::Kind::Union

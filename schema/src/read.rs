@@ -25,6 +25,13 @@ const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
 // A fact several chunks hold is stored once per chunk: reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
 const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead, alias";
+/// A condition on `calls c` that leaves out the call of a weak alias (`cond_syscall`'s
+/// `sys_io_setup` of `sys_ni_syscall`, `calls.alias` = 2) whose name is also defined
+/// elsewhere: the linker takes that definition, so the weak one's target is never
+/// reached through that name.
+const LINKED: &str = "NOT (c.alias = 2 AND EXISTS (SELECT 1 FROM definitions o
+    WHERE o.symbol = c.caller AND o.definition
+    AND NOT (o.file = c.file AND o.line = c.line AND o.col = c.col)))";
 /// [`CALL_COLUMNS`] of a database before schema 11: no aliases.
 const CALL_COLUMNS_V10: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead, 0";
 /// [`CALL_COLUMNS`] of a database before schema 9: every call is live.
@@ -201,6 +208,15 @@ impl Db {
             CALL_COLUMNS_V10
         } else {
             CALL_COLUMNS_V8
+        }
+    }
+
+    /// [`LINKED`] where the database has aliases.
+    fn linked(&self) -> &'static str {
+        if self.version >= 11 {
+            LINKED
+        } else {
+            "1"
         }
     }
 
@@ -397,8 +413,9 @@ impl Db {
     pub fn callers(&self, symbol: SymbolId) -> Result<Vec<CallEdge>> {
         self.collect(
             &format!(
-                "SELECT {} FROM calls WHERE callee = ?1 ORDER BY file, line, col",
-                self.call_columns()
+                "SELECT {} FROM calls c WHERE callee = ?1 AND {} ORDER BY file, line, col",
+                self.call_columns(),
+                self.linked()
             ),
             [symbol],
             call_row,
@@ -410,8 +427,9 @@ impl Db {
     pub fn callees(&self, symbol: SymbolId) -> Result<Vec<CallEdge>> {
         self.collect(
             &format!(
-                "SELECT {} FROM calls WHERE caller = ?1 ORDER BY file, line, col",
-                self.call_columns()
+                "SELECT {} FROM calls c WHERE caller = ?1 AND {} ORDER BY file, line, col",
+                self.call_columns(),
+                self.linked()
             ),
             [symbol],
             call_row,
@@ -590,14 +608,15 @@ impl Db {
     }
 
     /// What a macro's expansions defined — `DEFINE_SPINLOCK`'s locks, `TRACE_EVENT`'s
-    /// functions and structs — by kind and name, by the macro's name (through
+    /// functions and structs, not the parameters of the function types they declare —
+    /// by kind and name, by the macro's name (through
     /// `definitions_by_macro` from schema 11, a scan of every definition before).
     pub fn made_by(&self, macro_name: &str) -> Result<Vec<(Symbol, Definition)>> {
         self.collect(
             "SELECT s.id, s.name, s.scope, s.kind, s.linkage,
                     d.symbol, d.file, d.line, d.col, d.macro, d.definition
              FROM definitions d JOIN symbols s ON s.id = d.symbol
-             WHERE d.macro = ?1 AND d.definition
+             WHERE d.macro = ?1 AND d.definition AND s.kind != 'parameter'
              ORDER BY s.kind, s.name, d.file, d.line, d.col",
             params![macro_name],
             |r| {
@@ -904,7 +923,10 @@ impl Db {
         let live = if dead { "1" } else { self.live_call() };
         let is_dead = if self.version >= 9 { "dead" } else { "0" };
         self.collect(
-            &format!("SELECT caller, callee, indirect, {is_dead} FROM calls c WHERE {live}"),
+            &format!(
+                "SELECT caller, callee, indirect, {is_dead} FROM calls c WHERE {live} AND {}",
+                self.linked()
+            ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )

@@ -373,6 +373,10 @@ pub struct NewCall {
     /// one is calling the other.
     #[serde(default)]
     pub alias: bool,
+    /// A weak alias (`cond_syscall`'s `.weak sys_io_setup`): another file's definition
+    /// of the name, if the build has one, is the one linked.
+    #[serde(default)]
+    pub weak: bool,
 }
 
 /// `value` (a function, or a pointer copied) stored into `target`.

@@ -331,7 +331,11 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
             c.indirect,
             c.macro_name.as_deref().unwrap_or(""),
             if c.dead { "|dead" } else { "" },
-            if c.alias { "|alias" } else { "" }
+            match (c.alias, c.weak) {
+                (false, _) => "",
+                (true, false) => "|alias",
+                (true, true) => "|weak alias",
+            }
         ));
     }
     for st in &facts.stores {
@@ -518,7 +522,8 @@ fn write_facts(
                 c.macro_name,
                 chunk,
                 c.dead,
-                c.alias
+                // 2: a weak alias (see `read::LINKED`).
+                i64::from(c.alias) + i64::from(c.alias && c.weak)
             ])?;
         }
         let mut insert = tx.prepare_cached(

@@ -75,6 +75,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 owner: FileIx(0),
                 dead: false,
                 alias: false,
+                weak: false,
             },
             NewCall {
                 caller: SymbolIx(1),
@@ -87,6 +88,7 @@ fn unit(main: &str, f: &str, g_line: u32) -> TuFacts {
                 owner: FileIx(1),
                 dead: false,
                 alias: false,
+                weak: false,
             },
         ],
         ..TuFacts::default()

@@ -346,6 +346,7 @@ impl<'tu> Extractor<'tu, '_> {
             owner: body.owner,
             dead: self.dead > 0,
             alias: false,
+            weak: false,
         });
     }
 }

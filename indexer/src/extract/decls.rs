@@ -17,6 +17,8 @@ use crate::clang::{kind, Cursor, Visit};
 pub(super) struct Alias {
     symbol: SymbolIx,
     target: String,
+    /// Declared weak: a definition of the name elsewhere wins at link time.
+    weak: bool,
     /// Where the alias is declared: its facts belong to that file.
     place: Place,
 }
@@ -117,6 +119,7 @@ impl<'tu> Extractor<'tu, '_> {
         let Some(target) = alias_target(&printed) else {
             return;
         };
+        let weak = printed.contains("__attribute__((weak))");
         let Some(symbol) = self.define_new(c, Kind::Function, None) else {
             return;
         };
@@ -127,6 +130,7 @@ impl<'tu> Extractor<'tu, '_> {
         self.aliases.push(Alias {
             symbol,
             target: target.to_owned(),
+            weak,
             place,
         });
     }
@@ -140,7 +144,7 @@ impl<'tu> Extractor<'tu, '_> {
         if !printed.starts_with("__asm") {
             return;
         }
-        for (name, target) in asm_sets(&printed) {
+        for (name, target, weak) in asm_sets(&printed) {
             let usr = format!("c:@F@{name}");
             let symbol = match self.sink.known(&usr) {
                 Some(i) => i,
@@ -167,6 +171,7 @@ impl<'tu> Extractor<'tu, '_> {
             self.aliases.push(Alias {
                 symbol,
                 target: target.to_owned(),
+                weak,
                 place,
             });
         }
@@ -236,6 +241,7 @@ impl<'tu> Extractor<'tu, '_> {
                     owner: a.place.file,
                     dead: false,
                     alias: true,
+                    weak: a.weak,
                 })
             })
             .collect();
@@ -325,8 +331,8 @@ fn alias_target(printed: &str) -> Option<&str> {
 
 /// The `.set NAME, TARGET` (or `.equ`, `.equiv`) directives of a file-scope `asm`, as
 /// clang prints it back (`__asm (".weak\tx\n\t.set\tx,y")`, escapes as written),
-/// when both are C names.
-fn asm_sets(printed: &str) -> Vec<(&str, &str)> {
+/// when both are C names; and whether a `.weak NAME` of the same `asm` makes NAME weak.
+fn asm_sets(printed: &str) -> Vec<(&str, &str, bool)> {
     let is_name = |s: &str| {
         let mut chars = s.chars();
         chars
@@ -334,11 +340,19 @@ fn asm_sets(printed: &str) -> Vec<(&str, &str)> {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    printed
+    let lines: Vec<&str> = printed
         .split(['"', ';', '\n'])
         .flat_map(|s| s.split("\\n"))
+        .map(|line| line.trim().trim_start_matches("\\t").trim())
+        .collect();
+    let weak: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(".weak"))
+        .map(|rest| rest.trim_start_matches("\\t").trim())
+        .collect();
+    lines
+        .iter()
         .filter_map(|line| {
-            let line = line.trim().trim_start_matches("\\t").trim();
             let rest = [".set", ".equiv", ".equ"]
                 .into_iter()
                 .find_map(|d| line.strip_prefix(d))?;
@@ -348,7 +362,7 @@ fn asm_sets(printed: &str) -> Vec<(&str, &str)> {
                 .or_else(|| rest.strip_prefix([' ', '\t']))?;
             let (name, target) = args.split_once(',')?;
             let (name, target) = (name.trim(), target.trim());
-            (is_name(name) && is_name(target)).then_some((name, target))
+            (is_name(name) && is_name(target)).then(|| (name, target, weak.contains(&name)))
         })
         .collect()
 }

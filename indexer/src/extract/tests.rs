@@ -127,7 +127,8 @@ fn render(facts: &TuFacts) -> String {
                 if c.indirect { " indirect" } else { "" },
                 via(&c.macro_name)
             ) + if c.dead { " dead" } else { "" }
-                + if c.alias { " alias" } else { "" },
+                + if c.alias { " alias" } else { "" }
+                + if c.weak { " weak" } else { "" },
         );
     }
     for st in &facts.stores {
@@ -1290,7 +1291,7 @@ fn a_file_scope_asm_set_is_an_alias() {
          long sys_ni_syscall(void) { return -38; }\nCOND_SYSCALL(kexec_load);\n\
          asm(\".globl other\\n.settings x,y\\n.equ  two , sys_ni_syscall\");\n",
         expect![[r#"
-            call sys_kexec_load -> sys_ni_syscall at t.c:4:1 via COND_SYSCALL alias
+            call sys_kexec_load -> sys_ni_syscall at t.c:4:1 via COND_SYSCALL alias weak
             call two -> sys_ni_syscall at t.c:5:1 alias
             def function external sys_kexec_load at t.c:4:1 via COND_SYSCALL
             def function external sys_ni_syscall at t.c:3:6

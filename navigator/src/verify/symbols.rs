@@ -2,12 +2,15 @@
 //! no aliases (`sys_read`, a second name of `__se_sys_read`'s code); the symbol table
 //! has every function and variable the object defines, under every name.
 //!
-//! Each defined `FUNC` and `OBJECT` symbol is looked for among the database's
-//! definitions of functions and variables: a global one by name, a local one by name
-//! in a file its unit read (a `static` of another unit's file is another symbol). Names the compiler makes are counted apart: its clones and parts
-//! (`.isra.0`, `.constprop.0`, `.part.0`, `.cold`), its numbered function statics
-//! (`__already_done.12`, `__func__.3`: every name with a dot, which C names cannot
-//! have) and `__UNIQUE_ID_*` (made with `__COUNTER__`, different in every parse).
+//! Each defined `FUNC` and `OBJECT` symbol of each object is looked for among the
+//! database's definitions of functions and variables of that name in the files its
+//! unit read: a `static` of another unit's file is another symbol, and a weak
+//! `sys_io_setup` of `kernel/sys_ni.c` is not found through `fs/aio.c`'s. Names the
+//! compiler makes are counted apart: its clones and parts (`.isra.0`, `.constprop.0`,
+//! `.part.0`, `.cold`), its numbered function statics (`__already_done.12`,
+//! `__func__.3`: every name with a dot, which C names cannot have); and
+//! `__UNIQUE_ID_*`, which macros make with `__COUNTER__` (a number that depends on
+//! everything expanded before it).
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -67,18 +70,10 @@ impl ElfSymbols {
             made: self.made,
             ..Report::default()
         };
-        let mut seen = HashSet::new();
         for (name, local, unit, source) in &self.symbols {
-            // A global symbol is one, whichever objects define it (weak ones too).
-            if !local && !seen.insert(name.as_str()) {
-                continue;
-            }
             let files = files_of.get(name.as_str());
-            let found = match files {
-                Some(files) if *local => files.iter().any(|f| read.contains(&(*unit, *f))),
-                Some(_) => true,
-                None => false,
-            };
+            let found =
+                files.is_some_and(|files| files.iter().any(|f| read.contains(&(*unit, *f))));
             let counts = if *local {
                 &mut report.local
             } else {
@@ -103,15 +98,14 @@ impl ElfSymbols {
     }
 }
 
-/// The names the compiler makes: every name with a dot, and `__UNIQUE_ID_*`.
+/// The names the compiler makes (every name with a dot), and `__UNIQUE_ID_*`.
 fn compiler_made(name: &str) -> bool {
     name.contains('.') || name.starts_with("__UNIQUE_ID_")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub(super) enum Why {
-    /// A local symbol whose name the database has, defined only in files its unit
-    /// did not read.
+    /// A name the database has, defined only in files the symbol's unit did not read.
     OtherFile,
     /// The database has no function or variable of that name.
     Nowhere,
@@ -183,14 +177,14 @@ impl Report {
         }
         writeln!(
             out,
-            "  not counted: {} names the compiler makes (.isra, .constprop, .part, .cold, numbered function statics, __UNIQUE_ID_*); objects assembled from .S files are not read",
+            "  not counted: {} names the compiler makes (.isra, .constprop, .part, .cold, numbered function statics) or __COUNTER__ numbers (__UNIQUE_ID_*); objects assembled from .S files are not read",
             self.made
         )?;
         if misses {
             for (name, local, source, why) in &self.misses {
                 let at = match source {
-                    Some(s) if *local => format!(" in {}", clean(&shown(s))),
-                    _ => String::new(),
+                    Some(s) => format!(" in {}", clean(&shown(s))),
+                    None => String::new(),
                 };
                 writeln!(
                     out,
