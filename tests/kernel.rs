@@ -978,6 +978,12 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "via kmem_cache_create",
         ]],
     ),
+    // Who expands a function-like macro, where (kernel/workqueue.c:2882 is
+    // reap_dying_workers, whose loop is list_for_each_entry_safe at 2886).
+    (
+        &["refs", "list_for_each_entry_safe"],
+        &[&["reap_dying_workers", "kernel/workqueue.c:2886:2", "expand"]],
+    ),
     // A macro's page: the locks DEFINE_SPINLOCK defined, each where it is written.
     (
         &["def", "DEFINE_SPINLOCK"],
