@@ -98,12 +98,17 @@ fn use_row(r: &Row<'_>) -> rusqlite::Result<Use> {
 }
 
 fn symbol_row(r: &Row<'_>) -> rusqlite::Result<Symbol> {
+    symbol_row_at(r, 0)
+}
+
+/// A symbol read from the [`SYMBOL_COLUMNS`] that start at column `at`.
+fn symbol_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Symbol> {
     Ok(Symbol {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        scope: r.get(2)?,
-        kind: r.get(3)?,
-        linkage: r.get(4)?,
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        scope: r.get(at + 2)?,
+        kind: r.get(at + 3)?,
+        linkage: r.get(at + 4)?,
     })
 }
 
@@ -613,26 +618,13 @@ impl Db {
     /// `definitions_by_macro` from schema 11, a scan of every definition before).
     pub fn made_by(&self, macro_name: &str) -> Result<Vec<(Symbol, Definition)>> {
         self.collect(
-            "SELECT s.id, s.name, s.scope, s.kind, s.linkage,
-                    d.symbol, d.file, d.line, d.col, d.macro, d.definition
+            "SELECT d.symbol, d.file, d.line, d.col, d.macro, d.definition,
+                    s.id, s.name, s.scope, s.kind, s.linkage
              FROM definitions d JOIN symbols s ON s.id = d.symbol
              WHERE d.macro = ?1 AND d.definition AND s.kind != 'parameter'
              ORDER BY s.kind, s.name, d.file, d.line, d.col",
             params![macro_name],
-            |r| {
-                let symbol = symbol_row(r)?;
-                let def = Definition {
-                    symbol: r.get(5)?,
-                    loc: Location {
-                        file: r.get(6)?,
-                        line: r.get(7)?,
-                        col: r.get(8)?,
-                    },
-                    macro_name: r.get(9)?,
-                    definition: r.get(10)?,
-                };
-                Ok((symbol, def))
-            },
+            |r| Ok((symbol_row_at(r, 6)?, def_row(r)?)),
         )
     }
 

@@ -66,11 +66,15 @@ impl<'tu> Extractor<'tu, '_> {
     /// wrote it if one did) and `cond` a constant, whether it picks `a`.
     pub(super) fn choose_expr(&mut self, n: Cursor<'tu>, cond: Cursor<'tu>) -> Option<bool> {
         let (file, at) = n.spelled_start()?;
-        let text = self
-            .texts
-            .entry(file)
-            .or_insert_with(|| n.file_text(file))
-            .as_deref()?;
+        // The unit's texts when the caller has them; else each file asked about, once.
+        let text = match self.sources.get(&file) {
+            Some(text) => *text,
+            None => self
+                .texts
+                .entry(file)
+                .or_insert_with(|| n.file_text(file))
+                .as_deref()?,
+        };
         if !text
             .get(at as usize..)?
             .starts_with(b"__builtin_choose_expr")

@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use schema::{Access, Kind, Linkage, NewCall, NewDefinition, NewSymbol, SymbolIx};
+use schema::{Access, Kind, Linkage, NewCall, NewSymbol, SymbolIx};
 
 use super::expr::is_named_record;
 use super::sink::Place;
@@ -156,18 +156,10 @@ impl<'tu> Extractor<'tu, '_> {
                     linkage: Linkage::External,
                 }),
             };
+            self.define(c, symbol, true, false);
             let Some(place) = self.place(c.location(), name) else {
                 continue;
             };
-            self.sink.add(NewDefinition {
-                symbol,
-                file: place.file,
-                line: place.line,
-                col: place.col,
-                macro_name: place.macro_name.clone(),
-                definition: true,
-                owner: place.file,
-            });
             self.aliases.push(Alias {
                 symbol,
                 target: target.to_owned(),

@@ -88,7 +88,7 @@ struct Extractor<'tu, 'p> {
     /// The text of the files asked about (where `__builtin_choose_expr` is written).
     texts: HashMap<crate::clang::File<'tu>, Option<Vec<u8>>>,
     /// The text of every file the parse read, when the caller has it (read once for
-    /// the unit): where an attribute is spelled.
+    /// the unit): where an attribute or `__builtin_choose_expr` is spelled.
     sources: HashMap<crate::clang::File<'tu>, &'tu [u8]>,
     /// Functions declared as aliases of another (`sys_read` of `__se_sys_read`),
     /// joined to their target when the walk is over.
