@@ -38,7 +38,8 @@ use std::time::{Duration, SystemTime};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use schema::{
-    FileIx, NewCall, NewDefinition, NewFile, NewStore, NewSymbol, NewUse, SymbolIx, Trees, TuFacts,
+    FileIx, NewCall, NewDefinition, NewFile, NewSkipped, NewStore, NewSymbol, NewUse, SymbolIx,
+    Trees, TuFacts,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,7 @@ use crate::extract::headers::{HeaderFacts, HeaderKey};
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 8";
+const FORMAT: &[u8] = b"nccrs facts cache 9";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -535,6 +536,14 @@ trait Renumber {
         };
         self.out().uses.push(x);
     }
+
+    fn skipped(&mut self, k: &NewSkipped) {
+        let x = NewSkipped {
+            file: self.file(k.file),
+            lines: k.lines.clone(),
+        };
+        self.out().skipped.push(x);
+    }
 }
 
 /// One owner's facts, with the files and symbols they name, in the order they come.
@@ -599,6 +608,9 @@ pub(crate) fn split(facts: &TuFacts) -> Vec<TuFacts> {
     for u in &facts.uses {
         part(&mut parts, facts, u.owner).use_(u);
     }
+    for k in &facts.skipped {
+        part(&mut parts, facts, k.file).skipped(k);
+    }
     parts.into_values().map(|p| p.into).collect()
 }
 
@@ -654,6 +666,7 @@ fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
         part.calls.iter().for_each(|c| to.call(c));
         part.stores.iter().for_each(|st| to.store(st));
         part.uses.iter().for_each(|u| to.use_(u));
+        part.skipped.iter().for_each(|k| to.skipped(k));
     }
     out
 }
@@ -683,6 +696,7 @@ fn consistent(facts: &TuFacts) -> bool {
             .uses
             .iter()
             .all(|u| symbol(u.symbol) && symbol(u.function) && file(u.file) && file(u.owner))
+        && facts.skipped.iter().all(|k| file(k.file))
 }
 
 /// Where the file `f` names is on disk.

@@ -265,4 +265,12 @@ DROP TABLE uses;
 ALTER TABLE uses_v11 RENAME TO uses;
 CREATE INDEX uses_by_chunk ON uses(chunk);
 "#,
+    // 12: the lines each chunk's units skipped in its file (`#ifdef CONFIG_FOO` not
+    // taken), as a set of ids (see `crate::id_list`): each range's first and last line.
+    // Every file a unit entered has a chunk from now on, facts or none, so that a line
+    // counts as skipped only when every unit that read the file skipped it. `NULL` for
+    // the chunks recorded before (nothing known skipped).
+    r#"
+ALTER TABLE chunks ADD COLUMN skipped BLOB;
+"#,
 ];

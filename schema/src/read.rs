@@ -637,6 +637,42 @@ impl Db {
         )
     }
 
+    /// The lines of `file` this build's preprocessor skipped: those every unit that
+    /// read the file skipped (see [`crate::NewSkipped`]), ascending. Empty for a file
+    /// one of whose units was recorded before schema 12 (nothing known).
+    pub fn skipped_lines(&self, file: FileId) -> Result<Vec<(u32, u32)>> {
+        if self.version < 12 {
+            return Ok(Vec::new());
+        }
+        let lists: Vec<Option<Vec<u8>>> = self.collect(
+            "SELECT skipped FROM chunks WHERE file = ?1 AND units > 0",
+            [file],
+            |r| r.get(0),
+        )?;
+        Ok(skipped_by_all(lists.iter().map(Option::as_deref)))
+    }
+
+    /// Every file with lines this build's preprocessor skipped, with those lines (as
+    /// [`Db::skipped_lines`]), by file id.
+    pub fn all_skipped_lines(&self) -> Result<Vec<(FileId, Vec<(u32, u32)>)>> {
+        if self.version < 12 {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(FileId, Option<Vec<u8>>)> = self.collect(
+            "SELECT file, skipped FROM chunks WHERE units > 0 ORDER BY file",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut out = Vec::new();
+        for group in rows.chunk_by(|a, b| a.0 == b.0) {
+            let lines = skipped_by_all(group.iter().map(|(_, l)| l.as_deref()));
+            if !lines.is_empty() {
+                out.push((group[0].0, lines));
+            }
+        }
+        Ok(out)
+    }
+
     /// Every direct call this configuration runs as (caller name, callee name).
     pub fn direct_call_names(&self) -> Result<Vec<(String, String)>> {
         self.collect(
@@ -944,4 +980,46 @@ impl Db {
         rows.collect::<rusqlite::Result<Vec<T>>>()
             .map_err(|e| self.err(e))
     }
+}
+
+/// The line ranges every one of `lists` holds (each a stored `chunks.skipped`: first
+/// and last lines, ascending); none when a list is unknown (`NULL`) or there is none.
+fn skipped_by_all<'a>(mut lists: impl Iterator<Item = Option<&'a [u8]>>) -> Vec<(u32, u32)> {
+    let ranges = |blob: &[u8]| -> Vec<(u32, u32)> {
+        let flat: Vec<i64> = crate::id_list::decode_set(Some(blob)).collect();
+        flat.chunks_exact(2)
+            .map(|p| (p[0] as u32, p[1] as u32))
+            .collect()
+    };
+    let Some(Some(first)) = lists.next() else {
+        return Vec::new();
+    };
+    let mut all = ranges(first);
+    for list in lists {
+        let Some(list) = list else {
+            return Vec::new();
+        };
+        all = intersect(&all, &ranges(list));
+        if all.is_empty() {
+            break;
+        }
+    }
+    all
+}
+
+/// The lines two ascending lists of disjoint inclusive ranges both hold.
+fn intersect(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        let (lo, hi) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        if lo <= hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    out
 }

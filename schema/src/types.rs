@@ -457,6 +457,22 @@ pub struct TuFacts {
     pub calls: Vec<NewCall>,
     pub stores: Vec<NewStore>,
     pub uses: Vec<NewUse>,
+    /// Every file the preprocessor entered, with the lines it skipped there (empty
+    /// when it skipped none): the code this configuration compiled out.
+    #[serde(default)]
+    pub skipped: Vec<NewSkipped>,
+}
+
+/// The lines of one file a unit's preprocessor skipped: `(first, last)`, 1-based and
+/// inclusive, ascending and apart — the lines between a conditional directive it did
+/// not take and the directive that ended it (`#else`, `#elif`, `#endif`), not those
+/// directives themselves. So the line before each range is the directive that began
+/// skipping. A file entered more than once by the unit lists only the lines every
+/// entry skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewSkipped {
+    pub file: FileIx,
+    pub lines: Vec<(u32, u32)>,
 }
 
 impl TuFacts {

@@ -362,6 +362,15 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
             u.macro_name.as_deref().unwrap_or("")
         ));
     }
+    // Every file entered has a chunk; what it skipped is part of it (nothing skipped
+    // adds nothing, so such a chunk reads as before schema 12).
+    for k in &facts.skipped {
+        let l = lines.entry(k.file).or_default();
+        if !k.lines.is_empty() {
+            let ranges: Vec<String> = k.lines.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+            l.push(format!("k|{}", ranges.join("|")));
+        }
+    }
     lines
         .into_iter()
         .map(|(owner, mut l)| {
@@ -416,6 +425,11 @@ fn write_facts(
     // Link this unit to the chunk of each file; the chunks seen for the first time
     // get their facts inserted.
     let mut new_chunks: HashMap<FileIx, i64> = HashMap::new();
+    let skipped: HashMap<FileIx, &[(u32, u32)]> = facts
+        .skipped
+        .iter()
+        .map(|k| (k.file, k.lines.as_slice()))
+        .collect();
     for (owner, hash) in chunk_hashes(facts) {
         let file = fid(owner)?;
         let found: Option<i64> = tx
@@ -428,8 +442,15 @@ fn write_facts(
                 id
             }
             None => {
-                tx.prepare_cached("INSERT INTO chunks(file, hash) VALUES (?1, ?2)")?
-                    .execute(params![file, hash])?;
+                let lines = skipped.get(&owner).map(|l| {
+                    let mut flat: Vec<i64> = l
+                        .iter()
+                        .flat_map(|&(a, b)| [i64::from(a), i64::from(b)])
+                        .collect();
+                    crate::id_list::encode_set(&mut flat)
+                });
+                tx.prepare_cached("INSERT INTO chunks(file, hash, skipped) VALUES (?1, ?2, ?3)")?
+                    .execute(params![file, hash, lines])?;
                 let id = tx.last_insert_rowid();
                 new_chunks.insert(owner, id);
                 stats.files_recorded += 1;

@@ -336,6 +336,21 @@ impl<'i> TranslationUnit<'i> {
     /// The byte ranges the preprocessor skipped (`#if 0` ... `#endif`), by file, each
     /// file's in order.
     pub fn skipped_ranges(&self) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
+        self.skipped(|_, offset| offset)
+    }
+
+    /// The lines of the ranges the preprocessor skipped, by file, each file's in
+    /// order: the line of the directive that began skipping (`#ifdef CONFIG_FOO`) and
+    /// of the one that ended it (`#else`, `#elif`, `#endif`).
+    pub fn skipped_lines(&self) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
+        self.skipped(|line, _| line)
+    }
+
+    /// The skipped ranges, each end given by `at(line, offset)`.
+    fn skipped(
+        &self,
+        at: impl Fn(u32, u32) -> u32,
+    ) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
         let mut out: std::collections::HashMap<File<'_>, Vec<(u32, u32)>> = Default::default();
         // SAFETY: `raw` is live; the list is read within its length and disposed of
         // once. (One list for the unit: `clang_getSkippedRanges` looks each file up
@@ -347,20 +362,14 @@ impl<'i> TranslationUnit<'i> {
             }
             let ranges = std::slice::from_raw_parts((*list).ranges, (*list).count as usize);
             for r in ranges {
-                let at = |loc: CXSourceLocation| {
+                let place = |loc: CXSourceLocation| {
                     let mut file: CXFile = ptr::null_mut();
-                    let mut off: c_uint = 0;
-                    clang_getFileLocation(
-                        loc,
-                        &mut file,
-                        ptr::null_mut(),
-                        ptr::null_mut(),
-                        &mut off,
-                    );
-                    (file, off)
+                    let (mut line, mut off): (c_uint, c_uint) = (0, 0);
+                    clang_getFileLocation(loc, &mut file, &mut line, ptr::null_mut(), &mut off);
+                    (file, at(line, off))
                 };
                 let ((file, start), (_, end)) =
-                    (at(clang_getRangeStart(*r)), at(clang_getRangeEnd(*r)));
+                    (place(clang_getRangeStart(*r)), place(clang_getRangeEnd(*r)));
                 if !file.is_null() {
                     out.entry(File {
                         raw: file,

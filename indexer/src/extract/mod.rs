@@ -10,7 +10,8 @@
 //! - `expansions`: where function-like macros are expanded in function bodies;
 //! - `dead`: code this configuration never runs, whose calls are recorded as dead;
 //! - `stores`: what initializers, assignments and arguments store into pointers;
-//! - `expr`: looking through what wraps an expression.
+//! - `expr`: looking through what wraps an expression;
+//! - `skipped`: the lines the preprocessor skipped in each file.
 //!
 //! - `headers`: the keys under which a header's facts are the same in every unit, so
 //!   that a header an earlier unit recorded is not extracted again.
@@ -28,6 +29,7 @@ mod expr;
 pub mod headers;
 mod macros;
 mod sink;
+mod skipped;
 mod stores;
 mod symbols;
 #[cfg(test)]
@@ -176,6 +178,15 @@ pub fn extract<'tu>(
         aliases: Vec::new(),
         bodies: HashMap::default(),
     };
+    let own_sources;
+    let sources = match &reuse {
+        Some(r) => r.sources,
+        None => {
+            own_sources = tu.sources();
+            &own_sources
+        }
+    };
+    let skipped = skipped::skipped(tu, sources, &mut x.sink);
     let root = tu.cursor();
     let mut record = headers::Record::default();
     let mut definitions = Vec::new();
@@ -255,6 +266,7 @@ pub fn extract<'tu>(
     x.expansions_in_bodies(&expansions);
     let refers = std::mem::take(&mut x.refers);
     let mut facts = x.sink.facts;
+    facts.skipped = skipped;
 
     // A variable used before its tentative definition (`int x;` further down) looked
     // undefined when it was met: it is not.

@@ -1301,3 +1301,58 @@ fn a_file_scope_asm_set_is_an_alias() {
         "#]],
     );
 }
+
+/// The lines each file's preprocessor skipped, as `FILE: FIRST-LAST ...`.
+fn skipped_of(facts: &TuFacts) -> Vec<String> {
+    let mut v: Vec<String> = facts
+        .skipped
+        .iter()
+        .map(|k| {
+            let lines: Vec<String> = k.lines.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+            format!("{}: {}", facts[k.file].path, lines.join(" "))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_lines_a_configuration_compiled_out_are_skipped() {
+    let facts = extract_files(&[
+        (
+            "a.c",
+            "#include \"h.h\"\n\
+             #ifdef CONFIG_FOO\n\
+             int foo(void) { return 1; }\n\
+             #else\n\
+             int bar(void) { return 0; }\n\
+             #endif\n\
+             #if 0\n\
+             one\n\
+             #elif 0\n\
+             two\n\
+             #endif\n",
+        ),
+        (
+            "h.h",
+            "#ifndef H_H\n#define H_H\n#ifdef MODULE\nint in_module;\n#endif\n#endif\n",
+        ),
+    ]);
+    // An `#elif` not taken after an `#if` not taken skips on: one range.
+    assert_eq!(skipped_of(&facts), ["a.c: 3-3 8-10", "h.h: 4-4"]);
+}
+
+#[test]
+fn a_file_entered_twice_is_skipped_where_both_entries_skipped() {
+    let facts = extract_files(&[
+        (
+            "a.c",
+            "#include \"t.h\"\n#define SECOND\n#include \"t.h\"\n",
+        ),
+        (
+            "t.h",
+            "#ifdef SECOND\nint second;\n#else\nint first;\n#endif\n#if 0\nnever\n#endif\n",
+        ),
+    ]);
+    assert_eq!(skipped_of(&facts), ["a.c: ", "t.h: 7-7"]);
+}
