@@ -411,6 +411,27 @@ fn disabled_code_is_absent() {
         Some(1),
         "debug_fork_dump is under an unset CONFIG_ option"
     );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "nccnav: debug_fork_dump: not compiled in this configuration: kernel/fork.c:35, inside #ifdef CONFIG_DEBUG_FORK (kernel/fork.c:33)"
+    );
+    // A header's lines one unit skipped and another compiled count as compiled; those
+    // no unit compiled are compiled out.
+    let out = nccnav(db, &["def", "spin_debug"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "nccnav: spin_debug: not compiled in this configuration: include/linux/spinlock.h:25, inside #ifdef CONFIG_DEBUG_SPINLOCK (include/linux/spinlock.h:23)"
+    );
+    assert_eq!(lines(db, &["def", "SPIN_OWNER_MODULE"]).len(), 1);
+    // A name defined nowhere is unknown, as before.
+    let out = nccnav(db, &["def", "no_such_function_anywhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no symbol named"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = nccnav(db, &["callees", "copy_process"]);
     assert!(!stdout(&out).contains("debug_fork_dump"));
     assert!(

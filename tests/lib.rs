@@ -289,6 +289,11 @@ pub fn facts_text(db: &Path) -> String {
                     name(&v["within"])
                 ));
             }
+            Some("skipped") => {
+                for r in v["lines"].as_array().into_iter().flatten() {
+                    out.insert(format!("skipped {} lines {}-{}", file(&v["file"]), r[0], r[1]));
+                }
+            }
             Some("use") => {
                 out.insert(format!(
                     "use {} {} {} at {}:{}:{}{}",

@@ -20,6 +20,13 @@ pub enum QueryError {
         suggestions: Vec<String>,
     },
     Usage(String),
+    /// A name the database does not know, which code this configuration compiled out
+    /// would define (`def`), or whose look-up there found files gone from the disk.
+    CompiledOut {
+        name: String,
+        found: crate::compiled_out::CompiledOut,
+        suggestions: Vec<String>,
+    },
     /// `path`: both functions exist, but no chain of calls leads from one to the other.
     NoPath {
         from: String,
@@ -36,6 +43,40 @@ impl std::fmt::Display for QueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             QueryError::Db(e) => write!(f, "{e}"),
+            QueryError::CompiledOut {
+                name,
+                found,
+                suggestions,
+            } => {
+                if found.places.is_empty() {
+                    write!(
+                        f,
+                        "{}; {} files with lines this configuration compiled out are not on disk to look in ({})",
+                        QueryError::Unknown {
+                            name: name.clone(),
+                            suggestions: suggestions.clone()
+                        },
+                        found.unread.len(),
+                        found.unread.iter().take(3).map(|p| clean(p)).collect::<Vec<_>>().join(", ")
+                    )?;
+                }
+                for (i, p) in found.places.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(
+                        f,
+                        "{}: not compiled in this configuration: {}:{}, inside {} ({}:{})",
+                        clean(name),
+                        clean(&p.path),
+                        p.line,
+                        clean(&p.directive),
+                        clean(&p.path),
+                        p.directive_line
+                    )?;
+                }
+                Ok(())
+            }
             QueryError::Unknown { name, suggestions } if suggestions.is_empty() => {
                 write!(f, "no symbol named {name:?}")
             }
@@ -76,7 +117,9 @@ impl QueryError {
     /// database unusable.
     pub fn exit_code(&self) -> i32 {
         match self {
-            QueryError::Unknown { .. } | QueryError::NoPath { .. } => 1,
+            QueryError::Unknown { .. }
+            | QueryError::CompiledOut { .. }
+            | QueryError::NoPath { .. } => 1,
             QueryError::BelowThreshold => 3,
             QueryError::EndedBySignal(sig) => 128 + sig,
             _ => 2,
@@ -340,6 +383,31 @@ impl Navigator {
             .collect();
         scored.sort();
         Ok(scored.into_iter().take(8).map(|(_, _, n)| n).collect())
+    }
+
+    /// What to answer for `name`, which the database does not know (`suggestions`:
+    /// its close matches): where code this configuration compiled out would define
+    /// it, read from the files under `trees`; else that it is unknown.
+    pub fn unknown(
+        &self,
+        name: &str,
+        suggestions: Vec<String>,
+        trees: &schema::Trees,
+    ) -> QueryError {
+        match crate::compiled_out::look_for(&self.db, trees, name) {
+            Ok(found) if !found.places.is_empty() || !found.unread.is_empty() => {
+                QueryError::CompiledOut {
+                    name: name.to_owned(),
+                    found,
+                    suggestions,
+                }
+            }
+            Ok(_) => QueryError::Unknown {
+                name: name.to_owned(),
+                suggestions,
+            },
+            Err(e) => QueryError::Db(e),
+        }
     }
 
     /// The functions `spec` names; anything else is a usage error of `cmd`.

@@ -18,7 +18,24 @@ pub fn dump(nav: &Navigator, canonical: bool, out: &mut dyn Write) -> Result<(),
         canonical: canonical.then(Canonical::default),
     };
     nav.facts(&mut v)?;
+    for (file, lines) in nav.db().all_skipped_lines()? {
+        v.line(&DumpSkipped {
+            ty: "skipped",
+            file: file.0,
+            lines,
+        })?;
+    }
     v.finish()
+}
+
+/// The lines of a file every unit that read it skipped (`#ifdef CONFIG_FOO` not
+/// taken): `[first, last]` ranges.
+#[derive(Serialize)]
+struct DumpSkipped {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    file: i64,
+    lines: Vec<(u32, u32)>,
 }
 
 /// Writes the `dump` format of the README: one JSON object a line; or, canonical, the same

@@ -13,6 +13,7 @@
 
 pub mod answer;
 pub mod callgraph;
+pub mod compiled_out;
 mod dump;
 mod lsp;
 mod mcp;
@@ -232,7 +233,16 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let limit = render::Limit(cli.limit);
     match words.as_slice() {
         ["def", name] => {
-            let defs = nav.definitions(name)?;
+            let defs = match nav.definitions(name) {
+                Err(QueryError::Unknown { name, suggestions }) => {
+                    let mut trees = nav.db().trees()?;
+                    if let Some(s) = &cli.srctree {
+                        trees.srctree = Some(s.to_string_lossy().into_owned());
+                    }
+                    return Err(nav.unknown(&name, suggestions, &trees));
+                }
+                r => r?,
+            };
             render::definitions(&mut nav, &defs, json, limit, out)
         }
         ["callers", name] => {

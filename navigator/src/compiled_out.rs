@@ -1,0 +1,232 @@
+//! Code this configuration compiled out: the lines every unit's preprocessor skipped
+//! (`#ifdef CONFIG_FOO` not taken), and where in them a name the database does not
+//! know would be defined. Read from the source on disk: the database records which
+//! lines were skipped, not what they say.
+
+use schema::{Db, Trees};
+
+/// Where a name would be defined in code this configuration compiled out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutPlace {
+    /// The file as stored (relative to its tree).
+    pub path: String,
+    pub line: u32,
+    /// The directive that began skipping (`#ifdef CONFIG_FOO`), and its line.
+    pub directive: String,
+    pub directive_line: u32,
+}
+
+/// What the compiled-out lines of the build's files say about a name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompiledOut {
+    /// Where a line defines the name, by file and line.
+    pub places: Vec<OutPlace>,
+    /// Files with compiled-out lines that are not on disk to look in.
+    pub unread: Vec<String>,
+}
+
+/// At most this many places are told.
+const MOST: usize = 20;
+
+/// Looks for a line defining `name` among the lines each file of `db` had skipped by
+/// every unit that read it, the files read through `trees`.
+pub fn look_for(db: &Db, trees: &Trees, name: &str) -> schema::Result<CompiledOut> {
+    let mut found = CompiledOut::default();
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Ok(found);
+    }
+    for (file, ranges) in db.all_skipped_lines()? {
+        let f = db.file(file)?;
+        let Some(text) = trees.on_disk(&f).and_then(|p| std::fs::read(p).ok()) else {
+            found.unread.push(f.path.clone());
+            continue;
+        };
+        if !contains_word(&text, name.as_bytes()) {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&text);
+        for (line, directive_line) in definitions_in(&text, &ranges, name) {
+            if found.places.len() == MOST {
+                return Ok(found);
+            }
+            let directive = text
+                .lines()
+                .nth(directive_line as usize - 1)
+                .unwrap_or("")
+                .trim()
+                .trim_end_matches('\\')
+                .trim_end()
+                .to_owned();
+            found.places.push(OutPlace {
+                path: f.path.clone(),
+                line,
+                directive,
+                directive_line,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Whether `text` holds `word` not inside a longer identifier.
+fn contains_word(text: &[u8], word: &[u8]) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    text.windows(word.len()).enumerate().any(|(i, w)| {
+        w == word
+            && (i == 0 || !ident(text[i - 1]))
+            && text.get(i + word.len()).is_none_or(|&b| !ident(b))
+    })
+}
+
+/// The lines within `ranges` (1-based, inclusive) of `text` that define `name`, each
+/// with the line of the directive that began skipping (the line before its range).
+fn definitions_in(text: &str, ranges: &[(u32, u32)], name: &str) -> Vec<(u32, u32)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for &(first, last) in ranges {
+        for n in first..=last.min(lines.len() as u32) {
+            if defines(&lines, n as usize - 1, name) {
+                out.push((n, first.saturating_sub(1).max(1)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether line `i` of `lines` defines `name`, the way kernel code is written: a
+/// `#define`, a function definition (its name at the line's start or after its
+/// return type, the body's brace before any `;`), a file-scope variable (`int name;`,
+/// `= ...`), a `struct`/`union`/`enum` with its body, or a macro that defines it at
+/// file scope (`static DEFINE_SPINLOCK(name);`).
+fn defines(lines: &[&str], i: usize, name: &str) -> bool {
+    let line = lines[i];
+    let trimmed = line.trim_start();
+    if let Some(rest) = trimmed.strip_prefix('#') {
+        let rest = rest.trim_start();
+        return rest.strip_prefix("define").is_some_and(|r| {
+            r.starts_with([' ', '\t']) && identifier_at(r.trim_start()) == Some(name)
+        });
+    }
+    // File scope: not indented, not a comment, a closing brace or a declaration of
+    // what is defined elsewhere.
+    if line.starts_with([' ', '\t', '}', '/', '*', '{'])
+        || trimmed.is_empty()
+        || trimmed.starts_with("extern ")
+        || trimmed.starts_with("return")
+    {
+        return false;
+    }
+    let words = word_positions(line, name);
+    words.into_iter().any(|at| {
+        let before = line[..at].trim_end();
+        let after = line[at + name.len()..].trim_start();
+        if after.starts_with('(') {
+            // A function: the first `{` or `;` after the parameters decides.
+            return body_follows(lines, i, &line[at + name.len()..]);
+        }
+        if before.ends_with("struct") || before.ends_with("union") || before.ends_with("enum") {
+            return after.starts_with('{') || after.is_empty() && next_starts_brace(lines, i);
+        }
+        if before.ends_with('(') || before.ends_with(',') {
+            // An argument of a macro written at file scope: `DEFINE_MUTEX(name);`.
+            let head = before.trim_start_matches("static").trim_start();
+            return head.starts_with(|c: char| c.is_ascii_uppercase());
+        }
+        // A variable: `type name;`, `type name = ...`, `type name[...]`.
+        !before.is_empty()
+            && (after.starts_with(';') || after.starts_with('=') || after.starts_with('['))
+    })
+}
+
+/// The identifier `s` starts with.
+fn identifier_at(s: &str) -> Option<&str> {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    (end > 0).then(|| &s[..end])
+}
+
+/// The byte offsets at which `name` stands as a word in `line`.
+fn word_positions(line: &str, name: &str) -> Vec<usize> {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = line.as_bytes();
+    line.match_indices(name)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            (at == 0 || !ident(bytes[at - 1]))
+                && bytes.get(at + name.len()).is_none_or(|&b| !ident(b))
+        })
+        .collect()
+}
+
+/// Whether a `{` comes before any `;` in `rest` and the lines after line `i` (a few
+/// at most: a parameter list spans some lines).
+fn body_follows(lines: &[&str], i: usize, rest: &str) -> bool {
+    let more = lines.iter().skip(i + 1).take(12).copied();
+    for text in std::iter::once(rest).chain(more) {
+        for c in text.chars() {
+            match c {
+                '{' => return true,
+                ';' => return false,
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
+/// Whether the line after line `i` starts with `{`.
+fn next_starts_brace(lines: &[&str], i: usize) -> bool {
+    lines
+        .get(i + 1)
+        .is_some_and(|l| l.trim_start().starts_with('{'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::definitions_in;
+
+    const TEXT: &str = "\
+#ifdef CONFIG_FOO
+static int foo(struct file *f,
+\t       int x)
+{
+\treturn foo_calls(x);
+}
+int foo_count = 0;
+static DEFINE_SPINLOCK(foo_lock);
+struct foo_ops {
+\tint (*foo)(void);
+};
+#define FOO_MAX 4
+int foo_proto(void);
+extern int foo_ext;
+#endif
+";
+
+    fn at(name: &str) -> Vec<(u32, u32)> {
+        definitions_in(TEXT, &[(2, 14)], name)
+    }
+
+    #[test]
+    fn each_way_a_kernel_file_defines_a_name() {
+        assert_eq!(at("foo"), [(2, 1)]);
+        assert_eq!(at("foo_count"), [(7, 1)]);
+        assert_eq!(at("foo_lock"), [(8, 1)]);
+        assert_eq!(at("foo_ops"), [(9, 1)]);
+        assert_eq!(at("FOO_MAX"), [(12, 1)]);
+    }
+
+    #[test]
+    fn uses_prototypes_and_declarations_define_nothing() {
+        assert_eq!(at("foo_calls"), []);
+        assert_eq!(at("foo_proto"), []);
+        assert_eq!(at("foo_ext"), []);
+        assert_eq!(at("x"), []);
+    }
+
+    #[test]
+    fn only_skipped_lines_are_looked_in() {
+        assert_eq!(definitions_in(TEXT, &[(3, 6)], "foo"), []);
+    }
+}
