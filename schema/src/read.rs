@@ -640,7 +640,7 @@ impl Db {
     /// The lines of `file` this build's preprocessor skipped: those every unit that
     /// read the file skipped (see [`crate::NewSkipped`]), ascending. Empty for a file
     /// one of whose units was recorded before schema 12 (nothing known).
-    pub fn skipped_lines(&self, file: FileId) -> Result<Vec<(u32, u32)>> {
+    pub fn skipped_lines(&self, file: FileId) -> Result<crate::LineRanges> {
         if self.version < 12 {
             return Ok(Vec::new());
         }
@@ -654,7 +654,7 @@ impl Db {
 
     /// Every file with lines this build's preprocessor skipped, with those lines (as
     /// [`Db::skipped_lines`]), by file id.
-    pub fn all_skipped_lines(&self) -> Result<Vec<(FileId, Vec<(u32, u32)>)>> {
+    pub fn all_skipped_lines(&self) -> Result<Vec<(FileId, crate::LineRanges)>> {
         if self.version < 12 {
             return Ok(Vec::new());
         }

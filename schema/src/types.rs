@@ -463,6 +463,9 @@ pub struct TuFacts {
     pub skipped: Vec<NewSkipped>,
 }
 
+/// Ranges of lines, `(first, last)`, 1-based and inclusive, ascending and apart.
+pub type LineRanges = Vec<(u32, u32)>;
+
 /// The lines of one file a unit's preprocessor skipped: `(first, last)`, 1-based and
 /// inclusive, ascending and apart — the lines between a conditional directive it did
 /// not take and the directive that ended it (`#else`, `#elif`, `#endif`), not those
@@ -472,7 +475,7 @@ pub struct TuFacts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewSkipped {
     pub file: FileIx,
-    pub lines: Vec<(u32, u32)>,
+    pub lines: LineRanges,
 }
 
 impl TuFacts {
