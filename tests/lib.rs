@@ -291,7 +291,12 @@ pub fn facts_text(db: &Path) -> String {
             }
             Some("skipped") => {
                 for r in v["lines"].as_array().into_iter().flatten() {
-                    out.insert(format!("skipped {} lines {}-{}", file(&v["file"]), r[0], r[1]));
+                    out.insert(format!(
+                        "skipped {} lines {}-{}",
+                        file(&v["file"]),
+                        r[0],
+                        r[1]
+                    ));
                 }
             }
             Some("use") => {

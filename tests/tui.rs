@@ -1205,3 +1205,49 @@ fn in_tmux_dead_calls_stand_apart() {
     t.send(&["q"]);
     t.assert_restored("0");
 }
+
+#[test]
+fn compiled_out_lines_are_dimmed_or_marked_in_the_source() {
+    // Without colour, a compiled-out line is marked in the column before its text.
+    let s = Screen::sized(Some("copy_process"), 100, 50, None);
+    let text = s.text();
+    let line = |n: u32| -> String {
+        text.lines()
+            .find(|l| {
+                l.trim_start().starts_with(&format!("{n} "))
+                    || l.trim_start().starts_with(&format!("{n}>"))
+            })
+            .unwrap_or_else(|| panic!("no line {n}:\n{text}"))
+            .to_owned()
+    };
+    assert!(line(35).ends_with("-void debug_fork_dump(void)"), "{text}");
+    assert!(line(48).contains(" -        debug_fork_dump();"), "{text}");
+    assert!(line(45).contains("          count_fork();"), "{text}");
+    assert!(
+        !line(33).contains("-#ifdef"),
+        "the directive was compiled:\n{text}"
+    );
+    // With colour, dimmed and grey.
+    let mut s = Screen::sized(Some("copy_process"), 100, 50, None);
+    s.app.colour = true;
+    s.draw();
+    let buf = s.term.backend().buffer();
+    let y = (0..buf.area.height)
+        .find(|&y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("void debug_fork_dump(void)")
+        })
+        .expect("the compiled-out definition is shown");
+    let x = (0..buf.area.width)
+        .find(|&x| buf[(x, y)].symbol() == "v")
+        .expect("its text");
+    assert!(buf[(x, y)].modifier.contains(ratatui::style::Modifier::DIM));
+    assert_eq!(buf[(x, y)].fg, ratatui::style::Color::DarkGray);
+    // A header's lines that one unit compiled are not compiled out.
+    let s = Screen::sized(Some("spin_unlock"), 100, 80, None);
+    let text = s.text();
+    assert!(text.contains(" #define SPIN_OWNER_MODULE 1"), "{text}");
+    assert!(text.contains("-static inline void spin_debug"), "{text}");
+}

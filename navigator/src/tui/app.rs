@@ -171,6 +171,17 @@ pub struct SourcePane {
     pub target: i64,
     /// The site's line is past the end of the file.
     pub past_end: bool,
+    /// The lines of the file this configuration compiled out (1-based ranges).
+    pub skipped: schema::LineRanges,
+}
+
+impl SourcePane {
+    /// Whether line `n` (0-based) was compiled out.
+    pub fn is_skipped(&self, n: i64) -> bool {
+        self.skipped
+            .iter()
+            .any(|&(a, b)| (i64::from(a)..=i64::from(b)).contains(&(n + 1)))
+    }
 }
 
 /// How many of the closest names the search lists when nothing matches.
@@ -1114,6 +1125,7 @@ impl App {
             lines,
             target,
             past_end,
+            skipped: self.loader.skipped(site.file),
         }
     }
 

@@ -156,6 +156,8 @@ pub struct Loader {
     /// The whole call graph, read the first time a call path is asked for.
     graph: Option<CallGraph>,
     all_files: Option<Vec<File>>,
+    /// The lines each file had compiled out, read when first shown.
+    skipped: HashMap<FileId, schema::LineRanges>,
     /// How many rows of a list are read at once ([`MAX_CHILDREN`]).
     pub page_size: usize,
 }
@@ -175,6 +177,7 @@ impl Loader {
             places: HashMap::new(),
             graph: None,
             all_files: None,
+            skipped: HashMap::new(),
             page_size: MAX_CHILDREN,
         }
     }
@@ -195,6 +198,7 @@ impl Loader {
     /// files have not).
     pub fn forget(&mut self) {
         self.nav.forget();
+        self.skipped.clear();
         self.places.clear();
         self.graph = None;
         self.all_files = None;
@@ -238,6 +242,16 @@ impl Loader {
             Ok(lines) => Ok((path, lines.as_slice())),
             Err(e) => Err(e.clone()),
         }
+    }
+
+    /// The lines of a file this configuration compiled out (none when unknown).
+    pub fn skipped(&mut self, file: FileId) -> schema::LineRanges {
+        if let Some(r) = self.skipped.get(&file) {
+            return r.clone();
+        }
+        let r = self.nav.db().skipped_lines(file).unwrap_or_default();
+        self.skipped.insert(file, r.clone());
+        r
     }
 
     /// The first definition (or declaration) of a symbol.

@@ -414,10 +414,17 @@ impl App {
                     let text: String = text.chars().skip(columns).collect();
                     let here = *n == pane.target;
                     let gutter = format!("{:>6}{}", n + 1, if here { ">" } else { " " });
+                    // Compiled out by this configuration: dimmed, and without colour
+                    // marked in the column before the text.
+                    let (mark, style) = match (pane.is_skipped(*n), self.colour) {
+                        (false, _) => (" ", Style::new()),
+                        (true, true) => (" ", dim.fg(Color::DarkGray)),
+                        (true, false) => ("-", dim),
+                    };
                     let mut line = Line::from(vec![
                         Span::styled(gutter, if here { Style::new() } else { dim }),
-                        Span::raw(" "),
-                        Span::raw(text),
+                        Span::raw(mark),
+                        Span::styled(text, style),
                     ]);
                     if here {
                         line = line.style(Style::new().add_modifier(Modifier::REVERSED));
