@@ -1251,3 +1251,21 @@ fn compiled_out_lines_are_dimmed_or_marked_in_the_source() {
     assert!(text.contains(" #define SPIN_OWNER_MODULE 1"), "{text}");
     assert!(text.contains("-static inline void spin_debug"), "{text}");
 }
+
+#[test]
+fn the_search_says_where_a_compiled_out_name_would_be() {
+    let mut s = Screen::sized(None, 140, 24, None);
+    s.typed("debug_fork_dump");
+    s.key(KeyCode::Enter);
+    let text = s.text();
+    assert!(
+        text.contains(
+            "debug_fork_dump: not compiled in this configuration: kernel/fork.c:35, inside #ifdef CONFIG_DEBUG_FORK (kernel/fork.c:33)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Search: debug_fork_dump"),
+        "still searching:\n{text}"
+    );
+}

@@ -513,6 +513,18 @@ impl App {
             }
             KeyCode::Enter => {
                 self.last_query = search.query.clone();
+                // A name the build compiled out: where it would be, rather than the
+                // closest name.
+                if search.matches.total == 0 {
+                    let name = search.query.trim().to_owned();
+                    if let Some(answer) = self.loader.compiled_out(&name) {
+                        self.message = Some(answer);
+                        return Action::None;
+                    }
+                }
+                let Mode::Search(search) = &mut self.mode else {
+                    return Action::None;
+                };
                 let picked = search.matches.hits.get(search.selected).and_then(|&i| {
                     self.index
                         .as_ref()

@@ -244,6 +244,24 @@ impl Loader {
         }
     }
 
+    /// Where code this configuration compiled out would define `name`, which the
+    /// database does not know: the command line's answer, its first place.
+    pub fn compiled_out(&mut self, name: &str) -> Option<String> {
+        let found = crate::compiled_out::look_for(self.nav.db(), &self.trees, name).ok()?;
+        let more = found.places.len().checked_sub(1)?;
+        let answer = crate::answer::QueryError::CompiledOut {
+            name: name.to_owned(),
+            found,
+            suggestions: Vec::new(),
+        }
+        .to_string();
+        let first = answer.lines().next().unwrap_or_default().to_owned();
+        Some(match more {
+            0 => first,
+            n => format!("{first} (and {n} more)"),
+        })
+    }
+
     /// The lines of a file this configuration compiled out (none when unknown).
     pub fn skipped(&mut self, file: FileId) -> schema::LineRanges {
         if let Some(r) = self.skipped.get(&file) {
