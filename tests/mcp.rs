@@ -299,9 +299,18 @@ fn bad_calls_get_errors_and_the_server_goes_on() {
                 json!({"from": "ramfs_read", "to": "vfs_read"}),
             ),
             ("definitions", json!({"name": "vfs_read"})),
+            ("definitions", json!({"name": "debug_fork_dump"})),
         ],
     );
     let calls = report["calls"].as_array().expect("calls");
+    // A name this configuration compiled out: where it would be.
+    let out = &calls[9];
+    assert_eq!(out["is_error"], true, "{out}");
+    assert_eq!(
+        out["structured"]["compiled_out"],
+        json!([{"at": "kernel/fork.c:35", "inside": "#ifdef CONFIG_DEBUG_FORK", "directive_at": "kernel/fork.c:33"}]),
+        "{out}"
+    );
     // An unknown name: a tool error the agent can act on, with close matches.
     assert_eq!(calls[0]["is_error"], true, "{}", calls[0]);
     assert_eq!(calls[0]["structured"]["close_matches"], json!(["vfs_read"]));

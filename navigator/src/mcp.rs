@@ -118,7 +118,8 @@ fn tool_list() -> Vec<Tool> {
              (`at`), kind, linkage, and the macro whose expansion made it (a lock made by \
              DEFINE_SPINLOCK(x) names DEFINE_SPINLOCK) - names that ctags and cscope cannot see. \
              Only code this build compiled is known: a name the configuration left out is \
-             unknown (the error lists close matches). A symbol nothing defines comes with its \
+             unknown (the error lists close matches, or `compiled_out`: where an #ifdef this \
+             configuration did not take would define it). A symbol nothing defines comes with its \
              declarations. An alias (sys_read, declared an alias of __se_sys_read) has \
              `alias_of`; a macro has `made`: what its expansions defined (DEFINE_SPINLOCK: \
              every lock), at most `limit` of them.",
@@ -301,6 +302,24 @@ const CLOSE_MATCHES: usize = 10;
 
 impl From<QueryError> for Refusal {
     fn from(e: QueryError) -> Self {
+        if let QueryError::CompiledOut { found, .. } = &e {
+            let places: Vec<Value> = found
+                .places
+                .iter()
+                .map(|p| {
+                    json!({
+                        "at": format!("{}:{}", p.path, p.line),
+                        "inside": p.directive,
+                        "directive_at": format!("{}:{}", p.path, p.directive_line),
+                    })
+                })
+                .collect();
+            return Refusal::Tool(json!({
+                "error": e.to_string(),
+                "compiled_out": places,
+                "files_not_on_disk": found.unread.len(),
+            }));
+        }
         let QueryError::Unknown { name, suggestions } = e else {
             return Refusal::Tool(json!({"error": e.to_string()}));
         };
@@ -390,7 +409,12 @@ fn answer(served: &mut Served, tool: &str, args: &JsonObject) -> Result<Value, R
             a.only(&["name", "limit"])?;
             let name = a.text("name")?;
             let limit = a.limit()?;
-            let defs = served.nav.definitions(name)?;
+            let defs = match served.nav.definitions(name) {
+                Err(QueryError::Unknown { name, suggestions }) => {
+                    return Err(served.nav.unknown(&name, suggestions, &served.trees).into())
+                }
+                r => r?,
+            };
             let mut rows =
                 render::definitions_json(&mut served.nav, &defs, render::Limit(Some(limit)))?;
             let left = cut(&mut rows, 0, limit);
