@@ -1057,6 +1057,30 @@ fn kernel_6_12_uml_defconfig() {
             "def __alloc_pages_noprof: not at line {line}: {def}"
         ));
     }
+    // Code this configuration compiled out: kernel/workqueue.c:1306 is `#ifdef
+    // CONFIG_WQ_CPU_INTENSIVE_REPORT` (not set on UML defconfig), wci_find_ent is
+    // defined at 1333 inside it.
+    let out = nccnav(&b.db, &["def", "wci_find_ent"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(1)
+        || !err.contains(
+            "wci_find_ent: not compiled in this configuration: kernel/workqueue.c:1333, inside #ifdef CONFIG_WQ_CPU_INTENSIVE_REPORT (kernel/workqueue.c:1306)",
+        )
+    {
+        failures.push(format!("def wci_find_ent: {:?} {err}", out.status.code()));
+    }
+    // include/linux/printk.h:383-385 is `#ifndef pr_fmt` / `#define pr_fmt(fmt) fmt`:
+    // the units that define pr_fmt first skip line 384, the others compile it, so the
+    // build compiled it; 390-438, inside `#ifdef CONFIG_PRINTK_INDEX` (not set), no
+    // unit compiled.
+    let dump = stdout(&nccnav(&b.db, &["dump", "--canonical"]));
+    let printk = dump
+        .lines()
+        .find(|l| l.contains(r#""type":"skipped""#) && l.contains(r#"include/linux/printk.h""#))
+        .unwrap_or_default();
+    if !printk.contains("[390,438]") || printk.contains("[384,384]") {
+        failures.push(format!("the lines printk.h compiled out: {printk:?}"));
+    }
     // Without --dead, the dead arm is not a callee.
     let callees = stdout(&nccnav(&b.db, &["callees", "process_one_work"]));
     if callees.contains("__ilog2_u32") || !callees.contains("__ilog2_u64") {
