@@ -141,6 +141,20 @@ fn def_callers_callees_answer_each_case() {
             &["callers", "sys_read"],
             &["handle_syscall arch/um/syscall.c:28:9 via EXECUTE_SYSCALL [indirect via sys_call_table]"],
         ),
+        // Calls from assembly, read from the object arch/um/entry.S assembles to: a
+        // global entry and a local label, each where its source writes it.
+        (
+            &["callers", "handle_syscall"],
+            &["entry_syscall arch/um/entry.S:6:7 [from assembly]"],
+        ),
+        (
+            &["callers", "mmput"],
+            &["syscall_error arch/um/entry.S:14:7 [from assembly]"],
+        ),
+        (
+            &["def", "syscall_error"],
+            &["arch/um/entry.S:13:1: function syscall_error (internal)"],
+        ),
         (
             &["callers", "vfs_read"],
             &[
@@ -450,7 +464,11 @@ fn translation_units_are_recorded() {
         .map(|l| serde_json::from_str::<Value>(l).expect("json"))
         .filter(|v| v["type"] == "tu")
         .collect();
-    assert_eq!(tus.len(), 11, "10 objects and the broken one: {tus:?}");
+    assert_eq!(
+        tus.len(),
+        12,
+        "10 objects of C, one of assembly, and the broken one: {tus:?}"
+    );
     let by_object = |suffix: &str| {
         tus.iter()
             .find(|t| t["object"].as_str().unwrap_or("").ends_with(suffix))
@@ -460,6 +478,8 @@ fn translation_units_are_recorded() {
     assert_eq!(demo["module"], true);
     assert_eq!(demo["modname"], "demo");
     assert_eq!(demo["status"], "ok");
+    let entry = by_object("arch/um/entry.o").expect("entry.o, assembled");
+    assert_eq!(entry["status"], "ok", "{entry}");
     let fork = by_object("kernel/fork.o").expect("fork.o");
     assert_eq!(fork["module"], false);
     assert!(

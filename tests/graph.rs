@@ -57,6 +57,20 @@ handle_syscall -> vfs_read: 5 calls
   -> vfs_read       fs/read_write.c:20:9
 ",
         ),
+        // From the assembly entry (arch/um/entry.S, read from its object) on.
+        (
+            &["path", "entry_syscall", "vfs_read"],
+            "\
+entry_syscall -> vfs_read: 6 calls
+  entry_syscall
+  -> handle_syscall  arch/um/entry.S:6:7  [from assembly]
+  -> sys_read        arch/um/syscall.c:28:9  via EXECUTE_SYSCALL  [indirect via sys_call_table]
+  -> __se_sys_read   fs/read_write.c:23:1  via SYSCALL_DEFINE3  [alias target]
+  -> __do_sys_read   fs/read_write.c:23:1  via SYSCALL_DEFINE3
+  -> ksys_read       fs/read_write.c:25:9
+  -> vfs_read        fs/read_write.c:20:9
+",
+        ),
         // A function stored by a macro into one member, copied into another, called
         // through the second.
         (

@@ -9,6 +9,9 @@ use std::os::unix::ffi::OsStrExt;
 pub enum Invocation {
     /// Compiles C translation units to objects: index each of them.
     Compile(Compile),
+    /// Assembles one assembly source (`.S`, `.s`) to an object: its calls are read
+    /// from the object once it is written.
+    Assemble(Compile),
     /// Runs the compiler and nothing else.
     PassThrough(Reason),
 }
@@ -30,7 +33,7 @@ pub enum Reason {
     InformationQuery,
     /// Input from `/dev/null` or standard input: kbuild's feature probes.
     FeatureProbe,
-    /// No C source among the inputs (assembly, C++, objects, ...).
+    /// No C source among the inputs (C++, objects, several assembly sources, ...).
     NoCSource,
     /// No input file at all.
     NoInput,
@@ -167,6 +170,8 @@ fn is_information_query(a: &[u8]) -> bool {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Lang {
     C,
+    /// Assembly, with or without the preprocessor.
+    Asm,
     Other,
 }
 
@@ -177,6 +182,7 @@ fn lang_of_extension(path: &[u8]) -> Lang {
         .filter(|_| path.contains(&b'.'));
     match ext {
         Some(b"c") => Lang::C,
+        Some(b"S" | b"s" | b"sx") => Lang::Asm,
         _ => Lang::Other,
     }
 }
@@ -185,6 +191,7 @@ fn lang_of_x(value: &[u8]) -> Option<Lang> {
     match value {
         b"none" => None,
         b"c" => Some(Lang::C),
+        b"assembler" | b"assembler-with-cpp" => Some(Lang::Asm),
         // Anything else, including what gcc rejects (`-x --version`): not C.
         _ => Some(Lang::Other),
     }
@@ -209,6 +216,7 @@ pub fn classify(args: &[OsString]) -> Invocation {
     let mut output: Option<OsString> = None;
     let mut lang_override: Option<Lang> = None;
     let mut c_sources: Vec<OsString> = Vec::new();
+    let mut asm_sources: Vec<OsString> = Vec::new();
     let mut inputs: Vec<usize> = Vec::new();
     let mut other_inputs = 0usize;
     let mut stop: Option<Reason> = None;
@@ -248,10 +256,10 @@ pub fn classify(args: &[OsString]) -> Invocation {
             probe = true;
         } else {
             let lang = lang_override.unwrap_or_else(|| lang_of_extension(a));
-            if lang == Lang::C {
-                c_sources.push(arg.text.to_owned());
-            } else {
-                other_inputs += 1;
+            match lang {
+                Lang::C => c_sources.push(arg.text.to_owned()),
+                Lang::Asm => asm_sources.push(arg.text.to_owned()),
+                Lang::Other => other_inputs += 1,
             }
         }
     }
@@ -271,15 +279,28 @@ pub fn classify(args: &[OsString]) -> Invocation {
     if !compile {
         return Invocation::PassThrough(Reason::CalledForLink);
     }
-    if c_sources.is_empty() {
-        return Invocation::PassThrough(Reason::NoCSource);
-    }
     if output
         .as_deref()
         .is_some_and(|o| o.as_bytes() == b"/dev/null")
     {
         return Invocation::PassThrough(Reason::FeatureProbe);
     }
+    if c_sources.is_empty() {
+        // One assembly source alone: its object is read after the compile.
+        if let ([source], 0) = (asm_sources.as_slice(), other_inputs) {
+            let object = output.unwrap_or_else(|| default_object(source));
+            return Invocation::Assemble(Compile {
+                units: vec![Unit {
+                    source: source.clone(),
+                    object,
+                }],
+                args: args.to_vec(),
+                inputs,
+            });
+        }
+        return Invocation::PassThrough(Reason::NoCSource);
+    }
+    let other_inputs = other_inputs + asm_sources.len();
     // gcc refuses `-o` with several inputs under -c; it still fails the same way.
     let single = c_sources.len() == 1 && other_inputs == 0;
     let units = c_sources

@@ -91,12 +91,23 @@ impl IndexJob {
     pub fn compile(&self) -> Option<Compile> {
         match classify(&self.args) {
             Invocation::Compile(job) => Some(job),
-            Invocation::PassThrough(_) => None,
+            Invocation::Assemble(_) | Invocation::PassThrough(_) => None,
+        }
+    }
+
+    /// The assembly source this job assembles, if its command line is one.
+    pub fn assembly(&self) -> Option<Unit> {
+        match classify(&self.args) {
+            Invocation::Assemble(job) => job.units.into_iter().next(),
+            Invocation::Compile(_) | Invocation::PassThrough(_) => None,
         }
     }
 
     pub fn units(&self) -> Vec<Unit> {
-        self.compile().map(|c| c.units).unwrap_or_default()
+        match classify(&self.args) {
+            Invocation::Compile(c) | Invocation::Assemble(c) => c.units,
+            Invocation::PassThrough(_) => Vec::new(),
+        }
     }
 
     /// The record of `unit` with everything but its outcome filled in.
@@ -420,6 +431,9 @@ fn writer(job: &IndexJob) -> Result<Db> {
 
 /// Parses and records every unit of `job`. Runs in the child process.
 pub fn run(job: &IndexJob) -> Result<()> {
+    if let Some(unit) = job.assembly() {
+        return record_assembly(job, &unit);
+    }
     let Some(compile) = job.compile() else {
         return Ok(());
     };
@@ -627,4 +641,28 @@ impl Profile {
             let _ = std::io::Write::write_all(&mut f, line.as_bytes());
         }
     }
+}
+
+/// Records the calls of an assembled object: read once the assembler wrote it (the
+/// drainer runs after the compile; beside it, the wrapper waits for the compile). An
+/// object that is not there (the compile failed) records nothing.
+fn record_assembly(job: &IndexJob, unit: &Unit) -> Result<()> {
+    let object = crate::paths::absolute(&job.directory, Path::new(&unit.object));
+    let Ok(bytes) = std::fs::read(&object) else {
+        crate::pending::done(job.pending.as_deref());
+        return Ok(());
+    };
+    let mut paths = job.path_mapper();
+    let source_path = crate::paths::absolute(&job.directory, Path::new(&unit.source));
+    let text = std::fs::read(&source_path).unwrap_or_default();
+    let source = paths.file(&unit.source);
+    let (facts, status, reason) = match crate::assembly::facts(&bytes, &text, source) {
+        Ok(facts) => (facts, TuStatus::Ok, None),
+        Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e)),
+    };
+    let rec = job.record(unit, &mut paths, status, reason);
+    let mut db = writer(job)?;
+    db.write_tu(&rec, &facts)?;
+    crate::pending::done(job.pending.as_deref());
+    Ok(())
 }

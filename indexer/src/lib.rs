@@ -11,6 +11,7 @@
 //! - [`extract`]: facts out of a parsed translation unit
 
 pub mod args;
+pub mod assembly;
 pub mod cache;
 pub mod clang;
 pub mod drain;

@@ -157,9 +157,11 @@ pub fn run(argv: &[OsString]) -> i32 {
 
     let nested = settings::nested();
     let expanded = expand_response_files(args, &mut |p| std::fs::read(p).ok());
-    let job = match classify(&expanded) {
-        Invocation::Compile(_) if !nested => Some(expanded),
-        _ => None,
+    // An assembly source is read from its object, so after the compile.
+    let (job, after) = match classify(&expanded) {
+        Invocation::Compile(_) if !nested => (Some(expanded), false),
+        Invocation::Assemble(_) if !nested => (Some(expanded), true),
+        _ => (None, false),
     };
     let Some(expanded) = job else {
         // Not ours to index: become the compiler.
@@ -229,7 +231,8 @@ pub fn run(argv: &[OsString]) -> i32 {
     }
 
     let started = Instant::now();
-    let indexer = supervise::Launch::launch(&Process, &job);
+    let launch = || supervise::Launch::launch(&Process, &job);
+    let mut indexer = (!after).then(launch);
     let status = match cmd.status() {
         Ok(s) => s,
         Err(e) => {
@@ -238,12 +241,16 @@ pub fn run(argv: &[OsString]) -> i32 {
                 "nccrs: error: cannot run {}: {e}",
                 compiler[0].to_string_lossy()
             );
-            if let Ok(mut indexer) = indexer {
+            if let Some(Ok(mut indexer)) = indexer {
                 indexer.kill();
             }
             pending::done(job.pending.as_deref());
             return 127;
         }
+    };
+    let indexer = match indexer.take() {
+        Some(indexer) => indexer,
+        None => launch(),
     };
     let limit = index_time_limit(started.elapsed());
     match indexer {

@@ -12,6 +12,8 @@ fn os(args: &[&str]) -> Vec<OsString> {
 /// What a row expects: a compile of these (source, object) pairs, or a pass-through.
 enum Want {
     Compile(&'static [(&'static str, &'static str)]),
+    /// One assembly source and its object.
+    Assemble(&'static str, &'static str),
     Pass(Reason),
 }
 
@@ -31,6 +33,13 @@ fn check(rows: &[(&[&str], Want)]) {
                     .collect();
                 want == job.units
             }
+            (Want::Assemble(src, obj), Invocation::Assemble(job)) => {
+                job.units
+                    == [Unit {
+                        source: OsString::from(src),
+                        object: OsString::from(obj),
+                    }]
+            }
             _ => false,
         };
         if !ok {
@@ -42,6 +51,42 @@ fn check(rows: &[(&[&str], Want)]) {
         "misclassified:\n{}",
         failures.join("\n")
     );
+}
+
+#[test]
+fn one_assembly_source_is_assembled_and_read_from_its_object() {
+    check(&[
+        (
+            &["-c", "start.S", "-o", "start.o"],
+            Want::Assemble("start.S", "start.o"),
+        ),
+        (&["-c", "foo.s"], Want::Assemble("foo.s", "foo.o")),
+        (
+            &["-x", "assembler-with-cpp", "-c", "foo.c"],
+            Want::Assemble("foo.c", "foo.o"),
+        ),
+        // kbuild's way: preprocessed, dependencies written, -D__ASSEMBLY__.
+        (
+            &[
+                "-Wp,-MMD,arch/x86/entry/.entry_64.o.d",
+                "-D__ASSEMBLY__",
+                "-c",
+                "-o",
+                "arch/x86/entry/entry_64.o",
+                "arch/x86/entry/entry_64.S",
+            ],
+            Want::Assemble("arch/x86/entry/entry_64.S", "arch/x86/entry/entry_64.o"),
+        ),
+        // Not to an object: passed through.
+        (
+            &["-E", "vmlinux.lds.S", "-o", "vmlinux.lds"],
+            Want::Pass(Reason::CalledForPreprocessing),
+        ),
+        (
+            &["-x", "assembler-with-cpp", "-c", "-", "-o", "/dev/null"],
+            Want::Pass(Reason::FeatureProbe),
+        ),
+    ]);
 }
 
 #[test]
@@ -110,7 +155,7 @@ fn everything_else_passes_through() {
         (&["-E", "foo.c"], Want::Pass(CalledForPreprocessing)),
         (
             &["-E", "-P", "-x", "c", "-", "-o", "-"],
-            Want::Pass(CalledForPreprocessing),
+            Want::Pass(Reason::CalledForPreprocessing),
         ),
         (
             &["-S", "foo.c", "-o", "foo.s"],
@@ -119,12 +164,9 @@ fn everything_else_passes_through() {
         (&["-S", "-c", "foo.c"], Want::Pass(CalledForAssembly)),
         (&["-M", "foo.c"], Want::Pass(CalledForDependencies)),
         (&["-MM", "foo.c"], Want::Pass(CalledForDependencies)),
-        (&["-c", "start.S", "-o", "start.o"], Want::Pass(NoCSource)),
-        (&["-c", "foo.s"], Want::Pass(NoCSource)),
-        (
-            &["-x", "assembler-with-cpp", "-c", "foo.c"],
-            Want::Pass(NoCSource),
-        ),
+        // Several assembly sources, or assembly with other inputs: not read.
+        (&["-c", "a.S", "b.S"], Want::Pass(NoCSource)),
+        (&["-c", "a.S", "b.o"], Want::Pass(NoCSource)),
         (&["-c", "foo.cpp"], Want::Pass(NoCSource)),
         (&["-c", "foo.o"], Want::Pass(NoCSource)),
         (

@@ -344,6 +344,9 @@ fn call_json(
     if e.alias {
         v["alias"] = true.into();
     }
+    if schema::is_assembly(&f.path) {
+        v["assembly"] = true.into();
+    }
     if let Some(via) = row.via {
         let via = nav.symbol(via)?;
         v["via"] = via.display_name().into();
@@ -459,7 +462,8 @@ pub fn calls(
             };
             let kind = nav.symbol(other)?.kind;
             let name = nav.label(other)?;
-            let site = nav.site(e.site)?.full();
+            let place = nav.site(e.site)?;
+            let site = place.full();
             let mut notes = Vec::new();
             if e.macro_name.is_some() {
                 notes.push(via_macro(&e.macro_name));
@@ -472,6 +476,9 @@ pub fn calls(
                     Direction::Callers => "[alias]".to_owned(),
                     Direction::Callees => "[alias target]".to_owned(),
                 });
+            }
+            if schema::is_assembly(&place.shown) {
+                notes.push(ASSEMBLY_NOTE.to_owned());
             }
             let mut targets = Vec::new();
             match (dir, row.via) {
@@ -515,6 +522,9 @@ pub fn calls(
 
 /// What a call in code this configuration never runs is marked with (`--dead`).
 pub const DEAD_NOTE: &str = "[dead in this configuration]";
+
+/// The note of a call written in assembly (read from its object).
+pub const ASSEMBLY_NOTE: &str = "[from assembly]";
 
 /// A `--json` answer: its rows, and on standard error how many `--limit` left out.
 fn end_json(out: &mut dyn Write, all: JsonRows, limit: Limit) -> Result<(), QueryError> {
@@ -799,6 +809,9 @@ fn step_json(nav: &mut Navigator, st: &Step) -> Result<serde_json::Value, QueryE
     if st.alias {
         v["alias"] = true.into();
     }
+    if schema::is_assembly(&f.path) {
+        v["assembly"] = true.into();
+    }
     Ok(v)
 }
 
@@ -864,7 +877,8 @@ pub fn paths(
             rows.push((nav.label(first.caller)?, String::new(), Vec::new()));
         }
         for st in steps {
-            let mut notes = vec![nav.site(st.site)?.full()];
+            let place = nav.site(st.site)?;
+            let mut notes = vec![place.full()];
             if st.macro_name.is_some() {
                 notes.push(via_macro(&st.macro_name));
             }
@@ -876,6 +890,9 @@ pub fn paths(
             }
             if st.alias {
                 notes.push("[alias target]".to_owned());
+            }
+            if schema::is_assembly(&place.shown) {
+                notes.push(ASSEMBLY_NOTE.to_owned());
             }
             let name = format!("-> {}", nav.label(st.callee)?);
             rows.push((name, notes.join("  "), Vec::new()));

@@ -369,6 +369,13 @@ pub fn symbol_key(usr: &str) -> i64 {
     i64::from_le_bytes(first)
 }
 
+/// Whether a stored path is an assembly source (`.S`, `.s`, `.sx`): the facts written
+/// there are read from the object its assembler wrote, and a call written there is a
+/// call from assembly.
+pub fn is_assembly(path: &str) -> bool {
+    [".S", ".s", ".sx"].iter().any(|e| path.ends_with(e))
+}
+
 /// How a file's content is known (schema 10): the first 16 bytes of its BLAKE3 hash.
 pub fn content_hash(content: &[u8]) -> [u8; 16] {
     let mut first = [0; 16];
