@@ -553,6 +553,16 @@ fn kernel_6_1_x86_64_tinyconfig() {
             &["arch/x86/kernel/head64.c:"],
         ),
         (&["callers", "setup_arch"], &["start_kernel"]),
+        // The way in from user space, read from the object entry_64.S assembles to
+        // (`call do_syscall_64` is line 121 of 6.1's arch/x86/entry/entry_64.S).
+        (
+            &["callers", "do_syscall_64"],
+            &[
+                "entry_SYSCALL_64",
+                "arch/x86/entry/entry_64.S:121:7",
+                "[from assembly]",
+            ],
+        ),
     ] {
         let text = stdout(&nccnav(&db, args));
         for w in want {
@@ -1260,6 +1270,16 @@ fn kernel_6_12_arm64_tinyconfig() {
             &["callers", "invoke_syscall"],
             &[&["el0_svc_common", "arch/arm64/kernel/syscall.c:"]],
         ),
+        // A `bl` in assembly (arch/arm64/kernel/entry.S:859, in ret_from_fork), read
+        // from the object's CALL26 relocation.
+        (
+            &["callers", "schedule_tail"],
+            &[&[
+                "ret_from_fork",
+                "arch/arm64/kernel/entry.S:859:5",
+                "[from assembly]",
+            ]],
+        ),
     ];
     let failures = check_facts(&b.db, facts, lines);
     // Parsed for the target: arm64's register variables and inline assembly are no
@@ -1315,6 +1335,18 @@ fn kernel_6_12_llvm_tinyconfig_in_tree() {
         (
             &["path", "do_syscall_64", "vfs_read"],
             &["-> x64_sys_call", "-> __x64_sys_read", "-> vfs_read"],
+        ),
+        // From the system-call instruction's entry, written in assembly (clang's
+        // integrated assembler), to vfs_read.
+        (
+            &["path", "entry_SYSCALL_64", "vfs_read"],
+            &[
+                "-> do_syscall_64",
+                "arch/x86/entry/entry_64.S:121:7  [from assembly]",
+                "-> x64_sys_call",
+                "-> __x64_sys_read",
+                "-> vfs_read",
+            ],
         ),
     ];
     let lines: &[(&[&str], &[&[&str]])] = &[

@@ -110,12 +110,7 @@ pub fn facts(bytes: &[u8], text: &[u8], source: NewFile) -> Result<TuFacts, Stri
             {
                 continue;
             }
-            // The function holding the instruction: the last to start at or before it.
-            let Some(&(_, _, caller, caller_line)) = functions
-                .iter()
-                .take_while(|&&(at, ..)| at <= offset)
-                .last()
-            else {
+            let Some((caller, caller_line)) = holder(functions, offset) else {
                 continue;
             };
             let callee = if target.is_undefined() || target.is_global() || target.is_weak() {
@@ -142,6 +137,20 @@ pub fn facts(bytes: &[u8], text: &[u8], source: NewFile) -> Result<TuFacts, Stri
         }
     }
     Ok(facts)
+}
+
+/// The function holding the instruction at `offset` of a section whose functions
+/// (start, size, symbol, line) are in address order: the last whose extent (`.size`)
+/// holds it — `entry_SYSCALL_64`, not the label `entry_SYSCALL_64_after_hwframe`
+/// inside it — else the last label at or before it.
+fn holder(functions: &[(u64, u64, SymbolIx, u32)], offset: u64) -> Option<(SymbolIx, u32)> {
+    let before = functions.iter().take_while(|&&(at, ..)| at <= offset);
+    before
+        .clone()
+        .filter(|&&(at, size, ..)| size > 0 && offset < at + size)
+        .last()
+        .or_else(|| before.last())
+        .map(|&(_, _, s, line)| (s, line))
 }
 
 /// Whether the relocation at `offset` of a code section's `data` is the target of a
