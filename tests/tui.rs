@@ -132,6 +132,23 @@ impl Screen {
         panic!("no row {label:?} with {rest:?}:\n{}", self.text());
     }
 
+    /// The cell of the first `symbol` on the first screen line that holds `text`.
+    fn cell(&self, text: &str, symbol: &str) -> ratatui::buffer::Cell {
+        let buf = self.term.backend().buffer();
+        let y = (0..buf.area.height)
+            .find(|&y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    .contains(text)
+            })
+            .unwrap_or_else(|| panic!("no line with {text:?}:\n{}", self.text()));
+        let x = (0..buf.area.width)
+            .find(|&x| buf[(x, y)].symbol() == symbol)
+            .unwrap_or_else(|| panic!("no {symbol:?} on the line with {text:?}"));
+        buf[(x, y)].clone()
+    }
+
     fn selected_line(&self) -> Option<String> {
         let buf = self.term.backend().buffer();
         (0..buf.area.height).find_map(|y| {
@@ -1156,20 +1173,10 @@ fn dead_calls_stand_apart_and_dimmed() {
     );
     assert!(!text.contains("Dead callers"), "f has none:\n{text}");
     s.select("a", "d.c:4");
-    let buf = s.term.backend().buffer();
-    let y = (0..buf.area.height)
-        .find(|&y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .contains("a  ")
-        })
-        .expect("the dead row");
-    let x = (0..buf.area.width)
-        .find(|&x| buf[(x, y)].symbol() == "a")
-        .expect("its name");
     assert!(
-        buf[(x, y)].modifier.contains(ratatui::style::Modifier::DIM),
+        s.cell("a  ", "a")
+            .modifier
+            .contains(ratatui::style::Modifier::DIM),
         "the dead callee is dimmed"
     );
     // Its page: no callers that run, one dead.
@@ -1231,20 +1238,9 @@ fn compiled_out_lines_are_dimmed_or_marked_in_the_source() {
     let mut s = Screen::sized(Some("copy_process"), 100, 50, None);
     s.app.colour = true;
     s.draw();
-    let buf = s.term.backend().buffer();
-    let y = (0..buf.area.height)
-        .find(|&y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .contains("void debug_fork_dump(void)")
-        })
-        .expect("the compiled-out definition is shown");
-    let x = (0..buf.area.width)
-        .find(|&x| buf[(x, y)].symbol() == "v")
-        .expect("its text");
-    assert!(buf[(x, y)].modifier.contains(ratatui::style::Modifier::DIM));
-    assert_eq!(buf[(x, y)].fg, ratatui::style::Color::DarkGray);
+    let cell = s.cell("void debug_fork_dump(void)", "v");
+    assert!(cell.modifier.contains(ratatui::style::Modifier::DIM));
+    assert_eq!(cell.fg, ratatui::style::Color::DarkGray);
     // A header's lines that one unit compiled are not compiled out.
     let s = Screen::sized(Some("spin_unlock"), 100, 80, None);
     let text = s.text();
