@@ -88,6 +88,7 @@ pub fn facts(bytes: &[u8], text: &[u8], source: NewFile) -> Result<TuFacts, Stri
 
     let arch = file.architecture();
     let mut seen = std::collections::HashSet::new();
+    let mut calls_to: HashMap<(SymbolIx, SymbolIx), usize> = HashMap::default();
     for section in file.sections() {
         let Some(functions) = by_section.get(&section.index()) else {
             continue;
@@ -118,7 +119,13 @@ pub fn facts(bytes: &[u8], text: &[u8], source: NewFile) -> Result<TuFacts, Stri
             } else {
                 intern(&mut facts, local_usr(name), name, Linkage::Internal)
             };
-            let (line, col) = lines.call(name, caller_line).unwrap_or((caller_line, 1));
+            // The n-th call from this caller to this callee is the n-th instruction
+            // naming it after the caller's label.
+            let nth = calls_to.entry((caller, callee)).or_insert(0);
+            let (line, col) = lines
+                .call(name, caller_line, *nth)
+                .unwrap_or((caller_line, 1));
+            *nth += 1;
             if seen.insert((caller, callee, line, col)) {
                 facts.calls.push(NewCall {
                     caller,
@@ -208,11 +215,28 @@ impl Lines {
         )
     }
 
-    /// Where the call or jump to `name` is written, at or after line `from` (1-based):
-    /// an instruction naming it.
-    fn call(&self, name: &str, from: u32) -> Option<(u32, u32)> {
+    /// Where the `nth` (from 0) call or jump to `name` at or after line `from`
+    /// (1-based) is written: an instruction naming it; the last there is when there
+    /// are fewer.
+    fn call(&self, name: &str, from: u32, nth: usize) -> Option<(u32, u32)> {
+        let mut start = from.saturating_sub(1) as usize;
+        let mut found = None;
+        for _ in 0..=nth {
+            match self.call_from(name, start) {
+                Some(at) => {
+                    start = at.0 as usize;
+                    found = Some(at);
+                }
+                None => break,
+            }
+        }
+        found
+    }
+
+    /// The first call or jump to `name` from line `start` (0-based) on.
+    fn call_from(&self, name: &str, start: usize) -> Option<(u32, u32)> {
         self.find(
-            from.saturating_sub(1) as usize,
+            start,
             |line, at| {
                 let before = line[..at].trim_end();
                 let word = before
@@ -267,6 +291,7 @@ SYM_CODE_START(entry_SYSCALL_64)
 SYM_CODE_END(entry_SYSCALL_64)
 local_label:
 \tjne\tdo_syscall_64_slow
+\tjmp\tswapgs_restore
 ";
 
     #[test]
@@ -275,10 +300,12 @@ local_label:
         assert_eq!(l.definition("entry_SYSCALL_64"), Some((2, 16)));
         assert_eq!(l.definition("local_label"), Some((7, 1)));
         assert_eq!(l.definition("do_syscall_64"), None);
-        assert_eq!(l.call("do_syscall_64", 2), Some((4, 7)));
-        assert_eq!(l.call("swapgs_restore", 2), Some((5, 6)));
-        assert_eq!(l.call("do_syscall_64_slow", 7), Some((8, 6)));
+        assert_eq!(l.call("do_syscall_64", 2, 0), Some((4, 7)));
+        assert_eq!(l.call("swapgs_restore", 2, 0), Some((5, 6)));
+        assert_eq!(l.call("do_syscall_64_slow", 7, 0), Some((8, 6)));
+        // The second call to the same function is the second instruction naming it.
+        assert_eq!(l.call("swapgs_restore", 2, 1), Some((9, 6)));
         // Not written as such: the caller's place is taken.
-        assert_eq!(l.call("made_by_a_macro", 2), None);
+        assert_eq!(l.call("made_by_a_macro", 2, 0), None);
     }
 }

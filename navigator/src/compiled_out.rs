@@ -45,18 +45,11 @@ pub fn look_for(db: &Db, trees: &Trees, name: &str) -> schema::Result<CompiledOu
             continue;
         }
         let text = String::from_utf8_lossy(&text);
-        for (line, directive_line) in definitions_in(&text, &ranges, name) {
+        for (line, before) in definitions_in(&text, &ranges, name) {
             if found.places.len() == MOST {
                 return Ok(found);
             }
-            let directive = text
-                .lines()
-                .nth(directive_line as usize - 1)
-                .unwrap_or("")
-                .trim()
-                .trim_end_matches('\\')
-                .trim_end()
-                .to_owned();
+            let (directive, directive_line) = what_skipped(&text, before);
             found.places.push(OutPlace {
                 path: f.path.clone(),
                 line,
@@ -66,6 +59,41 @@ pub fn look_for(db: &Db, trees: &Trees, name: &str) -> schema::Result<CompiledOu
         }
     }
     Ok(found)
+}
+
+/// The directive that began skipping, whose last line is `before` (1-based), as
+/// written (continuation lines joined), and its first line: for an `#else` or
+/// `#elif`, with the `#if` it belongs to (`#else of #ifdef CONFIG_MODULES`, at the
+/// `#if`'s line).
+fn what_skipped(text: &str, before: u32) -> (String, u32) {
+    let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+    let line = |n: u32| lines.get(n as usize - 1).copied().unwrap_or_default();
+    // The directive's first line: the continued lines before it end with `\`.
+    let mut first = before.max(1);
+    while first > 1 && schema::continues(line(first - 1)) {
+        first -= 1;
+    }
+    let written = |from: u32| {
+        let mut out = String::new();
+        let mut n = from;
+        loop {
+            let l = String::from_utf8_lossy(line(n));
+            let l = l.trim().trim_end_matches('\\').trim_end();
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(l);
+            if !schema::continues(line(n)) || n > from + 20 {
+                return out;
+            }
+            n += 1;
+        }
+    };
+    let own = written(first);
+    match schema::opening(&lines, first) {
+        Some(open) if open != first => (format!("{own} of {}", written(open)), open),
+        _ => (own, first),
+    }
 }
 
 /// Whether `text` holds `word` not inside a longer identifier.
@@ -107,9 +135,15 @@ fn defines(lines: &[&str], i: usize, name: &str) -> bool {
             r.starts_with([' ', '\t']) && identifier_at(r.trim_start()) == Some(name)
         });
     }
-    // File scope: not indented, not a comment, a closing brace or a declaration of
-    // what is defined elsewhere.
-    if line.starts_with([' ', '\t', '}', '/', '*', '{'])
+    // `} name;`: a variable of the type the lines above define, or a typedef's name.
+    if let Some(rest) = line.strip_prefix('}') {
+        let rest = rest.trim_start();
+        return identifier_at(rest) == Some(name)
+            && past_attributes(&rest[name.len()..]).starts_with([';', '=', '[']);
+    }
+    // File scope: not indented, not a comment or a declaration of what is defined
+    // elsewhere.
+    if line.starts_with([' ', '\t', '/', '*', '{'])
         || trimmed.is_empty()
         || trimmed.starts_with("extern ")
         || trimmed.starts_with("return")
@@ -119,7 +153,7 @@ fn defines(lines: &[&str], i: usize, name: &str) -> bool {
     let words = word_positions(line, name);
     words.into_iter().any(|at| {
         let before = line[..at].trim_end();
-        let after = line[at + name.len()..].trim_start();
+        let after = past_attributes(&line[at + name.len()..]);
         if after.starts_with('(') {
             // A function: the first `{` or `;` after the parameters decides.
             return body_follows(lines, i, &line[at + name.len()..]);
@@ -128,14 +162,48 @@ fn defines(lines: &[&str], i: usize, name: &str) -> bool {
             return after.starts_with('{') || after.is_empty() && next_starts_brace(lines, i);
         }
         if before.ends_with('(') || before.ends_with(',') {
-            // An argument of a macro written at file scope: `DEFINE_MUTEX(name);`.
+            // An argument of a macro written at file scope that defines it:
+            // `DEFINE_MUTEX(name);`, `static DEFINE_PER_CPU(int, name);` — not
+            // `DECLARE_PER_CPU(...)` or `EXPORT_SYMBOL(name)`.
             let head = before.trim_start_matches("static").trim_start();
-            return head.starts_with(|c: char| c.is_ascii_uppercase());
+            let macro_name = identifier_at(head).unwrap_or("");
+            return macro_name.starts_with(|c: char| c.is_ascii_uppercase())
+                && macro_name.contains("DEFINE");
         }
         // A variable: `type name;`, `type name = ...`, `type name[...]`.
         !before.is_empty()
             && (after.starts_with(';') || after.starts_with('=') || after.starts_with('['))
     })
+}
+
+/// `s` past the blanks and the attribute macros (`__read_mostly`, `__ro_after_init`,
+/// `__aligned(8)`) it starts with.
+fn past_attributes(mut s: &str) -> &str {
+    loop {
+        s = s.trim_start();
+        let Some(word) = identifier_at(s).filter(|w| w.starts_with("__")) else {
+            return s;
+        };
+        s = s[word.len()..].trim_start();
+        if s.starts_with('(') {
+            let mut depth = 0;
+            let mut end = s.len();
+            for (i, c) in s.char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            s = &s[end..];
+        }
+    }
 }
 
 /// The identifier `s` starts with.
@@ -195,17 +263,24 @@ static int foo(struct file *f,
 }
 int foo_count = 0;
 static DEFINE_SPINLOCK(foo_lock);
+EXPORT_SYMBOL(foo_count);
+DECLARE_PER_CPU(int, foo_decl);
+int foo_seed __ro_after_init;
+static int foo_bits __read_mostly = 3;
 struct foo_ops {
 \tint (*foo)(void);
 };
 #define FOO_MAX 4
 int foo_proto(void);
 extern int foo_ext;
+typedef enum {
+\tFOO_A,
+} foo_t;
 #endif
 ";
 
     fn at(name: &str) -> Vec<(u32, u32)> {
-        definitions_in(TEXT, &[(2, 14)], name)
+        definitions_in(TEXT, &[(2, 21)], name)
     }
 
     #[test]
@@ -213,8 +288,11 @@ extern int foo_ext;
         assert_eq!(at("foo"), [(2, 1)]);
         assert_eq!(at("foo_count"), [(7, 1)]);
         assert_eq!(at("foo_lock"), [(8, 1)]);
-        assert_eq!(at("foo_ops"), [(9, 1)]);
-        assert_eq!(at("FOO_MAX"), [(12, 1)]);
+        assert_eq!(at("foo_ops"), [(13, 1)]);
+        assert_eq!(at("FOO_MAX"), [(16, 1)]);
+        assert_eq!(at("foo_seed"), [(11, 1)]);
+        assert_eq!(at("foo_bits"), [(12, 1)]);
+        assert_eq!(at("foo_t"), [(21, 1)]);
     }
 
     #[test]
@@ -223,6 +301,21 @@ extern int foo_ext;
         assert_eq!(at("foo_proto"), []);
         assert_eq!(at("foo_ext"), []);
         assert_eq!(at("x"), []);
+        assert_eq!(at("foo_decl"), []);
+    }
+
+    #[test]
+    fn the_directive_is_told_whole_and_an_else_with_its_if() {
+        let text = "#ifdef CONFIG_MODULES\nint a;\n#else\nint b;\n#endif\n\
+                    #if defined(A) && \\\n\tdefined(B)\nint c;\n#endif\n";
+        assert_eq!(
+            super::what_skipped(text, 3),
+            ("#else of #ifdef CONFIG_MODULES".to_owned(), 1)
+        );
+        assert_eq!(
+            super::what_skipped(text, 7),
+            ("#if defined(A) && defined(B)".to_owned(), 6)
+        );
     }
 
     #[test]

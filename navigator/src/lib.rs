@@ -233,16 +233,33 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let limit = render::Limit(cli.limit);
     match words.as_slice() {
         ["def", name] => {
+            let mut trees = nav.db().trees()?;
+            if let Some(s) = &cli.srctree {
+                trees.srctree = Some(s.to_string_lossy().into_owned());
+            }
             let defs = match nav.definitions(name) {
                 Err(QueryError::Unknown { name, suggestions }) => {
-                    let mut trees = nav.db().trees()?;
-                    if let Some(s) = &cli.srctree {
-                        trees.srctree = Some(s.to_string_lossy().into_owned());
-                    }
                     return Err(nav.unknown(&name, suggestions, &trees));
                 }
                 r => r?,
             };
+            // Declared, and defined nowhere in this build: perhaps in code it
+            // compiled out.
+            if !defs.rows.is_empty() && defs.rows.iter().all(|r| !r.def.definition) {
+                if let QueryError::CompiledOut { found, .. } = nav.unknown(name, Vec::new(), &trees)
+                {
+                    if !found.places.is_empty() {
+                        let told = QueryError::CompiledOut {
+                            name: name.to_string(),
+                            found,
+                            suggestions: Vec::new(),
+                        };
+                        for line in told.to_string().lines() {
+                            eprintln!("nccnav: note: {line}");
+                        }
+                    }
+                }
+            }
             render::definitions(&mut nav, &defs, json, limit, out)
         }
         ["callers", name] => {

@@ -369,6 +369,48 @@ pub fn symbol_key(usr: &str) -> i64 {
     i64::from_le_bytes(first)
 }
 
+/// The preprocessor directive a source line starts (`if`, `ifdef`, `ifndef`, `elif`,
+/// `elifdef`, `elifndef`, `else`, `endif`, `define`, ...): the word after `#`, spaces
+/// allowed on both sides of it (`#   define`). The one reading of directives that
+/// the indexer (where skipped lines end) and the navigator (what skipped them) share.
+pub fn directive(line: &[u8]) -> Option<&[u8]> {
+    let t = line
+        .trim_ascii_start()
+        .strip_prefix(b"#")?
+        .trim_ascii_start();
+    let end = t
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(t.len());
+    (end > 0).then(|| &t[..end])
+}
+
+/// The `#if`, `#ifdef` or `#ifndef` (its line, 1-based) that the directive at line `a`
+/// of `lines` belongs to: itself, or for an `#elif`/`#else` the one it continues.
+pub fn opening(lines: &[&[u8]], a: u32) -> Option<u32> {
+    let line = |n: u32| lines.get(n as usize - 1).copied().unwrap_or_default();
+    match directive(line(a))? {
+        b"if" | b"ifdef" | b"ifndef" => return Some(a),
+        b"elif" | b"elifdef" | b"elifndef" | b"else" => {}
+        _ => return None,
+    }
+    let mut depth = 0;
+    for n in (1..a).rev() {
+        match directive(line(n)) {
+            Some(b"endif") => depth += 1,
+            Some(b"if" | b"ifdef" | b"ifndef") if depth == 0 => return Some(n),
+            Some(b"if" | b"ifdef" | b"ifndef") => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a source line continues on the next (ends with a backslash).
+pub fn continues(line: &[u8]) -> bool {
+    line.trim_ascii_end().ends_with(b"\\")
+}
+
 /// Whether a stored path is an assembly source (`.S`, `.s`, `.sx`): the facts written
 /// there are read from the object its assembler wrote, and a call written there is a
 /// call from assembly.
