@@ -247,14 +247,12 @@ impl Loader {
     /// Where code this configuration compiled out would define `name`, which the
     /// database does not know: the command line's answer, its first place.
     pub fn compiled_out(&mut self, name: &str) -> Option<String> {
-        let found = crate::compiled_out::look_for(self.nav.db(), &self.trees, name).ok()?;
+        let answer = self.nav.unknown(name, Vec::new(), &self.trees);
+        let crate::answer::QueryError::CompiledOut { found, .. } = &answer else {
+            return None;
+        };
         let more = found.places.len().checked_sub(1)?;
-        let answer = crate::answer::QueryError::CompiledOut {
-            name: name.to_owned(),
-            found,
-            suggestions: Vec::new(),
-        }
-        .to_string();
+        let answer = answer.to_string();
         let first = answer.lines().next().unwrap_or_default().to_owned();
         Some(match more {
             0 => first,
