@@ -75,6 +75,11 @@ impl std::fmt::Display for QueryError {
                         p.directive_line
                     )?;
                 }
+                // What the build has of that name besides (`openat`: the functions
+                // of the system call).
+                if !found.places.is_empty() && !suggestions.is_empty() {
+                    write!(f, "\n{name}: close matches: {}", suggestions.join(", "))?;
+                }
                 Ok(())
             }
             QueryError::Unknown { name, suggestions } if suggestions.is_empty() => {
