@@ -95,14 +95,6 @@ impl IndexJob {
         }
     }
 
-    /// The assembly source this job assembles, if its command line is one.
-    pub fn assembly(&self) -> Option<Unit> {
-        match classify(&self.args) {
-            Invocation::Assemble(job) => job.units.into_iter().next(),
-            Invocation::Compile(_) | Invocation::PassThrough(_) => None,
-        }
-    }
-
     pub fn units(&self) -> Vec<Unit> {
         match classify(&self.args) {
             Invocation::Compile(c) | Invocation::Assemble(c) => c.units,
@@ -431,11 +423,15 @@ fn writer(job: &IndexJob) -> Result<Db> {
 
 /// Parses and records every unit of `job`. Runs in the child process.
 pub fn run(job: &IndexJob) -> Result<()> {
-    if let Some(unit) = job.assembly() {
-        return record_assembly(job, &unit);
-    }
-    let Some(compile) = job.compile() else {
-        return Ok(());
+    let compile = match classify(&job.args) {
+        Invocation::Compile(compile) => compile,
+        Invocation::Assemble(assemble) => {
+            return assemble
+                .units
+                .first()
+                .map_or(Ok(()), |unit| record_assembly(job, unit));
+        }
+        Invocation::PassThrough(_) => return Ok(()),
     };
     let units = &compile.units;
     let mut paths = job.path_mapper();

@@ -49,11 +49,13 @@ pub fn look_for(db: &Db, trees: &Trees, name: &str) -> schema::Result<CompiledOu
             continue;
         }
         let text = String::from_utf8_lossy(&text);
-        for (line, before) in definitions_in(&text, &ranges, name) {
+        let lines: Vec<&str> = text.lines().collect();
+        let bytes: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
+        for (line, before) in definitions_in(&lines, &ranges, name) {
             if found.places.len() == MOST {
                 return Ok(found);
             }
-            let (directive, directive_line) = what_skipped(&text, before);
+            let (directive, directive_line) = what_skipped(&bytes, before);
             found.places.push(OutPlace {
                 path: f.path.clone(),
                 line,
@@ -69,8 +71,7 @@ pub fn look_for(db: &Db, trees: &Trees, name: &str) -> schema::Result<CompiledOu
 /// written (continuation lines joined), and its first line: for an `#else` or
 /// `#elif`, with the `#if` it belongs to (`#else of #ifdef CONFIG_MODULES`, at the
 /// `#if`'s line).
-fn what_skipped(text: &str, before: u32) -> (String, u32) {
-    let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+fn what_skipped(lines: &[&[u8]], before: u32) -> (String, u32) {
     let line = |n: u32| lines.get(n as usize - 1).copied().unwrap_or_default();
     // The directive's first line: the continued lines before it end with `\`.
     let mut first = before.max(1);
@@ -94,7 +95,7 @@ fn what_skipped(text: &str, before: u32) -> (String, u32) {
         }
     };
     let own = written(first);
-    match schema::opening(&lines, first) {
+    match schema::opening(lines, first) {
         Some(open) if open != first => (format!("{own} of {}", written(open)), open),
         _ => (own, first),
     }
@@ -103,21 +104,18 @@ fn what_skipped(text: &str, before: u32) -> (String, u32) {
 /// Whether `text` holds `word` not inside a longer identifier.
 fn contains_word(text: &[u8], word: &[u8]) -> bool {
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    text.windows(word.len()).enumerate().any(|(i, w)| {
-        w == word
-            && (i == 0 || !ident(text[i - 1]))
-            && text.get(i + word.len()).is_none_or(|&b| !ident(b))
+    memchr::memmem::find_iter(text, word).any(|i| {
+        (i == 0 || !ident(text[i - 1])) && text.get(i + word.len()).is_none_or(|&b| !ident(b))
     })
 }
 
 /// The lines within `ranges` (1-based, inclusive) of `text` that define `name`, each
 /// with the line of the directive that began skipping (the line before its range).
-fn definitions_in(text: &str, ranges: &[(u32, u32)], name: &str) -> Vec<(u32, u32)> {
-    let lines: Vec<&str> = text.lines().collect();
+fn definitions_in(lines: &[&str], ranges: &[(u32, u32)], name: &str) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     for &(first, last) in ranges {
         for n in first..=last.min(lines.len() as u32) {
-            if defines(&lines, n as usize - 1, name) {
+            if defines(lines, n as usize - 1, name) {
                 out.push((n, first.saturating_sub(1).max(1)));
             }
         }
@@ -134,10 +132,11 @@ fn defines(lines: &[&str], i: usize, name: &str) -> bool {
     let line = lines[i];
     let trimmed = line.trim_start();
     if let Some(rest) = trimmed.strip_prefix('#') {
-        let rest = rest.trim_start();
-        return rest.strip_prefix("define").is_some_and(|r| {
-            r.starts_with([' ', '\t']) && identifier_at(r.trim_start()) == Some(name)
-        });
+        return schema::directive(line.as_bytes()) == Some(b"define")
+            && rest
+                .trim_start()
+                .strip_prefix("define")
+                .is_some_and(|r| identifier_at(r.trim_start()) == Some(name));
     }
     // `} name;`: a variable of the type the lines above define, or a typedef's name.
     if let Some(rest) = line.strip_prefix('}') {
@@ -283,8 +282,13 @@ typedef enum {
 #endif
 ";
 
+    fn in_text(text: &str, ranges: &[(u32, u32)], name: &str) -> Vec<(u32, u32)> {
+        let lines: Vec<&str> = text.lines().collect();
+        definitions_in(&lines, ranges, name)
+    }
+
     fn at(name: &str) -> Vec<(u32, u32)> {
-        definitions_in(TEXT, &[(2, 21)], name)
+        in_text(TEXT, &[(2, 21)], name)
     }
 
     #[test]
@@ -310,20 +314,21 @@ typedef enum {
 
     #[test]
     fn the_directive_is_told_whole_and_an_else_with_its_if() {
-        let text = "#ifdef CONFIG_MODULES\nint a;\n#else\nint b;\n#endif\n\
+        let text: &str = "#ifdef CONFIG_MODULES\nint a;\n#else\nint b;\n#endif\n\
                     #if defined(A) && \\\n\tdefined(B)\nint c;\n#endif\n";
+        let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
         assert_eq!(
-            super::what_skipped(text, 3),
+            super::what_skipped(&lines, 3),
             ("#else of #ifdef CONFIG_MODULES".to_owned(), 1)
         );
         assert_eq!(
-            super::what_skipped(text, 7),
+            super::what_skipped(&lines, 7),
             ("#if defined(A) && defined(B)".to_owned(), 6)
         );
     }
 
     #[test]
     fn only_skipped_lines_are_looked_in() {
-        assert_eq!(definitions_in(TEXT, &[(3, 6)], "foo"), []);
+        assert_eq!(in_text(TEXT, &[(3, 6)], "foo"), []);
     }
 }

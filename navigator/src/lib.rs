@@ -233,10 +233,7 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
     let limit = render::Limit(cli.limit);
     match words.as_slice() {
         ["def", name] => {
-            let mut trees = nav.db().trees()?;
-            if let Some(s) = &cli.srctree {
-                trees.srctree = Some(s.to_string_lossy().into_owned());
-            }
+            let trees = nav.db().trees()?.with_srctree(cli.srctree.as_deref());
             let defs = match nav.definitions(name) {
                 Err(QueryError::Unknown { name, suggestions }) => {
                     return Err(nav.unknown(&name, suggestions, &trees));
@@ -246,17 +243,11 @@ fn dispatch(cli: &Cli, out: &mut dyn Write) -> Result<(), QueryError> {
             // Declared, and defined nowhere in this build: perhaps in code it
             // compiled out.
             if !defs.rows.is_empty() && defs.rows.iter().all(|r| !r.def.definition) {
-                if let QueryError::CompiledOut { found, .. } = nav.unknown(name, Vec::new(), &trees)
+                let told = nav.unknown(name, Vec::new(), &trees);
+                if matches!(&told, QueryError::CompiledOut { found, .. } if !found.places.is_empty())
                 {
-                    if !found.places.is_empty() {
-                        let told = QueryError::CompiledOut {
-                            name: name.to_string(),
-                            found,
-                            suggestions: Vec::new(),
-                        };
-                        for line in told.to_string().lines() {
-                            eprintln!("nccnav: note: {line}");
-                        }
+                    for line in told.to_string().lines() {
+                        eprintln!("nccnav: note: {line}");
                     }
                 }
             }

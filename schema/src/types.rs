@@ -432,6 +432,15 @@ pub struct Trees {
 }
 
 impl Trees {
+    /// These trees with the source tree at `srctree` when given (`--srctree DIR`: a
+    /// copy of the tree elsewhere than the build had it).
+    pub fn with_srctree(mut self, srctree: Option<&std::path::Path>) -> Trees {
+        if let Some(s) = srctree {
+            self.srctree = Some(s.to_string_lossy().into_owned());
+        }
+        self
+    }
+
     /// Where a stored file is on this machine, if the database says.
     pub fn on_disk(&self, f: &File) -> Option<std::path::PathBuf> {
         let under =

@@ -166,10 +166,11 @@ type DbResult<T> = Result<T, schema::Error>;
 
 impl Loader {
     pub fn new(nav: Navigator, srctree: Option<PathBuf>) -> Loader {
-        let mut trees = nav.db().trees().unwrap_or_default();
-        if let Some(s) = srctree {
-            trees.srctree = Some(s.to_string_lossy().into_owned());
-        }
+        let trees = nav
+            .db()
+            .trees()
+            .unwrap_or_default()
+            .with_srctree(srctree.as_deref());
         Loader {
             nav,
             trees,
