@@ -38,7 +38,7 @@ pub fn look_for(db: &Db, trees: &Trees, name: &str) -> schema::Result<CompiledOu
     for (file, ranges) in db.all_skipped_lines()? {
         let f = db.file(file)?;
         // The system's headers are not the build's code.
-        if f.root == schema::Root::Abs {
+        if f.is_system() {
             continue;
         }
         let Some(text) = trees.on_disk(&f).and_then(|p| std::fs::read(p).ok()) else {

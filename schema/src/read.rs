@@ -47,7 +47,7 @@ const STORE_GROUP: &str = "GROUP BY target, value, file, line, col, macro";
 const USE_COLUMNS: &str = "DISTINCT symbol, function, access, file, line, col, macro";
 
 /// Whether the file `d.file` is a system header (`/usr/include/unistd.h`, clang's
-/// resource headers under `/usr/lib`): outside the build's trees.
+/// resource headers under `/usr/lib`): outside the build's trees (as `File::is_system`).
 const SYSTEM_FILE: &str = "EXISTS (SELECT 1 FROM files sf WHERE sf.id = d.file
     AND sf.root = 'abs' AND (sf.path LIKE '/usr/include/%' OR sf.path LIKE '/usr/lib/%'))";
 

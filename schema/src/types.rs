@@ -166,6 +166,16 @@ pub struct File {
     pub path: String,
 }
 
+impl File {
+    /// Whether the file is a system header (`/usr/include/unistd.h`, clang's resource
+    /// headers under `/usr/lib`): outside the build's trees. The rule of `read.rs`'s
+    /// `SYSTEM_FILE`.
+    pub fn is_system(&self) -> bool {
+        self.root == Root::Abs
+            && (self.path.starts_with("/usr/include/") || self.path.starts_with("/usr/lib/"))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Symbol {
     pub id: SymbolId,
