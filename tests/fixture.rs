@@ -329,6 +329,31 @@ fn def_callers_callees_answer_each_case() {
                 "notifier_call read kernel/notify.c:31:27 via READ_ONCE",
             ],
         ),
+        // A function a function returns, one written through an out-parameter, one
+        // stored through another member of a union.
+        (
+            &["callees", "notifier_dispatch"],
+            &[
+                "notifier_get kernel/notify.c:77:2",
+                "notifier_pick kernel/notify.c:78:9",
+                "notifier_pick::return kernel/notify.c:78:9 [indirect call through result]",
+                "-> notify_a",
+                "-> notify_b",
+                "-> notify_d",
+                "notifier_dispatch::fn kernel/notify.c:78:32 [indirect call through variable]",
+                "-> notify_e",
+                "(anonymous)::fn kernel/notify.c:78:41 [indirect call through field]",
+                "-> notify_f",
+            ],
+        ),
+        (
+            &["callers", "notify_e"],
+            &["notifier_dispatch kernel/notify.c:78:32 [indirect via notifier_dispatch::fn]"],
+        ),
+        (
+            &["stores", "notifier_dispatch::fn"],
+            &["copy of notifier_get::out kernel/notify.c:77:16 in notifier_dispatch"],
+        ),
         (
             &["uses", "notifier::stats"],
             &["notifier_set write kernel/notify.c:23:6"],
@@ -555,7 +580,8 @@ fn dump_follows_the_spec_format() {
                     "typedef",
                     "field",
                     "enumerator",
-                    "parameter"
+                    "parameter",
+                    "result"
                 ]
                 .contains(&kind),
                 "{l}"

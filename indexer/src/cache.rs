@@ -48,7 +48,7 @@ use crate::extract::headers::{HeaderFacts, HeaderKey};
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 9";
+const FORMAT: &[u8] = b"nccrs facts cache 10";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;

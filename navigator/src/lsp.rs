@@ -716,7 +716,7 @@ fn symbol_kind(kind: Kind) -> u32 {
         Kind::Enum => 10,
         Kind::Enumerator => 22,
         Kind::Field => 8,
-        Kind::Parameter => 13,
+        Kind::Parameter | Kind::Result => 13,
     }
 }
 

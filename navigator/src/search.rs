@@ -125,7 +125,7 @@ fn kind_rank(kind: Kind) -> u8 {
         Kind::Struct | Kind::Union | Kind::Enum | Kind::Typedef => 3,
         Kind::Enumerator => 4,
         Kind::Field => 5,
-        Kind::Parameter => 6,
+        Kind::Parameter | Kind::Result => 6,
     }
 }
 

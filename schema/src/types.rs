@@ -77,6 +77,9 @@ pub enum Kind {
     /// A function's parameter (`name` is the parameter's, `scope` the function's), for
     /// callbacks: a function passed as an argument is stored into it.
     Parameter,
+    /// What a function returns, when it returns functions (`name` is `return`,
+    /// `scope` the function's): its `return` statements store into it.
+    Result,
 }
 
 /// How a function uses a global variable, a struct member, or another function (named
@@ -151,6 +154,7 @@ string_enum!(Kind {
     Field = "field",
     Enumerator = "enumerator",
     Parameter = "parameter",
+    Result = "result",
 });
 string_enum!(Access { Read = "read", Write = "write", Addr = "addr", Expand = "expand" });
 string_enum!(Linkage { External = "external", Internal = "internal", None = "none" });

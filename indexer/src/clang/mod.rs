@@ -662,6 +662,22 @@ impl<'tu> Type<'tu> {
         )
     }
 
+    /// A pointer to functions, or a pointer to such pointers, or an array of either
+    /// (`fn_t`, `fn_t *out`, `fn_t table[]`): what holds functions or points to where
+    /// they are held.
+    pub fn reaches_function(&self) -> bool {
+        let mut t = self.canonical();
+        loop {
+            t = match t.kind() {
+                CXType_FunctionProto | CXType_FunctionNoProto => return true,
+                // SAFETY: plain accessor on a valid pointer type.
+                CXType_Pointer => Type::wrap(unsafe { clang_getPointeeType(t.raw) }).canonical(),
+                _ if t.is_array() => t.element().canonical(),
+                _ => return false,
+            };
+        }
+    }
+
     /// The fields of a struct or union type, in declaration order (anonymous struct
     /// and union members included, as unnamed fields).
     pub fn fields(&self) -> Vec<Cursor<'tu>> {
@@ -885,6 +901,12 @@ impl<'tu> Cursor<'tu> {
     pub fn ty(&self) -> Type<'tu> {
         // SAFETY: plain accessor on a valid cursor.
         Type::wrap(unsafe { clang_getCursorType(self.raw) })
+    }
+
+    /// The type a function declaration returns.
+    pub fn result_type(&self) -> Type<'tu> {
+        // SAFETY: plain accessor on a valid cursor.
+        Type::wrap(unsafe { clang_getCursorResultType(self.raw) })
     }
 
     /// What a unary or binary operator cursor does.

@@ -185,6 +185,17 @@ impl<'tu> Extractor<'tu, '_> {
             kind::VAR_DECL => {
                 self.local_variable(n, body);
             }
+            // What a function that returns functions returns is stored into its result.
+            kind::RETURN_STMT => {
+                if let Some(&value) = n.children().first().filter(|_| body.returns_function) {
+                    // `return NULL` gives the result no symbol.
+                    if self.dead == 0 && self.returns_functions(value, body) {
+                        let r = self.result(&body.usr, &body.name);
+                        self.store_values(r, value, Some(body), body.holder());
+                    }
+                }
+                self.walk_children(n, body, Access::Read);
+            }
             // `sizeof(f())` and `_Alignof` never run their operand (the kernel's
             // BUILD_BUG_ON_INVALID and VM_BUG_ON under !CONFIG_DEBUG_VM rely on it).
             kind::UNARY_EXPR => {}
@@ -203,7 +214,7 @@ impl<'tu> Extractor<'tu, '_> {
             // Only a pointer to functions, or an aggregate that may hold some, can
             // receive a function (`int i = 0` needs no symbol).
             let may_store =
-                v.ty().holds_function_pointer() || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
+                v.ty().reaches_function() || unwrap_expr(init).kind() == kind::INIT_LIST_EXPR;
             if may_store {
                 if let Some(target) = self.variable_target(v, Some(body)) {
                     self.initializer(Some(target), init, Some(body), body.holder());
@@ -261,7 +272,12 @@ impl<'tu> Extractor<'tu, '_> {
     }
 
     fn call(&mut self, call: Cursor<'tu>, body: &Body) {
-        let Some(target) = call.referenced() else {
+        // `pick(x)()` calls what `pick` returns, though libclang refers it to `pick`.
+        let through_result = call
+            .children()
+            .first()
+            .is_some_and(|c| unwrap_expr(*c).kind() == kind::CALL_EXPR);
+        let Some(target) = call.referenced().filter(|_| !through_result) else {
             // `table[i](x)`, `(*ops->fn)(x)`: a call through the pointer the callee
             // expression reads.
             let Some(callee) = call.children().into_iter().next() else {

@@ -94,6 +94,7 @@ impl<'tu> Extractor<'tu, '_> {
             usr: self.sink.facts[sym].usr.clone(),
             name: self.sink.facts[sym].name.clone(),
             params,
+            returns_function: c.result_type().reaches_function(),
         };
         // Parameters that hold functions are pointers like any other: name them where
         // the definition does.
@@ -272,6 +273,7 @@ impl<'tu> Extractor<'tu, '_> {
                 usr: self.sink.facts[s].usr.clone(),
                 name: self.sink.facts[s].name.clone(),
                 params: HashMap::default(),
+                returns_function: false,
             };
             self.walk(init, &body, Access::Read);
         }

@@ -98,6 +98,9 @@ struct Extractor<'tu, 'p> {
     /// The bodies walked, by file: start and end offsets, the function, the file that
     /// owns its facts. Where a macro expanded there is recorded when the walk is over.
     bodies: HashMap<File<'tu>, Vec<(u32, u32, SymbolIx, FileIx)>>,
+    /// For each member of a union met, the other members that hold functions: what is
+    /// stored through one member is read through the others.
+    unions: HashMap<SymbolIx, Vec<SymbolIx>>,
 }
 
 impl Extractor<'_, '_> {
@@ -135,6 +138,9 @@ struct Body {
     name: String,
     /// USR of each parameter -> its position.
     params: HashMap<String, usize>,
+    /// Whether the function returns functions (a pointer to them, or to where they
+    /// are held): what its `return` statements give is stored into its result.
+    returns_function: bool,
 }
 
 /// Where a store is written: in the body of a function or the initializer of a
@@ -177,6 +183,7 @@ pub fn extract<'tu>(
             .unwrap_or_default(),
         aliases: Vec::new(),
         bodies: HashMap::default(),
+        unions: HashMap::default(),
     };
     let own_sources;
     let sources = match &reuse {

@@ -2,7 +2,7 @@
 //! variables and parameters by initializers (designated, positional, nested, arrays of
 //! structs, compound literals), assignments and call arguments.
 
-use schema::{NewStore, SymbolIx};
+use schema::{Kind, NewStore, SymbolIx};
 
 use super::expr::{same, unwrap_expr};
 use super::{Body, Extractor, Holder};
@@ -48,7 +48,9 @@ impl<'tu> Extractor<'tu, '_> {
     }
 
     /// What the left side of an assignment names as a place to store a pointer: a
-    /// member, a variable or a parameter (an element of an array stands for the array).
+    /// member, a variable or a parameter (an element of an array stands for the array,
+    /// `*out` for `out`: a pointer to where functions are held stands for that place).
+    /// Read as a value, a call of a function that returns functions names its result.
     pub(super) fn pointer_target(
         &mut self,
         lhs: Cursor<'tu>,
@@ -64,22 +66,49 @@ impl<'tu> Extractor<'tu, '_> {
                 let base = e.children().into_iter().next()?;
                 self.pointer_target(base, body)
             }
-            // `*&x` (WRITE_ONCE(x, v) writes through a cast of `&x`).
+            // `*&x` (WRITE_ONCE(x, v) writes through a cast of `&x`); `*out = f`
+            // writes where `out` points: `out` stands for it.
             kind::UNARY_OPERATOR if e.operator() == Operator::Deref => {
                 let inner = unwrap_expr(e.children().into_iter().next()?);
                 if inner.kind() == kind::UNARY_OPERATOR && inner.operator() == Operator::AddrOf {
                     self.pointer_target(inner.children().into_iter().next()?, body)
+                } else if inner.ty().reaches_function() {
+                    self.pointer_target(inner, body)
                 } else {
                     None
                 }
+            }
+            // `t + i`: where the pointer side points.
+            kind::BINARY_OPERATOR if e.operator() != Operator::Assign => {
+                let side = e
+                    .children()
+                    .into_iter()
+                    .find(|k| k.ty().reaches_function())?;
+                self.pointer_target(side, body)
+            }
+            // `pick()`: what `pick` returns.
+            kind::CALL_EXPR => {
+                let f = e.referenced().filter(|d| d.kind() == kind::FUNCTION_DECL)?;
+                let s = self.function_ref(f)?;
+                let usr = self.sink.facts[s].usr.clone();
+                let name = self.sink.facts[s].name.clone();
+                Some(self.result(&usr, &name))
             }
             _ => None,
         }
     }
 
+    /// Whether `e` can evaluate to a function or a pointer that holds them.
+    pub(super) fn returns_functions(&mut self, e: Cursor<'tu>, body: &Body) -> bool {
+        let mut values = Vec::new();
+        self.function_values(e, Some(body), &mut values);
+        !values.is_empty()
+    }
+
     /// The functions and function pointers an expression can evaluate to: a function
     /// (`f`, `&f`, `(cast)f`), a pointer that holds functions (a member, variable or
-    /// parameter), and both arms of `c ? a : b`.
+    /// parameter, or where one points), the result of a function that returns them
+    /// (`pick()`), and both arms of `c ? a : b`.
     fn function_values(
         &mut self,
         e: Cursor<'tu>,
@@ -101,8 +130,8 @@ impl<'tu> Extractor<'tu, '_> {
             }
             // `*&p` (READ_ONCE(p)), and an element of an array of pointers: the
             // pointer or array it reads is copied.
-            kind::UNARY_OPERATOR | kind::ARRAY_SUBSCRIPT_EXPR
-                if e.ty().holds_function_pointer() =>
+            kind::UNARY_OPERATOR | kind::ARRAY_SUBSCRIPT_EXPR | kind::CALL_EXPR
+                if e.ty().reaches_function() =>
             {
                 if let Some(p) = self.pointer_target(e, body) {
                     out.push((p, e));
@@ -122,7 +151,7 @@ impl<'tu> Extractor<'tu, '_> {
                     if let Some(s) = self.function_ref(d) {
                         out.push((s, e));
                     }
-                } else if d.ty().holds_function_pointer() {
+                } else if d.ty().reaches_function() {
                     if let Some(s) = self.variable_target(d, body) {
                         out.push((s, e));
                     }
@@ -132,8 +161,11 @@ impl<'tu> Extractor<'tu, '_> {
         }
     }
 
-    /// Records what `value` stores into `target`, written in `at`.
-    fn store_values(
+    /// Records what `value` stores into `target`, written in `at`. What is stored into
+    /// a member of a union is stored into its other members that hold functions too;
+    /// an address stored (`&p`) is a way to write `p`, so `p` takes what the target
+    /// holds, both ways.
+    pub(super) fn store_values(
         &mut self,
         target: SymbolIx,
         value: Cursor<'tu>,
@@ -146,24 +178,33 @@ impl<'tu> Extractor<'tu, '_> {
         }
         let mut values = Vec::new();
         self.function_values(value, body, &mut values);
+        let address = by_address(value);
+        let mut targets = vec![target];
+        targets.extend(self.union_siblings(target));
         for (v, e) in values {
-            if v == target {
-                continue;
-            }
             let name = self.sink.facts[v].name.clone();
             let Some(p) = self.place(e.location(), &name) else {
                 continue;
             };
-            self.sink.add(NewStore {
-                target,
-                value: v,
-                file: p.file,
-                line: p.line,
-                col: p.col,
-                macro_name: p.macro_name,
-                within: at.within,
-                owner: at.owner,
-            });
+            let mut pairs: Vec<(SymbolIx, SymbolIx)> = targets.iter().map(|&t| (t, v)).collect();
+            if address && self.sink.facts[v].kind != Kind::Function {
+                pairs.push((v, target));
+            }
+            for (target, value) in pairs {
+                if target == value {
+                    continue;
+                }
+                self.sink.add(NewStore {
+                    target,
+                    value,
+                    file: p.file,
+                    line: p.line,
+                    col: p.col,
+                    macro_name: p.macro_name.clone(),
+                    within: at.within,
+                    owner: at.owner,
+                });
+            }
         }
     }
 
@@ -239,4 +280,18 @@ impl<'tu> Extractor<'tu, '_> {
             self.initializer(slot, value, body, at);
         }
     }
+}
+
+/// Whether `value` is the address of what it names (`&p`, `&ops->fn`, `&table[i]`),
+/// not of a function.
+fn by_address(value: Cursor<'_>) -> bool {
+    let e = unwrap_expr(value);
+    e.kind() == kind::UNARY_OPERATOR
+        && e.operator() == Operator::AddrOf
+        && e.children().first().is_some_and(|k| {
+            let k = unwrap_expr(*k);
+            !(k.kind() == kind::DECL_REF_EXPR
+                && k.referenced()
+                    .is_some_and(|d| d.kind() == kind::FUNCTION_DECL))
+        })
 }

@@ -178,8 +178,45 @@ impl<'tu> Extractor<'tu, '_> {
     }
 
     pub(super) fn field_symbol(&mut self, field: Cursor<'tu>) -> Option<SymbolIx> {
-        let scope = field.semantic_parent().map(scope_name);
-        self.symbol(field, Kind::Field, scope)
+        let parent = field.semantic_parent();
+        let s = self.symbol(field, Kind::Field, parent.map(scope_name))?;
+        if let Some(u) = parent.filter(|p| p.kind() == kind::UNION_DECL) {
+            if !self.unions.contains_key(&s) {
+                let scope = scope_name(u);
+                let others = u
+                    .ty()
+                    .fields()
+                    .into_iter()
+                    .filter(|f| !super::expr::same(f, &field) && f.ty().reaches_function())
+                    .filter_map(|f| self.symbol(f, Kind::Field, Some(scope.clone())))
+                    .collect();
+                self.unions.insert(s, others);
+            }
+        }
+        Some(s)
+    }
+
+    /// The members of the same union as `s` that hold functions, when `s` is a member
+    /// of a union: a function stored through `s` is read through them.
+    pub(super) fn union_siblings(&self, s: SymbolIx) -> Vec<SymbolIx> {
+        self.unions.get(&s).cloned().unwrap_or_default()
+    }
+
+    /// The symbol of what the function with USR `function_usr` returns, when it
+    /// returns functions (`pick::return`): its `return`
+    /// statements store into it, and `p = pick()` copies it.
+    pub(super) fn result(&mut self, function_usr: &str, function: &str) -> SymbolIx {
+        let usr = format!("{function_usr}#return");
+        if let Some(i) = self.sink.known(&usr) {
+            return i;
+        }
+        self.sink.add_symbol(NewSymbol {
+            usr,
+            name: "return".to_owned(),
+            scope: Some(function.to_owned()),
+            kind: Kind::Result,
+            linkage: Linkage::None,
+        })
     }
 
     /// The symbol of parameter `index` of the function with USR `function_usr`: one

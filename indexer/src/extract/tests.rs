@@ -861,6 +861,103 @@ fn a_parameter_passed_on_is_a_copy() {
     );
 }
 
+// ---- Results, out-parameters, arrays and unions ----
+
+#[test]
+fn a_function_returned_is_stored_into_the_result() {
+    check(
+        "typedef void (*fn_t)(void);\nvoid a(void);\nvoid b(void);\nstatic fn_t pick(int x) { if (x) return a; return x > 1 ? b : 0; }\nvoid run(int x) { fn_t p = pick(x); p(); pick(x)(); }\n",
+        expect![[r#"
+            call run -> pick at t.c:5:28
+            call run -> pick at t.c:5:42
+            call run -> pick::return at t.c:5:42 indirect
+            call run -> run::p at t.c:5:37 indirect
+            def function external a at t.c:2:6 declaration
+            def function external b at t.c:3:6 declaration
+            def function external run at t.c:5:6
+            def function internal pick at t.c:4:13
+            def typedef none fn_t at t.c:1:16
+            def variable none run::p at t.c:5:24
+            store pick::return <- a at t.c:4:41
+            store pick::return <- b at t.c:4:59
+            store run::p <- copy of pick::return at t.c:5:28
+            use pick addr a at t.c:4:41
+            use pick addr b at t.c:4:59
+        "#]],
+    );
+}
+
+#[test]
+fn a_null_returned_makes_no_result() {
+    check_only(
+        "def",
+        "typedef void (*fn_t)(void);\nfn_t none(void) { return 0; }\n",
+        expect![[r#"
+            def function external none at t.c:2:6
+            def typedef none fn_t at t.c:1:16
+        "#]],
+    );
+}
+
+#[test]
+fn a_function_written_through_an_out_parameter_reaches_the_callers_pointer() {
+    check_only(
+        "store",
+        "typedef void (*fn_t)(void);\nvoid a(void);\nstatic void get(fn_t *out) { *out = a; }\nvoid run(void) { fn_t p; get(&p); p(); }\n",
+        expect![[r#"
+            store get::out <- a at t.c:3:37
+            store get::out <- copy of run::p at t.c:4:31
+            store run::p <- copy of get::out at t.c:4:31
+        "#]],
+    );
+}
+
+#[test]
+fn a_slot_returned_by_address_is_written_through() {
+    check_only(
+        "store",
+        "typedef void (*fn_t)(void);\nstruct ops { fn_t fn; };\nstruct ops o;\nvoid a(void);\nstatic fn_t *slot(void) { return &o.fn; }\nvoid set(void) { *slot() = a; }\n",
+        expect![[r#"
+            store ops::fn <- copy of slot::return at t.c:5:37
+            store slot::return <- a at t.c:6:28
+            store slot::return <- copy of ops::fn at t.c:5:37
+        "#]],
+    );
+}
+
+#[test]
+fn an_array_passed_on_is_read_through_pointer_arithmetic() {
+    check_only(
+        "",
+        "typedef void (*fn_t)(void);\nvoid a(void);\nstatic fn_t table[] = { a };\nstatic void all(const fn_t *t, int n) { for (int i = 0; i < n; i++) (*(t + i))(); }\nvoid go(void) { all(table, 1); }\n",
+        expect![[r#"
+            call all -> all::t at t.c:4:69 indirect
+            call go -> all at t.c:5:17
+            def function external a at t.c:2:6 declaration
+            def function external go at t.c:5:6
+            def function internal all at t.c:4:13
+            def typedef none fn_t at t.c:1:16
+            def variable internal table at t.c:3:13
+            store all::t <- copy of table at t.c:5:21
+            store table <- a at t.c:3:25
+            use go read table at t.c:5:21
+            use table addr a at t.c:3:25
+        "#]],
+    );
+}
+
+#[test]
+fn a_function_stored_through_one_member_of_a_union_is_read_through_the_others() {
+    check_only(
+        "store",
+        "typedef void (*fn_t)(void);\nvoid a(void);\nunion cb { void *data; fn_t fn; unsigned long word; };\nvoid set(union cb *c) { c->data = (void *)a; }\nvoid run(union cb *c) { c->fn(); }\n",
+        expect![[r#"
+            store cb::data <- a at t.c:4:43
+            store cb::fn <- a at t.c:4:43
+        "#]],
+    );
+}
+
 // ---- Uses ----
 
 #[test]

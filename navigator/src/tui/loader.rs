@@ -680,9 +680,9 @@ impl Loader {
                 }
             }
             Kind::Enum | Kind::Typedef | Kind::Enumerator => {}
-            Kind::Variable | Kind::Field | Kind::Parameter => {
+            Kind::Variable | Kind::Field | Kind::Parameter | Kind::Result => {
                 let (used, n) = self.section("Used by", Expand::UsedBy(id), &chain)?;
-                if n > 0 || s.kind != Kind::Parameter {
+                if n > 0 || !matches!(s.kind, Kind::Parameter | Kind::Result) {
                     out.push(used);
                 }
                 let (stored, stores) =

@@ -28,7 +28,7 @@ impl App {
             Some(Kind::Function) => s.fg(Color::Cyan),
             Some(Kind::Variable) => s.fg(Color::Green),
             Some(Kind::Macro) => s.fg(Color::Magenta),
-            Some(Kind::Field | Kind::Parameter) => s.fg(Color::Yellow),
+            Some(Kind::Field | Kind::Parameter | Kind::Result) => s.fg(Color::Yellow),
             Some(_) => s.fg(Color::Blue),
             None => s,
         }
