@@ -163,8 +163,9 @@ impl<'tu> Extractor<'tu, '_> {
 
     /// Records what `value` stores into `target`, written in `at`. What is stored into
     /// a member of a union is stored into its other members that hold functions too;
-    /// an address stored (`&p`) is a way to write `p`, so `p` takes what the target
-    /// holds, both ways.
+    /// an address stored as a pointer to where functions are held (`&p` into a
+    /// `fn_t *`, not `(unsigned long)&p` nor a `void *`) is a way to write `p`, so `p`
+    /// takes what the target holds, both ways.
     pub(super) fn store_values(
         &mut self,
         target: SymbolIx,
@@ -178,7 +179,7 @@ impl<'tu> Extractor<'tu, '_> {
         }
         let mut values = Vec::new();
         self.function_values(value, body, &mut values);
-        let address = by_address(value);
+        let address = by_address(value) && value.ty().reaches_function();
         let mut targets = vec![target];
         targets.extend(self.union_siblings(target));
         for (v, e) in values {
@@ -230,7 +231,8 @@ impl<'tu> Extractor<'tu, '_> {
         }
         if e.kind() != kind::INIT_LIST_EXPR {
             if let Some(t) = target {
-                self.store_values(t, e, body, at);
+                // As written, with its conversion to the target's type.
+                self.store_values(t, init, body, at);
             }
             return;
         }

@@ -912,6 +912,21 @@ fn a_function_written_through_an_out_parameter_reaches_the_callers_pointer() {
     );
 }
 
+/// `EXPORT_SYMBOL`'s `.value = (unsigned long)&sym`, `memcpy(&fn, src, n)`: the
+/// target is not a place that holds functions; nothing comes back through it.
+#[test]
+fn an_address_stored_as_an_integer_or_a_void_pointer_goes_one_way() {
+    check_only(
+        "store",
+        "void (*hook)(void);\nstruct ksym { unsigned long value; };\nstruct ksym k = { .value = (unsigned long)&hook };\nvoid copy(void *dst, const void *src, unsigned long n);\nvoid get(void (*from)(void)) { void (*fn)(void); copy(&fn, &from, sizeof(fn)); }\n",
+        expect![[r#"
+            store copy::dst <- copy of get::fn at t.c:5:56
+            store copy::src <- copy of get::from at t.c:5:61
+            store ksym::value <- copy of hook at t.c:3:44
+        "#]],
+    );
+}
+
 #[test]
 fn a_slot_returned_by_address_is_written_through() {
     check_only(
