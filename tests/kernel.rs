@@ -1026,6 +1026,37 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             &["-> ksys_read", "fs/read_write.c:"],
         ],
     ),
+    // A function's result: pm_op() returns ops->resume (drivers/base/power/main.c:351,
+    // CONFIG_SUSPEND), device_resume() passes it to dpm_run_callback(), which calls it;
+    // alarmtimer_pm_ops has .resume = alarmtimer_resume (kernel/time/alarmtimer.c:915).
+    (
+        &["stores", "pm_op::return"],
+        &[&[
+            "copy of dev_pm_ops::resume",
+            "drivers/base/power/main.c:351:",
+            "in pm_op",
+        ]],
+    ),
+    (
+        &["callers", "alarmtimer_resume"],
+        &[&[
+            "dpm_run_callback",
+            "drivers/base/power/main.c:",
+            "[indirect via dpm_run_callback::cb]",
+        ]],
+    ),
+    // A union written through one member and called through another:
+    // cpuhp_store_callbacks() writes startup.single (kernel/cpu.c:2333), and
+    // cpuhp_invoke_callback() calls startup.multi, registered by
+    // cpuhp_setup_state_multi(..., blk_mq_hctx_notify_online, ...) (block/blk-mq.c).
+    (
+        &["callers", "blk_mq_hctx_notify_online"],
+        &[&[
+            "cpuhp_invoke_callback",
+            "kernel/cpu.c:",
+            "[indirect via cpuhp_invoke_callback::cbm]",
+        ]],
+    ),
     // hash_add's ilog2() picks __ilog2_u64 for a size_t: `sizeof(n) <= 4 ? ... : ...`
     // is constant, and the other arm is dead in this configuration.
     (

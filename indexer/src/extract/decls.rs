@@ -105,6 +105,12 @@ impl<'tu> Extractor<'tu, '_> {
             }
         }
         self.walk_children(c, &body, Access::Read);
+        // A result its `return` statements stored into is named where the function is.
+        if body.returns_function {
+            if let Some(r) = self.sink.known(&super::symbols::result_usr(&body.usr)) {
+                self.define(c, r, true, false);
+            }
+        }
     }
 
     /// `long sys_read(...) __attribute__((alias("__se_sys_read")));` (the kernel's

@@ -206,7 +206,7 @@ impl<'tu> Extractor<'tu, '_> {
     /// returns functions (`pick::return`): its `return`
     /// statements store into it, and `p = pick()` copies it.
     pub(super) fn result(&mut self, function_usr: &str, function: &str) -> SymbolIx {
-        let usr = format!("{function_usr}#return");
+        let usr = result_usr(function_usr);
         if let Some(i) = self.sink.known(&usr) {
             return i;
         }
@@ -297,4 +297,9 @@ pub(super) fn scope_name(record: Cursor<'_>) -> String {
             .trim_start_matches("union ")
             .to_owned()
     }
+}
+
+/// The USR of what the function with USR `function_usr` returns.
+pub(super) fn result_usr(function_usr: &str) -> String {
+    format!("{function_usr}#return")
 }

@@ -876,6 +876,7 @@ fn a_function_returned_is_stored_into_the_result() {
             def function external b at t.c:3:6 declaration
             def function external run at t.c:5:6
             def function internal pick at t.c:4:13
+            def result none pick::return at t.c:4:13
             def typedef none fn_t at t.c:1:16
             def variable none run::p at t.c:5:24
             store pick::return <- a at t.c:4:41
