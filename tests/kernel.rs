@@ -1045,17 +1045,9 @@ const FACT_LINES_6_12_UML: &[(&[&str], &[&[&str]])] = &[
             "[indirect via dpm_run_callback::cb]",
         ]],
     ),
-    // A union written through one member and called through another:
-    // cpuhp_store_callbacks() writes startup.single (kernel/cpu.c:2333), and
-    // cpuhp_invoke_callback() calls startup.multi, registered by
-    // cpuhp_setup_state_multi(..., blk_mq_hctx_notify_online, ...) (block/blk-mq.c).
     (
-        &["callers", "blk_mq_hctx_notify_online"],
-        &[&[
-            "cpuhp_invoke_callback",
-            "kernel/cpu.c:",
-            "[indirect via cpuhp_invoke_callback::cbm]",
-        ]],
+        &["def", "pm_op::return"],
+        &[&["drivers/base/power/main.c:", "result pm_op::return"]],
     ),
     // hash_add's ilog2() picks __ilog2_u64 for a size_t: `sizeof(n) <= 4 ? ... : ...`
     // is constant, and the other arm is dead in this configuration.

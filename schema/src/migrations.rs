@@ -273,4 +273,10 @@ CREATE INDEX uses_by_chunk ON uses(chunk);
     r#"
 ALTER TABLE chunks ADD COLUMN skipped BLOB;
 "#,
+    // 13: symbols of kind `result` (`pick::return`: what a function that returns
+    // functions returns). No table changes; the version tells an older nccnav that it
+    // cannot read the kind. Units recorded before have none until indexed again.
+    r#"
+-- symbols.kind takes 'result'
+"#,
 ];

@@ -273,10 +273,13 @@ impl<'tu> Extractor<'tu, '_> {
 
     fn call(&mut self, call: Cursor<'tu>, body: &Body) {
         // `pick(x)()` calls what `pick` returns, though libclang refers it to `pick`.
-        let through_result = call
-            .children()
-            .first()
-            .is_some_and(|c| unwrap_expr(*c).kind() == kind::CALL_EXPR);
+        let through_result = call.children().first().is_some_and(|c| {
+            let inner = unwrap_expr(*c);
+            inner.kind() == kind::CALL_EXPR
+                && inner
+                    .referenced()
+                    .is_some_and(|d| d.kind() == kind::FUNCTION_DECL)
+        });
         let Some(target) = call.referenced().filter(|_| !through_result) else {
             // `table[i](x)`, `(*ops->fn)(x)`: a call through the pointer the callee
             // expression reads.

@@ -96,10 +96,10 @@ impl<'tu> Extractor<'tu, '_> {
             params,
             returns_function: c.result_type().reaches_function(),
         };
-        // Parameters that hold functions are pointers like any other: name them where
-        // the definition does.
+        // Parameters that hold functions, or point to where they are held (`fn_t
+        // *out`), are pointers like any other: name them where the definition does.
         for (i, p) in c.arguments().into_iter().enumerate() {
-            if p.ty().holds_function_pointer() {
+            if p.ty().reaches_function() {
                 let s = self.parameter(&body.usr, &body.name, i, p.spelling());
                 self.define(p, s, true, false);
             }

@@ -161,11 +161,20 @@ impl<'tu> Extractor<'tu, '_> {
         }
     }
 
-    /// Records what `value` stores into `target`, written in `at`. What is stored into
-    /// a member of a union is stored into its other members that hold functions too;
-    /// an address stored as a pointer to where functions are held (`&p` into a
-    /// `fn_t *`, not `(unsigned long)&p` nor a `void *`) is a way to write `p`, so `p`
-    /// takes what the target holds, both ways.
+    /// Records what `value` stores into `target`, written in `at`.
+    ///
+    /// A function cast to another type as it is stored into a member of a union
+    /// (`u.data = (void *)f`) is there to be read through another member: it is
+    /// stored into the union's other members that hold functions too. (Stored as its
+    /// own type, `.proc_show = f` in a table of `union proc_op`, the member written is
+    /// the one read: each of the kernel's 200 LSM hooks is a member of one union.)
+    ///
+    /// The address of a function's own pointer variable stored as a pointer to where
+    /// functions are held (`get(&p)` into a `fn_t *out`) is a way to write `p`: `p`
+    /// takes what the target holds, both ways. Not a member's or a global's address:
+    /// the target, one for every caller, would join them all (`&sk->sk_data_ready`
+    /// and `&sk->sk_state_change` passed to one helper); nor an address stored as
+    /// an integer or a `void *`.
     pub(super) fn store_values(
         &mut self,
         target: SymbolIx,
@@ -181,14 +190,17 @@ impl<'tu> Extractor<'tu, '_> {
         self.function_values(value, body, &mut values);
         let address = by_address(value) && value.ty().reaches_function();
         let mut targets = vec![target];
-        targets.extend(self.union_siblings(target));
+        if punned(value) {
+            targets.extend(self.union_siblings(target));
+        }
         for (v, e) in values {
             let name = self.sink.facts[v].name.clone();
             let Some(p) = self.place(e.location(), &name) else {
                 continue;
             };
             let mut pairs: Vec<(SymbolIx, SymbolIx)> = targets.iter().map(|&t| (t, v)).collect();
-            if address && self.sink.facts[v].kind != Kind::Function {
+            let local = &self.sink.facts[v];
+            if address && local.kind == Kind::Variable && local.scope.is_some() {
                 pairs.push((v, target));
             }
             for (target, value) in pairs {
@@ -296,4 +308,22 @@ fn by_address(value: Cursor<'_>) -> bool {
                 && k.referenced()
                     .is_some_and(|d| d.kind() == kind::FUNCTION_DECL))
         })
+}
+
+/// Whether `value` is written with a cast to a type that is not a pointer to functions
+/// (`(void *)f`, `(unsigned long)f`): a function stored as something else.
+fn punned(value: Cursor<'_>) -> bool {
+    let mut e = value;
+    loop {
+        match e.kind() {
+            kind::CSTYLE_CAST_EXPR if !e.ty().reaches_function() => return true,
+            kind::PAREN_EXPR | kind::UNEXPOSED_EXPR | kind::CSTYLE_CAST_EXPR => {
+                match e.children().last() {
+                    Some(k) if kind::is_expression(k.kind()) => e = *k,
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
 }

@@ -928,15 +928,20 @@ fn an_address_stored_as_an_integer_or_a_void_pointer_goes_one_way() {
     );
 }
 
+/// net/smc's `smc_clcsock_replace_cb(&sk->sk_data_ready, ...)`: one helper writes
+/// through the addresses of several members; joining each member with the parameter
+/// would join them all.
 #[test]
-fn a_slot_returned_by_address_is_written_through() {
+fn a_members_address_passed_on_does_not_join_the_members() {
     check_only(
         "store",
-        "typedef void (*fn_t)(void);\nstruct ops { fn_t fn; };\nstruct ops o;\nvoid a(void);\nstatic fn_t *slot(void) { return &o.fn; }\nvoid set(void) { *slot() = a; }\n",
+        "typedef void (*fn_t)(void);\nstruct sock { fn_t ready; fn_t change; };\nvoid a(void);\nvoid b(void);\nstatic void replace(fn_t *target, fn_t f) { *target = f; }\nvoid init(struct sock *sk) { replace(&sk->ready, a); replace(&sk->change, b); }\n",
         expect![[r#"
-            store ops::fn <- copy of slot::return at t.c:5:37
-            store slot::return <- a at t.c:6:28
-            store slot::return <- copy of ops::fn at t.c:5:37
+            store replace::f <- a at t.c:6:50
+            store replace::f <- b at t.c:6:75
+            store replace::target <- copy of replace::f at t.c:5:55
+            store replace::target <- copy of sock::change at t.c:6:67
+            store replace::target <- copy of sock::ready at t.c:6:43
         "#]],
     );
 }
@@ -952,6 +957,7 @@ fn an_array_passed_on_is_read_through_pointer_arithmetic() {
             def function external a at t.c:2:6 declaration
             def function external go at t.c:5:6
             def function internal all at t.c:4:13
+            def parameter none all::t at t.c:4:29
             def typedef none fn_t at t.c:1:16
             def variable internal table at t.c:3:13
             store all::t <- copy of table at t.c:5:21
@@ -970,6 +976,18 @@ fn a_function_stored_through_one_member_of_a_union_is_read_through_the_others() 
         expect![[r#"
             store cb::data <- a at t.c:4:43
             store cb::fn <- a at t.c:4:43
+        "#]],
+    );
+}
+
+/// A table of `union proc_op`: each entry is written and read through one member.
+#[test]
+fn a_function_stored_as_its_own_type_stays_in_the_member_of_a_union() {
+    check_only(
+        "store",
+        "typedef int (*show_t)(int);\ntypedef int (*link_t)(void *);\nint show(int);\nunion op { show_t show; link_t link; };\nstruct entry { union op op; };\nstruct entry e = { .op = { .show = show } };\n",
+        expect![[r#"
+            store op::show <- show at t.c:6:36
         "#]],
     );
 }
