@@ -190,8 +190,7 @@ impl<'tu> Extractor<'tu, '_> {
                 if let Some(&value) = n.children().first().filter(|_| body.returns_function) {
                     // `return NULL` gives the result no symbol.
                     if self.dead == 0 && self.returns_functions(value, body) {
-                        let r = self.result(&body.usr, &body.name);
-                        self.store_values(r, value, Some(body), body.holder());
+                        self.returned(value, body);
                     }
                 }
                 self.walk_children(n, body, Access::Read);

@@ -105,10 +105,9 @@ impl<'tu> Extractor<'tu, '_> {
             }
         }
         self.walk_children(c, &body, Access::Read);
-        // A result its `return` statements stored into is named where the function is.
         if body.returns_function {
             if let Some(r) = self.sink.known(&super::symbols::result_usr(&body.usr)) {
-                self.define(c, r, true, false);
+                self.define_result(body.sym, r);
             }
         }
     }

@@ -101,6 +101,10 @@ struct Extractor<'tu, 'p> {
     /// For each member of a union met, the other members that hold functions: what is
     /// stored through one member is read through the others.
     unions: HashMap<SymbolIx, Vec<SymbolIx>>,
+    /// `return` statements of static functions of the unit's own file whose result
+    /// nothing has read yet (`module_init`'s `__inittest`, a type check never called):
+    /// stored when the walk is over, if the unit reads the result by then.
+    pending_results: Vec<(Body, crate::clang::Cursor<'tu>)>,
 }
 
 impl Extractor<'_, '_> {
@@ -130,6 +134,7 @@ impl Extractor<'_, '_> {
 
 /// The function whose body is being walked (or the file-scope variable whose
 /// initializer is: what it refers to is used by that variable).
+#[derive(Clone)]
 struct Body {
     sym: SymbolIx,
     /// The file holding the body: its calls and uses belong to it.
@@ -184,6 +189,7 @@ pub fn extract<'tu>(
         aliases: Vec::new(),
         bodies: HashMap::default(),
         unions: HashMap::default(),
+        pending_results: Vec::new(),
     };
     let own_sources;
     let sources = match &reuse {
@@ -270,6 +276,7 @@ pub fn extract<'tu>(
     });
     x.refers.current = None;
     x.join_aliases();
+    x.results_read();
     x.expansions_in_bodies(&expansions);
     let refers = std::mem::take(&mut x.refers);
     let mut facts = x.sink.facts;

@@ -2,9 +2,10 @@
 //! variables and parameters by initializers (designated, positional, nested, arrays of
 //! structs, compound literals), assignments and call arguments.
 
-use schema::{Kind, NewStore, SymbolIx};
+use schema::{Kind, Linkage, NewStore, SymbolIx};
 
 use super::expr::{same, unwrap_expr};
+use super::symbols::result_usr;
 use super::{Body, Extractor, Holder};
 use crate::clang::{kind, Cursor, Operator};
 
@@ -95,6 +96,33 @@ impl<'tu> Extractor<'tu, '_> {
                 Some(self.result(&usr, &name))
             }
             _ => None,
+        }
+    }
+
+    /// `return value;` in `body`, a function that returns functions: stored into its
+    /// result, unless the function is a static one of the unit's own file whose result
+    /// nothing has read yet; that waits for the end of the walk
+    /// ([`Extractor::results_read`]).
+    pub(super) fn returned(&mut self, value: Cursor<'tu>, body: &Body) {
+        let usr = result_usr(&body.usr);
+        let private = body.owner == self.sink.main_file()
+            && self.sink.facts[body.sym].linkage == Linkage::Internal;
+        if private && self.sink.known(&usr).is_none() {
+            self.pending_results.push((body.clone(), value));
+            return;
+        }
+        let r = self.result(&body.usr, &body.name);
+        self.store_values(r, value, Some(body), body.holder());
+    }
+
+    /// The `return` statements held back by [`Extractor::returned`] whose result the
+    /// unit read after all; the others record nothing.
+    pub(super) fn results_read(&mut self) {
+        for (body, value) in std::mem::take(&mut self.pending_results) {
+            if let Some(r) = self.sink.known(&result_usr(&body.usr)) {
+                self.store_values(r, value, Some(&body), body.holder());
+                self.define_result(body.sym, r);
+            }
         }
     }
 

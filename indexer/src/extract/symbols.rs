@@ -202,6 +202,20 @@ impl<'tu> Extractor<'tu, '_> {
         self.unions.get(&s).cloned().unwrap_or_default()
     }
 
+    /// Names result `r` where its function `function` is defined.
+    pub(super) fn define_result(&mut self, function: SymbolIx, r: SymbolIx) {
+        let at = self
+            .sink
+            .facts
+            .definitions
+            .iter()
+            .find(|d| d.symbol == function && d.definition)
+            .cloned();
+        if let Some(d) = at {
+            self.sink.add(NewDefinition { symbol: r, ..d });
+        }
+    }
+
     /// The symbol of what the function with USR `function_usr` returns, when it
     /// returns functions (`pick::return`): its `return`
     /// statements store into it, and `p = pick()` copies it.

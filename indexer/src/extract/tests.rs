@@ -888,6 +888,20 @@ fn a_function_returned_is_stored_into_the_result() {
     );
 }
 
+/// `module_init(f)`'s `__inittest`, a type check: a static function whose result
+/// nothing in its unit reads has none; a static function called before it is defined
+/// has one.
+#[test]
+fn a_static_result_nothing_reads_is_not_recorded() {
+    check_only(
+        "store",
+        "typedef void (*fn_t)(void);\nvoid a(void);\nvoid b(void);\nstatic fn_t __inittest(void) { return a; }\nstatic fn_t later(void);\nvoid run(void) { later()(); }\nstatic fn_t later(void) { return b; }\n",
+        expect![[r#"
+            store later::return <- b at t.c:7:34
+        "#]],
+    );
+}
+
 #[test]
 fn a_null_returned_makes_no_result() {
     check_only(
