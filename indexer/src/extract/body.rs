@@ -20,17 +20,17 @@ impl<'tu> Extractor<'tu, '_> {
     pub(super) fn walk(&mut self, n: Cursor<'tu>, body: &Body, access: Access) {
         match n.kind() {
             kind::CALL_EXPR => {
-                self.call(n, body);
+                let kids = n.children();
+                let callee = kids.first().copied();
+                let direct = callee.is_some_and(names_function);
+                self.call(n, callee, direct, body);
                 // `__builtin_constant_p(f())` never runs its argument.
                 let unevaluated = n
                     .referenced()
                     .is_some_and(|t| UNEVALUATED_BUILTINS.contains(&t.spelling().as_str()));
                 if !unevaluated {
-                    for (i, k) in n.children().into_iter().enumerate() {
-                        // The function a direct call names is called, not referred to.
-                        if i == 0 && names_function(k) {
-                            continue;
-                        }
+                    // The function a direct call names is called, not referred to.
+                    for k in kids.into_iter().skip(usize::from(direct)) {
                         self.walk(k, body, Access::Read);
                     }
                 }
@@ -188,10 +188,7 @@ impl<'tu> Extractor<'tu, '_> {
             // What a function that returns functions returns is stored into its result.
             kind::RETURN_STMT => {
                 if let Some(&value) = n.children().first().filter(|_| body.returns_function) {
-                    // `return NULL` gives the result no symbol.
-                    if self.dead == 0 && self.returns_functions(value, body) {
-                        self.returned(value, body);
-                    }
+                    self.returned(value, body);
                 }
                 self.walk_children(n, body, Access::Read);
             }
@@ -270,19 +267,21 @@ impl<'tu> Extractor<'tu, '_> {
         }
     }
 
-    fn call(&mut self, call: Cursor<'tu>, body: &Body) {
+    /// A call whose callee expression is `callee`; `direct` when that names a function.
+    fn call(&mut self, call: Cursor<'tu>, callee: Option<Cursor<'tu>>, direct: bool, body: &Body) {
         // `pick(x)()` calls what `pick` returns, though libclang refers it to `pick`.
-        let through_result = call.children().first().is_some_and(|c| {
-            let inner = unwrap_expr(*c);
-            inner.kind() == kind::CALL_EXPR
-                && inner
-                    .referenced()
-                    .is_some_and(|d| d.kind() == kind::FUNCTION_DECL)
-        });
+        let through_result = !direct
+            && callee.is_some_and(|c| {
+                let inner = unwrap_expr(c);
+                inner.kind() == kind::CALL_EXPR
+                    && inner
+                        .referenced()
+                        .is_some_and(|d| d.kind() == kind::FUNCTION_DECL)
+            });
         let Some(target) = call.referenced().filter(|_| !through_result) else {
             // `table[i](x)`, `(*ops->fn)(x)`: a call through the pointer the callee
             // expression reads.
-            let Some(callee) = call.children().into_iter().next() else {
+            let Some(callee) = callee else {
                 return;
             };
             // `((btf_fn)____fn)(args)` (BPF_CALL_x), `_Generic(x, ...: f)(args)`: a

@@ -104,15 +104,23 @@ impl<'tu> Extractor<'tu, '_> {
     /// nothing has read yet; that waits for the end of the walk
     /// ([`Extractor::results_read`]).
     pub(super) fn returned(&mut self, value: Cursor<'tu>, body: &Body) {
-        let usr = result_usr(&body.usr);
+        if self.dead > 0 {
+            return;
+        }
+        let mut values = Vec::new();
+        self.function_values(value, Some(body), &mut values);
+        // `return NULL` gives the result no symbol.
+        if values.is_empty() {
+            return;
+        }
         let private = body.owner == self.sink.main_file()
             && self.sink.facts[body.sym].linkage == Linkage::Internal;
-        if private && self.sink.known(&usr).is_none() {
+        if private && self.sink.known(&result_usr(&body.usr)).is_none() {
             self.pending_results.push((body.clone(), value));
             return;
         }
         let r = self.result(&body.usr, &body.name);
-        self.store_values(r, value, Some(body), body.holder());
+        self.store(r, value, values, body.holder());
     }
 
     /// The `return` statements held back by [`Extractor::returned`] whose result the
@@ -124,13 +132,6 @@ impl<'tu> Extractor<'tu, '_> {
                 self.define_result(body.sym, r);
             }
         }
-    }
-
-    /// Whether `e` can evaluate to a function or a pointer that holds them.
-    pub(super) fn returns_functions(&mut self, e: Cursor<'tu>, body: &Body) -> bool {
-        let mut values = Vec::new();
-        self.function_values(e, Some(body), &mut values);
-        !values.is_empty()
     }
 
     /// The functions and function pointers an expression can evaluate to: a function
@@ -203,7 +204,7 @@ impl<'tu> Extractor<'tu, '_> {
     /// the target, one for every caller, would join them all (`&sk->sk_data_ready`
     /// and `&sk->sk_state_change` passed to one helper); nor an address stored as
     /// an integer or a `void *`.
-    pub(super) fn store_values(
+    fn store_values(
         &mut self,
         target: SymbolIx,
         value: Cursor<'tu>,
@@ -216,6 +217,18 @@ impl<'tu> Extractor<'tu, '_> {
         }
         let mut values = Vec::new();
         self.function_values(value, body, &mut values);
+        self.store(target, value, values, at);
+    }
+
+    /// Records that `value`, evaluating to `values`, is stored into `target` (the rules
+    /// of [`Extractor::store_values`]).
+    fn store(
+        &mut self,
+        target: SymbolIx,
+        value: Cursor<'tu>,
+        values: Vec<(SymbolIx, Cursor<'tu>)>,
+        at: Holder,
+    ) {
         let address = by_address(value) && value.ty().reaches_function();
         let mut targets = vec![target];
         if punned(value) {
