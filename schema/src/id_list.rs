@@ -3,6 +3,9 @@
 //! before, which is mostly 1 byte) and a unit's command (`tus.command`, a sequence of
 //! `arguments` ids in order).
 
+/// A list as a column holds it: `NULL` when nothing was listed.
+pub(crate) type Stored = Option<Vec<u8>>;
+
 fn put(out: &mut Vec<u8>, mut v: u64) {
     loop {
         let byte = (v & 0x7f) as u8;

@@ -525,7 +525,12 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO tu_chunks(tu, chunk) VALUES (1, 1);
              INSERT INTO definitions(symbol, file, line, col, definition, chunk)
-                 VALUES (1, 1, 10, 5, 1, 1);",
+                 VALUES (1, 1, 10, 5, 1, 1);
+             INSERT INTO symbols(id, usr, name, kind, linkage)
+                 VALUES (2, 'c:@v', 'v', 'variable', 'external');
+             INSERT INTO chunks(id, file, hash) VALUES (2, 1, 'h2');
+             INSERT INTO uses(symbol, function, access, file, line, col, chunk)
+                 VALUES (2, 1, 'read', 1, 11, 3, 1), (2, 1, 'read', 1, 11, 3, 2);",
         )
         .unwrap();
         if let Some(s) = srctree {
@@ -568,6 +573,21 @@ mod tests {
         let defs = db.definitions(SymbolId(1)).unwrap();
         assert_eq!(defs.len(), 1);
         assert!(db.defined_in(&defs[0]).unwrap().builtin);
+        // Schema 14: the use two chunks held, one row both list.
+        assert_eq!(db.uses_of(SymbolId(2)).unwrap().len(), 1);
+        let listed: i64 = db
+            .conn
+            .query_row(
+                "SELECT count(*) FROM chunks WHERE uses IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(listed, 2);
+        assert!(db
+            .named_in_file(FileId(1))
+            .unwrap()
+            .contains(&(11, 3, SymbolId(2))));
         let broken: i64 = db
             .conn
             .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {

@@ -567,43 +567,68 @@ fn write_facts(
                 symbol_id(st.within)?
             ])?;
         }
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO uses(symbol, function, access, file, line, col, macro, chunk)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        // A use too is one row however many chunks list it.
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO uses(symbol, function, access, file, line, col, macro, chunks)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
+             ON CONFLICT (symbol, function, access, file, line, col) DO UPDATE
+                 SET chunks = chunks + 1
+             RETURNING id, chunks",
         )?;
+        let mut listed: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         for u in &facts.uses {
             let Some(&chunk) = new_chunks.get(&u.owner) else {
                 continue;
             };
-            let (symbol, function) = (symbol_id(u.symbol)?, symbol_id(u.function)?);
-            stats.uses += insert.execute(params![
-                symbol,
-                function,
-                u.access,
-                fid(u.file)?,
-                u.line,
-                u.col,
-                u.macro_name,
-                chunk
-            ])?;
+            let (symbol, function, file) =
+                (symbol_id(u.symbol)?, symbol_id(u.function)?, fid(u.file)?);
+            if !seen.insert((chunk, symbol, function, u.access, file, u.line, u.col)) {
+                continue;
+            }
+            let (id, chunks): (i64, i64) = upsert.query_row(
+                params![
+                    symbol,
+                    function,
+                    u.access,
+                    file,
+                    u.line,
+                    u.col,
+                    u.macro_name
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            stats.uses += usize::from(chunks == 1);
+            listed.entry(chunk).or_default().push(id);
+        }
+        for (chunk, mut ids) in listed {
+            let blob = crate::id_list::encode_set(&mut ids);
+            tx.prepare_cached("UPDATE chunks SET uses = ?2 WHERE id = ?1")?
+                .execute(params![chunk, blob])?;
         }
     }
 
     // Chunks no unit links any more go, with their facts.
     for chunk in old {
-        let (units, definitions): (i64, Option<Vec<u8>>) = tx
-            .prepare_cached("SELECT units, definitions FROM chunks WHERE id = ?1")?
-            .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (units, definitions, uses): (i64, crate::id_list::Stored, crate::id_list::Stored) = tx
+            .prepare_cached("SELECT units, definitions, uses FROM chunks WHERE id = ?1")?
+            .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         if units > 0 {
             continue;
         }
-        for id in crate::id_list::decode_set(definitions.as_deref()) {
-            tx.prepare_cached("UPDATE definitions SET chunks = chunks - 1 WHERE id = ?1")?
+        for (table, list) in [("definitions", definitions), ("uses", uses)] {
+            for id in crate::id_list::decode_set(list.as_deref()) {
+                tx.prepare_cached(&format!(
+                    "UPDATE {table} SET chunks = chunks - 1 WHERE id = ?1"
+                ))?
                 .execute([id])?;
-            tx.prepare_cached("DELETE FROM definitions WHERE id = ?1 AND chunks <= 0")?
+                tx.prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE id = ?1 AND chunks <= 0"
+                ))?
                 .execute([id])?;
+            }
         }
-        for table in ["calls", "stores", "uses"] {
+        for table in ["calls", "stores"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE chunk = ?1"))?
                 .execute([chunk])?;
         }

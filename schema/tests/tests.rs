@@ -205,6 +205,67 @@ fn a_declaration_several_units_hold_is_one_row_until_no_unit_holds_it() {
     }
 }
 
+/// `unit` whose header inline `h` reads the global `v` (in `inc.h`, line 2), which
+/// `inc.h` declares.
+fn using(main: &str, f: &str, g_line: u32) -> TuFacts {
+    let mut u = unit(main, f, g_line);
+    u.symbols.push(sym("c:@v", "v", Kind::Variable));
+    u.definitions.push(NewDefinition {
+        symbol: SymbolIx(3),
+        file: FileIx(1),
+        line: 1,
+        col: 12,
+        macro_name: None,
+        definition: false,
+        owner: FileIx(0),
+    });
+    u.uses.push(NewUse {
+        symbol: SymbolIx(3),
+        function: SymbolIx(1),
+        access: Access::Read,
+        file: FileIx(1),
+        line: 2,
+        col: 30,
+        macro_name: None,
+        owner: FileIx(1),
+    });
+    u
+}
+
+#[test]
+fn a_use_several_versions_of_a_header_hold_is_one_row_until_none_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open_writer(&dir.path().join("t.db")).unwrap();
+    let a = db.write_tu(&tu("/b/a.o"), &using("a.c", "fa", 3)).unwrap();
+    assert_eq!(a.uses, 1);
+    // m.c reads inc.h differently (h calls g at line 4): a second chunk of inc.h, which
+    // holds the same use.
+    let m = db.write_tu(&tu("/b/m.o"), &using("m.c", "fm", 4)).unwrap();
+    assert_eq!(
+        (m.files_recorded, m.uses),
+        (2, 0),
+        "the use is recorded already"
+    );
+    let v = db.symbols_named("v").unwrap()[0].id;
+    let v_uses = |db: &Db| db.uses_of(v).unwrap().len();
+    assert_eq!(v_uses(&db), 1);
+    let inc = db
+        .files()
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == "inc.h")
+        .unwrap()
+        .id;
+    assert!(db.named_in_file(inc).unwrap().contains(&(2, 30, v)));
+
+    // Either chunk going leaves the use to the other.
+    db.write_tu(&tu("/b/a.o"), &unit("a.c", "fa", 3)).unwrap();
+    assert_eq!(v_uses(&db), 1, "m.c's version of inc.h still holds it");
+    db.write_tu(&tu("/b/m.o"), &unit("m.c", "fm", 3)).unwrap();
+    assert_eq!(v_uses(&db), 0, "no version of inc.h holds it any more");
+    assert!(!db.named_in_file(inc).unwrap().contains(&(2, 30, v)));
+}
+
 #[test]
 fn a_failure_record_keeps_earlier_facts() {
     let dir = tempfile::tempdir().unwrap();
