@@ -910,7 +910,7 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
     );
     assert!(out.status.success(), "{out:?}");
     // As the nccrs before the kbuild-aware schema (version 3) left it: without what
-    // versions 3 to 12 added (the definitions all in one chunk, which is enough here).
+    // versions 3 to 14 added (the definitions and uses all in one chunk, which is enough here).
     let conn = rusqlite::Connection::open(&db).expect("open");
     conn.execute_batch(
         "PRAGMA foreign_keys = OFF;
@@ -945,6 +945,16 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
          DROP TABLE definitions;
          ALTER TABLE definitions_v7 RENAME TO definitions;
          CREATE INDEX definitions_by_chunk ON definitions(chunk);
+         CREATE TABLE uses_v13(symbol INTEGER NOT NULL, function INTEGER NOT NULL,
+             access TEXT NOT NULL, file INTEGER NOT NULL, line INTEGER NOT NULL,
+             col INTEGER NOT NULL, macro TEXT, chunk INTEGER NOT NULL,
+             PRIMARY KEY (symbol, function, access, file, line, col, chunk)) WITHOUT ROWID;
+         INSERT INTO uses_v13 SELECT symbol, function, access, file, line, col, macro,
+             (SELECT min(id) FROM chunks) FROM uses;
+         DROP TABLE uses;
+         ALTER TABLE uses_v13 RENAME TO uses;
+         CREATE INDEX uses_by_chunk ON uses(chunk);
+         ALTER TABLE chunks DROP COLUMN uses;
          ALTER TABLE chunks DROP COLUMN definitions;
          ALTER TABLE chunks DROP COLUMN units;
          ALTER TABLE chunks DROP COLUMN skipped;
