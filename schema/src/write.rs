@@ -293,74 +293,100 @@ impl Fnv {
 }
 
 /// The content hash of each file's facts: everything a fact says, with symbols by
-/// their USR and files by path, in a canonical order.
+/// their USR and files by path, in a canonical order (each fact a line, the lines
+/// sorted). Each symbol's and file's text is made once, not once per fact that names
+/// it.
 fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
+    use std::fmt::Write as _;
     let mut lines: BTreeMap<FileIx, Vec<String>> = BTreeMap::new();
-    let file = |i: FileIx| facts[i].key();
-    let sym = |i: SymbolIx| {
-        let s = &facts[i];
-        format!(
-            "{}|{}|{}|{}|{}",
-            s.usr,
-            s.name,
-            s.scope.as_deref().unwrap_or(""),
-            s.kind,
-            s.linkage
-        )
+    let files: Vec<String> = facts.files.iter().map(NewFile::key).collect();
+    let symbols: Vec<String> = facts
+        .symbols
+        .iter()
+        .map(|s| {
+            format!(
+                "{}|{}|{}|{}|{}",
+                s.usr,
+                s.name,
+                s.scope.as_deref().unwrap_or(""),
+                s.kind,
+                s.linkage
+            )
+        })
+        .collect();
+    let file = |i: FileIx| files[i.0 as usize].as_str();
+    let sym = |i: SymbolIx| symbols[i.0 as usize].as_str();
+    // `write!` into a `String` cannot fail.
+    let mut line = |owner: FileIx, f: &dyn Fn(&mut String) -> std::fmt::Result| {
+        let mut l = String::with_capacity(160);
+        let _ = f(&mut l);
+        lines.entry(owner).or_default().push(l);
     };
     for d in &facts.definitions {
-        lines.entry(d.owner).or_default().push(format!(
-            "d|{}|{}|{}|{}|{}|{}",
-            sym(d.symbol),
-            file(d.file),
-            d.line,
-            d.col,
-            d.macro_name.as_deref().unwrap_or(""),
-            d.definition
-        ));
+        line(d.owner, &|l| {
+            write!(
+                l,
+                "d|{}|{}|{}|{}|{}|{}",
+                sym(d.symbol),
+                file(d.file),
+                d.line,
+                d.col,
+                d.macro_name.as_deref().unwrap_or(""),
+                d.definition
+            )
+        });
     }
     for c in &facts.calls {
-        lines.entry(c.owner).or_default().push(format!(
-            // A live call reads as before schema 9, one that is no alias as before 11.
-            "c|{}|{}|{}|{}|{}|{}|{}{}{}",
-            sym(c.caller),
-            sym(c.callee),
-            file(c.file),
-            c.line,
-            c.col,
-            c.indirect,
-            c.macro_name.as_deref().unwrap_or(""),
-            if c.dead { "|dead" } else { "" },
-            match (c.alias, c.weak) {
-                (false, _) => "",
-                (true, false) => "|alias",
-                (true, true) => "|weak alias",
-            }
-        ));
+        line(c.owner, &|l| {
+            write!(
+                l,
+                // A live call reads as before schema 9, one that is no alias as before 11.
+                "c|{}|{}|{}|{}|{}|{}|{}{}{}",
+                sym(c.caller),
+                sym(c.callee),
+                file(c.file),
+                c.line,
+                c.col,
+                c.indirect,
+                c.macro_name.as_deref().unwrap_or(""),
+                if c.dead { "|dead" } else { "" },
+                match (c.alias, c.weak) {
+                    (false, _) => "",
+                    (true, false) => "|alias",
+                    (true, true) => "|weak alias",
+                }
+            )
+        });
     }
     for st in &facts.stores {
-        lines.entry(st.owner).or_default().push(format!(
-            "s|{}|{}|{}|{}|{}|{}|{}",
-            sym(st.target),
-            sym(st.value),
-            file(st.file),
-            st.line,
-            st.col,
-            st.macro_name.as_deref().unwrap_or(""),
-            sym(st.within)
-        ));
+        line(st.owner, &|l| {
+            write!(
+                l,
+                "s|{}|{}|{}|{}|{}|{}|{}",
+                sym(st.target),
+                sym(st.value),
+                file(st.file),
+                st.line,
+                st.col,
+                st.macro_name.as_deref().unwrap_or(""),
+                sym(st.within)
+            )
+        });
     }
     for u in &facts.uses {
-        lines.entry(u.owner).or_default().push(format!(
-            "u|{}|{}|{}|{}|{}|{}|{}",
-            sym(u.symbol),
-            sym(u.function),
-            u.access,
-            file(u.file),
-            u.line,
-            u.col,
-            u.macro_name.as_deref().unwrap_or("")
-        ));
+        line(u.owner, &|l| {
+            write!(
+                l,
+                "u|{}|{}|{}|{}|{}|{}|{}",
+                sym(u.symbol),
+                sym(u.function),
+                u.access,
+                file(u.file),
+                u.line,
+                u.col,
+                u.macro_name.as_deref().unwrap_or("")
+            )
+        });
     }
     // Every file entered has a chunk; what it skipped is part of it (nothing skipped
     // adds nothing, so such a chunk reads as before schema 12).
