@@ -5,7 +5,7 @@
 use schema::Access;
 
 use super::{Body, Extractor};
-use crate::clang::{kind, Cursor};
+use crate::clang::{kind, Cursor, Visit};
 
 impl<'tu> Extractor<'tu, '_> {
     /// `if (c) a; else b;` and `c ? a : b`: an arm a constant condition never takes is
@@ -161,16 +161,41 @@ fn switch_arms<'tu>(stmts: &[Cursor<'tu>], value: i64) -> Option<Vec<(Cursor<'tu
 /// labels of a switch inside it).
 fn has_label(s: Cursor<'_>) -> bool {
     match s.kind() {
-        kind::CASE_STMT | kind::DEFAULT_STMT | kind::LABEL_STMT => true,
-        kind::SWITCH_STMT => false,
-        _ => s.children().into_iter().any(has_label),
+        kind::CASE_STMT | kind::DEFAULT_STMT | kind::LABEL_STMT => return true,
+        kind::SWITCH_STMT => return false,
+        _ => {}
     }
+    let mut found = false;
+    s.visit_children(|c| match c.kind() {
+        kind::CASE_STMT | kind::DEFAULT_STMT | kind::LABEL_STMT => {
+            found = true;
+            Visit::Break
+        }
+        kind::SWITCH_STMT => Visit::Continue,
+        _ => Visit::Recurse,
+    });
+    found
 }
 
-/// Whether `e` or an expression in it calls the function `name`.
+/// Whether `e` or an expression in it calls the function `name` (one visit of the
+/// whole tree, which for the kernel's conditions is often thousands of cursors).
 fn mentions(e: Cursor<'_>, name: &str) -> bool {
-    (e.kind() == kind::CALL_EXPR && e.referenced().is_some_and(|t| t.spelling() == name))
-        || e.children().into_iter().any(|k| mentions(k, name))
+    let calls = |c: Cursor<'_>| {
+        c.kind() == kind::CALL_EXPR && c.referenced().is_some_and(|t| t.spelling() == name)
+    };
+    if calls(e) {
+        return true;
+    }
+    let mut found = false;
+    e.visit_children(|c| {
+        if calls(c) {
+            found = true;
+            Visit::Break
+        } else {
+            Visit::Recurse
+        }
+    });
+    found
 }
 
 /// The association `_Generic` selects, by position among `associations`: the one of
