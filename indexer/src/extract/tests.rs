@@ -1238,6 +1238,29 @@ fn a_header_read_differently_is_extracted_again() {
 }
 
 #[test]
+fn a_header_whose_declarations_hold_another_file_is_not_recorded() {
+    // `topology.h`: `enum { #include <linux/sched/sd_flags.h> __SD_FLAG_CNT };`, with
+    // `sd_flags.h` entered twice (so without a key) and its enumerators its own facts.
+    let unit = |main: &'static str| {
+        [
+            (main, "#include \"topology.h\"\nint u(void) { return F_CNT; }\n"),
+            (
+                "topology.h",
+                "#define FLAG(n) F_##n,\nenum {\n#include \"flags.h\"\nF_CNT };\n\
+                 #undef FLAG\n#define FLAG(n) 1 +\nstatic const int nflags = \n#include \"flags.h\"\n0;\n",
+            ),
+            ("flags.h", "FLAG(A)\nFLAG(B)\n"),
+        ]
+    };
+    let mut recorded = Recorded::default();
+    extract_reusing(&unit("a.c"), &[], &mut recorded);
+    let (facts, _) = extract_reusing(&unit("b.c"), &[], &mut recorded);
+    let r = render(&facts);
+    assert!(r.contains("F_A") && r.contains("F_B"), "{r}");
+    assert_eq!(r, render(&extract_files(&unit("b.c"))));
+}
+
+#[test]
 fn a_header_entered_twice_has_no_key() {
     let mut recorded = Recorded::default();
     let twice = [
