@@ -954,7 +954,6 @@ fn a_database_with_absolute_kernel_paths_is_never_mixed() {
          DROP TABLE uses;
          ALTER TABLE uses_v13 RENAME TO uses;
          CREATE INDEX uses_by_chunk ON uses(chunk);
-         ALTER TABLE chunks DROP COLUMN uses;
          ALTER TABLE chunks DROP COLUMN definitions;
          ALTER TABLE chunks DROP COLUMN units;
          ALTER TABLE chunks DROP COLUMN skipped;

@@ -279,36 +279,57 @@ ALTER TABLE chunks ADD COLUMN skipped BLOB;
     r#"
 -- symbols.kind takes 'result'
 "#,
-    // 14: a use is one row however many chunks hold it, as definitions are since 8: each
-    // chunk lists the ids of its uses (`chunks.uses`, see `crate::id_list`) and each
-    // row counts the chunks that list it. A header inline's uses were a row for each
-    // way the header reads, with an index by chunk as large as the table: a third of
-    // a Linux 6.12 x86_64 defconfig database. Ids are given in the order of the first
-    // chunk that holds them, so that a chunk's list is mostly runs of 1.
+    // 14: uses in a table with row ids, with two small indexes (by symbol, by chunk:
+    // the indexed column and the row id) in place of a primary key over every column
+    // and an index by chunk that copied it: the two were a third of a Linux 6.12
+    // x86_64 defconfig database (37.2 and 30.6 of 215.6 MB). A use several chunks
+    // hold was already a row for each; a chunk's uses are written once, when the
+    // chunk is new, and the writer leaves out repeats within it.
     r#"
 CREATE TABLE uses_v14(
     id       INTEGER PRIMARY KEY,
+    chunk    INTEGER NOT NULL REFERENCES chunks(id),
     symbol   INTEGER NOT NULL REFERENCES symbols(id),
     function INTEGER NOT NULL REFERENCES symbols(id),
     access   TEXT NOT NULL CHECK (access IN ('read', 'write', 'addr', 'expand')),
     file     INTEGER NOT NULL REFERENCES files(id),
     line     INTEGER NOT NULL,
     col      INTEGER NOT NULL,
-    macro    TEXT,
-    chunks   INTEGER NOT NULL, -- how many chunks list it
-    UNIQUE (symbol, function, access, file, line, col)
+    macro    TEXT
 );
-INSERT INTO uses_v14(symbol, function, access, file, line, col, macro, chunks)
-    SELECT symbol, function, access, file, line, col, max(macro), count(*) FROM uses
-    GROUP BY symbol, function, access, file, line, col
-    ORDER BY min(chunk), file, line, col, symbol, function, access;
-ALTER TABLE chunks ADD COLUMN uses BLOB;
-UPDATE chunks SET
-    uses = (SELECT id_set(group_concat(n.id))
-            FROM uses u JOIN uses_v14 n USING (symbol, function, access, file, line, col)
-            WHERE u.chunk = chunks.id)
-    WHERE id IN (SELECT chunk FROM uses);
+INSERT INTO uses_v14(chunk, symbol, function, access, file, line, col, macro)
+    SELECT chunk, symbol, function, access, file, line, col, macro FROM uses
+    ORDER BY chunk, file, line, col, symbol, function, access;
 DROP TABLE uses;
 ALTER TABLE uses_v14 RENAME TO uses;
+CREATE INDEX uses_by_symbol ON uses(symbol);
+CREATE INDEX uses_by_chunk ON uses(chunk);
+"#,
+    // 15: calls without the unique constraint over (caller, place, callee, chunk),
+    // whose index copied the table (14.2 of a Linux 6.12 x86_64 defconfig database's
+    // 215.6 MB): the writer leaves out repeats within a chunk itself, and the calls a
+    // function makes are found by an index of callers (the column and the row id).
+    // SQLite cannot drop a constraint, so `calls` is made anew, with its row ids.
+    r#"
+CREATE TABLE calls_v15(
+    id       INTEGER PRIMARY KEY,
+    caller   INTEGER NOT NULL REFERENCES symbols(id),
+    callee   INTEGER NOT NULL REFERENCES symbols(id),
+    file     INTEGER NOT NULL REFERENCES files(id),
+    line     INTEGER NOT NULL,
+    col      INTEGER NOT NULL,
+    indirect INTEGER NOT NULL,
+    macro    TEXT,
+    chunk    INTEGER NOT NULL REFERENCES chunks(id),
+    dead     INTEGER NOT NULL DEFAULT 0,
+    alias    INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO calls_v15(id, caller, callee, file, line, col, indirect, macro, chunk, dead, alias)
+    SELECT id, caller, callee, file, line, col, indirect, macro, chunk, dead, alias FROM calls;
+DROP TABLE calls;
+ALTER TABLE calls_v15 RENAME TO calls;
+CREATE INDEX calls_by_caller ON calls(caller);
+CREATE INDEX calls_by_callee ON calls(callee);
+CREATE INDEX calls_by_chunk ON calls(chunk);
 "#,
 ];

@@ -24,8 +24,8 @@ pub trait DumpVisitor {
 }
 
 const SYMBOL_COLUMNS: &str = "id, name, scope, kind, linkage";
-// A call or store several chunks hold is stored once per chunk (a definition or a use
-// is one row since schemas 8 and 14, but was not before): reads ask for DISTINCT rows.
+// A fact several chunks hold is stored once per chunk (a definition is one row since
+// schema 8, but was not before): reads ask for DISTINCT rows.
 const DEF_COLUMNS: &str = "DISTINCT symbol, file, line, col, macro, definition";
 const CALL_COLUMNS: &str = "DISTINCT caller, callee, file, line, col, indirect, macro, dead, alias";
 /// A condition on `calls c` that leaves out the call of a weak alias (`cond_syscall`'s
@@ -871,42 +871,32 @@ impl Db {
     /// symbol) of each definition, direct call, use and stored value recorded there,
     /// from the file's chunks. What a position in an editor means.
     pub fn named_in_file(&self, file: FileId) -> Result<Vec<(u32, u32, SymbolId)>> {
-        // Before schema 14 each chunk's uses were rows of their own.
-        let lists = if self.version < 14 {
-            "definitions, NULL"
-        } else {
-            "definitions, uses"
-        };
-        let chunks: Vec<(i64, id_list::Stored, id_list::Stored)> = self.collect(
-            &format!("SELECT id, {lists} FROM chunks WHERE file = ?1"),
+        let chunks: Vec<(i64, id_list::Stored)> = self.collect(
+            "SELECT id, definitions FROM chunks WHERE file = ?1",
             [file.0],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let place = |r: &Row<'_>| Ok((r.get(1)?, r.get(2)?, SymbolId(r.get(0)?)));
         let mut out = Vec::new();
-        // The chunks of a file mostly list the same definitions and uses: each is read
-        // once.
-        let (mut definitions, mut uses) = (BTreeSet::new(), BTreeSet::new());
-        for (chunk, defs, used) in chunks {
-            let mut per_chunk = vec![
+        // The chunks of a file mostly list the same definitions: each is read once.
+        let mut definitions = BTreeSet::new();
+        for (chunk, defs) in chunks {
+            for sql in [
                 "SELECT callee, line, col FROM calls WHERE chunk = ?1 AND file = ?2
                  AND NOT indirect",
+                "SELECT symbol, line, col FROM uses WHERE chunk = ?1 AND file = ?2",
                 "SELECT value, line, col FROM stores WHERE chunk = ?1 AND file = ?2",
-            ];
-            if self.version < 14 {
-                per_chunk.push("SELECT symbol, line, col FROM uses WHERE chunk = ?1 AND file = ?2");
-            }
-            for sql in per_chunk {
+            ] {
                 out.extend(self.collect(sql, params![chunk, file.0], place)?);
             }
             definitions.extend(id_list::decode_set(defs.as_deref()));
-            uses.extend(id_list::decode_set(used.as_deref()));
         }
-        for (table, ids) in [("definitions", definitions), ("uses", uses)] {
-            let sql = format!("SELECT symbol, line, col FROM {table} WHERE id = ?1 AND file = ?2");
-            for id in ids {
-                out.extend(self.collect(&sql, params![id, file.0], place)?);
-            }
+        for id in definitions {
+            out.extend(self.collect(
+                "SELECT symbol, line, col FROM definitions WHERE id = ?1 AND file = ?2",
+                params![id, file.0],
+                place,
+            )?);
         }
         out.sort_unstable();
         out.dedup();
@@ -924,11 +914,11 @@ impl Db {
             "DELETE FROM calls WHERE chunk = 1".to_owned(),
             "DELETE FROM definitions WHERE id = 1 AND chunks <= 0".to_owned(),
             "DELETE FROM stores WHERE chunk = 1".to_owned(),
-            "DELETE FROM uses WHERE id = 1 AND chunks <= 0".to_owned(),
+            "DELETE FROM uses WHERE chunk = 1".to_owned(),
             format!("SELECT {STORE_COLUMNS} FROM stores WHERE target = 1 {STORE_GROUP}"),
             format!("SELECT {STORE_COLUMNS} FROM stores WHERE value = 1 {STORE_GROUP}"),
             format!("SELECT {USE_COLUMNS} FROM uses WHERE symbol = 1"),
-            "SELECT units, definitions, uses FROM chunks WHERE id = 1".to_owned(),
+            "SELECT units, definitions FROM chunks WHERE id = 1".to_owned(),
             "SELECT id FROM definitions
              WHERE symbol = 1 AND file = 1 AND line = 1 AND col = 1 AND definition = 1"
                 .to_owned(),
@@ -936,13 +926,10 @@ impl Db {
              JOIN chunks c ON c.id = tc.chunk AND c.file = 1 WHERE t.source = 1"
                 .to_owned(),
             "SELECT id FROM chunks WHERE file = 1 AND hash = 'x'".to_owned(),
-            "SELECT id, definitions, uses FROM chunks WHERE file = 1".to_owned(),
+            "SELECT id, definitions FROM chunks WHERE file = 1".to_owned(),
             "SELECT callee, line, col FROM calls WHERE chunk = 1 AND file = 1".to_owned(),
-            "SELECT symbol, line, col FROM uses WHERE id = 1 AND file = 1".to_owned(),
-            "SELECT id FROM uses
-             WHERE symbol = 1 AND function = 1 AND access = 'read' AND file = 1 AND line = 1
-             AND col = 1"
-                .to_owned(),
+            "SELECT symbol, line, col FROM uses WHERE chunk = 1 AND file = 1".to_owned(),
+            "SELECT 1 FROM uses WHERE symbol = 1".to_owned(),
             "SELECT value, line, col FROM stores WHERE chunk = 1 AND file = 1".to_owned(),
             "SELECT symbol, line, col FROM definitions WHERE id = 1".to_owned(),
             "SELECT id FROM symbols WHERE key = 1".to_owned(),

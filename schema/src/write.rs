@@ -548,27 +548,40 @@ fn write_facts(
             tx.prepare_cached("UPDATE chunks SET definitions = ?2 WHERE id = ?1")?
                 .execute(params![chunk, blob])?;
         }
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO calls(caller, callee, file, line, col, indirect, macro, chunk, dead, alias)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT (caller, file, line, col, callee, chunk) DO UPDATE
-                 SET dead = dead AND excluded.dead",
-        )?;
+        // A call site written twice in a chunk is one row, dead only when both are
+        // (no constraint keeps out repeats: see schema 15).
+        let mut rows: Vec<(i64, SymbolId, SymbolId, FileId, &crate::NewCall)> = Vec::new();
+        let mut at: HashMap<(i64, SymbolId, SymbolId, FileId, u32, u32), usize> = HashMap::new();
+        let mut dead: Vec<bool> = Vec::new();
         for c in &facts.calls {
             let Some(&chunk) = new_chunks.get(&c.owner) else {
                 continue;
             };
-            let (caller, callee) = (symbol_id(c.caller)?, symbol_id(c.callee)?);
+            let (caller, callee, file) = (symbol_id(c.caller)?, symbol_id(c.callee)?, fid(c.file)?);
+            match at.entry((chunk, caller, callee, file, c.line, c.col)) {
+                std::collections::hash_map::Entry::Occupied(e) => dead[*e.get()] &= c.dead,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(rows.len());
+                    rows.push((chunk, caller, callee, file, c));
+                    dead.push(c.dead);
+                }
+            }
+        }
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO calls(caller, callee, file, line, col, indirect, macro, chunk, dead, alias)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for ((chunk, caller, callee, file, c), dead) in rows.into_iter().zip(dead) {
             stats.calls += insert.execute(params![
                 caller,
                 callee,
-                fid(c.file)?,
+                file,
                 c.line,
                 c.col,
                 c.indirect,
                 c.macro_name,
                 chunk,
-                c.dead,
+                dead,
                 // 2: a weak alias (see `read::LINKED`).
                 i64::from(c.alias) + i64::from(c.alias && c.weak)
             ])?;
@@ -593,15 +606,11 @@ fn write_facts(
                 symbol_id(st.within)?
             ])?;
         }
-        // A use too is one row however many chunks list it.
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO uses(symbol, function, access, file, line, col, macro, chunks)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
-             ON CONFLICT (symbol, function, access, file, line, col) DO UPDATE
-                 SET chunks = chunks + 1
-             RETURNING id, chunks",
+        // A chunk's uses, each once (no constraint keeps out repeats: see schema 14).
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO uses(chunk, symbol, function, access, file, line, col, macro)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        let mut listed: HashMap<i64, Vec<i64>> = HashMap::new();
         let mut seen = std::collections::HashSet::new();
         for u in &facts.uses {
             let Some(&chunk) = new_chunks.get(&u.owner) else {
@@ -612,49 +621,34 @@ fn write_facts(
             if !seen.insert((chunk, symbol, function, u.access, file, u.line, u.col)) {
                 continue;
             }
-            let (id, chunks): (i64, i64) = upsert.query_row(
-                params![
-                    symbol,
-                    function,
-                    u.access,
-                    file,
-                    u.line,
-                    u.col,
-                    u.macro_name
-                ],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            stats.uses += usize::from(chunks == 1);
-            listed.entry(chunk).or_default().push(id);
-        }
-        for (chunk, mut ids) in listed {
-            let blob = crate::id_list::encode_set(&mut ids);
-            tx.prepare_cached("UPDATE chunks SET uses = ?2 WHERE id = ?1")?
-                .execute(params![chunk, blob])?;
+            stats.uses += insert.execute(params![
+                chunk,
+                symbol,
+                function,
+                u.access,
+                file,
+                u.line,
+                u.col,
+                u.macro_name
+            ])?;
         }
     }
 
     // Chunks no unit links any more go, with their facts.
     for chunk in old {
-        let (units, definitions, uses): (i64, crate::id_list::Stored, crate::id_list::Stored) = tx
-            .prepare_cached("SELECT units, definitions, uses FROM chunks WHERE id = ?1")?
-            .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let (units, definitions): (i64, Option<Vec<u8>>) = tx
+            .prepare_cached("SELECT units, definitions FROM chunks WHERE id = ?1")?
+            .query_row([chunk], |r| Ok((r.get(0)?, r.get(1)?)))?;
         if units > 0 {
             continue;
         }
-        for (table, list) in [("definitions", definitions), ("uses", uses)] {
-            for id in crate::id_list::decode_set(list.as_deref()) {
-                tx.prepare_cached(&format!(
-                    "UPDATE {table} SET chunks = chunks - 1 WHERE id = ?1"
-                ))?
+        for id in crate::id_list::decode_set(definitions.as_deref()) {
+            tx.prepare_cached("UPDATE definitions SET chunks = chunks - 1 WHERE id = ?1")?
                 .execute([id])?;
-                tx.prepare_cached(&format!(
-                    "DELETE FROM {table} WHERE id = ?1 AND chunks <= 0"
-                ))?
+            tx.prepare_cached("DELETE FROM definitions WHERE id = ?1 AND chunks <= 0")?
                 .execute([id])?;
-            }
         }
-        for table in ["calls", "stores"] {
+        for table in ["calls", "stores", "uses"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE chunk = ?1"))?
                 .execute([chunk])?;
         }

@@ -233,7 +233,7 @@ fn using(main: &str, f: &str, g_line: u32) -> TuFacts {
 }
 
 #[test]
-fn a_use_several_versions_of_a_header_hold_is_one_row_until_none_holds_it() {
+fn a_use_several_versions_of_a_header_hold_is_one_answer_until_none_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut db = Db::open_writer(&dir.path().join("t.db")).unwrap();
     let a = db.write_tu(&tu("/b/a.o"), &using("a.c", "fa", 3)).unwrap();
@@ -243,12 +243,12 @@ fn a_use_several_versions_of_a_header_hold_is_one_row_until_none_holds_it() {
     let m = db.write_tu(&tu("/b/m.o"), &using("m.c", "fm", 4)).unwrap();
     assert_eq!(
         (m.files_recorded, m.uses),
-        (2, 0),
-        "the use is recorded already"
+        (2, 1),
+        "a row for m.c's version of inc.h"
     );
     let v = db.symbols_named("v").unwrap()[0].id;
     let v_uses = |db: &Db| db.uses_of(v).unwrap().len();
-    assert_eq!(v_uses(&db), 1);
+    assert_eq!(v_uses(&db), 1, "one answer");
     let inc = db
         .files()
         .unwrap()
