@@ -421,7 +421,7 @@ impl Db {
     pub fn callers(&self, symbol: SymbolId) -> Result<Vec<CallEdge>> {
         self.collect(
             &format!(
-                "SELECT {} FROM calls c WHERE callee = ?1 AND {} ORDER BY file, line, col",
+                "SELECT {} FROM calls c WHERE callee = ?1 AND {} ORDER BY file, line, col, caller",
                 self.call_columns(),
                 self.linked()
             ),
@@ -435,7 +435,7 @@ impl Db {
     pub fn callees(&self, symbol: SymbolId) -> Result<Vec<CallEdge>> {
         self.collect(
             &format!(
-                "SELECT {} FROM calls c WHERE caller = ?1 AND {} ORDER BY file, line, col",
+                "SELECT {} FROM calls c WHERE caller = ?1 AND {} ORDER BY file, line, col, callee",
                 self.call_columns(),
                 self.linked()
             ),
@@ -454,7 +454,7 @@ impl Db {
                     "{HOLDERS_CTE}
                  SELECT {} FROM calls WHERE indirect
                    AND callee IN (SELECT sym FROM holders)
-                 ORDER BY file, line, col",
+                 ORDER BY file, line, col, caller, callee",
                     self.call_columns()
                 ),
                 [function],

@@ -193,6 +193,8 @@ pub(super) struct Record<'tu> {
     definitions: HashMap<String, Vec<Definition<'tu>>>,
     /// Where each file was first `#include`d.
     included: HashMap<File<'tu>, u32>,
+    /// Where each file's `#include`s are, in order (byte offsets).
+    directives: HashMap<File<'tu>, Vec<u32>>,
 }
 
 impl<'tu> Record<'tu> {
@@ -214,9 +216,33 @@ impl<'tu> Record<'tu> {
                 if let Some(f) = c.included_file() {
                     self.included.entry(f).or_insert(ordinal);
                 }
+                if let Some(p) = c.location().file_location() {
+                    self.directives.entry(p.file).or_default().push(p.offset);
+                }
             }
             _ => {}
         }
+    }
+
+    /// Whether the declaration `c`, written in `file`, has an `#include` inside it
+    /// (`enum {` / `#include <linux/sched/sd_flags.h>` / `};` in `topology.h`): walking
+    /// it then gives facts of the included file, which the header's own facts do not
+    /// hold.
+    pub fn includes_inside(&self, c: Cursor<'tu>, file: File<'tu>) -> bool {
+        let Some(offsets) = self.directives.get(&file) else {
+            return false;
+        };
+        // The `#include`s after where the declaration is named; most headers have none.
+        let Some(at) = c.location().file_location() else {
+            return false;
+        };
+        let after = offsets.partition_point(|&o| o <= at.offset);
+        if after == offsets.len() {
+            return false;
+        }
+        c.extent_in_file().is_some_and(|(f, start, end)| {
+            f == file && offsets.iter().any(|&o| start < o && o < end)
+        })
     }
 
     /// The key of each header of `tu` that has one (see the module's documentation).

@@ -264,19 +264,17 @@ pub fn extract<'tu>(
         .enumerate()
         .map(|(i, (f, _, _))| (*f, i))
         .collect();
-    // The keyed headers whose declarations hold facts of another file (`enum {
-    // #include <linux/sched/sd_flags.h> }` in `topology.h`): their own facts are not
-    // all of what walking them gives, so they are not recorded under their key.
+    // The keyed headers with an `#include` inside a declaration (`enum { #include
+    // <linux/sched/sd_flags.h> }` in `topology.h`): walking them gives facts of the
+    // included file, which their key does not cover, so they are not recorded under it.
     let mut spilled: HashSet<usize> = HashSet::default();
     root.visit_children(|c| {
         if let Some(file) = walked(&c) {
             let keyed_ix = file.and_then(|f| keyed_at.get(&f).copied());
             x.refers.current = keyed_ix;
-            let mark = counts(&x.sink.facts);
             x.top_level(c);
             if let Some((i, f)) = keyed_ix.zip(file) {
-                let own = x.sink.file(f);
-                if owned_elsewhere(&x.sink.facts, mark, &[own, x.sink.main_file()]) {
+                if !spilled.contains(&i) && record.includes_inside(c, f) {
                     spilled.insert(i);
                 }
             }
@@ -339,23 +337,4 @@ pub fn extract<'tu>(
         keying,
         taking,
     }
-}
-
-/// How many definitions, calls, stores and uses `facts` holds: a mark to look back to.
-fn counts(facts: &TuFacts) -> [usize; 4] {
-    [
-        facts.definitions.len(),
-        facts.calls.len(),
-        facts.stores.len(),
-        facts.uses.len(),
-    ]
-}
-
-/// Whether a fact recorded since `mark` belongs to none of `owners`.
-fn owned_elsewhere(facts: &TuFacts, mark: [usize; 4], owners: &[FileIx]) -> bool {
-    let other = |o: FileIx| !owners.contains(&o);
-    facts.definitions[mark[0]..].iter().any(|d| other(d.owner))
-        || facts.calls[mark[1]..].iter().any(|c| other(c.owner))
-        || facts.stores[mark[2]..].iter().any(|s| other(s.owner))
-        || facts.uses[mark[3]..].iter().any(|u| other(u.owner))
 }

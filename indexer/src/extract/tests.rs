@@ -1258,6 +1258,26 @@ fn a_header_whose_declarations_hold_another_file_is_not_recorded() {
     let r = render(&facts);
     assert!(r.contains("F_A") && r.contains("F_B"), "{r}");
     assert_eq!(r, render(&extract_files(&unit("b.c"))));
+
+    // Whether the included file's facts come from the cache or from the walk, the
+    // header is not recorded: a later unit that reads the included file otherwise
+    // still gets the header's members.
+    let header = [
+        ("a.h", "struct ops {\n#include \"fields.h\"\n};\n"),
+        ("fields.h", "int f1;\nint f2;\n"),
+    ];
+    let with = |main: (&'static str, &'static str)| [main, header[0], header[1]];
+    let mut recorded = Recorded::default();
+    extract_reusing(&with(("x.c", "#include \"a.h\"\n")), &[], &mut recorded);
+    extract_reusing(&with(("y.c", "#include \"a.h\"\n")), &[], &mut recorded);
+    let w = with((
+        "w.c",
+        "#include \"a.h\"\nstruct other {\n#include \"fields.h\"\n};\n",
+    ));
+    let (facts, _) = extract_reusing(&w, &[], &mut recorded);
+    let r = render(&facts);
+    assert!(r.contains("ops::f1"), "{r}");
+    assert_eq!(r, render(&extract_files(&w)));
 }
 
 #[test]
