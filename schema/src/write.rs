@@ -297,7 +297,6 @@ impl Fnv {
 /// sorted). Each symbol's and file's text is made once, not once per fact that names
 /// it.
 fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
-    use std::fmt::Write as _;
     let mut lines: BTreeMap<FileIx, Vec<String>> = BTreeMap::new();
     let files: Vec<String> = facts.files.iter().map(NewFile::key).collect();
     let symbols: Vec<String> = facts
@@ -316,77 +315,59 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
         .collect();
     let file = |i: FileIx| files[i.0 as usize].as_str();
     let sym = |i: SymbolIx| symbols[i.0 as usize].as_str();
-    // `write!` into a `String` cannot fail.
-    let mut line = |owner: FileIx, f: &dyn Fn(&mut String) -> std::fmt::Result| {
-        let mut l = String::with_capacity(160);
-        let _ = f(&mut l);
-        lines.entry(owner).or_default().push(l);
-    };
     for d in &facts.definitions {
-        line(d.owner, &|l| {
-            write!(
-                l,
-                "d|{}|{}|{}|{}|{}|{}",
-                sym(d.symbol),
-                file(d.file),
-                d.line,
-                d.col,
-                d.macro_name.as_deref().unwrap_or(""),
-                d.definition
-            )
-        });
+        lines.entry(d.owner).or_default().push(format!(
+            "d|{}|{}|{}|{}|{}|{}",
+            sym(d.symbol),
+            file(d.file),
+            d.line,
+            d.col,
+            d.macro_name.as_deref().unwrap_or(""),
+            d.definition
+        ));
     }
     for c in &facts.calls {
-        line(c.owner, &|l| {
-            write!(
-                l,
-                // A live call reads as before schema 9, one that is no alias as before 11.
-                "c|{}|{}|{}|{}|{}|{}|{}{}{}",
-                sym(c.caller),
-                sym(c.callee),
-                file(c.file),
-                c.line,
-                c.col,
-                c.indirect,
-                c.macro_name.as_deref().unwrap_or(""),
-                if c.dead { "|dead" } else { "" },
-                match (c.alias, c.weak) {
-                    (false, _) => "",
-                    (true, false) => "|alias",
-                    (true, true) => "|weak alias",
-                }
-            )
-        });
+        lines.entry(c.owner).or_default().push(format!(
+            // A live call reads as before schema 9, one that is no alias as before 11.
+            "c|{}|{}|{}|{}|{}|{}|{}{}{}",
+            sym(c.caller),
+            sym(c.callee),
+            file(c.file),
+            c.line,
+            c.col,
+            c.indirect,
+            c.macro_name.as_deref().unwrap_or(""),
+            if c.dead { "|dead" } else { "" },
+            match (c.alias, c.weak) {
+                (false, _) => "",
+                (true, false) => "|alias",
+                (true, true) => "|weak alias",
+            }
+        ));
     }
     for st in &facts.stores {
-        line(st.owner, &|l| {
-            write!(
-                l,
-                "s|{}|{}|{}|{}|{}|{}|{}",
-                sym(st.target),
-                sym(st.value),
-                file(st.file),
-                st.line,
-                st.col,
-                st.macro_name.as_deref().unwrap_or(""),
-                sym(st.within)
-            )
-        });
+        lines.entry(st.owner).or_default().push(format!(
+            "s|{}|{}|{}|{}|{}|{}|{}",
+            sym(st.target),
+            sym(st.value),
+            file(st.file),
+            st.line,
+            st.col,
+            st.macro_name.as_deref().unwrap_or(""),
+            sym(st.within)
+        ));
     }
     for u in &facts.uses {
-        line(u.owner, &|l| {
-            write!(
-                l,
-                "u|{}|{}|{}|{}|{}|{}|{}",
-                sym(u.symbol),
-                sym(u.function),
-                u.access,
-                file(u.file),
-                u.line,
-                u.col,
-                u.macro_name.as_deref().unwrap_or("")
-            )
-        });
+        lines.entry(u.owner).or_default().push(format!(
+            "u|{}|{}|{}|{}|{}|{}|{}",
+            sym(u.symbol),
+            sym(u.function),
+            u.access,
+            file(u.file),
+            u.line,
+            u.col,
+            u.macro_name.as_deref().unwrap_or("")
+        ));
     }
     // Every file entered has a chunk; what it skipped is part of it (nothing skipped
     // adds nothing, so such a chunk reads as before schema 12).
@@ -550,20 +531,18 @@ fn write_facts(
         }
         // A call site written twice in a chunk is one row, dead only when both are
         // (no constraint keeps out repeats: see schema 15).
-        let mut rows: Vec<(i64, SymbolId, SymbolId, FileId, &crate::NewCall)> = Vec::new();
+        let mut rows: Vec<(i64, SymbolId, SymbolId, FileId, &crate::NewCall, bool)> = Vec::new();
         let mut at: HashMap<(i64, SymbolId, SymbolId, FileId, u32, u32), usize> = HashMap::new();
-        let mut dead: Vec<bool> = Vec::new();
         for c in &facts.calls {
             let Some(&chunk) = new_chunks.get(&c.owner) else {
                 continue;
             };
             let (caller, callee, file) = (symbol_id(c.caller)?, symbol_id(c.callee)?, fid(c.file)?);
             match at.entry((chunk, caller, callee, file, c.line, c.col)) {
-                std::collections::hash_map::Entry::Occupied(e) => dead[*e.get()] &= c.dead,
+                std::collections::hash_map::Entry::Occupied(e) => rows[*e.get()].5 &= c.dead,
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(rows.len());
-                    rows.push((chunk, caller, callee, file, c));
-                    dead.push(c.dead);
+                    rows.push((chunk, caller, callee, file, c, c.dead));
                 }
             }
         }
@@ -571,7 +550,7 @@ fn write_facts(
             "INSERT INTO calls(caller, callee, file, line, col, indirect, macro, chunk, dead, alias)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
-        for ((chunk, caller, callee, file, c), dead) in rows.into_iter().zip(dead) {
+        for (chunk, caller, callee, file, c, dead) in rows {
             stats.calls += insert.execute(params![
                 caller,
                 callee,

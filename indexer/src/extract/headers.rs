@@ -232,16 +232,18 @@ impl<'tu> Record<'tu> {
         let Some(offsets) = self.directives.get(&file) else {
             return false;
         };
-        // The `#include`s after where the declaration is named; most headers have none.
+        // Most declarations have no `#include` after where they are named: no extent.
         let Some(at) = c.location().file_location() else {
             return false;
         };
-        let after = offsets.partition_point(|&o| o <= at.offset);
-        if after == offsets.len() {
+        if offsets.last().is_none_or(|&o| o <= at.offset) {
             return false;
         }
+        // The first `#include` after the declaration's start is inside it when it
+        // comes before its end.
         c.extent_in_file().is_some_and(|(f, start, end)| {
-            f == file && offsets.iter().any(|&o| start < o && o < end)
+            let after = offsets.partition_point(|&o| o <= start);
+            f == file && offsets.get(after).is_some_and(|&o| o < end)
         })
     }
 
