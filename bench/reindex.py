@@ -10,7 +10,9 @@ BUILD_DIR is an indexed build (its `vmlinux.db` lists the units, their commands 
 directories, and its generated headers are still there). EVERY=K takes every K-th
 unit only; NCCRS_UNITS=REGEX only the units whose source file matches it (a check
 of a few units' facts). NCCRS and NCCNAV name the binaries (default: this checkout's release
-build). OUT_DB and `OUT_DB.cache` are made afresh; the profile lines
+build). NCCRS_CACHE_SIZE=0 indexes without the facts cache, every header extracted
+(`dump --canonical` of such a database against one made with the cache checks that
+taking header facts as recorded changes no fact). OUT_DB and `OUT_DB.cache` are made afresh; the profile lines
 (`NCCRS_PROFILE`) go to `OUT_DB.profile`. Prints the processor time per unit, and the
 sums of the profile's columns.
 """
@@ -53,7 +55,7 @@ env.update(
     NCCRS_DB=out,
     NCCRS_INDEX="inline",
     NCCRS_CACHE_DIR=cache,
-    NCCRS_CACHE_SIZE="20G",
+    NCCRS_CACHE_SIZE=os.environ.get("NCCRS_CACHE_SIZE", "20G"),
     NCCRS_PROFILE=profile,
 )
 failed = 0

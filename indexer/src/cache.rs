@@ -378,6 +378,7 @@ impl Cache {
         files: ReadFiles,
         facts: &TuFacts,
         headers: &[(NewFile, HeaderKey, Vec<NewSymbol>)],
+        hashes: &BTreeMap<FileIx, String>,
     ) -> Option<FactsName> {
         let mut unit = UnitEntry {
             main_file: facts.main_file.map(|i| facts[i].clone()),
@@ -398,11 +399,24 @@ impl Cache {
             unit.chunks.push(hash);
             by_owner.insert(chunk.files[0].clone(), chunk);
         }
-        // Each header's facts again under its key, read by one lookup.
+        // Each header's facts again under its key, read by one lookup, with their
+        // chunk hash.
+        let at: HashMap<&NewFile, usize> = facts
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f, i))
+            .collect();
         for (file, key, refers) in headers {
+            let hash = at
+                .get(file)
+                .and_then(|&i| hashes.get(&FileIx(i as u32)))
+                .cloned()
+                .unwrap_or_default();
             let entry = HeaderFacts {
                 facts: by_owner.remove(file).unwrap_or_default(),
                 refers: refers.clone(),
+                hash,
             };
             let path = self.path(&key.0, "k");
             write_entry(&path, &postcard::to_stdvec(&entry).ok()?).ok()?;
@@ -1006,11 +1020,15 @@ mod tests {
             names: Vec::new(),
         };
         let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
-        let a = cache.store(&key("a"), files(1), &t, &[]).unwrap();
+        let a = cache
+            .store(&key("a"), files(1), &t, &[], &Default::default())
+            .unwrap();
         // Another unit whose main file differs, with the same header.
         let mut other = t.clone();
         other.files[0].path = "other.c".into();
-        let b = cache.store(&key("b"), files(1), &other, &[]).unwrap();
+        let b = cache
+            .store(&key("b"), files(1), &other, &[], &Default::default())
+            .unwrap();
         assert_ne!(a, b);
         let chunks = count(dir.path(), "c");
         assert_eq!(chunks, 3, "main.c's, other.c's and the one inc.h");
@@ -1041,6 +1059,7 @@ mod tests {
                     (inc.clone(), k_inc, Vec::new()),
                     (empty, k_empty, vec![symbol("c:@F@g")]),
                 ],
+                &schema::chunk_hashes(&t, &Default::default()),
             )
             .unwrap();
         // inc.h's facts: `h`, its call of `g` and its use of `v`; none for empty.h.

@@ -444,8 +444,9 @@ pub fn run(job: &IndexJob) -> Result<()> {
     let cache = job.cache();
     let trees = job.trees();
     let mut parser: Option<(Index, Vec<String>, Config)> = None;
-    // Each unit's record, and its facts unless the database has them already.
-    let mut results: Vec<(TuRecord, Option<TuFacts>)> = Vec::new();
+    // Each unit's record, and its facts unless the database has them already, with
+    // their chunk hashes when the extraction worked them out.
+    let mut results: Vec<Indexed> = Vec::new();
     for unit in units {
         inject_fault(&unit.source.to_string_lossy());
         let t = Instant::now();
@@ -464,7 +465,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
                 if let Some(facts) = facts {
                     profile.cache += t.elapsed();
                     profile.hits += 1;
-                    results.push((rec, facts));
+                    results.push((rec, facts, None));
                     continue;
                 }
             }
@@ -486,7 +487,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         profile.parse += t.elapsed();
         let t = Instant::now();
         let mut name = None;
-        let (facts, status, reason) = match parsed {
+        let (facts, hashes, status, reason) = match parsed {
             Ok(tu) => {
                 // Header facts come from the facts cache: without it, all are extracted.
                 let sources = cache.is_some().then(|| tu.sources());
@@ -506,6 +507,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
                 profile.taking += x.taking;
                 profile.headers_extracted += x.headers.len();
                 let t = Instant::now();
+                let hashes = schema::chunk_hashes(&x.facts, &x.known);
                 if let (Some(cache), Some(key), Some(sources), TuStatus::Ok) =
                     (&cache, &key, &sources, x.status)
                 {
@@ -515,30 +517,35 @@ pub fn run(job: &IndexJob) -> Result<()> {
                         .map(|f| (f.name(), sources.text.get(f).copied()));
                     let dirs = crate::flags::include_dirs(args);
                     if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
-                        name = cache.store(key, read, &x.facts, &x.headers);
+                        name = cache.store(key, read, &x.facts, &x.headers, &hashes);
                     }
                 }
                 profile.store += t.elapsed();
-                (x.facts, x.status, x.reason)
+                (x.facts, Some(hashes), x.status, x.reason)
             }
-            Err(e) => (TuFacts::default(), TuStatus::Failed, Some(e.to_string())),
+            Err(e) => (
+                TuFacts::default(),
+                None,
+                TuStatus::Failed,
+                Some(e.to_string()),
+            ),
         };
         let mut rec = job.record(unit, &mut paths, status, reason);
         rec.facts = name.map(|n| n.to_string());
-        results.push((rec, Some(facts)));
+        results.push((rec, Some(facts), hashes));
     }
 
     let t = Instant::now();
     let mut written = 0;
     let deadline = Instant::now() + BUSY_RETRIES;
-    while let Some((rec, facts)) = results.get(written) {
+    while let Some((rec, facts, hashes)) = results.get(written) {
         let wrote = match facts {
             _ if rec.status == TuStatus::Failed => db.write_tu_record(rec),
             None => {
                 profile.unchanged += 1;
                 Ok(())
             }
-            Some(facts) => db.write_tu(rec, facts).map(|stats| {
+            Some(facts) => db.write_tu_hashed(rec, facts, hashes.clone()).map(|stats| {
                 profile.unchanged += usize::from(stats.unchanged);
             }),
         };
@@ -556,6 +563,14 @@ pub fn run(job: &IndexJob) -> Result<()> {
     profile.save(units, &results);
     Ok(())
 }
+
+/// A unit's record; its facts, unless the database has them already; their chunk
+/// hashes, when the extraction worked them out.
+type Indexed = (
+    TuRecord,
+    Option<TuFacts>,
+    Option<std::collections::BTreeMap<schema::FileIx, String>>,
+);
 
 /// libclang's arguments for `compile`, its resource headers and target included.
 fn parse_args(job: &IndexJob, compile: &Compile) -> Result<Vec<String>> {
@@ -602,13 +617,13 @@ struct Profile {
 }
 
 impl Profile {
-    fn save(&self, units: &[Unit], results: &[(TuRecord, Option<TuFacts>)]) {
+    fn save(&self, units: &[Unit], results: &[Indexed]) {
         let Some(path) = std::env::var_os(crate::settings::PROFILE) else {
             return;
         };
         let facts: usize = results
             .iter()
-            .flat_map(|(_, f)| f)
+            .flat_map(|(_, f, _)| f)
             .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(

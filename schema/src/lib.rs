@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use migrations::APPLICATION_ID;
 pub use read::DumpVisitor;
 pub use types::*;
+pub use write::{chunk_hashes, KnownChunk};
 
 /// Highest schema version this build knows.
 pub const SCHEMA_VERSION: i64 = migrations::MIGRATIONS.len() as i64;

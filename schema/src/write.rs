@@ -34,6 +34,17 @@ impl Db {
     /// Records one translation unit in a single `IMMEDIATE` transaction, replacing
     /// whatever an earlier build of the same object recorded.
     pub fn write_tu(&mut self, tu: &TuRecord, facts: &TuFacts) -> Result<WriteStats> {
+        self.write_tu_hashed(tu, facts, None)
+    }
+
+    /// [`Db::write_tu`] with the facts' chunk hashes ([`chunk_hashes`]) when the caller
+    /// has them.
+    pub fn write_tu_hashed(
+        &mut self,
+        tu: &TuRecord,
+        facts: &TuFacts,
+        hashes: Option<BTreeMap<FileIx, String>>,
+    ) -> Result<WriteStats> {
         let path = self.path.clone();
         // Without the write lock: a rebuild that gives the same facts (`make clean`,
         // a header touched) leaves the database alone.
@@ -49,7 +60,8 @@ impl Db {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| crate::sql_err(&path, e))?;
-        let stats = write_facts(&tx, tu, facts).map_err(|e| crate::sql_err(&path, e))?;
+        let hashes = hashes.unwrap_or_else(|| chunk_hashes(facts, &HashMap::new()));
+        let stats = write_facts(&tx, tu, facts, hashes).map_err(|e| crate::sql_err(&path, e))?;
         tx.commit().map_err(|e| crate::sql_err(&path, e))?;
         Ok(stats)
     }
@@ -292,11 +304,44 @@ impl Fnv {
     }
 }
 
+/// A file's facts whose chunk hash is known: a header's, taken as an earlier unit
+/// recorded them, whose hash that unit worked out.
+#[derive(Clone, Debug)]
+pub struct KnownChunk {
+    pub hash: String,
+    /// How many facts (definitions, calls, stores and uses) it holds: when the
+    /// unit's facts of that file are as many, they are those.
+    pub facts: usize,
+}
+
+/// How many facts (definitions, calls, stores, uses) each file holds.
+fn facts_by_owner(facts: &TuFacts) -> HashMap<FileIx, usize> {
+    let mut n: HashMap<FileIx, usize> = HashMap::new();
+    let owners = facts.definitions.iter().map(|d| d.owner);
+    let owners = owners.chain(facts.calls.iter().map(|c| c.owner));
+    let owners = owners.chain(facts.stores.iter().map(|s| s.owner));
+    for o in owners.chain(facts.uses.iter().map(|u| u.owner)) {
+        *n.entry(o).or_default() += 1;
+    }
+    n
+}
+
 /// The content hash of each file's facts: everything a fact says, with symbols by
 /// their USR and files by path, in a canonical order (each fact a line, the lines
 /// sorted). Each symbol's and file's text is made once, not once per fact that names
-/// it.
-fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
+/// it. The files in `known` whose facts are as many as it says take its hash.
+pub fn chunk_hashes(
+    facts: &TuFacts,
+    known: &HashMap<FileIx, KnownChunk>,
+) -> BTreeMap<FileIx, String> {
+    let mut hashes = BTreeMap::new();
+    if !known.is_empty() {
+        for (owner, n) in facts_by_owner(facts) {
+            if let Some(k) = known.get(&owner).filter(|k| k.facts == n) {
+                hashes.insert(owner, k.hash.clone());
+            }
+        }
+    }
     let mut lines: BTreeMap<FileIx, Vec<String>> = BTreeMap::new();
     let files: Vec<String> = facts.files.iter().map(NewFile::key).collect();
     let symbols: Vec<String> = facts
@@ -316,6 +361,9 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
     let file = |i: FileIx| files[i.0 as usize].as_str();
     let sym = |i: SymbolIx| symbols[i.0 as usize].as_str();
     for d in &facts.definitions {
+        if hashes.contains_key(&d.owner) {
+            continue;
+        }
         lines.entry(d.owner).or_default().push(format!(
             "d|{}|{}|{}|{}|{}|{}",
             sym(d.symbol),
@@ -327,6 +375,9 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
         ));
     }
     for c in &facts.calls {
+        if hashes.contains_key(&c.owner) {
+            continue;
+        }
         lines.entry(c.owner).or_default().push(format!(
             // A live call reads as before schema 9, one that is no alias as before 11.
             "c|{}|{}|{}|{}|{}|{}|{}{}{}",
@@ -346,6 +397,9 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
         ));
     }
     for st in &facts.stores {
+        if hashes.contains_key(&st.owner) {
+            continue;
+        }
         lines.entry(st.owner).or_default().push(format!(
             "s|{}|{}|{}|{}|{}|{}|{}",
             sym(st.target),
@@ -358,6 +412,9 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
         ));
     }
     for u in &facts.uses {
+        if hashes.contains_key(&u.owner) {
+            continue;
+        }
         lines.entry(u.owner).or_default().push(format!(
             "u|{}|{}|{}|{}|{}|{}|{}",
             sym(u.symbol),
@@ -371,30 +428,33 @@ fn chunk_hashes(facts: &TuFacts) -> BTreeMap<FileIx, String> {
     }
     // Every file entered has a chunk; what it skipped is part of it (nothing skipped
     // adds nothing, so such a chunk reads as before schema 12).
-    for k in &facts.skipped {
+    for k in facts
+        .skipped
+        .iter()
+        .filter(|k| !hashes.contains_key(&k.file))
+    {
         let l = lines.entry(k.file).or_default();
         if !k.lines.is_empty() {
             let ranges: Vec<String> = k.lines.iter().map(|(a, b)| format!("{a}-{b}")).collect();
             l.push(format!("k|{}", ranges.join("|")));
         }
     }
-    lines
-        .into_iter()
-        .map(|(owner, mut l)| {
-            l.sort_unstable();
-            let mut h = Fnv::new();
-            for x in &l {
-                h.add(x.as_bytes());
-            }
-            (owner, format!("{:016x}", h.0))
-        })
-        .collect()
+    for (owner, mut l) in lines {
+        l.sort_unstable();
+        let mut h = Fnv::new();
+        for x in &l {
+            h.add(x.as_bytes());
+        }
+        hashes.insert(owner, format!("{:016x}", h.0));
+    }
+    hashes
 }
 
 fn write_facts(
     tx: &Transaction<'_>,
     tu: &TuRecord,
     facts: &TuFacts,
+    hashes: BTreeMap<FileIx, String>,
 ) -> rusqlite::Result<WriteStats> {
     let mut stats = WriteStats::default();
 
@@ -437,7 +497,7 @@ fn write_facts(
         .iter()
         .map(|k| (k.file, k.lines.as_slice()))
         .collect();
-    for (owner, hash) in chunk_hashes(facts) {
+    for (owner, hash) in hashes {
         let file = fid(owner)?;
         let found: Option<i64> = tx
             .prepare_cached("SELECT id FROM chunks WHERE file = ?1 AND hash = ?2")?

@@ -333,6 +333,13 @@ impl<'i> TranslationUnit<'i> {
         sources
     }
 
+    /// Whether the preprocessor found `file` wrapped whole in an include guard
+    /// (`#ifndef X` / `#define X` ... `#endif`).
+    pub fn guarded(&self, file: File<'_>) -> bool {
+        // SAFETY: `file` is a file of this live translation unit.
+        unsafe { clang_isFileMultipleIncludeGuarded(self.raw, file.raw) != 0 }
+    }
+
     /// The byte ranges the preprocessor skipped (`#if 0` ... `#endif`), by file, each
     /// file's in order.
     pub fn skipped_ranges(&self) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {

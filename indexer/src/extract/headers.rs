@@ -25,18 +25,20 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use schema::{NewSymbol, SymbolIx, TuFacts};
+use schema::{FileIx, NewSymbol, SymbolIx, TuFacts};
 use serde::{Deserialize, Serialize};
 
 use crate::clang::{Cursor, File, Sources, TranslationUnit};
 
-/// A header's facts as a unit recorded them: the facts (its chunk), and what its code
+/// A header's facts as a unit recorded them: the facts (its chunk), what its code
 /// refers to that a unit declares when it does not define it (called, stored or
-/// referred-to functions, used global variables, dead code's included).
+/// referred-to functions, used global variables, dead code's included), and the
+/// chunk's hash in the database ([`schema::chunk_hashes`]).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct HeaderFacts {
     pub facts: TuFacts,
     pub refers: Vec<NewSymbol>,
+    pub hash: String,
 }
 
 /// What the walk of each keyed header refers to (see [`HeaderFacts::refers`]).
@@ -77,7 +79,7 @@ impl Refers {
 }
 
 /// Changes whenever what goes into a key changes.
-const FORMAT: &[u8] = b"nccrs header key 2";
+const FORMAT: &[u8] = b"nccrs header key 3";
 
 /// A header's key (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,14 +87,20 @@ pub struct HeaderKey(pub [u8; 32]);
 
 /// Built-in macros whose value changes within a unit or from unit to unit: a header
 /// whose macros name one has no key.
-const VARYING: [&[u8]; 6] = [
-    b"__COUNTER__",
+const VARYING: [&[u8]; 5] = [
     b"__BASE_FILE__",
     b"__INCLUDE_LEVEL__",
     b"__TIMESTAMP__",
     b"__DATE__",
     b"__TIME__",
 ];
+
+/// The one built-in macro whose value a header's key leaves out: `__COUNTER__` counts
+/// up through the unit, so it reads differently wherever a header is included, but it
+/// reaches a header's facts only through the names it makes (`__UNIQUE_ID(x)`,
+/// `x` pasted to the counter's value). The facts of a header whose macros name it are
+/// recorded only when they name no symbol such a paste made ([`Pasted`]).
+const COUNTER: &[u8] = b"__COUNTER__";
 
 /// The `-D` names Kbuild gives each file: they go into a header's key only through
 /// the macros that name them.
@@ -178,6 +186,63 @@ impl Config {
     }
 }
 
+/// The symbols whose name a macro made by pasting a number to something
+/// (`__UNIQUE_ID(x)`: `__UNIQUE_ID_x123`), which may be the value of [`COUNTER`]: a
+/// header whose key leaves the counter out is not recorded when its facts name one,
+/// or a symbol named after one (a member of such a struct, a function's static
+/// variable).
+#[derive(Default)]
+pub(super) struct Pasted {
+    symbols: HashSet<SymbolIx>,
+    names: Vec<String>,
+}
+
+impl Pasted {
+    /// Notes a new symbol, declared by `c`.
+    pub fn note(&mut self, c: Cursor<'_>, s: SymbolIx, name: &str) {
+        // A pasted name is spelled in no file (in the preprocessor's scratch space).
+        if name.bytes().any(|b| b.is_ascii_digit()) && c.location().spelling_location().is_none() {
+            self.symbols.insert(s);
+            self.names.push(name.to_owned());
+        }
+    }
+
+    /// The files among `headers` whose facts name a pasted symbol.
+    pub fn owners_naming(&self, facts: &TuFacts, headers: &HashSet<FileIx>) -> HashSet<FileIx> {
+        let mut found = HashSet::default();
+        if headers.is_empty() || self.symbols.is_empty() {
+            return found;
+        }
+        let pasted = |s: SymbolIx| {
+            self.symbols.contains(&s) || {
+                let usr = &facts[s].usr;
+                self.names.iter().any(|n| usr.contains(n.as_str()))
+            }
+        };
+        let mut check = |owner: FileIx, symbols: &[SymbolIx]| {
+            if headers.contains(&owner)
+                && !found.contains(&owner)
+                && symbols.iter().any(|&s| pasted(s))
+            {
+                found.insert(owner);
+            }
+        };
+        for d in &facts.definitions {
+            check(d.owner, &[d.symbol]);
+        }
+        for c in &facts.calls {
+            check(c.owner, &[c.caller, c.callee]);
+        }
+        for st in &facts.stores {
+            check(st.owner, &[st.target, st.value, st.within]);
+        }
+        for u in &facts.uses {
+            check(u.owner, &[u.symbol, u.function]);
+        }
+        found
+    }
+}
+
 /// A macro definition of the unit, in the order the preprocessor met them.
 struct Definition<'tu> {
     /// Its place among the preprocessing record's entities.
@@ -195,6 +260,8 @@ pub(super) struct Record<'tu> {
     included: HashMap<File<'tu>, u32>,
     /// Where each file's `#include`s are, in order (byte offsets).
     directives: HashMap<File<'tu>, Vec<u32>>,
+    /// The file whose `#include` first included each file, and where it is.
+    includer: HashMap<File<'tu>, (File<'tu>, u32)>,
 }
 
 impl<'tu> Record<'tu> {
@@ -213,11 +280,15 @@ impl<'tu> Record<'tu> {
                     });
             }
             crate::clang::kind::INCLUSION_DIRECTIVE => {
-                if let Some(f) = c.included_file() {
+                let included = c.included_file();
+                if let Some(f) = included {
                     self.included.entry(f).or_insert(ordinal);
                 }
                 if let Some(p) = c.location().file_location() {
                     self.directives.entry(p.file).or_default().push(p.offset);
+                    if let Some(f) = included {
+                        self.includer.entry(f).or_insert((p.file, p.offset));
+                    }
                 }
             }
             _ => {}
@@ -256,7 +327,7 @@ impl<'tu> Record<'tu> {
         expanded: &HashMap<File<'tu>, Vec<&str>>,
         config: &Config,
         mut name: impl FnMut(File<'tu>) -> Option<Vec<u8>>,
-    ) -> Vec<(File<'tu>, HeaderKey)> {
+    ) -> Vec<(File<'tu>, HeaderKey, bool)> {
         let skipped = tu.skipped_ranges();
         let contents = &sources.text;
         // The unit's macros, numbered; the names `#undef`ed in any of its files.
@@ -270,20 +341,34 @@ impl<'tu> Record<'tu> {
             .enumerate()
             .map(|(i, (n, _))| (n.as_bytes(), i as u32))
             .collect();
-        let mut undefined = vec![false; macros.len()];
-        for text in contents.values() {
+        // Where each macro is `#undef`ed: the file and the offset.
+        let mut undefined: Vec<Vec<(File<'tu>, usize)>> = vec![Vec::new(); macros.len()];
+        for (&file, text) in contents {
             undefs(text, |u| {
                 if let Some(&m) = number.get(u) {
-                    undefined[m as usize] = true;
+                    let at = u.as_ptr() as usize - text.as_ptr() as usize;
+                    undefined[m as usize].push((file, at));
                 }
             });
         }
+        // Whether header `f` may read macro `m` with some of its definitions undone: an
+        // `#undef` of it anywhere but in `f`'s own text (which is in its key) or after
+        // the `#include` that read `f` in a file read once.
+        let undone = |m: u32, f: File<'tu>| {
+            undefined[m as usize].iter().any(|&(u, at)| {
+                u != f
+                    && !self.includer.get(&f).is_some_and(|&(i, inc)| {
+                        i == u && (inc as usize) < at && sources.entered.get(&u) == Some(&1)
+                    })
+            })
+        };
         // Each macro's digest (its name and its definitions' text) and the macros
         // its definitions name, worked out when first needed.
         let mut digest: Vec<Option<[u8; 16]>> = vec![None; macros.len()];
-        // The macros a macro's definitions name, or `None` when they name one of
-        // [`VARYING`].
-        let mut deps: Vec<Option<Option<Vec<u32>>>> = vec![None; macros.len()];
+        // The macros a macro's definitions name and whether they name [`COUNTER`],
+        // or `None` when they name one of [`VARYING`]; worked out when first needed.
+        type Names = Option<(Vec<u32>, bool)>;
+        let mut deps: Vec<Option<Names>> = vec![None; macros.len()];
         // The files the command line's `-include`s read (`kconfig.h` and the
         // configuration it includes): part of every key.
         let mut preincluded = Vec::new();
@@ -300,12 +385,20 @@ impl<'tu> Record<'tu> {
         let mut met = vec![u32::MAX; macros.len()];
         let mut keys = Vec::new();
         for (n, &f) in sources.files.iter().enumerate() {
-            if sources.entered[&f] != 1 {
-                continue;
-            }
             let Some(text) = contents.get(&f) else {
                 continue;
             };
+            // A header entered again is read again, unless its include guard keeps it
+            // out: then every entry but the first reads nothing (a header that
+            // includes itself through others, as `device.h` does).
+            if sources.entered[&f] != 1
+                && !(tu.guarded(f)
+                    && guard(text)
+                        .and_then(|g| number.get(g))
+                        .is_some_and(|&g| undefined[g as usize].is_empty()))
+            {
+                continue;
+            }
             let Some(stored) = name(f) else {
                 continue;
             };
@@ -316,6 +409,7 @@ impl<'tu> Record<'tu> {
             if direct.iter().any(|n| VARYING.contains(&n.as_bytes())) {
                 continue;
             }
+            let mut counted = direct.iter().any(|n| n.as_bytes() == COUNTER);
             // The macros expanded in the header, and those their definitions name.
             let mut closure: Vec<u32> = Vec::new();
             let mut work: Vec<u32> = direct
@@ -327,19 +421,20 @@ impl<'tu> Record<'tu> {
                 if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
                     continue;
                 }
-                if undefined[m as usize] {
+                if undone(m, f) {
                     ok = false;
                     break;
                 }
                 closure.push(m);
                 let d = deps[m as usize].get_or_insert_with(|| {
                     let mut v: Vec<u32> = Vec::new();
-                    let mut varying = false;
+                    let (mut varying, mut counter) = (false, false);
                     for t in macros[m as usize].1.iter().filter_map(text_of) {
                         scan(
                             t,
                             |id| {
                                 varying |= VARYING.contains(&id);
+                                counter |= id == COUNTER;
                                 v.extend(number.get(id).copied());
                             },
                             |_| {},
@@ -347,12 +442,13 @@ impl<'tu> Record<'tu> {
                     }
                     v.sort_unstable();
                     v.dedup();
-                    (!varying).then_some(v)
+                    (!varying).then_some((v, counter))
                 });
-                let Some(d) = d else {
+                let Some((d, counter)) = d else {
                     ok = false;
                     break;
                 };
+                counted |= *counter;
                 work.extend(d.iter().copied());
             }
             if !ok {
@@ -396,6 +492,7 @@ impl<'tu> Record<'tu> {
             field(&preincluded);
             field(&stored);
             field(blake3::hash(text).as_bytes());
+            field(&[u8::from(counted)]);
             for (a, b) in skipped.get(&f).into_iter().flatten() {
                 field(&a.to_le_bytes());
                 field(&b.to_le_bytes());
@@ -408,7 +505,7 @@ impl<'tu> Record<'tu> {
                 }
                 buf.push(b';');
             }
-            keys.push((f, HeaderKey(*blake3::hash(&buf).as_bytes())));
+            keys.push((f, HeaderKey(*blake3::hash(&buf).as_bytes()), counted));
         }
         keys
     }
@@ -433,6 +530,38 @@ fn definition_text(text: &[u8], start: u32) -> &[u8] {
         end += 1;
     }
     &text[start..end]
+}
+
+/// The macro of a header's include guard, when its text starts with `#ifndef NAME`
+/// and `#define NAME` (after comments): an entry of the header within its first one
+/// (through a file it includes) then reads nothing.
+fn guard(text: &[u8]) -> Option<&[u8]> {
+    // The next directive: `#`, spaces, `word`, spaces; what follows it.
+    fn directive<'t>(mut rest: &'t [u8], word: &[u8]) -> Option<&'t [u8]> {
+        loop {
+            rest = rest.trim_ascii_start();
+            if let Some(r) = rest.strip_prefix(b"/*") {
+                rest = &r[memchr::memmem::find(r, b"*/")? + 2..];
+            } else if rest.starts_with(b"//") {
+                rest = &rest[memchr::memchr(b'\n', rest)?..];
+            } else {
+                break;
+            }
+        }
+        let rest = rest.strip_prefix(b"#")?.trim_ascii_start();
+        let rest = rest.strip_prefix(word)?;
+        let after = rest.trim_ascii_start();
+        (after.len() < rest.len()).then_some(after)
+    }
+    let ident = |t: &[u8]| {
+        t.iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .unwrap_or(t.len())
+    };
+    let rest = directive(text, b"ifndef")?;
+    let (name, rest) = rest.split_at(ident(rest));
+    let defined = directive(rest, b"define")?;
+    (!name.is_empty() && defined.starts_with(name) && ident(defined) == name.len()).then_some(name)
 }
 
 /// Whether the lines that follow an `#undef NAME` (`rest`, from the end of the name)
@@ -625,6 +754,24 @@ mod tests {
         undefs(text, |u| found.push(u));
         assert_eq!(found, undefs_scanned);
         assert_eq!(found, [&b"H"[..], &b"I"[..], &b"K"[..], &b"L"[..]]);
+    }
+
+    #[test]
+    fn an_include_guard_is_an_ifndef_and_its_define_first() {
+        let g = b"/* SPDX */\n// x\n#ifndef _A_H\n#define _A_H\nint a;\n#endif\n";
+        assert_eq!(guard(g), Some(&b"_A_H"[..]));
+        assert_eq!(
+            guard(b"#  ifndef B\n# define B 1\n#endif\n"),
+            Some(&b"B"[..])
+        );
+        // The guard defined only after something else, or another name: none.
+        assert_eq!(
+            guard(b"#ifndef C\n#include <d.h>\n#define C\n#endif\n"),
+            None
+        );
+        assert_eq!(guard(b"#ifndef C\n#define CC\n#endif\n"), None);
+        assert_eq!(guard(b"int x;\n#ifndef C\n#define C\n#endif\n"), None);
+        assert_eq!(guard(b"#ifndefC\n#define C\n"), None);
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Extraction {
     /// The time spent keying headers, and taking the facts of those recorded.
     pub keying: std::time::Duration,
     pub taking: std::time::Duration,
+    /// The chunk hashes of the headers taken as recorded.
+    pub known: std::collections::HashMap<FileIx, schema::KnownChunk>,
 }
 
 /// Where the header facts earlier units recorded are found.
@@ -105,13 +107,32 @@ struct Extractor<'tu, 'p> {
     /// nothing has read yet (`module_init`'s `__inittest`, a type check never called):
     /// stored when the walk is over, if the unit reads the result by then.
     pending_results: Vec<(Body, crate::clang::Cursor<'tu>)>,
+    /// The symbols a paste named with a number (maybe `__COUNTER__`'s).
+    pasted: headers::Pasted,
 }
 
 impl Extractor<'_, '_> {
     /// Takes the facts of a header as an earlier unit recorded them, and adds to
     /// `wanted` what its code refers to.
-    fn take(&mut self, h: headers::HeaderFacts, wanted: &mut HashMap<String, Vec<SymbolIx>>) {
+    fn take(
+        &mut self,
+        h: headers::HeaderFacts,
+        wanted: &mut HashMap<String, Vec<SymbolIx>>,
+        known: &mut std::collections::HashMap<FileIx, schema::KnownChunk>,
+    ) {
         let symbols = self.sink.adopt(&h.facts);
+        if let Some(owner) = h.facts.files.first().filter(|_| !h.hash.is_empty()) {
+            let f = &h.facts;
+            let facts = f.definitions.len() + f.calls.len() + f.stores.len() + f.uses.len();
+            let owner = self.sink.named_file(owner.clone());
+            known.insert(
+                owner,
+                schema::KnownChunk {
+                    hash: h.hash,
+                    facts,
+                },
+            );
+        }
         // A variable the header defines is defined: an `int x;` elsewhere is no
         // tentative definition of it.
         for d in &h.facts.definitions {
@@ -190,6 +211,7 @@ pub fn extract<'tu>(
         bodies: HashMap::default(),
         unions: HashMap::default(),
         pending_results: Vec::new(),
+        pasted: headers::Pasted::default(),
     };
     let own_sources;
     let sources = match &reuse {
@@ -224,12 +246,14 @@ pub fn extract<'tu>(
     // Headers recorded under their key are taken as they are (not into a unit that
     // has errors, whose headers may read otherwise).
     let mut recorded: HashSet<File<'tu>> = HashSet::default();
-    let mut keyed: Vec<(File<'tu>, NewFile, headers::HeaderKey)> = Vec::new();
+    // With whether the key leaves `__COUNTER__` out.
+    let mut keyed: Vec<(File<'tu>, NewFile, headers::HeaderKey, bool)> = Vec::new();
     // What those headers refer to, by name: declared by the unit where it does not
     // define it.
     let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();
     let t = std::time::Instant::now();
     let (mut keying, mut taking) = Default::default();
+    let mut known = std::collections::HashMap::new();
     if let Some(reuse) = reuse.filter(|_| !tu.has_errors()) {
         let expanded = x.macros.expanded_by_file();
         let keys = record.keys(tu, reuse.sources, &expanded, reuse.config, |f| {
@@ -238,13 +262,13 @@ pub fn extract<'tu>(
         });
         keying = t.elapsed();
         let t = std::time::Instant::now();
-        for (f, key) in keys {
+        for (f, key, counted) in keys {
             match reuse.recorded.header(&key) {
                 Some(h) => {
-                    x.take(h, &mut wanted);
+                    x.take(h, &mut wanted, &mut known);
                     recorded.insert(f);
                 }
-                None => keyed.push((f, x.sink.file_name(f), key)),
+                None => keyed.push((f, x.sink.file_name(f), key, counted)),
             }
         }
         taking = t.elapsed();
@@ -262,7 +286,7 @@ pub fn extract<'tu>(
     let keyed_at: HashMap<File<'tu>, usize> = keyed
         .iter()
         .enumerate()
-        .map(|(i, (f, _, _))| (*f, i))
+        .map(|(i, (f, _, _, _))| (*f, i))
         .collect();
     // The keyed headers with an `#include` inside a declaration (`enum { #include
     // <linux/sched/sd_flags.h> }` in `topology.h`): walking them gives facts of the
@@ -289,6 +313,14 @@ pub fn extract<'tu>(
     x.results_read();
     x.expansions_in_bodies(&expansions);
     let refers = std::mem::take(&mut x.refers);
+    // The headers keyed without `__COUNTER__` whose facts name what it may have made.
+    let at: Vec<Option<FileIx>> = keyed
+        .iter()
+        .map(|(f, _, _, counted)| counted.then(|| x.sink.file(*f)))
+        .collect();
+    let naming = x
+        .pasted
+        .owners_naming(&x.sink.facts, &at.iter().flatten().copied().collect());
     let mut facts = x.sink.facts;
     facts.skipped = skipped;
 
@@ -322,8 +354,8 @@ pub fn extract<'tu>(
     let headers = keyed
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| !spilled.contains(i))
-        .map(|(i, (_, file, key))| {
+        .filter(|(i, _)| !spilled.contains(i) && !at[*i].is_some_and(|f| naming.contains(&f)))
+        .map(|(i, (_, file, key, _))| {
             let refers = refers.of(i).iter().map(|&s| facts[s].clone()).collect();
             (file, key, refers)
         })
@@ -336,5 +368,6 @@ pub fn extract<'tu>(
         reused: recorded.len(),
         keying,
         taking,
+        known,
     }
 }

@@ -148,7 +148,7 @@ impl<'tu, 'p> Sink<'tu, 'p> {
     }
 
     /// The position of the file stored as `nf`, added on first sight.
-    fn named_file(&mut self, nf: NewFile) -> FileIx {
+    pub fn named_file(&mut self, nf: NewFile) -> FileIx {
         if let Some(&i) = self.named.get(&nf) {
             return i;
         }

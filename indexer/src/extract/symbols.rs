@@ -43,13 +43,16 @@ impl<'tu> Extractor<'tu, '_> {
             },
             _ => Linkage::None,
         };
-        Some(self.sink.add_symbol(NewSymbol {
+        let name = c.spelling();
+        let s = self.sink.add_symbol(NewSymbol {
             usr,
-            name: c.spelling(),
+            name: name.clone(),
             scope,
             kind,
             linkage,
-        }))
+        });
+        self.pasted.note(c, s, &name);
+        Some(s)
     }
 
     /// The USR a symbol of `c` is known by.

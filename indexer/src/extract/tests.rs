@@ -1113,15 +1113,30 @@ fn extract_reusing(
 ) -> (TuFacts, usize) {
     let x = extract_unit(files, extra, Some(recorded));
     let parts = crate::cache::split(&x.facts);
+    // The chunk hashes as the database writes them: those of the headers taken are
+    // the ones recorded.
+    let hashes = schema::chunk_hashes(&x.facts, &x.known);
+    assert_eq!(
+        hashes,
+        schema::chunk_hashes(&x.facts, &Default::default()),
+        "a header taken as recorded has the chunk hash it was recorded with"
+    );
     for (file, key, refers) in &x.headers {
         let part = parts
             .iter()
             .find(|p| p.files[0] == *file)
             .cloned()
             .unwrap_or_default();
+        let at = x
+            .facts
+            .files
+            .iter()
+            .position(|f| f == file)
+            .expect("a recorded header is among the unit's files");
         let header = super::headers::HeaderFacts {
             facts: part,
             refers: refers.clone(),
+            hash: hashes[&schema::FileIx(at as u32)].clone(),
         };
         recorded.0.insert(*key, header);
     }
@@ -1232,9 +1247,41 @@ fn a_header_read_differently_is_extracted_again() {
     let after = format!("{main}{macro_helper}");
     assert_eq!(reused_after(&helper, &[], &after, &[]), 0);
     assert_eq!(reused_after(&after, &[], &after, &[]), 1);
-    // A header whose macros a file `#undef`s is always extracted.
-    let undef = format!("{main}#undef LEVEL\n");
+    // A header whose macros a file `#undef`s is extracted, unless the `#undef` comes
+    // after the `#include` that read the header, in a file read once.
+    let undef = format!("#define LEVEL 1\n#undef LEVEL\nint q;\n{main}");
     assert_eq!(reused_after(&undef, &[], &undef, &[]), 0);
+    let undef_after = format!("{main}#undef LEVEL\n");
+    assert_eq!(reused_after(&undef_after, &[], &undef_after, &[]), 1);
+}
+
+#[test]
+fn a_header_that_undoes_its_own_macros_or_includes_itself_is_taken_as_recorded() {
+    let unit = |main: &'static str| {
+        [
+            (main, "#include \"flags.h\"\nint u(void) { return f(); }\n"),
+            // `page-flags.h`: a macro `#undef`ed once the header has used it.
+            (
+                "flags.h",
+                "#ifndef FLAGS_H\n#define FLAGS_H\n#include \"types.h\"\n#define ANY(x) (x)\n\
+                 int g(int);\nstatic inline int f(void) { return g(ANY(1)); }\n#undef ANY\n#endif\n",
+            ),
+            // `device.h`: a header included again, through another, while it is read.
+            (
+                "types.h",
+                "#ifndef TYPES_H\n#define TYPES_H\n#include \"flags.h\"\ntypedef int t;\n\
+                 static inline t h(void) { return 0; }\n#endif\n",
+            ),
+        ]
+    };
+    let mut recorded = Recorded::default();
+    extract_reusing(&unit("a.c"), &[], &mut recorded);
+    assert_eq!(recorded.0.len(), 2, "flags.h and types.h have keys");
+    let (facts, reused) = extract_reusing(&unit("b.c"), &[], &mut recorded);
+    assert_eq!(reused, 2);
+    let r = render(&facts);
+    assert!(r.contains("f -> g"), "{r}");
+    assert_eq!(r, render(&extract_files(&unit("b.c"))));
 }
 
 #[test]
@@ -1294,18 +1341,79 @@ fn a_header_entered_twice_has_no_key() {
     assert!(recorded.0.is_empty(), "no header of the unit has a key");
 }
 
+/// The kernel's way to a name of its own for each use: `__UNIQUE_ID`, and
+/// `compiletime_assert`'s `__compiletime_assert_N`.
+const COUNTER_H: &str = "#ifndef COUNTER_H\n#define COUNTER_H\n#define PASTE_(a, b) a##b\n\
+    #define PASTE(a, b) PASTE_(a, b)\n\
+    #define UNIQUE_ID(p) PASTE(PASTE(__UNIQUE_ID_, p), __COUNTER__)\n\
+    #define ASSERT_(c, n) do { extern void PASTE(__compiletime_assert_, n)(void); \\\n\
+        if (!(c)) PASTE(__compiletime_assert_, n)(); } while (0)\n\
+    #define ASSERT(c) ASSERT_(c, __COUNTER__)\n\
+    #define KEEP(sym) static void *UNIQUE_ID(keep) __attribute__((used)) = (void *)&sym;\n#endif\n";
+
 #[test]
-fn a_header_whose_macros_change_within_a_unit_has_no_key() {
+fn a_header_that_names_what_the_counter_made_is_not_recorded() {
     let mut recorded = Recorded::default();
     let unit = [
         ("c.c", "#include \"c.h\"\n"),
+        ("counter.h", COUNTER_H),
+        ("c.h", "#include \"counter.h\"\nint f(void);\nKEEP(f)\n"),
+    ];
+    let (facts, _) = extract_reusing(&unit, &[], &mut recorded);
+    assert!(
+        render(&facts).contains("__UNIQUE_ID_keep0"),
+        "{}",
+        render(&facts)
+    );
+    // `counter.h` is recorded (its macros make nothing), `c.h` is not.
+    assert_eq!(recorded.0.len(), 1);
+    // Nor when what it names is a member of a struct the counter named.
+    let mut recorded = Recorded::default();
+    let unit = [
+        ("d.c", "#include \"d.h\"\n"),
+        ("counter.h", COUNTER_H),
         (
-            "c.h",
-            "#define ID(x) x##__COUNTER__\nstatic inline int ID(f)(void) { return 0; }\n",
+            "s.h",
+            "#include \"counter.h\"\nstruct UNIQUE_ID(s) { int (*fn)(void); };\n",
+        ),
+        (
+            "d.h",
+            "#include \"s.h\"\nstatic inline void d(struct __UNIQUE_ID_s0 *p, int (*g)(void))\n\
+             { ASSERT(1); p->fn = g; }\n",
         ),
     ];
     extract_reusing(&unit, &[], &mut recorded);
-    assert!(recorded.0.is_empty(), "c.h has no key");
+    assert_eq!(recorded.0.len(), 1, "counter.h alone is recorded");
+}
+
+#[test]
+fn a_header_whose_counter_makes_no_fact_is_taken_wherever_the_count_stands() {
+    // `ASSERT` names a function after the counter, but nothing records it (a
+    // `__compiletime_assert_N` is never called): `a.h`'s facts are the same in a unit
+    // that counted before including it.
+    let a_h = "#include \"counter.h\"\nint g(void);\n\
+        static inline int a(void) { ASSERT(sizeof(int) == 4); return g(); }\n";
+    let unit = |main: &'static str, text: &'static str| {
+        [(main, text), ("counter.h", COUNTER_H), ("a.h", a_h)]
+    };
+    let mut recorded = Recorded::default();
+    let (_, taken) = extract_reusing(
+        &unit("x.c", "#include \"counter.h\"\n#include \"a.h\"\n"),
+        &[],
+        &mut recorded,
+    );
+    assert_eq!(taken, 0);
+    assert_eq!(recorded.0.len(), 2, "a.h and counter.h are recorded");
+    let later = unit(
+        "y.c",
+        "#include \"counter.h\"\nint n = __COUNTER__ + __COUNTER__;\n#include \"a.h\"\n\
+         int y(void) { return a(); }\n",
+    );
+    let (facts, taken) = extract_reusing(&later, &[], &mut recorded);
+    assert_eq!(taken, 2);
+    let r = render(&facts);
+    assert!(r.contains("a -> g"), "{r}");
+    assert_eq!(r, render(&extract_files(&later)));
 }
 
 #[test]
