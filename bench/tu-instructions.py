@@ -7,7 +7,9 @@ more warning option on its command line).
 Prints the second indexing's instructions and, with --top N, the N functions of nccrs
 that cost most, inclusive (libclang's parse is the rest).
 
-    bench/tu-instructions.py BUILD_DIR SOURCE_SUFFIX [--top N]
+    bench/tu-instructions.py BUILD_DIR SOURCE_SUFFIX [--top N] [--out FILE]
+
+--out FILE keeps the indexer's callgrind profile (for `callgrind_annotate FILE`).
 
 NCCRS names the binary (default: this checkout's release build).
 """
@@ -24,6 +26,7 @@ nccrs = os.environ.get("NCCRS", f"{here}/target/release/nccrs")
 nccnav = os.environ.get("NCCNAV", f"{here}/target/release/nccnav")
 build, suffix = sys.argv[1], sys.argv[2]
 top = int(sys.argv[sys.argv.index("--top") + 1]) if "--top" in sys.argv else 0
+keep = sys.argv[sys.argv.index("--out") + 1] if "--out" in sys.argv else None
 
 dump = subprocess.run(
     [nccnav, f"{build}/vmlinux.db", "dump"], capture_output=True, text=True, check=True
@@ -77,6 +80,10 @@ with tempfile.TemporaryDirectory() as scratch:
                 break
     # The indexer is the process that executes the most; the wrapper and `true` little.
     biggest = max(totals, key=totals.get)
+    if keep:
+        import shutil
+
+        shutil.copy(biggest, keep)
     print(f"{suffix}: {sum(totals.values()):,} instructions in {len(totals)} processes, "
           f"the indexer {totals[biggest]:,}")
     if top:
