@@ -379,15 +379,19 @@ impl Cache {
         facts: &TuFacts,
         headers: &[(NewFile, HeaderKey, Vec<NewSymbol>)],
         hashes: &BTreeMap<FileIx, String>,
+        taken: &HashMap<FileIx, [u8; 32]>,
     ) -> Option<FactsName> {
-        let mut unit = UnitEntry {
-            main_file: facts.main_file.map(|i| facts[i].clone()),
-            chunks: Vec::new(),
-        };
         // The directories written to, each trimmed once at the end.
         let mut written: BTreeSet<PathBuf> = Default::default();
-        let mut by_owner: HashMap<NewFile, TuFacts> = HashMap::new();
-        for chunk in split(facts) {
+        // The chunks of the headers taken as recorded are in the cache as they are:
+        // touched, not made again (unless one is gone).
+        let mut chunks: BTreeMap<FileIx, [u8; 32]> = taken
+            .iter()
+            .filter(|(_, name)| touch(&self.path(name.as_slice(), "c")))
+            .map(|(&owner, &name)| (owner, name))
+            .collect();
+        let mut by_owner: HashMap<NewFile, (TuFacts, [u8; 32])> = HashMap::new();
+        for (owner, chunk) in split_except(facts, &chunks) {
             let encoded = postcard::to_stdvec(&chunk).ok()?;
             let hash = *blake3::hash(&encoded).as_bytes();
             let path = self.path(&hash, "c");
@@ -396,9 +400,13 @@ impl Cache {
                 write_entry(&path, &encoded).ok()?;
                 written.extend(path.parent().map(Path::to_owned));
             }
-            unit.chunks.push(hash);
-            by_owner.insert(chunk.files[0].clone(), chunk);
+            chunks.insert(owner, hash);
+            by_owner.insert(chunk.files[0].clone(), (chunk, hash));
         }
+        let unit = UnitEntry {
+            main_file: facts.main_file.map(|i| facts[i].clone()),
+            chunks: chunks.into_values().collect(),
+        };
         // Each header's facts again under its key, read by one lookup, with their
         // chunk hash.
         let at: HashMap<&NewFile, usize> = facts
@@ -413,10 +421,12 @@ impl Cache {
                 .and_then(|&i| hashes.get(&FileIx(i as u32)))
                 .cloned()
                 .unwrap_or_default();
+            let (facts, chunk) = by_owner.remove(file).unwrap_or_default();
             let entry = HeaderFacts {
-                facts: by_owner.remove(file).unwrap_or_default(),
+                facts,
                 refers: refers.clone(),
                 hash,
+                chunk,
             };
             let path = self.path(&key.0, "k");
             write_entry(&path, &postcard::to_stdvec(&entry).ok()?).ok()?;
@@ -592,7 +602,16 @@ impl Renumber for Part<'_> {
 
 /// `facts` as one self-contained set of facts per owner (its file first), in the
 /// owners' order.
+#[cfg(test)]
 pub(crate) fn split(facts: &TuFacts) -> Vec<TuFacts> {
+    split_except::<()>(facts, &BTreeMap::new())
+        .into_iter()
+        .map(|(_, part)| part)
+        .collect()
+}
+
+/// [`split`], with each part's owner, but for the owners in `except`.
+fn split_except<T>(facts: &TuFacts, except: &BTreeMap<FileIx, T>) -> Vec<(FileIx, TuFacts)> {
     let mut parts: BTreeMap<FileIx, Part<'_>> = BTreeMap::new();
     fn part<'p, 'a>(
         parts: &'p mut BTreeMap<FileIx, Part<'a>>,
@@ -610,22 +629,23 @@ pub(crate) fn split(facts: &TuFacts) -> Vec<TuFacts> {
             p
         })
     }
-    for d in &facts.definitions {
+    let kept = |owner: &FileIx| !except.contains_key(owner);
+    for d in facts.definitions.iter().filter(|d| kept(&d.owner)) {
         part(&mut parts, facts, d.owner).definition(d);
     }
-    for c in &facts.calls {
+    for c in facts.calls.iter().filter(|c| kept(&c.owner)) {
         part(&mut parts, facts, c.owner).call(c);
     }
-    for st in &facts.stores {
+    for st in facts.stores.iter().filter(|st| kept(&st.owner)) {
         part(&mut parts, facts, st.owner).store(st);
     }
-    for u in &facts.uses {
+    for u in facts.uses.iter().filter(|u| kept(&u.owner)) {
         part(&mut parts, facts, u.owner).use_(u);
     }
-    for k in &facts.skipped {
+    for k in facts.skipped.iter().filter(|k| kept(&k.file)) {
         part(&mut parts, facts, k.file).skipped(k);
     }
-    parts.into_values().map(|p| p.into).collect()
+    parts.into_iter().map(|(o, p)| (o, p.into)).collect()
 }
 
 /// Where a part's files and symbols stand in the merged facts.
@@ -1021,13 +1041,27 @@ mod tests {
         };
         let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
         let a = cache
-            .store(&key("a"), files(1), &t, &[], &Default::default())
+            .store(
+                &key("a"),
+                files(1),
+                &t,
+                &[],
+                &Default::default(),
+                &Default::default(),
+            )
             .unwrap();
         // Another unit whose main file differs, with the same header.
         let mut other = t.clone();
         other.files[0].path = "other.c".into();
         let b = cache
-            .store(&key("b"), files(1), &other, &[], &Default::default())
+            .store(
+                &key("b"),
+                files(1),
+                &other,
+                &[],
+                &Default::default(),
+                &Default::default(),
+            )
             .unwrap();
         assert_ne!(a, b);
         let chunks = count(dir.path(), "c");
@@ -1060,6 +1094,7 @@ mod tests {
                     (empty, k_empty, vec![symbol("c:@F@g")]),
                 ],
                 &schema::chunk_hashes(&t, &Default::default()),
+                &Default::default(),
             )
             .unwrap();
         // inc.h's facts: `h`, its call of `g` and its use of `v`; none for empty.h.
@@ -1089,6 +1124,50 @@ mod tests {
         let path = cache.path(&k_inc.0, "k");
         std::fs::write(&path, b"nccrsfc2 damaged").unwrap();
         assert!(cache.header_facts(&k_inc).is_none());
+    }
+
+    #[test]
+    fn a_header_taken_as_recorded_keeps_its_chunk() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_owned(), 1 << 30);
+        let t = facts();
+        let files = || ReadFiles {
+            files: Vec::new(),
+            dirs: Vec::new(),
+            names: Vec::new(),
+        };
+        let inc = NewFile::new(Root::Src, "inc.h");
+        let k_inc = HeaderKey([1; 32]);
+        let hashes = schema::chunk_hashes(&t, &Default::default());
+        let first = InputKey(blake3::hash(b"first"));
+        let a = cache
+            .store(
+                &first,
+                files(),
+                &t,
+                &[(inc, k_inc, Vec::new())],
+                &hashes,
+                &Default::default(),
+            )
+            .unwrap();
+        let header = cache.header_facts(&k_inc).unwrap();
+        let owner = FileIx(t.files.iter().position(|f| f.path == "inc.h").unwrap() as u32);
+        assert_eq!(header.hash, hashes[&owner]);
+        // A unit that took inc.h names its chunk instead of making it again: the
+        // same entry as when it does.
+        let again = InputKey(blake3::hash(b"again"));
+        let taken = HashMap::from([(owner, header.chunk)]);
+        let b = cache
+            .store(&again, files(), &t, &[], &hashes, &taken)
+            .unwrap();
+        assert_eq!(a, b);
+        // A chunk gone from the cache is made again.
+        std::fs::remove_file(cache.path(&header.chunk, "c")).unwrap();
+        let c = cache
+            .store(&again, files(), &t, &[], &hashes, &taken)
+            .unwrap();
+        assert_eq!(a, c);
+        assert_eq!(text(&cache.facts(&c).unwrap()), text(&t));
     }
 
     fn count(dir: &Path, ext: &str) -> usize {

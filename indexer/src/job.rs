@@ -517,7 +517,15 @@ pub fn run(job: &IndexJob) -> Result<()> {
                         .map(|f| (f.name(), sources.text.get(f).copied()));
                     let dirs = crate::flags::include_dirs(args);
                     if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
-                        name = cache.store(key, read, &x.facts, &x.headers, &hashes);
+                        // The chunks of the headers taken, when their facts are
+                        // as recorded (the same chunk hash).
+                        let taken: std::collections::HashMap<schema::FileIx, [u8; 32]> = x
+                            .chunks
+                            .iter()
+                            .filter(|(o, _)| hashes.get(o) == x.known.get(o).map(|k| &k.hash))
+                            .map(|(&o, &name)| (o, name))
+                            .collect();
+                        name = cache.store(key, read, &x.facts, &x.headers, &hashes, &taken);
                     }
                 }
                 profile.store += t.elapsed();

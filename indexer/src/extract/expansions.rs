@@ -20,8 +20,14 @@ impl<'tu> Extractor<'tu, '_> {
         if self.bodies.is_empty() {
             return;
         }
+        // Bodies one macro invocation made (`TRACE_EVENT`'s functions) share their
+        // extent, the invocation: of those, the one with the greatest USR holds what
+        // its arguments expand, whatever order the walk met them in.
+        let facts = &self.sink.facts;
         for v in self.bodies.values_mut() {
-            v.sort_unstable();
+            v.sort_unstable_by(|a, b| {
+                (a.0, a.1, &facts[a.2].usr, a.3).cmp(&(b.0, b.1, &facts[b.2].usr, b.3))
+            });
         }
         for &(e, pos) in expansions {
             let Some(bodies) = self.bodies.get(&pos.file) else {

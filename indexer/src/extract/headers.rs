@@ -16,9 +16,12 @@
 //! dependency output and warnings), `-DMODULE`, a `#define` before the `#include`
 //! (`pr_fmt`, `DEBUG`: then the name is expanded, or expands to something else), a
 //! macro defined only after it (then it is not expanded in the header). A header
-//! entered twice (trace headers), or one whose macros name one that some file of the
-//! unit `#undef`s other than to define it again at once, has no key: its facts are
-//! always extracted. What the key leaves out: a declaration of another header that
+//! entered twice (trace headers; not one whose guard kept every later entry out), or
+//! one whose macros name one that some file of the unit `#undef`s other than to
+//! define it again at once (not in the header's own text, nor after the `#include`
+//! that read it in a file read once), has no key: its facts are always extracted.
+//! `__COUNTER__` is not in the key; a header whose macros name it is recorded only
+//! when its facts name nothing a numbered paste made ([`Pasted`]). What the key leaves out: a declaration of another header that
 //! reads differently when the header itself does not (a callee `static` in one unit
 //! and `extern` in the other, chosen by that other header's own `#ifdef`s on a macro
 //! the first never expands).
@@ -32,13 +35,14 @@ use crate::clang::{Cursor, File, Sources, TranslationUnit};
 
 /// A header's facts as a unit recorded them: the facts (its chunk), what its code
 /// refers to that a unit declares when it does not define it (called, stored or
-/// referred-to functions, used global variables, dead code's included), and the
-/// chunk's hash in the database ([`schema::chunk_hashes`]).
+/// referred-to functions, used global variables, dead code's included), the chunk's
+/// hash in the database ([`schema::chunk_hashes`]) and its name in the facts cache.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct HeaderFacts {
     pub facts: TuFacts,
     pub refers: Vec<NewSymbol>,
     pub hash: String,
+    pub chunk: [u8; 32],
 }
 
 /// What the walk of each keyed header refers to (see [`HeaderFacts::refers`]).

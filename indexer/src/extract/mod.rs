@@ -55,8 +55,10 @@ pub struct Extraction {
     /// The time spent keying headers, and taking the facts of those recorded.
     pub keying: std::time::Duration,
     pub taking: std::time::Duration,
-    /// The chunk hashes of the headers taken as recorded.
+    /// The chunk hashes of the headers taken as recorded, and their chunks' names in
+    /// the facts cache.
     pub known: std::collections::HashMap<FileIx, schema::KnownChunk>,
+    pub chunks: std::collections::HashMap<FileIx, [u8; 32]>,
 }
 
 /// Where the header facts earlier units recorded are found.
@@ -119,12 +121,16 @@ impl Extractor<'_, '_> {
         h: headers::HeaderFacts,
         wanted: &mut HashMap<String, Vec<SymbolIx>>,
         known: &mut std::collections::HashMap<FileIx, schema::KnownChunk>,
+        chunks: &mut std::collections::HashMap<FileIx, [u8; 32]>,
     ) {
         let symbols = self.sink.adopt(&h.facts);
         if let Some(owner) = h.facts.files.first().filter(|_| !h.hash.is_empty()) {
             let f = &h.facts;
             let facts = f.definitions.len() + f.calls.len() + f.stores.len() + f.uses.len();
             let owner = self.sink.named_file(owner.clone());
+            if h.chunk != [0; 32] {
+                chunks.insert(owner, h.chunk);
+            }
             known.insert(
                 owner,
                 schema::KnownChunk {
@@ -253,7 +259,7 @@ pub fn extract<'tu>(
     let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();
     let t = std::time::Instant::now();
     let (mut keying, mut taking) = Default::default();
-    let mut known = std::collections::HashMap::new();
+    let (mut known, mut chunks) = (Default::default(), Default::default());
     if let Some(reuse) = reuse.filter(|_| !tu.has_errors()) {
         let expanded = x.macros.expanded_by_file();
         let keys = record.keys(tu, reuse.sources, &expanded, reuse.config, |f| {
@@ -265,7 +271,7 @@ pub fn extract<'tu>(
         for (f, key, counted) in keys {
             match reuse.recorded.header(&key) {
                 Some(h) => {
-                    x.take(h, &mut wanted, &mut known);
+                    x.take(h, &mut wanted, &mut known, &mut chunks);
                     recorded.insert(f);
                 }
                 None => keyed.push((f, x.sink.file_name(f), key, counted)),
@@ -369,5 +375,6 @@ pub fn extract<'tu>(
         keying,
         taking,
         known,
+        chunks,
     }
 }

@@ -1137,6 +1137,7 @@ fn extract_reusing(
             facts: part,
             refers: refers.clone(),
             hash: hashes[&schema::FileIx(at as u32)].clone(),
+            chunk: [0; 32],
         };
         recorded.0.insert(*key, header);
     }
