@@ -21,13 +21,11 @@ impl<'tu> Extractor<'tu, '_> {
             return;
         }
         // Bodies one macro invocation made (`TRACE_EVENT`'s functions) share their
-        // extent, the invocation: of those, the one with the greatest USR holds what
-        // its arguments expand, whatever order the walk met them in.
-        let facts = &self.sink.facts;
+        // extent, the invocation: of those, the last the file defines holds what its
+        // arguments expand (the walk's order, which is the file's whatever else the
+        // unit took as recorded; not the order symbols were first met in).
         for v in self.bodies.values_mut() {
-            v.sort_unstable_by(|a, b| {
-                (a.0, a.1, &facts[a.2].usr, a.3).cmp(&(b.0, b.1, &facts[b.2].usr, b.3))
-            });
+            v.sort_by_key(|b| (b.0, b.1));
         }
         for &(e, pos) in expansions {
             let Some(bodies) = self.bodies.get(&pos.file) else {
