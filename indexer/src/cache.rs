@@ -1039,30 +1039,16 @@ mod tests {
             dirs: Vec::new(),
             names: Vec::new(),
         };
-        let key = |k: &str| InputKey(blake3::hash(k.as_bytes()));
-        let a = cache
-            .store(
-                &key("a"),
-                files(1),
-                &t,
-                &[],
-                &Default::default(),
-                &Default::default(),
-            )
-            .unwrap();
+        let store = |k: &str, facts: &TuFacts| {
+            let key = InputKey(blake3::hash(k.as_bytes()));
+            let none = Default::default();
+            cache.store(&key, files(1), facts, &[], &none, &Default::default())
+        };
+        let a = store("a", &t).unwrap();
         // Another unit whose main file differs, with the same header.
         let mut other = t.clone();
         other.files[0].path = "other.c".into();
-        let b = cache
-            .store(
-                &key("b"),
-                files(1),
-                &other,
-                &[],
-                &Default::default(),
-                &Default::default(),
-            )
-            .unwrap();
+        let b = store("b", &other).unwrap();
         assert_ne!(a, b);
         let chunks = count(dir.path(), "c");
         assert_eq!(chunks, 3, "main.c's, other.c's and the one inc.h");
