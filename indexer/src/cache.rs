@@ -371,7 +371,9 @@ impl Cache {
     }
 
     /// Records that the parse under `key`, which read `files`, gave `facts`; the
-    /// facts' name. Each of `headers` is recorded under its key.
+    /// facts' name. Each of `headers` is recorded under its key, with its chunk hash
+    /// from `hashes` (the database's, by file). The files in `taken` are headers
+    /// taken as recorded, with their chunks' names: those chunks are not made again.
     pub fn store(
         &self,
         key: &InputKey,

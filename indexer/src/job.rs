@@ -517,8 +517,8 @@ pub fn run(job: &IndexJob) -> Result<()> {
                         .map(|f| (f.name(), sources.text.get(f).copied()));
                     let dirs = crate::flags::include_dirs(args);
                     if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
-                        // The chunks of the headers taken, when their facts are
-                        // as recorded (the same chunk hash).
+                        // The chunks of the headers taken whose facts the unit left
+                        // as recorded: those whose recorded hash the chunk hashes kept.
                         let taken: std::collections::HashMap<schema::FileIx, [u8; 32]> = x
                             .chunks
                             .iter()

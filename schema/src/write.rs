@@ -305,12 +305,13 @@ impl Fnv {
 }
 
 /// A file's facts whose chunk hash is known: a header's, taken as an earlier unit
-/// recorded them, whose hash that unit worked out.
+/// recorded them, whose hash that unit worked out. The caller vouches that the facts
+/// and the symbols they name are as recorded; their number is checked too.
 #[derive(Clone, Debug)]
 pub struct KnownChunk {
     pub hash: String,
-    /// How many facts (definitions, calls, stores and uses) it holds: when the
-    /// unit's facts of that file are as many, they are those.
+    /// How many facts (definitions, calls, stores and uses) it holds: the hash is
+    /// taken only when the unit's facts of that file are as many.
     pub facts: usize,
 }
 

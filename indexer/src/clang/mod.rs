@@ -333,8 +333,8 @@ impl<'i> TranslationUnit<'i> {
         sources
     }
 
-    /// Whether the preprocessor found `file` wrapped whole in an include guard
-    /// (`#ifndef X` / `#define X` ... `#endif`).
+    /// Whether the preprocessor keeps `file` out once read: wrapped whole in an
+    /// include guard (`#ifndef X` / `#define X` ... `#endif`), or `#pragma once`.
     pub fn guarded(&self, file: File<'_>) -> bool {
         // SAFETY: `file` is a file of this live translation unit.
         unsafe { clang_isFileMultipleIncludeGuarded(self.raw, file.raw) != 0 }

@@ -100,7 +100,9 @@ impl<'tu> Extractor<'tu, '_> {
         // *out`), are pointers like any other: name them where the definition does.
         for (i, p) in c.arguments().into_iter().enumerate() {
             if p.ty().reaches_function() {
-                let s = self.parameter(&body.usr, &body.name, i, p.spelling());
+                let name = p.spelling();
+                let s = self.parameter(&body.usr, &body.name, i, name.clone());
+                self.pasted.note(p, s, &name);
                 self.define(p, s, true, false);
             }
         }

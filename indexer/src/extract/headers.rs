@@ -20,11 +20,14 @@
 //! one whose macros name one that some file of the unit `#undef`s other than to
 //! define it again at once (not in the header's own text, nor after the `#include`
 //! that read it in a file read once), has no key: its facts are always extracted.
-//! `__COUNTER__` is not in the key; a header whose macros name it is recorded only
-//! when its facts name nothing a numbered paste made ([`Pasted`]). What the key leaves out: a declaration of another header that
+//! `__COUNTER__`'s value is not in the key; a header whose macros name it is
+//! recorded only when its facts name nothing a numbered paste made ([`Pasted`]).
+//! What the key leaves out: a declaration of another header that
 //! reads differently when the header itself does not (a callee `static` in one unit
 //! and `extern` in the other, chosen by that other header's own `#ifdef`s on a macro
-//! the first never expands).
+//! the first never expands); the counter's value choosing a name that is not new
+//! (`PASTE(f, __COUNTER__)()` calling a declared `f0`) or deciding a constant
+//! condition (the kernel's counter macros only make new names).
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -356,14 +359,22 @@ impl<'tu> Record<'tu> {
             });
         }
         // Whether header `f` may read macro `m` with some of its definitions undone: an
-        // `#undef` of it anywhere but in `f`'s own text (which is in its key) or after
-        // the `#include` that read `f` in a file read once.
+        // `#undef` of it anywhere but in `f`'s own text after its last `#include`
+        // (what follows it is `f`'s text, which is in its key, not a file that could
+        // define the macro again), or after the `#include` that read `f` in a file
+        // read once.
         let undone = |m: u32, f: File<'tu>| {
             undefined[m as usize].iter().any(|&(u, at)| {
-                u != f
-                    && !self.includer.get(&f).is_some_and(|&(i, inc)| {
-                        i == u && (inc as usize) < at && sources.entered.get(&u) == Some(&1)
-                    })
+                let own = u == f
+                    && self
+                        .directives
+                        .get(&f)
+                        .and_then(|d| d.last())
+                        .is_none_or(|&last| (last as usize) < at);
+                let after = self.includer.get(&f).is_some_and(|&(i, inc)| {
+                    i == u && (inc as usize) < at && sources.entered.get(&u) == Some(&1)
+                });
+                !own && !after
             })
         };
         // Each macro's digest (its name and its definitions' text) and the macros
@@ -565,7 +576,51 @@ fn guard(text: &[u8]) -> Option<&[u8]> {
     let rest = directive(text, b"ifndef")?;
     let (name, rest) = rest.split_at(ident(rest));
     let defined = directive(rest, b"define")?;
-    (!name.is_empty() && defined.starts_with(name) && ident(defined) == name.len()).then_some(name)
+    let ok = !name.is_empty() && defined.starts_with(name) && ident(defined) == name.len();
+    (ok && wrapped(text)).then_some(name)
+}
+
+/// Whether the first conditional directive of `text` ends at its last directive, with
+/// only comments after it (libclang also calls a `#pragma once` file guarded).
+fn wrapped(text: &[u8]) -> bool {
+    let mut depth = 0u32;
+    let mut at = 0;
+    for line in text.split(|&b| b == b'\n') {
+        at += line.len() + 1;
+        let Some(d) = line.trim_ascii_start().strip_prefix(b"#") else {
+            continue;
+        };
+        let d = d.trim_ascii_start();
+        if d.starts_with(b"if") {
+            depth += 1;
+        } else if d.starts_with(b"endif") {
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                break;
+            }
+        }
+    }
+    if depth != 0 {
+        return false;
+    }
+    // Nothing but comments and blanks after it.
+    let mut rest = text.get(at..).unwrap_or_default();
+    loop {
+        rest = rest.trim_ascii_start();
+        if rest.is_empty() {
+            return true;
+        }
+        if let Some(r) = rest.strip_prefix(b"/*") {
+            match memchr::memmem::find(r, b"*/") {
+                Some(end) => rest = &r[end + 2..],
+                None => return false,
+            }
+        } else if rest.starts_with(b"//") {
+            rest = memchr::memchr(b'\n', rest).map_or(&[][..], |e| &rest[e..]);
+        } else {
+            return false;
+        }
+    }
 }
 
 /// Whether the lines that follow an `#undef NAME` (`rest`, from the end of the name)
@@ -776,6 +831,16 @@ mod tests {
         assert_eq!(guard(b"#ifndef C\n#define CC\n#endif\n"), None);
         assert_eq!(guard(b"int x;\n#ifndef C\n#define C\n#endif\n"), None);
         assert_eq!(guard(b"#ifndefC\n#define C\n"), None);
+        // The guard must wrap the whole file, nested conditionals and all.
+        assert_eq!(
+            guard(b"#ifndef D\n#define D\n#if X\nint a;\n#endif\n#endif /* D */\n// end\n"),
+            Some(&b"D"[..])
+        );
+        assert_eq!(
+            guard(b"#ifndef G\n#define G\n#endif\n#pragma once\nint M;\n"),
+            None
+        );
+        assert_eq!(guard(b"#ifndef G\n#define G\nint a;\n"), None);
     }
 
     #[test]

@@ -120,8 +120,7 @@ impl Extractor<'_, '_> {
         &mut self,
         h: headers::HeaderFacts,
         wanted: &mut HashMap<String, Vec<SymbolIx>>,
-        known: &mut std::collections::HashMap<FileIx, schema::KnownChunk>,
-        chunks: &mut std::collections::HashMap<FileIx, [u8; 32]>,
+        taken: &mut Taken,
     ) {
         let symbols = self.sink.adopt(&h.facts);
         if let Some(owner) = h.facts.files.first().filter(|_| !h.hash.is_empty()) {
@@ -129,15 +128,18 @@ impl Extractor<'_, '_> {
             let facts = f.definitions.len() + f.calls.len() + f.stores.len() + f.uses.len();
             let owner = self.sink.named_file(owner.clone());
             if h.chunk != [0; 32] {
-                chunks.insert(owner, h.chunk);
+                taken.chunks.insert(owner, h.chunk);
             }
-            known.insert(
+            taken.known.insert(
                 owner,
                 schema::KnownChunk {
                     hash: h.hash,
                     facts,
                 },
             );
+            taken
+                .symbols
+                .insert(owner, (symbols.clone(), digest(h.facts.symbols.iter())));
         }
         // A variable the header defines is defined: an `int x;` elsewhere is no
         // tentative definition of it.
@@ -157,6 +159,42 @@ impl Extractor<'_, '_> {
             }
         }
     }
+}
+
+/// The headers taken as recorded: each one's chunk hash in the database and its
+/// chunk's name in the facts cache, which hold while the unit leaves the header's
+/// facts as recorded; and what to check that by.
+#[derive(Default)]
+struct Taken {
+    known: std::collections::HashMap<FileIx, schema::KnownChunk>,
+    chunks: std::collections::HashMap<FileIx, [u8; 32]>,
+    /// Where the chunk's symbols are among the unit's, and a digest of the symbols
+    /// as recorded: a symbol the unit knew otherwise (a parameter named by another
+    /// declaration) or renamed since makes the chunk another.
+    symbols: HashMap<FileIx, (Vec<SymbolIx>, u64)>,
+}
+
+impl Taken {
+    /// Drops what no longer holds once the walk is over: the headers whose symbols
+    /// read otherwise in `facts`, or whose calls the walk found live too.
+    fn check(&mut self, facts: &TuFacts, revived: &HashSet<FileIx>) {
+        for (owner, (symbols, recorded)) in &self.symbols {
+            if revived.contains(owner) || digest(symbols.iter().map(|&s| &facts[s])) != *recorded {
+                self.known.remove(owner);
+                self.chunks.remove(owner);
+            }
+        }
+    }
+}
+
+/// A digest of symbols, in order.
+fn digest<'a>(symbols: impl Iterator<Item = &'a NewSymbol>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for s in symbols {
+        s.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// The function whose body is being walked (or the file-scope variable whose
@@ -259,7 +297,7 @@ pub fn extract<'tu>(
     let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();
     let t = std::time::Instant::now();
     let (mut keying, mut taking) = Default::default();
-    let (mut known, mut chunks) = (Default::default(), Default::default());
+    let mut taken = Taken::default();
     if let Some(reuse) = reuse.filter(|_| !tu.has_errors()) {
         let expanded = x.macros.expanded_by_file();
         let keys = record.keys(tu, reuse.sources, &expanded, reuse.config, |f| {
@@ -271,7 +309,7 @@ pub fn extract<'tu>(
         for (f, key, counted) in keys {
             match reuse.recorded.header(&key) {
                 Some(h) => {
-                    x.take(h, &mut wanted, &mut known, &mut chunks);
+                    x.take(h, &mut wanted, &mut taken);
                     recorded.insert(f);
                 }
                 None => keyed.push((f, x.sink.file_name(f), key, counted)),
@@ -327,6 +365,7 @@ pub fn extract<'tu>(
     let naming = x
         .pasted
         .owners_naming(&x.sink.facts, &at.iter().flatten().copied().collect());
+    let revived = std::mem::take(&mut x.sink.revived);
     let mut facts = x.sink.facts;
     facts.skipped = skipped;
 
@@ -341,6 +380,7 @@ pub fn extract<'tu>(
     facts
         .definitions
         .retain(|d| d.definition || !defined.contains(&d.symbol));
+    taken.check(&facts, &revived);
 
     let errors: Vec<_> = tu
         .diagnostics()
@@ -374,7 +414,7 @@ pub fn extract<'tu>(
         reused: recorded.len(),
         keying,
         taking,
-        known,
-        chunks,
+        known: taken.known,
+        chunks: taken.chunks,
     }
 }

@@ -95,6 +95,8 @@ pub(super) struct Sink<'tu, 'p> {
     /// USR (as rewritten by the extractor) -> symbol.
     symbols: HashMap<String, SymbolIx>,
     seen: Seen,
+    /// The owners of the calls recorded dead and then met live.
+    pub revived: rustc_hash::FxHashSet<FileIx>,
 }
 
 impl<'tu, 'p> Sink<'tu, 'p> {
@@ -115,6 +117,7 @@ impl<'tu, 'p> Sink<'tu, 'p> {
             named,
             symbols: HashMap::default(),
             seen: Seen::default(),
+            revived: Default::default(),
         }
     }
 
@@ -234,8 +237,9 @@ impl<'tu, 'p> Sink<'tu, 'p> {
         let key = (call.caller, call.callee, call.file, call.line, call.col);
         match self.seen.call_at.get(&key) {
             Some(&i) => {
-                if !call.dead {
+                if !call.dead && self.facts.calls[i].dead {
                     self.facts.calls[i].dead = false;
+                    self.revived.insert(self.facts.calls[i].owner);
                 }
             }
             None => {

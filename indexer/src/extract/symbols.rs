@@ -285,7 +285,10 @@ impl<'tu> Extractor<'tu, '_> {
             kind::PARM_DECL => {
                 let b = body?;
                 let &i = b.params.get(&v.usr())?;
-                Some(self.parameter(&b.usr, &b.name, i, v.spelling()))
+                let name = v.spelling();
+                let s = self.parameter(&b.usr, &b.name, i, name.clone());
+                self.pasted.note(v, s, &name);
+                Some(s)
             }
             kind::FIELD_DECL => self.field_symbol(v),
             _ => None,

@@ -1257,6 +1257,28 @@ fn a_header_read_differently_is_extracted_again() {
 }
 
 #[test]
+fn a_header_that_undoes_a_macro_before_it_includes_another_file_is_extracted() {
+    // After `h.h`'s own `#undef M`, `g.h` may define `M` again or not: the key cannot
+    // tell that definition from one after `h.h`.
+    let h = "static inline void M(void) {}\n#undef M\n#include \"g.h\"\nstatic inline void M(void) {}\n";
+    let g = "#ifdef WANT\n#define M b\n#endif\n";
+    let want = [
+        ("a.c", "#define M a\n#define WANT\n#include \"h.h\"\n"),
+        ("h.h", h),
+        ("g.h", g),
+    ];
+    let after = [
+        ("b.c", "#define M a\n#include \"h.h\"\n#define M b\n"),
+        ("h.h", h),
+        ("g.h", g),
+    ];
+    let mut recorded = Recorded::default();
+    extract_reusing(&after, &[], &mut recorded);
+    let (facts, _) = extract_reusing(&want, &[], &mut recorded);
+    assert_eq!(render(&facts), render(&extract_files(&want)));
+}
+
+#[test]
 fn a_header_that_undoes_its_own_macros_or_includes_itself_is_taken_as_recorded() {
     let unit = |main: &'static str| {
         [
@@ -1342,6 +1364,38 @@ fn a_header_entered_twice_has_no_key() {
     assert!(recorded.0.is_empty(), "no header of the unit has a key");
 }
 
+#[test]
+fn a_taken_header_whose_symbols_read_otherwise_is_hashed_again() {
+    // `extract_reusing` checks that every chunk hash taken as recorded is the one the
+    // facts give. The unit names a parameter the recorded chunk left unnamed ...
+    let h = "int reg(int (*)(void));\nint g(void);\nstatic inline int k(void) { return reg(g); }\n";
+    let mut recorded = Recorded::default();
+    extract_reusing(
+        &[("u1.c", "#include \"h.h\"\n"), ("h.h", h)],
+        &[],
+        &mut recorded,
+    );
+    let u2 = [
+        (
+            "u2.c",
+            "#include \"h.h\"\nint reg(int (*cb)(void)) { return cb(); }\n",
+        ),
+        ("h.h", h),
+    ];
+    assert_eq!(extract_reusing(&u2, &[], &mut recorded).1, 1);
+    // ... or another header taken before named it otherwise.
+    let h1 =
+        "int reg(int (*fn)(void));\nint g(void);\nstatic inline int k1(void) { return reg(g); }\n";
+    let h2 =
+        "int reg(int (*cb)(void));\nint g(void);\nstatic inline int k2(void) { return reg(g); }\n";
+    let unit = |main: &'static str, text: &'static str| [(main, text), ("h1.h", h1), ("h2.h", h2)];
+    let mut recorded = Recorded::default();
+    extract_reusing(&unit("u0.c", "#include \"h1.h\"\n"), &[], &mut recorded);
+    extract_reusing(&unit("u1.c", "#include \"h2.h\"\n"), &[], &mut recorded);
+    let both = unit("u2.c", "#include \"h1.h\"\n#include \"h2.h\"\n");
+    assert_eq!(extract_reusing(&both, &[], &mut recorded).1, 2);
+}
+
 /// The kernel's way to a name of its own for each use: `__UNIQUE_ID`, and
 /// `compiletime_assert`'s `__compiletime_assert_N`.
 const COUNTER_H: &str = "#ifndef COUNTER_H\n#define COUNTER_H\n#define PASTE_(a, b) a##b\n\
@@ -1382,6 +1436,18 @@ fn a_header_that_names_what_the_counter_made_is_not_recorded() {
             "#include \"s.h\"\nstatic inline void d(struct __UNIQUE_ID_s0 *p, int (*g)(void))\n\
              { ASSERT(1); p->fn = g; }\n",
         ),
+    ];
+    extract_reusing(&unit, &[], &mut recorded);
+    assert_eq!(recorded.0.len(), 1, "counter.h alone is recorded");
+    // Nor when it is a parameter's name.
+    let mut recorded = Recorded::default();
+    let h = "#include \"counter.h\"\nint g(void);\n\
+        static inline int call(int (*UNIQUE_ID(cb))(void)) { return 0; }\n\
+        static inline int k(void) { return call(g); }\n";
+    let unit = [
+        ("p.c", "#include \"counter.h\"\n#include \"h.h\"\n"),
+        ("counter.h", COUNTER_H),
+        ("h.h", h),
     ];
     extract_reusing(&unit, &[], &mut recorded);
     assert_eq!(recorded.0.len(), 1, "counter.h alone is recorded");
