@@ -21,7 +21,7 @@
 //! define it again at once (not in the header's own text, nor after the `#include`
 //! that read it in a file read once), has no key: its facts are always extracted.
 //! `__COUNTER__`'s value is not in the key; a header whose macros name it is
-//! recorded only when its facts name nothing a numbered paste made ([`Pasted`]).
+//! recorded only when its facts name nothing a numbered paste made (`Pasted`).
 //! What the key leaves out: a declaration of another header that
 //! reads differently when the header itself does not (a callee `static` in one unit
 //! and `extern` in the other, chosen by that other header's own `#ifdef`s on a macro
