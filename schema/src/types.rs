@@ -513,6 +513,28 @@ impl TuFacts {
         self.symbols.push(s);
         SymbolIx((self.symbols.len() - 1) as u32)
     }
+
+    /// How many facts (definitions, calls, stores, uses) these are.
+    pub fn fact_count(&self) -> usize {
+        self.definitions.len() + self.calls.len() + self.stores.len() + self.uses.len()
+    }
+
+    /// Calls `f` with each fact's owner and the symbols it names (definitions, calls,
+    /// stores, uses).
+    pub fn for_each_owned(&self, mut f: impl FnMut(FileIx, &[SymbolIx])) {
+        for d in &self.definitions {
+            f(d.owner, &[d.symbol]);
+        }
+        for c in &self.calls {
+            f(c.owner, &[c.caller, c.callee]);
+        }
+        for st in &self.stores {
+            f(st.owner, &[st.target, st.value, st.within]);
+        }
+        for u in &self.uses {
+            f(u.owner, &[u.symbol, u.function]);
+        }
+    }
 }
 
 impl std::ops::Index<FileIx> for TuFacts {

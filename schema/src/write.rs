@@ -21,6 +21,7 @@
 //! `#define` in the including file gets a chunk of its own, and a rebuilt unit leaves
 //! nothing stale behind.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction, TransactionBehavior};
@@ -318,12 +319,7 @@ pub struct KnownChunk {
 /// How many facts (definitions, calls, stores, uses) each file holds.
 fn facts_by_owner(facts: &TuFacts) -> HashMap<FileIx, usize> {
     let mut n: HashMap<FileIx, usize> = HashMap::new();
-    let owners = facts.definitions.iter().map(|d| d.owner);
-    let owners = owners.chain(facts.calls.iter().map(|c| c.owner));
-    let owners = owners.chain(facts.stores.iter().map(|s| s.owner));
-    for o in owners.chain(facts.uses.iter().map(|u| u.owner)) {
-        *n.entry(o).or_default() += 1;
-    }
+    facts.for_each_owned(|owner, _| *n.entry(owner).or_default() += 1);
     n
 }
 
@@ -344,27 +340,28 @@ pub fn chunk_hashes(
         }
     }
     let mut lines: BTreeMap<FileIx, Vec<String>> = BTreeMap::new();
-    let files: Vec<String> = facts.files.iter().map(NewFile::key).collect();
-    let symbols: Vec<String> = facts
-        .symbols
-        .iter()
-        .map(|s| {
-            format!(
-                "{}|{}|{}|{}|{}",
-                s.usr,
-                s.name,
-                s.scope.as_deref().unwrap_or(""),
-                s.kind,
-                s.linkage
-            )
-        })
-        .collect();
-    let file = |i: FileIx| files[i.0 as usize].as_str();
-    let sym = |i: SymbolIx| symbols[i.0 as usize].as_str();
-    for d in &facts.definitions {
-        if hashes.contains_key(&d.owner) {
-            continue;
-        }
+    // Each file's and symbol's text, made when a fact to hash first names it (the
+    // facts of the files whose hash is known name most of the unit's symbols).
+    let files: Vec<OnceCell<String>> = vec![OnceCell::new(); facts.files.len()];
+    let symbols: Vec<OnceCell<String>> = vec![OnceCell::new(); facts.symbols.len()];
+    let file = |i: FileIx| files[i.get()].get_or_init(|| facts[i].key()).as_str();
+    let sym = |i: SymbolIx| {
+        symbols[i.get()]
+            .get_or_init(|| {
+                let s = &facts[i];
+                format!(
+                    "{}|{}|{}|{}|{}",
+                    s.usr,
+                    s.name,
+                    s.scope.as_deref().unwrap_or(""),
+                    s.kind,
+                    s.linkage
+                )
+            })
+            .as_str()
+    };
+    let fresh = |owner: &FileIx| !hashes.contains_key(owner);
+    for d in facts.definitions.iter().filter(|d| fresh(&d.owner)) {
         lines.entry(d.owner).or_default().push(format!(
             "d|{}|{}|{}|{}|{}|{}",
             sym(d.symbol),
@@ -375,10 +372,7 @@ pub fn chunk_hashes(
             d.definition
         ));
     }
-    for c in &facts.calls {
-        if hashes.contains_key(&c.owner) {
-            continue;
-        }
+    for c in facts.calls.iter().filter(|c| fresh(&c.owner)) {
         lines.entry(c.owner).or_default().push(format!(
             // A live call reads as before schema 9, one that is no alias as before 11.
             "c|{}|{}|{}|{}|{}|{}|{}{}{}",
@@ -397,10 +391,7 @@ pub fn chunk_hashes(
             }
         ));
     }
-    for st in &facts.stores {
-        if hashes.contains_key(&st.owner) {
-            continue;
-        }
+    for st in facts.stores.iter().filter(|st| fresh(&st.owner)) {
         lines.entry(st.owner).or_default().push(format!(
             "s|{}|{}|{}|{}|{}|{}|{}",
             sym(st.target),
@@ -412,10 +403,7 @@ pub fn chunk_hashes(
             sym(st.within)
         ));
     }
-    for u in &facts.uses {
-        if hashes.contains_key(&u.owner) {
-            continue;
-        }
+    for u in facts.uses.iter().filter(|u| fresh(&u.owner)) {
         lines.entry(u.owner).or_default().push(format!(
             "u|{}|{}|{}|{}|{}|{}|{}",
             sym(u.symbol),
@@ -429,11 +417,7 @@ pub fn chunk_hashes(
     }
     // Every file entered has a chunk; what it skipped is part of it (nothing skipped
     // adds nothing, so such a chunk reads as before schema 12).
-    for k in facts
-        .skipped
-        .iter()
-        .filter(|k| !hashes.contains_key(&k.file))
-    {
+    for k in facts.skipped.iter().filter(|k| fresh(&k.file)) {
         let l = lines.entry(k.file).or_default();
         if !k.lines.is_empty() {
             let ranges: Vec<String> = k.lines.iter().map(|(a, b)| format!("{a}-{b}")).collect();

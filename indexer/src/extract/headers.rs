@@ -226,26 +226,14 @@ impl Pasted {
                 self.names.iter().any(|n| usr.contains(n.as_str()))
             }
         };
-        let mut check = |owner: FileIx, symbols: &[SymbolIx]| {
+        facts.for_each_owned(|owner, symbols| {
             if headers.contains(&owner)
                 && !found.contains(&owner)
                 && symbols.iter().any(|&s| pasted(s))
             {
                 found.insert(owner);
             }
-        };
-        for d in &facts.definitions {
-            check(d.owner, &[d.symbol]);
-        }
-        for c in &facts.calls {
-            check(c.owner, &[c.caller, c.callee]);
-        }
-        for st in &facts.stores {
-            check(st.owner, &[st.target, st.value, st.within]);
-        }
-        for u in &facts.uses {
-            check(u.owner, &[u.symbol, u.function]);
-        }
+        });
         found
     }
 }
@@ -552,31 +540,16 @@ fn definition_text(text: &[u8], start: u32) -> &[u8] {
 /// (through a file it includes) then reads nothing.
 fn guard(text: &[u8]) -> Option<&[u8]> {
     // The next directive: `#`, spaces, `word`, spaces; what follows it.
-    fn directive<'t>(mut rest: &'t [u8], word: &[u8]) -> Option<&'t [u8]> {
-        loop {
-            rest = rest.trim_ascii_start();
-            if let Some(r) = rest.strip_prefix(b"/*") {
-                rest = &r[memchr::memmem::find(r, b"*/")? + 2..];
-            } else if rest.starts_with(b"//") {
-                rest = &rest[memchr::memchr(b'\n', rest)?..];
-            } else {
-                break;
-            }
-        }
-        let rest = rest.strip_prefix(b"#")?.trim_ascii_start();
+    fn directive<'t>(rest: &'t [u8], word: &[u8]) -> Option<&'t [u8]> {
+        let rest = past_comments(rest)?.strip_prefix(b"#")?.trim_ascii_start();
         let rest = rest.strip_prefix(word)?;
         let after = rest.trim_ascii_start();
         (after.len() < rest.len()).then_some(after)
     }
-    let ident = |t: &[u8]| {
-        t.iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-            .unwrap_or(t.len())
-    };
     let rest = directive(text, b"ifndef")?;
-    let (name, rest) = rest.split_at(ident(rest));
+    let (name, rest) = rest.split_at(ident_len(rest));
     let defined = directive(rest, b"define")?;
-    let ok = !name.is_empty() && defined.starts_with(name) && ident(defined) == name.len();
+    let ok = !name.is_empty() && defined.starts_with(name) && ident_len(defined) == name.len();
     (ok && wrapped(text)).then_some(name)
 }
 
@@ -604,23 +577,29 @@ fn wrapped(text: &[u8]) -> bool {
         return false;
     }
     // Nothing but comments and blanks after it.
-    let mut rest = text.get(at..).unwrap_or_default();
+    past_comments(text.get(at..).unwrap_or_default()).is_some_and(<[u8]>::is_empty)
+}
+
+/// `text` from its first character that is neither blank nor in a comment; `None`
+/// when a comment does not end.
+fn past_comments(mut text: &[u8]) -> Option<&[u8]> {
     loop {
-        rest = rest.trim_ascii_start();
-        if rest.is_empty() {
-            return true;
-        }
-        if let Some(r) = rest.strip_prefix(b"/*") {
-            match memchr::memmem::find(r, b"*/") {
-                Some(end) => rest = &r[end + 2..],
-                None => return false,
-            }
-        } else if rest.starts_with(b"//") {
-            rest = memchr::memchr(b'\n', rest).map_or(&[][..], |e| &rest[e..]);
+        text = text.trim_ascii_start();
+        if let Some(r) = text.strip_prefix(b"/*") {
+            text = &r[memchr::memmem::find(r, b"*/")? + 2..];
+        } else if text.starts_with(b"//") {
+            text = memchr::memchr(b'\n', text).map_or(&[][..], |e| &text[e..]);
         } else {
-            return false;
+            return Some(text);
         }
     }
+}
+
+/// The length of the identifier `text` starts with.
+fn ident_len(text: &[u8]) -> usize {
+    text.iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .unwrap_or(text.len())
 }
 
 /// Whether the lines that follow an `#undef NAME` (`rest`, from the end of the name)
@@ -677,10 +656,7 @@ fn undefs<'a>(text: &'a [u8], mut undef: impl FnMut(&'a [u8])) {
         if start == 0 {
             continue; // `#undefined`, not `#undef NAME`
         }
-        let name_len = rest[start..]
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-            .unwrap_or(rest.len() - start);
+        let name_len = ident_len(&rest[start..]);
         let name = &rest[start..start + name_len];
         if !name.is_empty() && !redefined(&rest[start + name_len..], name) {
             undef(name);

@@ -124,8 +124,7 @@ impl Extractor<'_, '_> {
     ) {
         let symbols = self.sink.adopt(&h.facts);
         if let Some(owner) = h.facts.files.first().filter(|_| !h.hash.is_empty()) {
-            let f = &h.facts;
-            let facts = f.definitions.len() + f.calls.len() + f.stores.len() + f.uses.len();
+            let facts = h.facts.fact_count();
             let owner = self.sink.named_file(owner.clone());
             if h.chunk != [0; 32] {
                 taken.chunks.insert(owner, h.chunk);
