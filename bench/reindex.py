@@ -9,7 +9,9 @@ database and the cache).
 BUILD_DIR is an indexed build (its `vmlinux.db` lists the units, their commands and
 directories, and its generated headers are still there). EVERY=K takes every K-th
 unit only; NCCRS_UNITS=REGEX only the units whose source file matches it (a check
-of a few units' facts). NCCRS and NCCNAV name the binaries (default: this checkout's release
+of a few units' facts). NCCRS_WARM=CACHE_DIR starts from a copy of an earlier
+run's facts cache without its units' entries: every unit is parsed again, its
+headers' facts recorded (the steady state of a build). NCCRS and NCCNAV name the binaries (default: this checkout's release
 build). NCCRS_CACHE_SIZE=0 indexes without the facts cache, every header extracted
 (`dump --canonical` of such a database against one made with the cache checks that
 taking header facts as recorded changes no fact). OUT_DB and `OUT_DB.cache` are made afresh; the profile lines
@@ -46,7 +48,17 @@ profile = out + ".profile"
 for p in (out, profile):
     if os.path.exists(p):
         os.remove(p)
-shutil.rmtree(cache, ignore_errors=True)
+if os.environ.get("NCCRS_WARM"):
+    # The header facts of an earlier run stay; the units' own entries go, so that
+    # every unit is parsed again (the steady state of a build: headers recorded).
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.copytree(os.environ["NCCRS_WARM"], cache)
+    for d, _, names in os.walk(cache):
+        for n in names:
+            if n.endswith((".m", ".f")):
+                os.remove(os.path.join(d, n))
+else:
+    shutil.rmtree(cache, ignore_errors=True)
 for p in (out + ".pending",):
     shutil.rmtree(p, ignore_errors=True)
 

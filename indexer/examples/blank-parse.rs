@@ -32,7 +32,7 @@ fn main() {
     let source = &compile.units[0].source;
     let index = Index::new();
 
-    let best = |files: &[(&str, &str)]| {
+    let best = |files: &[(&std::ffi::OsStr, &[u8])]| {
         let mut best = Duration::MAX;
         let mut errors = 0;
         for _ in 0..3 {
@@ -78,7 +78,7 @@ fn main() {
         }
         Visit::Continue
     });
-    let mut blanked: Vec<(String, String)> = Vec::new();
+    let mut blanked: Vec<(OsString, Vec<u8>)> = Vec::new();
     let (mut count, mut bytes) = (0, 0);
     for (f, ranges) in &bodies {
         let Some(text) = sources.text.get(f) else {
@@ -106,13 +106,12 @@ fn main() {
             count += 1;
             bytes += e - s;
         }
-        let name = f.name().to_string_lossy().into_owned();
-        blanked.push((name, String::from_utf8_lossy(&t).into_owned()));
+        blanked.push((f.name(), t));
     }
     drop(tu);
-    let files: Vec<(&str, &str)> = blanked
+    let files: Vec<(&std::ffi::OsStr, &[u8])> = blanked
         .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .map(|(n, t)| (n.as_os_str(), t.as_slice()))
         .collect();
     let (blank, blank_errors) = best(&files);
     println!(

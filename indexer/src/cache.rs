@@ -45,10 +45,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::Unit;
 use crate::extract::headers::{HeaderFacts, HeaderKey};
+use crate::extract::RecordedHeader;
 use crate::paths::PathMapper;
 
 /// Changes whenever what an entry holds, or how it is keyed, changes.
-const FORMAT: &[u8] = b"nccrs facts cache 10";
+const FORMAT: &[u8] = b"nccrs facts cache 11";
 
 /// Manifest entries kept per input key: the file sets of its newest indexings.
 const ENTRIES: usize = 8;
@@ -115,6 +116,15 @@ struct Entry {
     names: Vec<OsString>,
     /// The key of the facts that parse gave.
     facts: [u8; 32],
+}
+
+/// Where a header's function bodies are (`DIR/xx/KEY.b`, by
+/// [`crate::extract::headers::Config::bodies_key`]), and under how many header keys
+/// it is recorded: 1, or 2 for more.
+#[derive(Serialize, Deserialize)]
+struct BodiesEntry {
+    ranges: Vec<(u32, u32)>,
+    keys: u8,
 }
 
 /// What one parse read: the files, with what libclang read of each, and the headers
@@ -213,6 +223,10 @@ fn file_hash(content: &[u8]) -> FileHash {
 impl crate::extract::Recorded for &Cache {
     fn header(&mut self, key: &HeaderKey) -> Option<HeaderFacts> {
         self.header_facts(key)
+    }
+
+    fn has(&mut self, key: &HeaderKey) -> bool {
+        self.path(&key.0, "k").exists()
     }
 }
 
@@ -356,6 +370,18 @@ impl Cache {
         Some(merge(unit.main_file, chunks))
     }
 
+    /// The function bodies a unit may blank in a header, by
+    /// [`crate::extract::headers::Config::bodies_key`], if earlier units recorded
+    /// that header's facts, always read the same way: a header recorded under
+    /// several keys is parsed whole, since a unit that blanked it and reads it under
+    /// a key not recorded yet must be parsed again.
+    pub fn header_bodies(&self, key: &[u8; 32]) -> Option<Vec<(u32, u32)>> {
+        let path = self.path(key, "b");
+        let entry: BodiesEntry = read_entry(&path)?;
+        touch_if_stale(&path);
+        (entry.keys == 1).then_some(entry.ranges)
+    }
+
     /// The facts of a header read under `key`, as an earlier unit recorded them (none
     /// when it had none), if the cache has them.
     pub fn header_facts(&self, key: &HeaderKey) -> Option<HeaderFacts> {
@@ -379,7 +405,7 @@ impl Cache {
         key: &InputKey,
         files: ReadFiles,
         facts: &TuFacts,
-        headers: &[(NewFile, HeaderKey, Vec<NewSymbol>)],
+        headers: &[RecordedHeader],
         hashes: &BTreeMap<FileIx, String>,
         taken: &HashMap<FileIx, [u8; 32]>,
     ) -> Option<FactsName> {
@@ -417,7 +443,13 @@ impl Cache {
             .enumerate()
             .map(|(i, f)| (f, i))
             .collect();
-        for (file, key, refers) in headers {
+        for RecordedHeader {
+            file,
+            key,
+            refers,
+            bodies,
+        } in headers
+        {
             let hash = at
                 .get(file)
                 .and_then(|&i| hashes.get(&FileIx(i as u32)))
@@ -433,6 +465,24 @@ impl Cache {
             let path = self.path(&key.0, "k");
             write_entry(&path, &postcard::to_stdvec(&entry).ok()?).ok()?;
             written.extend(path.parent().map(Path::to_owned));
+            // Where its bodies are, for a later unit to blank them (the first unit
+            // to record the header's content says), and under how many keys it is
+            // recorded.
+            if !bodies.ranges.is_empty() {
+                let path = self.path(&bodies.key, "b");
+                let entry = match read_entry::<BodiesEntry>(&path) {
+                    Some(e) if e.keys > 1 => None,
+                    Some(e) => Some(BodiesEntry { keys: 2, ..e }),
+                    None => Some(BodiesEntry {
+                        ranges: bodies.ranges.clone(),
+                        keys: 1,
+                    }),
+                };
+                if let Some(entry) = entry {
+                    write_entry(&path, &postcard::to_stdvec(&entry).ok()?).ok()?;
+                    written.extend(path.parent().map(Path::to_owned));
+                }
+            }
         }
         let encoded = postcard::to_stdvec(&unit).ok()?;
         let name = *blake3::hash(&encoded).as_bytes();
@@ -891,6 +941,24 @@ mod tests {
     use super::*;
     use schema::{Access, Kind, Linkage, Root};
 
+    /// A header recorded under `key`, its bodies (if any) under `[7; 32]`.
+    fn recorded(
+        file: NewFile,
+        key: HeaderKey,
+        refers: Vec<NewSymbol>,
+        ranges: Vec<(u32, u32)>,
+    ) -> RecordedHeader {
+        RecordedHeader {
+            file,
+            key,
+            refers,
+            bodies: crate::extract::headers::Bodies {
+                key: [7; 32],
+                ranges,
+            },
+        }
+    }
+
     fn symbol(usr: &str) -> NewSymbol {
         NewSymbol {
             usr: usr.into(),
@@ -1078,13 +1146,36 @@ mod tests {
                 files,
                 &t,
                 &[
-                    (inc.clone(), k_inc, Vec::new()),
-                    (empty, k_empty, vec![symbol("c:@F@g")]),
+                    recorded(inc.clone(), k_inc, Vec::new(), vec![(10, 20)]),
+                    recorded(empty, k_empty, vec![symbol("c:@F@g")], Vec::new()),
                 ],
                 &schema::chunk_hashes(&t, &Default::default()),
                 &Default::default(),
             )
             .unwrap();
+        // Where inc.h's bodies are, under their own key; none for empty.h, which has
+        // none.
+        assert_eq!(cache.header_bodies(&[7; 32]), Some(vec![(10, 20)]));
+        assert_eq!(cache.header_bodies(&[8; 32]), None);
+        // Recorded under a second key (read otherwise by another unit), inc.h is no
+        // longer blanked.
+        let again = |k: HeaderKey| {
+            cache.store(
+                &InputKey(blake3::hash(b"again")),
+                ReadFiles {
+                    files: Vec::new(),
+                    dirs: Vec::new(),
+                    names: Vec::new(),
+                },
+                &t,
+                &[recorded(inc.clone(), k, Vec::new(), vec![(10, 20)])],
+                &schema::chunk_hashes(&t, &Default::default()),
+                &Default::default(),
+            )
+        };
+        again(k_other).unwrap();
+        assert_eq!(cache.header_bodies(&[7; 32]), None);
+        std::fs::remove_file(cache.path(&k_other.0, "k")).unwrap();
         // inc.h's facts: `h`, its call of `g` and its use of `v`; none for empty.h.
         let header = cache.header_facts(&k_inc).unwrap().facts;
         assert_eq!(
@@ -1133,7 +1224,7 @@ mod tests {
                 &first,
                 files(),
                 &t,
-                &[(inc, k_inc, Vec::new())],
+                &[recorded(inc, k_inc, Vec::new(), Vec::new())],
                 &hashes,
                 &Default::default(),
             )

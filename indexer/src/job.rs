@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::{classify, Compile, Invocation, Unit};
 use crate::cache::{CompileInputs, ReadFiles};
 use crate::clang::Index;
-use crate::extract::headers::Config;
+use crate::extract::headers::{Blank, Config};
 use crate::extract::Reuse;
 use crate::paths::{absolute, stored_path, PathMapper};
 
@@ -482,61 +482,103 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let Some((index, args, config)) = &parser else {
             unreachable!("set just above")
         };
-        let t = Instant::now();
-        let parsed = index.parse(&unit.source, args);
-        profile.parse += t.elapsed();
-        let t = Instant::now();
-        let mut name = None;
-        let (facts, hashes, status, reason) = match parsed {
-            Ok(tu) => {
-                // Header facts come from the facts cache: without it, all are extracted.
-                let sources = cache.is_some().then(|| tu.sources());
-                let mut recorded = cache.as_ref();
-                let reuse = recorded
-                    .as_mut()
-                    .zip(sources.as_ref())
-                    .map(|(c, sources)| Reuse {
-                        sources,
-                        config,
-                        recorded: c,
-                    });
-                let x = crate::extract::extract(&tu, &unit.source, &mut paths, reuse);
-                profile.extract += t.elapsed();
-                profile.headers_reused += x.reused;
-                profile.keys += x.keying;
-                profile.taking += x.taking;
-                profile.headers_extracted += x.headers.len();
-                let t = Instant::now();
-                let hashes = schema::chunk_hashes(&x.facts, &x.known);
-                if let (Some(cache), Some(key), Some(sources), TuStatus::Ok) =
-                    (&cache, &key, &sources, x.status)
-                {
-                    let read = sources
-                        .files
-                        .iter()
-                        .map(|f| (f.name(), sources.text.get(f).copied()));
-                    let dirs = crate::flags::include_dirs(args);
-                    if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
-                        // The chunks of the headers taken whose facts the unit left
-                        // as recorded: those whose recorded hash the chunk hashes kept.
-                        let taken: std::collections::HashMap<schema::FileIx, [u8; 32]> = x
-                            .chunks
-                            .iter()
-                            .filter(|(o, _)| hashes.get(o) == x.known.get(o).map(|k| &k.hash))
-                            .map(|(&o, &name)| (o, name))
-                            .collect();
-                        name = cache.store(key, read, &x.facts, &x.headers, &hashes, &taken);
-                    }
-                }
-                profile.store += t.elapsed();
-                (x.facts, Some(hashes), x.status, x.reason)
+        // The bodies of the headers whose facts earlier units recorded are blanked
+        // before the parse; when one of those headers reads otherwise here, the unit
+        // is parsed again whole.
+        let blanks = match &cache {
+            Some(cache) if crate::settings::blanking() => {
+                blanks(cache, config, &job.directory, unit, &mut profile)
             }
-            Err(e) => (
-                TuFacts::default(),
-                None,
-                TuStatus::Failed,
-                Some(e.to_string()),
-            ),
+            _ => Vec::new(),
+        };
+        let mut blanking: Vec<&Blank> = blanks.iter().collect();
+        let mut name = None;
+        let mut attempts = 0;
+        let (facts, hashes, status, reason) = loop {
+            attempts += 1;
+            let t = Instant::now();
+            let files: Vec<(&std::ffi::OsStr, &[u8])> = blanking
+                .iter()
+                .map(|b| (b.path.as_os_str(), b.blanked.as_slice()))
+                .collect();
+            let parsed = index.parse_with_files(&unit.source, args, &files);
+            profile.parse += t.elapsed();
+            let t = Instant::now();
+            let tu = match parsed {
+                Ok(tu) => tu,
+                Err(_) if !blanking.is_empty() => {
+                    blanking.clear();
+                    profile.reparsed += 1;
+                    continue;
+                }
+                Err(e) => {
+                    break (
+                        TuFacts::default(),
+                        None,
+                        TuStatus::Failed,
+                        Some(e.to_string()),
+                    )
+                }
+            };
+            // Header facts come from the facts cache: without it, all are extracted.
+            let mut sources = cache.is_some().then(|| tu.sources());
+            let blanked = sources
+                .as_mut()
+                .map(|s| crate::extract::headers::restore(s, &blanking))
+                .unwrap_or_default();
+            let mut recorded = cache.as_ref();
+            let reuse = recorded
+                .as_mut()
+                .zip(sources.as_ref())
+                .map(|(c, sources)| Reuse {
+                    sources,
+                    config,
+                    recorded: c,
+                    blanked: &blanked,
+                });
+            let x = crate::extract::extract(&tu, &unit.source, &mut paths, reuse);
+            profile.extract += t.elapsed();
+            // Parsed again with the headers missed whole; the others are taken as
+            // they were (a header's key does not depend on what was blanked), unless
+            // that misses again.
+            if let Some(missed) = x.unblank {
+                if attempts > 1 {
+                    blanking.clear();
+                } else {
+                    blanking.retain(|b| !missed.contains(&b.path));
+                }
+                profile.reparsed += 1;
+                continue;
+            }
+            profile.blanked += blanked.len();
+            profile.headers_reused += x.reused;
+            profile.keys += x.keying;
+            profile.taking += x.taking;
+            profile.headers_extracted += x.headers.len();
+            let t = Instant::now();
+            let hashes = schema::chunk_hashes(&x.facts, &x.known);
+            if let (Some(cache), Some(key), Some(sources), TuStatus::Ok) =
+                (&cache, &key, &sources, x.status)
+            {
+                let read = sources
+                    .files
+                    .iter()
+                    .map(|f| (f.name(), sources.text.get(f).copied()));
+                let dirs = crate::flags::include_dirs(args);
+                if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
+                    // The chunks of the headers taken whose facts the unit left
+                    // as recorded: those whose recorded hash the chunk hashes kept.
+                    let taken: std::collections::HashMap<schema::FileIx, [u8; 32]> = x
+                        .chunks
+                        .iter()
+                        .filter(|(o, _)| hashes.get(o) == x.known.get(o).map(|k| &k.hash))
+                        .map(|(&o, &name)| (o, name))
+                        .collect();
+                    name = cache.store(key, read, &x.facts, &x.headers, &hashes, &taken);
+                }
+            }
+            profile.store += t.elapsed();
+            break (x.facts, Some(hashes), x.status, x.reason);
         };
         let mut rec = job.record(unit, &mut paths, status, reason);
         rec.facts = name.map(|n| n.to_string());
@@ -570,6 +612,38 @@ pub fn run(job: &IndexJob) -> Result<()> {
     profile.write = t.elapsed();
     profile.save(units, &results);
     Ok(())
+}
+
+/// The headers of `unit` whose bodies an earlier unit recorded (found by the
+/// headers kbuild says the compile read, and their content), with those bodies
+/// blanked.
+fn blanks(
+    cache: &crate::cache::Cache,
+    config: &Config,
+    directory: &Path,
+    unit: &Unit,
+    profile: &mut Profile,
+) -> Vec<Blank> {
+    let t = Instant::now();
+    let mut out = Vec::new();
+    for path in crate::kbuild::headers_read(directory, &unit.object) {
+        let Ok(text) = std::fs::read(&path) else {
+            continue;
+        };
+        let Some(ranges) = cache.header_bodies(&config.bodies_key(&text)) else {
+            continue;
+        };
+        if let Some(blanked) = crate::extract::headers::blank(&text, &ranges) {
+            out.push(Blank {
+                path: path.into_os_string(),
+                text,
+                blanked,
+                ranges,
+            });
+        }
+    }
+    profile.blanking += t.elapsed();
+    out
 }
 
 /// A unit's record; its facts, unless the database has them already; their chunk
@@ -621,6 +695,11 @@ struct Profile {
     headers_extracted: usize,
     /// Storing the facts parsed in the facts cache.
     store: Duration,
+    /// Finding and blanking the bodies of the headers recorded, before the parse.
+    blanking: Duration,
+    /// Headers parsed with their bodies blanked, and units parsed again whole.
+    blanked: usize,
+    reparsed: usize,
     write: Duration,
 }
 
@@ -635,7 +714,7 @@ impl Profile {
             .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\tblanking_ms={:.1}\tblanked={}\treparsed={}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
@@ -651,6 +730,9 @@ impl Profile {
             self.unchanged,
             self.headers_reused,
             self.headers_extracted,
+            self.blanking.as_secs_f64() * 1e3,
+            self.blanked,
+            self.reparsed,
         );
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

@@ -28,6 +28,7 @@
 //! `nccrs.db` in the working directory and paths are stored absolute.
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::paths::normalize;
@@ -121,10 +122,109 @@ pub fn database_here(cwd: &Path) -> PathBuf {
     database(cwd, &Real, detect(cwd, &Real).as_ref())
 }
 
+/// The headers the compile of `object` (relative to `cwd`) read, as far as kbuild's
+/// files say: the compiler's dependency output `DIR/.NAME.o.d` while the compile's
+/// wrapper runs (kbuild deletes it right after), else the `deps_` list fixdep made of
+/// it in `DIR/.NAME.o.cmd` — which may be an earlier build's. Absolute paths, each
+/// ending in `.h`; empty when neither file is there. Only a hint: a header it names
+/// may not be one the parse reads, and the other way round.
+pub fn headers_read(cwd: &Path, object: &std::ffi::OsStr) -> Vec<PathBuf> {
+    let object = cwd.join(object);
+    let (Some(dir), Some(name)) = (object.parent(), object.file_name()) else {
+        return Vec::new();
+    };
+    let dot = |ext: &str| {
+        let mut n = std::ffi::OsString::from(".");
+        n.push(name);
+        n.push(ext);
+        dir.join(n)
+    };
+    let text = match std::fs::read(dot(".d")) {
+        Ok(t) => t,
+        Err(_) => match std::fs::read(dot(".cmd")) {
+            Ok(t) => deps_block(&t).to_vec(),
+            Err(_) => return Vec::new(),
+        },
+    };
+    dependency_headers(&text)
+        .map(|h| cwd.join(std::ffi::OsStr::from_bytes(h)))
+        .collect()
+}
+
+/// The lines of a `.cmd` file that list the dependencies: from `deps_...` to the
+/// first line that does not continue.
+fn deps_block(text: &[u8]) -> &[u8] {
+    let Some(start) = memchr::memmem::find(text, b"\ndeps_")
+        .map(|i| i + 1)
+        .or_else(|| text.starts_with(b"deps_").then_some(0))
+    else {
+        return &[];
+    };
+    let mut end = start;
+    for line in text[start..].split(|&b| b == b'\n') {
+        end += line.len() + 1;
+        if !line.trim_ascii_end().ends_with(b"\\") {
+            break;
+        }
+    }
+    &text[start..end.min(text.len())]
+}
+
+/// The headers a dependency list names (make's syntax: `TARGET: DEP DEP \`, or
+/// fixdep's `deps_TARGET := \` with `$(wildcard ...)` entries).
+fn dependency_headers(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|b| b.is_ascii_whitespace())
+        .filter(|t| t.ends_with(b".h") && !t.starts_with(b"$(") && !t.contains(&b':'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_headers_read_come_from_the_dependency_output_or_the_cmd_file() {
+        let d = b"fs/read_write.o: fs/read_write.c include/linux/slab.h \\\n  /s/include/linux/fs.h \\\n arch/x86/include/asm/io.h\n";
+        let found: Vec<&[u8]> = dependency_headers(d).collect();
+        assert_eq!(
+            found,
+            [
+                &b"include/linux/slab.h"[..],
+                b"/s/include/linux/fs.h",
+                b"arch/x86/include/asm/io.h"
+            ]
+        );
+        let cmd = b"savedcmd_fs/read_write.o := gcc -Wp,-MMD,fs/.read_write.o.d -include x.h -c -o fs/read_write.o fs/read_write.c\n\nsource_fs/read_write.o := fs/read_write.c\n\ndeps_fs/read_write.o := \\\n  include/linux/compiler-version.h \\\n    $(wildcard include/config/CC_VERSION_TEXT) \\\n  include/linux/kconfig.h \\\n\nfs/read_write.o: $(deps_fs/read_write.o)\n\n$(deps_fs/read_write.o): other.h\n";
+        let found: Vec<&[u8]> = dependency_headers(deps_block(cmd)).collect();
+        assert_eq!(
+            found,
+            [
+                &b"include/linux/compiler-version.h"[..],
+                b"include/linux/kconfig.h"
+            ]
+        );
+        assert!(deps_block(b"cmd_x := gcc -c x.h\n").is_empty());
+
+        let dir = std::env::temp_dir().join(format!("nccrs-deps-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("fs")).unwrap();
+        assert!(headers_read(&dir, std::ffi::OsStr::new("fs/read_write.o")).is_empty());
+        std::fs::write(dir.join("fs/.read_write.o.cmd"), cmd).unwrap();
+        assert_eq!(
+            headers_read(&dir, std::ffi::OsStr::new("fs/read_write.o")),
+            [
+                dir.join("include/linux/compiler-version.h"),
+                dir.join("include/linux/kconfig.h")
+            ]
+        );
+        // The compiler's own output, while it is there, comes first.
+        std::fs::write(dir.join("fs/.read_write.o.d"), d).unwrap();
+        assert_eq!(
+            headers_read(&dir, std::ffi::OsStr::new("fs/read_write.o")).len(),
+            3
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// An environment and the files that exist.
     #[derive(Default)]

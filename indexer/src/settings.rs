@@ -35,6 +35,15 @@ pub const CACHE_DIR: &str = "NCCRS_CACHE_DIR";
 /// 1024); 2G unless set; 0 turns the cache off.
 pub const CACHE_SIZE: &str = "NCCRS_CACHE_SIZE";
 
+/// `0` parses every header whole: no function body of a header whose facts are
+/// recorded is blanked before the parse (benchmarks compare the two).
+pub const BLANK: &str = "NCCRS_BLANK";
+
+/// Whether header bodies may be blanked before the parse (`NCCRS_BLANK` is not `0`).
+pub fn blanking() -> bool {
+    var(BLANK).is_none_or(|v| v != "0")
+}
+
 /// For tests of real process lifecycles only: `crash:PATTERN` or `hang:PATTERN` makes
 /// an indexing child abort or hang on a source whose path contains PATTERN. Read by
 /// the child from its own environment; supervision takes it away from retries.

@@ -121,7 +121,7 @@ impl Index {
         &self,
         source: &OsStr,
         args: &[String],
-        files: &[(&str, &str)],
+        files: &[(&OsStr, &[u8])],
     ) -> Result<TranslationUnit<'_>, ParseError> {
         let source = CString::new(source.as_bytes()).map_err(|_| ParseError::Nul)?;
         let args: Vec<CString> = args
@@ -132,7 +132,7 @@ impl Index {
         let argv: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
         let names: Vec<CString> = files
             .iter()
-            .map(|(name, _)| CString::new(*name))
+            .map(|(name, _)| CString::new(name.as_bytes()))
             .collect::<Result<_, _>>()
             .map_err(|_| ParseError::Nul)?;
         let mut unsaved: Vec<CXUnsavedFile> = names

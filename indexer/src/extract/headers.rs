@@ -86,7 +86,7 @@ impl Refers {
 }
 
 /// Changes whenever what goes into a key changes.
-const FORMAT: &[u8] = b"nccrs header key 3";
+const FORMAT: &[u8] = b"nccrs header key 5";
 
 /// A header's key (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -193,6 +193,94 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The name under which the function bodies of a header with this content, read
+    /// with these arguments, are kept ([`Bodies`]): known before the parse.
+    pub fn bodies_key(&self, content: &[u8]) -> [u8; 32] {
+        let mut h = blake3::Hasher::new();
+        h.update(BODIES);
+        h.update(&(self.identity.len() as u64).to_le_bytes());
+        h.update(&self.identity);
+        h.update(blake3::hash(content).as_bytes());
+        *h.finalize().as_bytes()
+    }
+}
+
+/// Changes whenever what [`Bodies`] holds, or how they are chosen, changes.
+const BODIES: &[u8] = b"nccrs header bodies 1";
+
+/// The function bodies of a header that a later unit may blank before its parse
+/// (their text turned into spaces, lines kept): each from just after its `{` to its
+/// `}`, in order. A body qualifies when its braces are written in the header (not
+/// made by a macro), it holds no directive, and no macro it names reaches
+/// `__COUNTER__` or one of [`VARYING`] (blanking it would renumber the unit's pasted
+/// names). They are part of the header's key, with every macro of the unit that the
+/// bodies name: a unit that blanked them and one that parsed them key the header
+/// alike, and one whose parse would have found other bodies, or read them otherwise,
+/// finds no facts under its key (and parses again without blanking).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bodies {
+    /// Where they are kept: [`Config::bodies_key`] of the header's content.
+    pub key: [u8; 32],
+    pub ranges: Vec<(u32, u32)>,
+}
+
+/// `text` with the bytes in `ranges` turned into spaces but for line ends: the same
+/// lines and columns everywhere else. `None` when a range is not a body's inside in
+/// this text (between a `{` and a `}`).
+pub fn blank(text: &[u8], ranges: &[(u32, u32)]) -> Option<Vec<u8>> {
+    let mut out = text.to_vec();
+    for &(s, e) in ranges {
+        let (s, e) = (s as usize, e as usize);
+        if s == 0 || s > e || text.get(s - 1) != Some(&b'{') || text.get(e) != Some(&b'}') {
+            return None;
+        }
+        for b in &mut out[s..e] {
+            if *b != b'\n' && *b != b'\r' {
+                *b = b' ';
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A header whose function bodies are blanked before the parse: its path, its text
+/// and the text libclang is given instead.
+pub struct Blank {
+    pub path: std::ffi::OsString,
+    pub text: Vec<u8>,
+    pub blanked: Vec<u8>,
+    pub ranges: Vec<(u32, u32)>,
+}
+
+/// Puts back the text of the files blanked before the parse in `sources` (keys,
+/// hashes and the cache's manifests are of the files as they are), and says which
+/// files they are and which bodies were blanked. A file is told by its blanked text.
+pub fn restore<'tu>(
+    sources: &mut Sources<'tu>,
+    blanks: &[&'tu Blank],
+) -> HashMap<File<'tu>, &'tu Blank> {
+    let mut blanked = HashMap::default();
+    if blanks.is_empty() {
+        return blanked;
+    }
+    let mut by_len: HashMap<usize, Vec<&'tu Blank>> = HashMap::default();
+    for &b in blanks {
+        by_len.entry(b.blanked.len()).or_default().push(b);
+    }
+    for (file, text) in sources.text.iter_mut() {
+        let Some(b) = by_len
+            .get(&text.len())
+            .and_then(|c| c.iter().find(|b| b.blanked.as_slice() == *text))
+        else {
+            continue;
+        };
+        *text = b.text.as_slice();
+        blanked.insert(*file, *b);
+    }
+    blanked
+}
+
 /// The symbols whose name a macro made by pasting a number to something
 /// (`__UNIQUE_ID(x)`: `__UNIQUE_ID_x123`), which may be the value of [`COUNTER`]: a
 /// header whose key leaves the counter out is not recorded when its facts name one,
@@ -236,6 +324,25 @@ impl Pasted {
         });
         found
     }
+}
+
+/// What the parse showed of each file, for [`Record::keys`].
+pub(super) struct Seen<'a, 'tu> {
+    /// The macros expanded there, each with where it is first expanded.
+    pub expanded: &'a HashMap<File<'tu>, Vec<(&'a str, u32)>>,
+    /// The insides of the function bodies the parse found.
+    pub bodies: &'a HashMap<File<'tu>, Vec<(u32, u32)>>,
+    /// The bodies this parse did not read (blanked before it).
+    pub blanked: &'a HashMap<File<'tu>, &'tu Blank>,
+}
+
+/// A header's key, as [`Record::keys`] gives it.
+pub(super) struct Keyed<'tu> {
+    pub file: File<'tu>,
+    pub key: HeaderKey,
+    /// Whether the key leaves `__COUNTER__` out.
+    pub counted: bool,
+    pub bodies: Bodies,
 }
 
 /// A macro definition of the unit, in the order the preprocessor met them.
@@ -290,6 +397,24 @@ impl<'tu> Record<'tu> {
         }
     }
 
+    /// Whether `file` is `header` or was first read by an `#include` within it.
+    fn within(&self, file: File<'tu>, header: File<'tu>) -> bool {
+        self.place_in(file, 0, header).is_some()
+    }
+
+    /// Where, in `header`'s text, what is at `offset` in `file` is read: `offset`
+    /// itself in `header`, the `#include` that first read `file` (or the file that
+    /// did) within `header`; `None` when `file` was not read within `header`.
+    fn place_in(&self, mut file: File<'tu>, mut offset: u32, header: File<'tu>) -> Option<u32> {
+        for _ in 0..64 {
+            if file == header {
+                return Some(offset);
+            }
+            (file, offset) = *self.includer.get(&file)?;
+        }
+        None
+    }
+
     /// Whether the declaration `c`, written in `file`, has an `#include` inside it
     /// (`enum {` / `#include <linux/sched/sd_flags.h>` / `};` in `topology.h`): walking
     /// it then gives facts of the included file, which the header's own facts do not
@@ -313,16 +438,22 @@ impl<'tu> Record<'tu> {
         })
     }
 
-    /// The key of each header of `tu` that has one (see the module's documentation).
-    /// `name` gives a file's stored name, `None` for the unit's own source file.
+    /// The key of each header of `tu` that has one (see the module's documentation),
+    /// whether it leaves `__COUNTER__` out, and the header's [`Bodies`]. `name` gives
+    /// a file's stored name, `None` for the unit's own source file.
     pub fn keys(
         &self,
         tu: &'tu TranslationUnit<'_>,
         sources: &Sources<'tu>,
-        expanded: &HashMap<File<'tu>, Vec<&str>>,
+        seen: Seen<'_, 'tu>,
         config: &Config,
         mut name: impl FnMut(File<'tu>) -> Option<Vec<u8>>,
-    ) -> Vec<(File<'tu>, HeaderKey, bool)> {
+    ) -> Vec<Keyed<'tu>> {
+        let Seen {
+            expanded,
+            bodies,
+            blanked,
+        } = seen;
         let skipped = tu.skipped_ranges();
         let contents = &sources.text;
         // The unit's macros, numbered; the names `#undef`ed in any of its files.
@@ -384,6 +515,57 @@ impl<'tu> Record<'tu> {
             let (file, start, _) = d.text?;
             Some(definition_text(contents.get(&file)?, start))
         };
+        let names_of = |m: u32| -> Names {
+            let mut v: Vec<u32> = Vec::new();
+            let (mut varying, mut counter) = (false, false);
+            for t in macros[m as usize].1.iter().filter_map(text_of) {
+                scan(
+                    t,
+                    |id| {
+                        varying |= VARYING.contains(&id);
+                        counter |= id == COUNTER;
+                        v.extend(number.get(id).copied());
+                    },
+                    |_| {},
+                );
+            }
+            v.sort_unstable();
+            v.dedup();
+            (!varying).then_some((v, counter))
+        };
+        // Whether a macro's definitions reach [`COUNTER`] or one of [`VARYING`],
+        // through the macros they name, or may: a definition that pastes (`##`)
+        // makes names no definition spells (`this_cpu_read` pastes
+        // `this_cpu_read_1`, which reaches `READ_ONCE`'s `__COUNTER__`); or one that
+        // says `extern` (a declaration in a function body declares what the rest
+        // of the unit sees); worked out when first needed.
+        let mut reach: Vec<Option<bool>> = vec![None; macros.len()];
+        let mut reaches = |m: u32, deps: &mut Vec<Option<Names>>| -> bool {
+            if let Some(r) = reach[m as usize] {
+                return r;
+            }
+            let mut seen: HashSet<u32> = HashSet::default();
+            let mut work = vec![m];
+            let mut found = false;
+            while let Some(x) = work.pop() {
+                if !seen.insert(x) {
+                    continue;
+                }
+                let pastes = macros[x as usize].1.iter().filter_map(text_of).any(|t| {
+                    memchr::memmem::find(t, b"##").is_some()
+                        || memchr::memmem::find(t, b"extern").is_some()
+                });
+                match deps[x as usize].get_or_insert_with(|| names_of(x)) {
+                    Some((d, false)) if !pastes => work.extend(d.iter().copied()),
+                    _ => {
+                        found = true;
+                        break;
+                    }
+                }
+            }
+            reach[m as usize] = Some(found);
+            found
+        };
         // Marks the macros met in the current header's walk (its number).
         let mut met = vec![u32::MAX; macros.len()];
         let mut keys = Vec::new();
@@ -409,58 +591,119 @@ impl<'tu> Record<'tu> {
                 continue;
             };
             let direct = expanded.get(&f).map_or(&[][..], Vec::as_slice);
-            if direct.iter().any(|n| VARYING.contains(&n.as_bytes())) {
+            if direct.iter().any(|(n, _)| VARYING.contains(&n.as_bytes())) {
                 continue;
             }
-            let mut counted = direct.iter().any(|n| n.as_bytes() == COUNTER);
-            // The macros expanded in the header, and those their definitions name.
-            let mut closure: Vec<u32> = Vec::new();
-            let mut work: Vec<u32> = direct
+            let mut counted = direct.iter().any(|(n, _)| n.as_bytes() == COUNTER);
+            // The bodies a unit may blank: those this parse did not read, or those it
+            // found that qualify (see [`Bodies`]).
+            let ranges: Vec<(u32, u32)> = match blanked.get(&f) {
+                Some(b) => b.ranges.clone(),
+                None => {
+                    let mut found: Vec<(u32, u32)> = bodies.get(&f).cloned().unwrap_or_default();
+                    found.sort_unstable();
+                    found.dedup();
+                    found.retain(|&(s, e)| {
+                        let (s, e) = (s as usize, e as usize);
+                        s > 0
+                            && s <= e
+                            && text.get(s - 1) == Some(&b'{')
+                            && text.get(e) == Some(&b'}')
+                            && !text[s..e]
+                                .split(|&b| b == b'\n')
+                                .any(|l| l.trim_ascii_start().starts_with(b"#"))
+                            && {
+                                let mut quiet = true;
+                                scan(
+                                    &text[s..e],
+                                    |id| {
+                                        quiet &= id != COUNTER
+                                            && id != b"extern"
+                                            && !VARYING.contains(&id)
+                                            && number
+                                                .get(id)
+                                                .is_none_or(|&m| !reaches(m, &mut deps));
+                                    },
+                                    |_| {},
+                                );
+                                quiet
+                            }
+                    });
+                    found
+                }
+            };
+            // The macros expanded in the header, and those their definitions name;
+            // with every macro its bodies name, expanded there or not: what a unit
+            // that blanked them cannot see expanded.
+            let mut closure: Vec<(u32, u32)> = Vec::new();
+            // The macros named in the header (the roots of the closure), each with
+            // where it is named.
+            let mut roots: Vec<(u32, u32)> = direct
                 .iter()
-                .filter_map(|n| number.get(n.as_bytes()).copied())
+                .filter_map(|(n, at)| Some((*at, number.get(n.as_bytes()).copied()?)))
                 .collect();
-            let mut ok = true;
-            while let Some(m) = work.pop() {
-                if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
-                    continue;
-                }
-                if undone(m, f) {
-                    ok = false;
-                    break;
-                }
-                closure.push(m);
-                let d = deps[m as usize].get_or_insert_with(|| {
-                    let mut v: Vec<u32> = Vec::new();
-                    let (mut varying, mut counter) = (false, false);
-                    for t in macros[m as usize].1.iter().filter_map(text_of) {
-                        scan(
-                            t,
-                            |id| {
-                                varying |= VARYING.contains(&id);
-                                counter |= id == COUNTER;
-                                v.extend(number.get(id).copied());
-                            },
-                            |_| {},
-                        );
-                    }
-                    v.sort_unstable();
-                    v.dedup();
-                    (!varying).then_some((v, counter))
-                });
-                let Some((d, counter)) = d else {
-                    ok = false;
+            let mut varying = false;
+            for &(s, e) in &ranges {
+                let Some(body) = text.get(s as usize..e as usize) else {
+                    varying = true;
                     break;
                 };
-                counted |= *counter;
-                work.extend(d.iter().copied());
+                scan(
+                    body,
+                    |id| {
+                        counted |= id == COUNTER;
+                        varying |= VARYING.contains(&id);
+                        // Only a macro defined before the header or within it can
+                        // be expanded there: one the unit defines after it cannot.
+                        let m = number.get(id).copied().filter(|&m| {
+                            macros[m as usize].1.iter().any(|d| {
+                                d.ordinal < at
+                                    || d.text.is_some_and(|(file, _, _)| self.within(file, f))
+                            })
+                        });
+                        if let Some(m) = m {
+                            let offset = id.as_ptr() as usize - text.as_ptr() as usize;
+                            roots.push((offset as u32, m));
+                        }
+                    },
+                    |_| {},
+                );
+            }
+            if varying {
+                continue;
+            }
+            // Each macro of the closure with the first place in the header where it
+            // may be expanded: where the first name whose closure holds it is named.
+            roots.sort_unstable();
+            let mut ok = true;
+            let mut work: Vec<u32> = Vec::new();
+            'roots: for &(root_at, root) in &roots {
+                work.push(root);
+                while let Some(m) = work.pop() {
+                    if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
+                        continue;
+                    }
+                    if undone(m, f) {
+                        ok = false;
+                        break 'roots;
+                    }
+                    closure.push((m, root_at));
+                    let d = deps[m as usize].get_or_insert_with(|| names_of(m));
+                    let Some((d, counter)) = d else {
+                        ok = false;
+                        break 'roots;
+                    };
+                    counted |= *counter;
+                    work.extend(d.iter().copied());
+                }
             }
             if !ok {
                 continue;
             }
             // In an order that does not depend on the numbering: by digest.
-            let mut entries: Vec<([u8; 16], u32)> = closure
+            let mut entries: Vec<([u8; 16], u32, u32)> = closure
                 .into_iter()
-                .map(|m| {
+                .map(|(m, first)| {
                     let d = digest[m as usize].get_or_insert_with(|| {
                         let (name, defs) = macros[m as usize];
                         let mut h = blake3::Hasher::new();
@@ -482,7 +725,7 @@ impl<'tu> Record<'tu> {
                         out.copy_from_slice(&h.finalize().as_bytes()[..16]);
                         out
                     });
-                    (*d, m)
+                    (*d, m, first)
                 })
                 .collect();
             entries.sort_unstable();
@@ -496,19 +739,53 @@ impl<'tu> Record<'tu> {
             field(&stored);
             field(blake3::hash(text).as_bytes());
             field(&[u8::from(counted)]);
-            for (a, b) in skipped.get(&f).into_iter().flatten() {
+            let skips = skipped.get(&f).map_or(&[][..], Vec::as_slice);
+            field(&(skips.len() as u64).to_le_bytes());
+            for (a, b) in skips {
                 field(&a.to_le_bytes());
                 field(&b.to_le_bytes());
             }
-            for (d, m) in entries {
+            field(&(ranges.len() as u64).to_le_bytes());
+            for (a, b) in &ranges {
+                field(&a.to_le_bytes());
+                field(&b.to_le_bytes());
+            }
+            for (d, m, first) in entries {
                 buf.extend_from_slice(&d);
-                // Which definitions came before the header's `#include`.
+                // Where each definition came: before the header's `#include`, within
+                // the header (at its place there: its own `#define` or the
+                // `#include` that read it), or after it. One within the header
+                // before the first place the macro may be expanded there reads as one
+                // before the header: the header is read the same way.
                 for def in macros[m as usize].1 {
-                    buf.push(u8::from(def.ordinal < at));
+                    let within = || {
+                        let (file, start, _) = def.text?;
+                        self.place_in(file, start, f)
+                    };
+                    if def.ordinal < at {
+                        buf.push(b'B');
+                    } else {
+                        match within() {
+                            Some(p) if p < first => buf.push(b'B'),
+                            Some(p) => {
+                                buf.push(b'W');
+                                buf.extend_from_slice(&p.to_le_bytes());
+                            }
+                            None => buf.push(b'A'),
+                        }
+                    }
                 }
                 buf.push(b';');
             }
-            keys.push((f, HeaderKey(*blake3::hash(&buf).as_bytes()), counted));
+            keys.push(Keyed {
+                file: f,
+                key: HeaderKey(*blake3::hash(&buf).as_bytes()),
+                counted,
+                bodies: Bodies {
+                    key: config.bodies_key(text),
+                    ranges,
+                },
+            });
         }
         keys
     }

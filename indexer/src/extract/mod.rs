@@ -47,9 +47,13 @@ pub struct Extraction {
     pub facts: TuFacts,
     pub status: TuStatus,
     pub reason: Option<String>,
-    /// The headers this walk extracted that have a key, to be recorded under it, with
-    /// what their code refers to that a unit declares when it does not define it.
-    pub headers: Vec<(NewFile, headers::HeaderKey, Vec<NewSymbol>)>,
+    /// The headers this walk extracted that have a key, to be recorded under it.
+    pub headers: Vec<RecordedHeader>,
+    /// Set when headers were blanked before the parse whose facts are not recorded
+    /// under the key this unit reads them with (all of them when the unit has
+    /// errors): the facts are incomplete, and the unit must be parsed again with
+    /// those headers whole. The headers' paths as blanked.
+    pub unblank: Option<Vec<std::ffi::OsString>>,
     /// How many headers' facts were taken as recorded.
     pub reused: usize,
     /// The time spent keying headers, and taking the facts of those recorded.
@@ -61,10 +65,25 @@ pub struct Extraction {
     pub chunks: std::collections::HashMap<FileIx, [u8; 32]>,
 }
 
+/// A header this walk extracted, to be recorded under its key: what its code refers
+/// to that a unit declares when it does not define it, and its function bodies that
+/// a later unit may blank.
+pub struct RecordedHeader {
+    pub file: NewFile,
+    pub key: headers::HeaderKey,
+    pub refers: Vec<NewSymbol>,
+    pub bodies: headers::Bodies,
+}
+
 /// Where the header facts earlier units recorded are found.
 pub trait Recorded {
     /// The facts of a header read under `key`, if recorded.
     fn header(&mut self, key: &headers::HeaderKey) -> Option<headers::HeaderFacts>;
+
+    /// Whether facts are recorded under `key`.
+    fn has(&mut self, key: &headers::HeaderKey) -> bool {
+        self.header(key).is_some()
+    }
 }
 
 /// Header facts to take as recorded instead of extracting them: the unit's files, how
@@ -73,6 +92,9 @@ pub struct Reuse<'a, 'tu> {
     pub sources: &'a Sources<'tu>,
     pub config: &'a headers::Config,
     pub recorded: &'a mut dyn Recorded,
+    /// The function bodies blanked before the parse, by file ([`headers::Bodies`]):
+    /// each of these files must be taken as recorded.
+    pub blanked: &'a HashMap<File<'tu>, &'tu headers::Blank>,
 }
 
 /// The walk over one translation unit.
@@ -269,6 +291,8 @@ pub fn extract<'tu>(
     let mut record = headers::Record::default();
     let mut definitions = Vec::new();
     let mut expansions = Vec::new();
+    // The insides of the function bodies, by file: what a later unit may blank.
+    let mut bodies: HashMap<File<'tu>, Vec<(u32, u32)>> = HashMap::default();
     root.visit_children(|c| {
         let k = c.kind();
         match k {
@@ -278,6 +302,18 @@ pub fn extract<'tu>(
                 }
             }
             kind::MACRO_DEFINITION => definitions.push(c),
+            kind::FUNCTION_DECL if reuse.is_some() && c.is_definition() => {
+                c.visit_children(|b| {
+                    if b.kind() == kind::COMPOUND_STMT {
+                        if let Some((f, start, end)) = b.extent_in_file() {
+                            if end > start + 1 {
+                                bodies.entry(f).or_default().push((start + 1, end - 1));
+                            }
+                        }
+                    }
+                    Visit::Continue
+                });
+            }
             _ => {}
         }
         if reuse.is_some() && matches!(k, kind::MACRO_DEFINITION | kind::INCLUSION_DIRECTIVE) {
@@ -290,31 +326,93 @@ pub fn extract<'tu>(
     // has errors, whose headers may read otherwise).
     let mut recorded: HashSet<File<'tu>> = HashSet::default();
     // With whether the key leaves `__COUNTER__` out.
-    let mut keyed: Vec<(File<'tu>, NewFile, headers::HeaderKey, bool)> = Vec::new();
+    let mut keyed: Vec<(
+        File<'tu>,
+        NewFile,
+        headers::HeaderKey,
+        bool,
+        headers::Bodies,
+    )> = Vec::new();
     // What those headers refer to, by name: declared by the unit where it does not
     // define it.
     let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();
     let t = std::time::Instant::now();
     let (mut keying, mut taking) = Default::default();
     let mut taken = Taken::default();
+    let blanked = reuse.as_ref().map(|r| r.blanked);
+    // The blanked headers whose facts are not recorded under their key here.
+    let mut missed: Vec<std::ffi::OsString> = Vec::new();
+    // The blanked headers with a key.
+    let mut keyed_blanks: HashSet<File<'tu>> = HashSet::default();
     if let Some(reuse) = reuse.filter(|_| !tu.has_errors()) {
         let expanded = x.macros.expanded_by_file();
-        let keys = record.keys(tu, reuse.sources, &expanded, reuse.config, |f| {
-            let name = x.sink.file_name(f);
-            (!x.sink.is_main(&name)).then(|| name.key().into_bytes())
-        });
+        let keys = record.keys(
+            tu,
+            reuse.sources,
+            headers::Seen {
+                expanded: &expanded,
+                bodies: &bodies,
+                blanked: reuse.blanked,
+            },
+            reuse.config,
+            |f| {
+                let name = x.sink.file_name(f);
+                (!x.sink.is_main(&name)).then(|| name.key().into_bytes())
+            },
+        );
         keying = t.elapsed();
         let t = std::time::Instant::now();
-        for (f, key, counted) in keys {
-            match reuse.recorded.header(&key) {
+        for k in keys {
+            let blank = reuse.blanked.get(&k.file);
+            if blank.is_some() {
+                keyed_blanks.insert(k.file);
+            }
+            // Once a blanked header is missed, the unit is parsed again: the other
+            // blanked headers are only looked up, to leave whole those missed too.
+            if !missed.is_empty() {
+                if let Some(b) = blank.filter(|_| !reuse.recorded.has(&k.key)) {
+                    missed.push(b.path.clone());
+                }
+                continue;
+            }
+            match reuse.recorded.header(&k.key) {
                 Some(h) => {
                     x.take(h, &mut wanted, &mut taken);
-                    recorded.insert(f);
+                    recorded.insert(k.file);
                 }
-                None => keyed.push((f, x.sink.file_name(f), key, counted)),
+                // A blanked header whose facts are not recorded cannot be extracted.
+                None => match blank {
+                    Some(b) => missed.push(b.path.clone()),
+                    None => {
+                        keyed.push((k.file, x.sink.file_name(k.file), k.key, k.counted, k.bodies))
+                    }
+                },
             }
         }
         taking = t.elapsed();
+    }
+    // A blanked header without a key cannot be taken either; a unit with errors takes
+    // none.
+    if let Some(blanked) = blanked {
+        for (f, b) in blanked {
+            if !keyed_blanks.contains(f) || (tu.has_errors() && !missed.contains(&b.path)) {
+                missed.push(b.path.clone());
+            }
+        }
+    }
+    if !missed.is_empty() {
+        return Extraction {
+            facts: TuFacts::default(),
+            status: TuStatus::Failed,
+            reason: None,
+            headers: Vec::new(),
+            unblank: Some(missed),
+            reused: 0,
+            keying,
+            taking,
+            known: Default::default(),
+            chunks: Default::default(),
+        };
     }
     // Each declaration's file, unless it is one of those taken as recorded.
     let walked = |c: &crate::clang::Cursor<'tu>| {
@@ -329,7 +427,7 @@ pub fn extract<'tu>(
     let keyed_at: HashMap<File<'tu>, usize> = keyed
         .iter()
         .enumerate()
-        .map(|(i, (f, _, _, _))| (*f, i))
+        .map(|(i, (f, _, _, _, _))| (*f, i))
         .collect();
     // The keyed headers with an `#include` inside a declaration (`enum { #include
     // <linux/sched/sd_flags.h> }` in `topology.h`): walking them gives facts of the
@@ -359,7 +457,7 @@ pub fn extract<'tu>(
     // The headers keyed without `__COUNTER__` whose facts name what it may have made.
     let at: Vec<Option<FileIx>> = keyed
         .iter()
-        .map(|(f, _, _, counted)| counted.then(|| x.sink.file(*f)))
+        .map(|(f, _, _, counted, _)| counted.then(|| x.sink.file(*f)))
         .collect();
     let naming = x
         .pasted
@@ -400,9 +498,11 @@ pub fn extract<'tu>(
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !spilled.contains(i) && !at[*i].is_some_and(|f| naming.contains(&f)))
-        .map(|(i, (_, file, key, _))| {
-            let refers = refers.of(i).iter().map(|&s| facts[s].clone()).collect();
-            (file, key, refers)
+        .map(|(i, (_, file, key, _, bodies))| RecordedHeader {
+            file,
+            key,
+            refers: refers.of(i).iter().map(|&s| facts[s].clone()).collect(),
+            bodies,
         })
         .collect();
     Extraction {
@@ -410,6 +510,7 @@ pub fn extract<'tu>(
         status,
         reason,
         headers,
+        unblank: None,
         reused: recorded.len(),
         keying,
         taking,

@@ -18,16 +18,18 @@ use crate::paths::PathMapper;
 
 /// Parses `files` ((name, text); the first is the unit) and extracts its facts.
 fn extract_files(files: &[(&str, &str)]) -> TuFacts {
-    extract_unit(files, &[], None).facts
+    extract_unit(files, &[], None, &HashMap::new()).facts
 }
 
 /// Parses `files` ((name, text); the first is the unit) with `extra` arguments
 /// (`NAME=VALUE`: a `-D`; anything starting with `-`: arguments as they are) and
-/// extracts its facts, taking header facts from `recorded` when given.
+/// extracts its facts, taking header facts from `recorded` when given; the files
+/// named in `blank` are given to libclang with those bodies blanked.
 fn extract_unit(
     files: &[(&str, &str)],
     extra: &[&str],
     recorded: Option<&mut Recorded>,
+    blank: &HashMap<&str, Vec<(u32, u32)>>,
 ) -> super::Extraction {
     // clang-sys loads libclang for each thread.
     if let Err(e) = crate::clang::load() {
@@ -37,7 +39,68 @@ fn extract_unit(
         .iter()
         .map(|(n, text)| (format!("/t/{n}"), *text))
         .collect();
-    let unsaved: Vec<(&str, &str)> = named.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let blanks: Vec<super::headers::Blank> = files
+        .iter()
+        .filter_map(|(n, text)| {
+            let ranges = blank.get(n)?.clone();
+            Some(super::headers::Blank {
+                path: format!("/t/{n}").into(),
+                text: text.as_bytes().to_vec(),
+                blanked: super::headers::blank(text.as_bytes(), &ranges)?,
+                ranges,
+            })
+        })
+        .collect();
+    let unsaved: Vec<(&OsStr, &[u8])> = named
+        .iter()
+        .map(|(n, t)| {
+            let text = blanks
+                .iter()
+                .find(|b| b.path == OsStr::new(n.as_str()))
+                .map_or(t.as_bytes(), |b| b.blanked.as_slice());
+            (OsStr::new(n.as_str()), text)
+        })
+        .collect();
+    let args = test_args(extra);
+    let index = Index::new();
+    let tu = index
+        .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
+        .expect("libclang parses");
+    let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
+    let config = super::headers::Config::new(&args, b"test");
+    let mut sources = tu.sources();
+    let blanks: Vec<&super::headers::Blank> = blanks.iter().collect();
+    let blanked = super::headers::restore(&mut sources, &blanks);
+    let read = blanks
+        .iter()
+        .filter(|b| sources.files.iter().any(|f| f.name() == b.path))
+        .count();
+    assert_eq!(
+        blanked.len(),
+        read,
+        "each blanked file the parse read is told"
+    );
+    let reuse = recorded.map(|recorded| super::Reuse {
+        sources: &sources,
+        config: &config,
+        recorded,
+        blanked: &blanked,
+    });
+    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths, reuse);
+    if x.unblank.is_some() {
+        return x;
+    }
+    assert_eq!(
+        x.status,
+        TuStatus::Ok,
+        "the test's C does not compile: {:?}",
+        x.reason
+    );
+    x
+}
+
+/// libclang's arguments for a test unit, with `extra` ones (see [`extract_unit`]).
+fn test_args(extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
         .map(str::to_owned)
         .to_vec();
@@ -47,26 +110,7 @@ fn extract_unit(
             None => args.push(format!("-D{d}")),
         }
     }
-    let index = Index::new();
-    let tu = index
-        .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
-        .expect("libclang parses");
-    let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
-    let config = super::headers::Config::new(&args, b"test");
-    let sources = tu.sources();
-    let reuse = recorded.map(|recorded| super::Reuse {
-        sources: &sources,
-        config: &config,
-        recorded,
-    });
-    let x = super::extract(&tu, OsStr::new(&named[0].0), &mut paths, reuse);
-    assert_eq!(
-        x.status,
-        TuStatus::Ok,
-        "the test's C does not compile: {:?}",
-        x.reason
-    );
-    x
+    args
 }
 
 /// The facts as sorted lines of the `expected.facts` format (a name that several
@@ -1095,13 +1139,22 @@ fn locals_and_sizeof_operands_are_not_uses() {
 
 /// Header facts recorded in memory, as the facts cache records them: each header's
 /// part of a unit's facts under its key.
-#[derive(Default)]
-struct Recorded(HashMap<super::headers::HeaderKey, super::headers::HeaderFacts>);
+#[derive(Default, Clone)]
+struct Recorded(
+    HashMap<super::headers::HeaderKey, super::headers::HeaderFacts>,
+    /// The bodies a unit may blank, by [`super::headers::Config::bodies_key`].
+    HashMap<[u8; 32], Vec<(u32, u32)>>,
+);
 
 impl super::Recorded for Recorded {
     fn header(&mut self, key: &super::headers::HeaderKey) -> Option<super::headers::HeaderFacts> {
         self.0.get(key).cloned()
     }
+}
+
+thread_local! {
+    /// How many units [`extract_reusing`] parsed with headers blanked on this thread.
+    static BLANKED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// [`extract_unit`] taking header facts from `recorded` and recording there those it
@@ -1111,7 +1164,41 @@ fn extract_reusing(
     extra: &[&str],
     recorded: &mut Recorded,
 ) -> (TuFacts, usize) {
-    let x = extract_unit(files, extra, Some(recorded));
+    // The headers whose bodies are recorded are blanked, as the indexer does: when
+    // they are all taken, the facts must be those of the unit parsed whole.
+    let config = super::headers::Config::new(&test_args(extra), b"test");
+    let blank: HashMap<&str, Vec<(u32, u32)>> = files[1..]
+        .iter()
+        .filter_map(|(n, t)| {
+            Some((
+                *n,
+                recorded.1.get(&config.bodies_key(t.as_bytes()))?.clone(),
+            ))
+        })
+        .collect();
+    let mut blank = blank;
+    let mut x = extract_unit(files, extra, Some(recorded), &blank);
+    if let Some(missed) = &x.unblank {
+        // As the indexer does: again with the headers missed whole, then with none
+        // blanked.
+        blank.retain(|n, _| !missed.iter().any(|m| *m == *format!("/t/{n}")));
+        x = extract_unit(files, extra, Some(recorded), &blank);
+        if x.unblank.is_some() {
+            blank.clear();
+            x = extract_unit(files, extra, Some(recorded), &blank);
+        }
+    }
+    if !blank.is_empty() {
+        BLANKED.with(|b| b.set(b.get() + 1));
+        let whole = extract_unit(files, extra, Some(&mut recorded.clone()), &HashMap::new());
+        assert_eq!(
+            render(&x.facts),
+            render(&whole.facts),
+            "a unit whose blanked headers are taken has the facts of the whole parse"
+        );
+        assert_eq!(x.reused, whole.reused);
+    }
+    assert!(x.unblank.is_none());
     let parts = crate::cache::split(&x.facts);
     // The chunk hashes as the database writes them: those of the headers taken are
     // the ones recorded.
@@ -1121,7 +1208,19 @@ fn extract_reusing(
         schema::chunk_hashes(&x.facts, &Default::default()),
         "a header taken as recorded has the chunk hash it was recorded with"
     );
-    for (file, key, refers) in &x.headers {
+    for super::RecordedHeader {
+        file,
+        key,
+        refers,
+        bodies,
+    } in &x.headers
+    {
+        if !bodies.ranges.is_empty() {
+            recorded
+                .1
+                .entry(bodies.key)
+                .or_insert(bodies.ranges.clone());
+        }
         let part = parts
             .iter()
             .find(|p| p.files[0] == *file)
@@ -1405,6 +1504,128 @@ const COUNTER_H: &str = "#ifndef COUNTER_H\n#define COUNTER_H\n#define PASTE_(a,
         if (!(c)) PASTE(__compiletime_assert_, n)(); } while (0)\n\
     #define ASSERT(c) ASSERT_(c, __COUNTER__)\n\
     #define KEEP(sym) static void *UNIQUE_ID(keep) __attribute__((used)) = (void *)&sym;\n#endif\n";
+
+/// How many units [`extract_reusing`] has parsed with headers blanked on this thread.
+fn blanked_units() -> usize {
+    BLANKED.with(std::cell::Cell::get)
+}
+
+#[test]
+fn a_unit_blanks_the_bodies_of_recorded_headers_and_keeps_the_facts_of_the_whole_parse() {
+    let h = "#define TWICE(x) ((x) * 2)\nint helper(int);\nextern int level;\n\
+        static inline int shared(int v) { return helper(TWICE(v)) + level; }\n\
+        struct ops { int (*run)(int); };\n\
+        static inline void set(struct ops *o) { o->run = helper; }\n";
+    let mut recorded = Recorded::default();
+    extract_reusing(
+        &[
+            (
+                "a.c",
+                "#include \"h.h\"\nint a(void) { return shared(1); }\n",
+            ),
+            ("h.h", h),
+        ],
+        &[],
+        &mut recorded,
+    );
+    let config = super::headers::Config::new(&test_args(&[]), b"test");
+    assert_eq!(
+        recorded.1[&config.bodies_key(h.as_bytes())].len(),
+        2,
+        "both bodies may be blanked"
+    );
+    let before = blanked_units();
+    // `extract_reusing` checks that the facts are those of the whole parse.
+    let (facts, taken) = extract_reusing(
+        &[
+            (
+                "b.c",
+                "#include \"h.h\"\nint b(struct ops *o) { set(o); return o->run(2); }\n",
+            ),
+            ("h.h", h),
+        ],
+        &[],
+        &mut recorded,
+    );
+    assert_eq!((blanked_units() - before, taken), (1, 1));
+    let r = render(&facts);
+    assert!(r.contains("call shared -> helper"), "{r}");
+    assert!(r.contains("call b -> set"), "{r}");
+}
+
+#[test]
+fn a_blanked_header_that_reads_otherwise_is_parsed_again_whole() {
+    // The bodies name `helper` and `MODE`: a unit that defines either as a macro
+    // before the header reads the bodies otherwise, which its key tells although
+    // they were blanked.
+    let h = "int helper(int);\nint other(int);\n\
+        static inline int shared(int v) { return helper(v + MODE); }\n";
+    let mut recorded = Recorded::default();
+    extract_reusing(
+        &[("a.c", "#define MODE 1\n#include \"h.h\"\n"), ("h.h", h)],
+        &[],
+        &mut recorded,
+    );
+    for main in [
+        "#define MODE 2\n#include \"h.h\"\n",
+        "#define MODE 1\n#define helper other\n#include \"h.h\"\n",
+    ] {
+        let before = blanked_units();
+        let files = [("b.c", main), ("h.h", h)];
+        let (facts, taken) = extract_reusing(&files, &[], &mut recorded.clone());
+        assert_eq!((blanked_units() - before, taken), (0, 0), "{main}");
+        assert_eq!(render(&facts), render(&extract_files(&files)), "{main}");
+    }
+    // Read the same way, the header is blanked and taken.
+    let before = blanked_units();
+    let files = [("c.c", "#define MODE 1\n#include \"h.h\"\n"), ("h.h", h)];
+    assert_eq!(extract_reusing(&files, &[], &mut recorded).1, 1);
+    assert_eq!(blanked_units() - before, 1);
+}
+
+#[test]
+fn a_body_that_reaches_the_counter_is_not_blanked() {
+    // Blanking `a`'s or `p`'s body would number the unit's own pasted names
+    // otherwise (`p` reaches the counter through a name a paste makes); `e`'s
+    // declares `later` for the rest of the unit.
+    let h = "#include \"counter.h\"\nint g(void);\n\
+        #define VIA_1() ASSERT(1)\n#define VIA(n) VIA_##n()\n\
+        static inline int a(void) { ASSERT(sizeof(int) == 4); return g(); }\n\
+        static inline int p(void) { VIA(1); return g(); }\n\
+        static inline int e(void) { extern int later; return later; }\n\
+        static inline int b(void) { return g(); }\n";
+    let m = "extern int later;\nstatic inline void set_later(int v) { later = v; }\n";
+    let unit = |main: &'static str, text: &'static str| {
+        [
+            (main, text),
+            ("counter.h", COUNTER_H),
+            ("h.h", h),
+            ("m.h", m),
+        ]
+    };
+    let mut recorded = Recorded::default();
+    extract_reusing(&unit("x.c", "#include \"h.h\"\n"), &[], &mut recorded);
+    let config = super::headers::Config::new(&test_args(&[]), b"test");
+    let ranges = &recorded.1[&config.bodies_key(h.as_bytes())];
+    assert_eq!(ranges.len(), 1, "b's body alone");
+    assert_eq!(
+        &h[ranges[0].0 as usize..ranges[0].1 as usize],
+        " return g(); "
+    );
+    let before = blanked_units();
+    // `extract_reusing` checks that the facts are those of the whole parse.
+    let (facts, taken) = extract_reusing(
+        &unit(
+            "y.c",
+            "#include \"h.h\"\n#include \"m.h\"\nint f(void);\nKEEP(f)\n",
+        ),
+        &[],
+        &mut recorded,
+    );
+    assert_eq!((blanked_units() - before, taken), (1, 2));
+    let r = render(&facts);
+    assert!(r.contains("__UNIQUE_ID_keep2"), "{r}");
+}
 
 #[test]
 fn a_header_that_names_what_the_counter_made_is_not_recorded() {
