@@ -213,7 +213,7 @@ const BODIES: &[u8] = b"nccrs header bodies 1";
 /// (their text turned into spaces, lines kept): each from just after its `{` to its
 /// `}`, in order. A body qualifies when its braces are written in the header (not
 /// made by a macro), it holds no directive, and no macro it names reaches
-/// `__COUNTER__` or one of [`VARYING`] (blanking it would renumber the unit's pasted
+/// `__COUNTER__` or a macro whose value changes from unit to unit (`__DATE__`) (blanking it would renumber the unit's pasted
 /// names). They are part of the header's key, with every macro of the unit that the
 /// bodies name: a unit that blanked them and one that parsed them key the header
 /// alike, and one whose parse would have found other bodies, or read them otherwise,
