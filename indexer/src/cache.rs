@@ -21,7 +21,9 @@
 //! database's chunks), shared by every unit that saw the file read the same way; a
 //! unit's facts list them. A header's facts are also kept under the header's key
 //! (`DIR/xx/KEY.k`, `crate::extract::headers`), so that a unit that reads the header
-//! the same way takes them instead of extracting them.
+//! the same way takes them instead of extracting them; and where the function bodies
+//! of a header with that content are (`DIR/xx/KEY.b`), so that a unit can blank them
+//! before its parse.
 //!
 //! On disk, `DIR/xx/KEY.m` (a manifest) and `DIR/xx/KEY.f` (a unit's facts, zstd over
 //! postcard), each written to a temporary file and renamed into place, so a reader
@@ -373,13 +375,25 @@ impl Cache {
     /// The function bodies a unit may blank in a header, by
     /// [`crate::extract::headers::Config::bodies_key`], if earlier units recorded
     /// that header's facts, always read the same way: a header recorded under
-    /// several keys is parsed whole, since a unit that blanked it and reads it under
-    /// a key not recorded yet must be parsed again.
+    /// several keys, or that a unit blanked and read otherwise, is parsed whole,
+    /// since a unit that blanked it and reads it under a key not recorded yet must be
+    /// parsed again.
     pub fn header_bodies(&self, key: &[u8; 32]) -> Option<Vec<(u32, u32)>> {
         let path = self.path(key, "b");
         let entry: BodiesEntry = read_entry(&path)?;
         touch_if_stale(&path);
         (entry.keys == 1).then_some(entry.ranges)
+    }
+
+    /// Notes that a header whose bodies were blanked was not found under the key a
+    /// unit read it with (or had none there): later units parse it whole.
+    pub fn header_read_otherwise(&self, key: &[u8; 32]) {
+        let path = self.path(key, "b");
+        if let Some(entry) = read_entry::<BodiesEntry>(&path).filter(|e| e.keys < 2) {
+            if let Ok(encoded) = postcard::to_stdvec(&BodiesEntry { keys: 2, ..entry }) {
+                let _ = write_entry(&path, &encoded);
+            }
+        }
     }
 
     /// The facts of a header read under `key`, as an earlier unit recorded them (none
@@ -1124,6 +1138,39 @@ mod tests {
         assert_eq!(chunks, 3, "main.c's, other.c's and the one inc.h");
         assert_eq!(text(&cache.facts(&a).unwrap()), text(&t));
         assert_eq!(text(&cache.facts(&b).unwrap()), text(&other));
+    }
+
+    #[test]
+    fn a_header_blanked_and_read_otherwise_is_no_longer_blanked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_owned(), 1 << 30);
+        let t = facts();
+        let inc = NewFile::new(Root::Src, "inc.h");
+        cache
+            .store(
+                &InputKey(blake3::hash(b"unit")),
+                ReadFiles {
+                    files: Vec::new(),
+                    dirs: Vec::new(),
+                    names: Vec::new(),
+                },
+                &t,
+                &[recorded(
+                    inc,
+                    HeaderKey([1; 32]),
+                    Vec::new(),
+                    vec![(10, 20)],
+                )],
+                &schema::chunk_hashes(&t, &Default::default()),
+                &Default::default(),
+            )
+            .unwrap();
+        assert_eq!(cache.header_bodies(&[7; 32]), Some(vec![(10, 20)]));
+        cache.header_read_otherwise(&[7; 32]);
+        assert_eq!(cache.header_bodies(&[7; 32]), None);
+        // Nothing to note for a header never recorded.
+        cache.header_read_otherwise(&[8; 32]);
+        assert_eq!(cache.header_bodies(&[8; 32]), None);
     }
 
     #[test]

@@ -542,6 +542,11 @@ pub fn run(job: &IndexJob) -> Result<()> {
             // they were (a header's key does not depend on what was blanked), unless
             // that misses again.
             if let Some(missed) = x.unblank {
+                if let Some(cache) = &cache {
+                    for b in blanking.iter().filter(|b| missed.contains(&b.path)) {
+                        cache.header_read_otherwise(&b.key);
+                    }
+                }
                 if attempts > 1 {
                     blanking.clear();
                 } else {
@@ -630,11 +635,13 @@ fn blanks(
         let Ok(text) = std::fs::read(&path) else {
             continue;
         };
-        let Some(ranges) = cache.header_bodies(&config.bodies_key(&text)) else {
+        let key = config.bodies_key(&text);
+        let Some(ranges) = cache.header_bodies(&key) else {
             continue;
         };
         if let Some(blanked) = crate::extract::headers::blank(&text, &ranges) {
             out.push(Blank {
+                key,
                 path: path.into_os_string(),
                 text,
                 blanked,

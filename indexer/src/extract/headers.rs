@@ -22,6 +22,12 @@
 //! that read it in a file read once), has no key: its facts are always extracted.
 //! `__COUNTER__`'s value is not in the key; a header whose macros name it is
 //! recorded only when its facts name nothing a numbered paste made (`Pasted`).
+//! A macro defined within the header (by its own `#define` or a file it includes)
+//! before the first place in the header where it may be expanded counts as defined
+//! before the header: the header reads the same whichever was first.
+//! The key also holds the function bodies a later unit may blank before its parse
+//! ([`Bodies`]), with every macro they name, expanded there or not: a unit that
+//! blanked them keys the header as one that parsed them.
 //! What the key leaves out: a declaration of another header that
 //! reads differently when the header itself does not (a callee `static` in one unit
 //! and `extern` in the other, chosen by that other header's own `#ifdef`s on a macro
@@ -213,11 +219,14 @@ const BODIES: &[u8] = b"nccrs header bodies 1";
 /// (their text turned into spaces, lines kept): each from just after its `{` to its
 /// `}`, in order. A body qualifies when its braces are written in the header (not
 /// made by a macro), it holds no directive, and no macro it names reaches
-/// `__COUNTER__` or a macro whose value changes from unit to unit (`__DATE__`) (blanking it would renumber the unit's pasted
-/// names). They are part of the header's key, with every macro of the unit that the
-/// bodies name: a unit that blanked them and one that parsed them key the header
-/// alike, and one whose parse would have found other bodies, or read them otherwise,
-/// finds no facts under its key (and parses again without blanking).
+/// `__COUNTER__` (blanking it would renumber the unit's pasted names) or a macro
+/// whose value changes from unit to unit (`__DATE__`), pastes with `##` (the names
+/// it makes are in no definition) or says `extern` (a declaration in a body is seen
+/// by the rest of the unit). They are part of the header's key, with every macro of
+/// the unit that the bodies name: a unit that blanked them and one that parsed them
+/// key the header alike, and one whose parse would have found other bodies, or read
+/// them otherwise, finds no facts under its key (and parses again without
+/// blanking).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bodies {
     /// Where they are kept: [`Config::bodies_key`] of the header's content.
@@ -244,10 +253,12 @@ pub fn blank(text: &[u8], ranges: &[(u32, u32)]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// A header whose function bodies are blanked before the parse: its path, its text
-/// and the text libclang is given instead.
+/// A header whose function bodies are blanked before the parse: its path, where its
+/// bodies are kept ([`Config::bodies_key`]), its text and the text libclang is given
+/// instead.
 pub struct Blank {
     pub path: std::ffi::OsString,
+    pub key: [u8; 32],
     pub text: Vec<u8>,
     pub blanked: Vec<u8>,
     pub ranges: Vec<(u32, u32)>,

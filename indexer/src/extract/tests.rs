@@ -45,6 +45,7 @@ fn extract_unit(
             let ranges = blank.get(n)?.clone();
             Some(super::headers::Blank {
                 path: format!("/t/{n}").into(),
+                key: [0; 32],
                 text: text.as_bytes().to_vec(),
                 blanked: super::headers::blank(text.as_bytes(), &ranges)?,
                 ranges,
