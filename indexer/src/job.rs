@@ -484,7 +484,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
         };
         // The bodies of the headers whose facts earlier units recorded are blanked
         // before the parse; when one of those headers reads otherwise here, the unit
-        // is parsed again whole.
+        // is parsed again with that header whole.
         let blanks = match &cache {
             Some(cache) if crate::settings::blanking() => {
                 blanks(cache, config, &job.directory, unit, &mut profile)
@@ -542,7 +542,8 @@ pub fn run(job: &IndexJob) -> Result<()> {
             // they were (a header's key does not depend on what was blanked), unless
             // that misses again.
             if let Some(missed) = x.unblank {
-                if let Some(cache) = &cache {
+                // (A unit with errors takes no header: that says nothing of them.)
+                if let Some(cache) = cache.as_ref().filter(|_| !tu.has_errors()) {
                     for b in blanking.iter().filter(|b| missed.contains(&b.path)) {
                         cache.header_read_otherwise(&b.key);
                     }

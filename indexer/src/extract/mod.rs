@@ -395,7 +395,7 @@ pub fn extract<'tu>(
     // none.
     if let Some(blanked) = blanked {
         for (f, b) in blanked {
-            if !keyed_blanks.contains(f) || (tu.has_errors() && !missed.contains(&b.path)) {
+            if !keyed_blanks.contains(f) {
                 missed.push(b.path.clone());
             }
         }
