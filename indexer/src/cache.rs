@@ -966,7 +966,7 @@ mod tests {
             file,
             key,
             refers,
-            bodies: crate::extract::headers::Bodies {
+            bodies: crate::extract::blank::Bodies {
                 key: [7; 32],
                 ranges,
             },

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::args::{classify, Compile, Invocation, Unit};
 use crate::cache::{CompileInputs, ReadFiles};
 use crate::clang::Index;
-use crate::extract::headers::{Blank, Config};
+use crate::extract::blank::Blank;
+use crate::extract::headers::Config;
 use crate::extract::Reuse;
 use crate::paths::{absolute, stored_path, PathMapper};
 
@@ -524,7 +525,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
             let mut sources = cache.is_some().then(|| tu.sources());
             let blanked = sources
                 .as_mut()
-                .map(|s| crate::extract::headers::restore(s, &blanking))
+                .map(|s| crate::extract::blank::restore(s, &blanking))
                 .unwrap_or_default();
             let mut recorded = cache.as_ref();
             let reuse = recorded
@@ -640,7 +641,7 @@ fn blanks(
         let Some(ranges) = cache.header_bodies(&key) else {
             continue;
         };
-        if let Some(blanked) = crate::extract::headers::blank(&text, &ranges) {
+        if let Some(blanked) = crate::extract::blank::blank(&text, &ranges) {
             out.push(Blank {
                 key,
                 path: path.into_os_string(),

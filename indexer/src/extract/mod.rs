@@ -14,13 +14,15 @@
 //! - `skipped`: the lines the preprocessor skipped in each file.
 //!
 //! - `headers`: the keys under which a header's facts are the same in every unit, so
-//!   that a header an earlier unit recorded is not extracted again.
+//!   that a header an earlier unit recorded is not extracted again;
+//! - `blank`: the function bodies of such headers, blanked before a unit's parse.
 //!
 //! Two passes over the unit: the preprocessing record first (macro expansions and
 //! definitions, inclusions), so that every declaration and call can be told which
 //! macro it came out of and each header has its key; then the declarations, but for
 //! those of headers whose facts are taken as recorded.
 
+pub mod blank;
 mod body;
 mod dead;
 mod decls;
@@ -72,7 +74,7 @@ pub struct RecordedHeader {
     pub file: NewFile,
     pub key: headers::HeaderKey,
     pub refers: Vec<NewSymbol>,
-    pub bodies: headers::Bodies,
+    pub bodies: blank::Bodies,
 }
 
 /// Where the header facts earlier units recorded are found.
@@ -92,9 +94,9 @@ pub struct Reuse<'a, 'tu> {
     pub sources: &'a Sources<'tu>,
     pub config: &'a headers::Config,
     pub recorded: &'a mut dyn Recorded,
-    /// The function bodies blanked before the parse, by file ([`headers::Bodies`]):
+    /// The function bodies blanked before the parse, by file ([`blank::Bodies`]):
     /// each of these files must be taken as recorded.
-    pub blanked: &'a HashMap<File<'tu>, &'tu headers::Blank>,
+    pub blanked: &'a HashMap<File<'tu>, &'tu blank::Blank>,
 }
 
 /// The walk over one translation unit.
@@ -326,13 +328,7 @@ pub fn extract<'tu>(
     // has errors, whose headers may read otherwise).
     let mut recorded: HashSet<File<'tu>> = HashSet::default();
     // With whether the key leaves `__COUNTER__` out.
-    let mut keyed: Vec<(
-        File<'tu>,
-        NewFile,
-        headers::HeaderKey,
-        bool,
-        headers::Bodies,
-    )> = Vec::new();
+    let mut keyed: Vec<(File<'tu>, NewFile, headers::HeaderKey, bool, blank::Bodies)> = Vec::new();
     // What those headers refer to, by name: declared by the unit where it does not
     // define it.
     let mut wanted: HashMap<String, Vec<SymbolIx>> = HashMap::default();

@@ -39,15 +39,15 @@ fn extract_unit(
         .iter()
         .map(|(n, text)| (format!("/t/{n}"), *text))
         .collect();
-    let blanks: Vec<super::headers::Blank> = files
+    let blanks: Vec<super::blank::Blank> = files
         .iter()
         .filter_map(|(n, text)| {
             let ranges = blank.get(n)?.clone();
-            Some(super::headers::Blank {
+            Some(super::blank::Blank {
                 path: format!("/t/{n}").into(),
                 key: [0; 32],
                 text: text.as_bytes().to_vec(),
-                blanked: super::headers::blank(text.as_bytes(), &ranges)?,
+                blanked: super::blank::blank(text.as_bytes(), &ranges)?,
                 ranges,
             })
         })
@@ -70,8 +70,8 @@ fn extract_unit(
     let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
     let config = super::headers::Config::new(&args, b"test");
     let mut sources = tu.sources();
-    let blanks: Vec<&super::headers::Blank> = blanks.iter().collect();
-    let blanked = super::headers::restore(&mut sources, &blanks);
+    let blanks: Vec<&super::blank::Blank> = blanks.iter().collect();
+    let blanked = super::blank::restore(&mut sources, &blanks);
     let read = blanks
         .iter()
         .filter(|b| sources.files.iter().any(|f| f.name() == b.path))
