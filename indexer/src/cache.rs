@@ -127,6 +127,10 @@ struct Entry {
 struct BodiesEntry {
     ranges: Vec<(u32, u32)>,
     keys: u8,
+    /// The header key it was first recorded under (recorded again under the same
+    /// key, by a unit that ran beside the first or after an entry went, it still
+    /// reads one way).
+    first: [u8; 32],
 }
 
 /// What one parse read: the files, with what libclang read of each, and the headers
@@ -485,11 +489,12 @@ impl Cache {
             if !bodies.ranges.is_empty() {
                 let path = self.path(&bodies.key, "b");
                 let entry = match read_entry::<BodiesEntry>(&path) {
-                    Some(e) if e.keys > 1 => None,
+                    Some(e) if e.keys > 1 || e.first == key.0 => None,
                     Some(e) => Some(BodiesEntry { keys: 2, ..e }),
                     None => Some(BodiesEntry {
                         ranges: bodies.ranges.clone(),
                         keys: 1,
+                        first: key.0,
                     }),
                 };
                 if let Some(entry) = entry {

@@ -477,7 +477,10 @@ pub fn run(job: &IndexJob) -> Result<()> {
         if parser.is_none() {
             crate::clang::load()?;
             let args = parse_args(job, &compile)?;
-            let config = Config::new(&args, &crate::cache::self_identity());
+            let mut config = Config::new(&args, &crate::cache::self_identity());
+            if crate::settings::blanking() {
+                config = config.blanking();
+            }
             parser = Some((Index::new(), args, config));
         }
         let Some((index, args, config)) = &parser else {

@@ -35,13 +35,13 @@ pub const CACHE_DIR: &str = "NCCRS_CACHE_DIR";
 /// 1024); 2G unless set; 0 turns the cache off.
 pub const CACHE_SIZE: &str = "NCCRS_CACHE_SIZE";
 
-/// `0` parses every header whole: no function body of a header whose facts are
-/// recorded is blanked before the parse (benchmarks compare the two).
+/// `1`: the function bodies of headers whose facts are recorded are blanked before
+/// the parse (not by default: see BENCHMARKS.md).
 pub const BLANK: &str = "NCCRS_BLANK";
 
-/// Whether header bodies may be blanked before the parse (`NCCRS_BLANK` is not `0`).
+/// Whether header bodies are blanked before the parse (`NCCRS_BLANK=1`).
 pub fn blanking() -> bool {
-    var(BLANK).is_none_or(|v| v != "0")
+    var(BLANK).is_some_and(|v| v == "1")
 }
 
 /// For tests of real process lifecycles only: `crash:PATTERN` or `hang:PATTERN` makes

@@ -22,9 +22,6 @@
 //! that read it in a file read once), has no key: its facts are always extracted.
 //! `__COUNTER__`'s value is not in the key; a header whose macros name it is
 //! recorded only when its facts name nothing a numbered paste made (`Pasted`).
-//! A macro defined within the header (by its own `#define` or a file it includes)
-//! before the first place in the header where it may be expanded counts as defined
-//! before the header: the header reads the same whichever was first.
 //! The key also holds the function bodies a later unit may blank before its parse
 //! ([`Bodies`]), with every macro they name, expanded there or not: a unit that
 //! blanked them keys the header as one that parsed them.
@@ -93,7 +90,7 @@ impl Refers {
 }
 
 /// Changes whenever what goes into a key changes.
-const FORMAT: &[u8] = b"nccrs header key 5";
+const FORMAT: &[u8] = b"nccrs header key 6";
 
 /// A header's key (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -129,6 +126,8 @@ const PER_FILE: [&str; 4] = [
 /// code reads, and the command line's macros.
 pub struct Config {
     identity: Vec<u8>,
+    /// Whether headers' bodies may be blanked: only then are they part of the key.
+    blanking: bool,
     /// Each command-line macro's value (`None`: `-U`), the last one given.
     cmdline: HashMap<String, Option<String>>,
 }
@@ -196,7 +195,19 @@ impl Config {
             }
             field(a.as_bytes());
         }
-        Config { identity, cmdline }
+        Config {
+            identity,
+            cmdline,
+            blanking: false,
+        }
+    }
+
+    /// The same, keying headers so that a unit may blank their bodies
+    /// ([`super::blank::Bodies`]): another key, another facts cache entry.
+    pub fn blanking(mut self) -> Config {
+        self.blanking = true;
+        self.identity.extend_from_slice(BODIES);
+        self
     }
 }
 
@@ -333,21 +344,17 @@ impl<'tu> Record<'tu> {
     }
 
     /// Whether `file` is `header` or was first read by an `#include` within it.
-    fn within(&self, file: File<'tu>, header: File<'tu>) -> bool {
-        self.place_in(file, 0, header).is_some()
-    }
-
-    /// Where, in `header`'s text, what is at `offset` in `file` is read: `offset`
-    /// itself in `header`, the `#include` that first read `file` (or the file that
-    /// did) within `header`; `None` when `file` was not read within `header`.
-    fn place_in(&self, mut file: File<'tu>, mut offset: u32, header: File<'tu>) -> Option<u32> {
+    fn within(&self, mut file: File<'tu>, header: File<'tu>) -> bool {
         for _ in 0..64 {
             if file == header {
-                return Some(offset);
+                return true;
             }
-            (file, offset) = *self.includer.get(&file)?;
+            match self.includer.get(&file) {
+                Some(&(by, _)) => file = by,
+                None => return false,
+            }
         }
-        None
+        false
     }
 
     /// Whether the declaration `c`, written in `file`, has an `#include` inside it
@@ -473,7 +480,8 @@ impl<'tu> Record<'tu> {
         // makes names no definition spells (`this_cpu_read` pastes
         // `this_cpu_read_1`, which reaches `READ_ONCE`'s `__COUNTER__`); or one that
         // says `extern` (a declaration in a function body declares what the rest
-        // of the unit sees); worked out when first needed.
+        // of the unit sees) or `_Pragma` (which acts on what follows); worked out
+        // when first needed.
         let mut reach: Vec<Option<bool>> = vec![None; macros.len()];
         let mut reaches = |m: u32, deps: &mut Vec<Option<Names>>| -> bool {
             if let Some(r) = reach[m as usize] {
@@ -489,6 +497,7 @@ impl<'tu> Record<'tu> {
                 let pastes = macros[x as usize].1.iter().filter_map(text_of).any(|t| {
                     memchr::memmem::find(t, b"##").is_some()
                         || memchr::memmem::find(t, b"extern").is_some()
+                        || memchr::memmem::find(t, b"_Pragma").is_some()
                 });
                 match deps[x as usize].get_or_insert_with(|| names_of(x)) {
                     Some((d, false)) if !pastes => work.extend(d.iter().copied()),
@@ -534,6 +543,7 @@ impl<'tu> Record<'tu> {
             // found that qualify (see [`Bodies`]).
             let ranges: Vec<(u32, u32)> = match blanked.get(&f) {
                 Some(b) => b.ranges.clone(),
+                None if !config.blanking => Vec::new(),
                 None => {
                     let mut found: Vec<(u32, u32)> = bodies.get(&f).cloned().unwrap_or_default();
                     found.sort_unstable();
@@ -544,9 +554,13 @@ impl<'tu> Record<'tu> {
                             && s <= e
                             && text.get(s - 1) == Some(&b'{')
                             && text.get(e) == Some(&b'}')
-                            && !text[s..e]
-                                .split(|&b| b == b'\n')
-                                .any(|l| l.trim_ascii_start().starts_with(b"#"))
+                            // No directive (one may follow a comment on its
+                            // line: any `#` counts), and identifiers as the
+                            // scan reads them: no line splice, `$` or other byte
+                            // beyond ASCII.
+                            && !text[s..e].iter().any(|&b| b == b'#' || b == b'$' || b >= 0x80)
+                            && memchr::memmem::find(&text[s..e], b"\\\n").is_none()
+                            && memchr::memmem::find(&text[s..e], b"\\\r\n").is_none()
                             && {
                                 let mut quiet = true;
                                 scan(
@@ -554,6 +568,8 @@ impl<'tu> Record<'tu> {
                                     |id| {
                                         quiet &= id != COUNTER
                                             && id != b"extern"
+                                            && id != b"_Pragma"
+                                            && id != b"__pragma"
                                             && !VARYING.contains(&id)
                                             && number
                                                 .get(id)
@@ -570,7 +586,7 @@ impl<'tu> Record<'tu> {
             // The macros expanded in the header, and those their definitions name;
             // with every macro its bodies name, expanded there or not: what a unit
             // that blanked them cannot see expanded.
-            let mut closure: Vec<(u32, u32)> = Vec::new();
+            let mut closure: Vec<u32> = Vec::new();
             // The macros named in the header (the roots of the closure), each with
             // where it is named.
             let mut roots: Vec<(u32, u32)> = direct
@@ -590,10 +606,15 @@ impl<'tu> Record<'tu> {
                         varying |= VARYING.contains(&id);
                         // Only a macro defined before the header or within it can
                         // be expanded there: one the unit defines after it cannot.
+                        // (A file entered more than once may define it within the
+                        // header although first read elsewhere.)
                         let m = number.get(id).copied().filter(|&m| {
                             macros[m as usize].1.iter().any(|d| {
                                 d.ordinal < at
-                                    || d.text.is_some_and(|(file, _, _)| self.within(file, f))
+                                    || d.text.is_some_and(|(file, _, _)| {
+                                        self.within(file, f)
+                                            || sources.entered.get(&file).is_some_and(|&n| n > 1)
+                                    })
                             })
                         });
                         if let Some(m) = m {
@@ -607,12 +628,10 @@ impl<'tu> Record<'tu> {
             if varying {
                 continue;
             }
-            // Each macro of the closure with the first place in the header where it
-            // may be expanded: where the first name whose closure holds it is named.
-            roots.sort_unstable();
+
             let mut ok = true;
             let mut work: Vec<u32> = Vec::new();
-            'roots: for &(root_at, root) in &roots {
+            'roots: for &(_, root) in &roots {
                 work.push(root);
                 while let Some(m) = work.pop() {
                     if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
@@ -622,7 +641,7 @@ impl<'tu> Record<'tu> {
                         ok = false;
                         break 'roots;
                     }
-                    closure.push((m, root_at));
+                    closure.push(m);
                     let d = deps[m as usize].get_or_insert_with(|| names_of(m));
                     let Some((d, counter)) = d else {
                         ok = false;
@@ -636,9 +655,9 @@ impl<'tu> Record<'tu> {
                 continue;
             }
             // In an order that does not depend on the numbering: by digest.
-            let mut entries: Vec<([u8; 16], u32, u32)> = closure
+            let mut entries: Vec<([u8; 16], u32)> = closure
                 .into_iter()
-                .map(|(m, first)| {
+                .map(|m| {
                     let d = digest[m as usize].get_or_insert_with(|| {
                         let (name, defs) = macros[m as usize];
                         let mut h = blake3::Hasher::new();
@@ -660,7 +679,7 @@ impl<'tu> Record<'tu> {
                         out.copy_from_slice(&h.finalize().as_bytes()[..16]);
                         out
                     });
-                    (*d, m, first)
+                    (*d, m)
                 })
                 .collect();
             entries.sort_unstable();
@@ -685,30 +704,11 @@ impl<'tu> Record<'tu> {
                 field(&a.to_le_bytes());
                 field(&b.to_le_bytes());
             }
-            for (d, m, first) in entries {
+            for (d, m) in entries {
                 buf.extend_from_slice(&d);
-                // Where each definition came: before the header's `#include`, within
-                // the header (at its place there: its own `#define` or the
-                // `#include` that read it), or after it. One within the header
-                // before the first place the macro may be expanded there reads as one
-                // before the header: the header is read the same way.
+                // Which definitions came before the header's `#include`.
                 for def in macros[m as usize].1 {
-                    let within = || {
-                        let (file, start, _) = def.text?;
-                        self.place_in(file, start, f)
-                    };
-                    if def.ordinal < at {
-                        buf.push(b'B');
-                    } else {
-                        match within() {
-                            Some(p) if p < first => buf.push(b'B'),
-                            Some(p) => {
-                                buf.push(b'W');
-                                buf.extend_from_slice(&p.to_le_bytes());
-                            }
-                            None => buf.push(b'A'),
-                        }
-                    }
+                    buf.push(u8::from(def.ordinal < at));
                 }
                 buf.push(b';');
             }

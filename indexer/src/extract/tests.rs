@@ -68,7 +68,7 @@ fn extract_unit(
         .parse_with_files(OsStr::new(&named[0].0), &args, &unsaved)
         .expect("libclang parses");
     let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
-    let config = super::headers::Config::new(&args, b"test");
+    let config = super::headers::Config::new(&args, b"test").blanking();
     let mut sources = tu.sources();
     let blanks: Vec<&super::blank::Blank> = blanks.iter().collect();
     let blanked = super::blank::restore(&mut sources, &blanks);
@@ -1167,7 +1167,7 @@ fn extract_reusing(
 ) -> (TuFacts, usize) {
     // The headers whose bodies are recorded are blanked, as the indexer does: when
     // they are all taken, the facts must be those of the unit parsed whole.
-    let config = super::headers::Config::new(&test_args(extra), b"test");
+    let config = super::headers::Config::new(&test_args(extra), b"test").blanking();
     let blank: HashMap<&str, Vec<(u32, u32)>> = files[1..]
         .iter()
         .filter_map(|(n, t)| {
@@ -1529,7 +1529,7 @@ fn a_unit_blanks_the_bodies_of_recorded_headers_and_keeps_the_facts_of_the_whole
         &[],
         &mut recorded,
     );
-    let config = super::headers::Config::new(&test_args(&[]), b"test");
+    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
     assert_eq!(
         recorded.1[&config.bodies_key(h.as_bytes())].len(),
         2,
@@ -1606,7 +1606,7 @@ fn a_body_that_reaches_the_counter_is_not_blanked() {
     };
     let mut recorded = Recorded::default();
     extract_reusing(&unit("x.c", "#include \"h.h\"\n"), &[], &mut recorded);
-    let config = super::headers::Config::new(&test_args(&[]), b"test");
+    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
     let ranges = &recorded.1[&config.bodies_key(h.as_bytes())];
     assert_eq!(ranges.len(), 1, "b's body alone");
     assert_eq!(
@@ -1626,6 +1626,50 @@ fn a_body_that_reaches_the_counter_is_not_blanked() {
     assert_eq!((blanked_units() - before, taken), (1, 2));
     let r = render(&facts);
     assert!(r.contains("__UNIQUE_ID_keep2"), "{r}");
+}
+
+#[test]
+fn a_macro_a_file_entered_again_defines_within_the_header_is_in_its_key() {
+    // `m.h`, first read by the unit itself, defines `helper` only when entered again
+    // from `h.h`: `f`'s body then reads `other`.
+    let m = "#ifdef WANT_HELPER\n#define helper(x) other(x)\n#endif\n";
+    let h = "#include \"m.h\"\nstatic inline int f(int v) { return helper(v); }\n";
+    let decls = "int helper(int);\nint other(int);\n";
+    let mut recorded = Recorded::default();
+    let a = format!("{decls}#include \"h.h\"\n");
+    extract_reusing(&[("a.c", &a), ("h.h", h), ("m.h", m)], &[], &mut recorded);
+    let b = format!("{decls}#include \"m.h\"\n#define WANT_HELPER\n#include \"h.h\"\n");
+    let files = [("b.c", b.as_str()), ("h.h", h), ("m.h", m)];
+    let (facts, _) = extract_reusing(&files, &[], &mut recorded);
+    assert_eq!(render(&facts), render(&extract_files(&files)));
+    assert!(render(&facts).contains("f -> other"), "{}", render(&facts));
+}
+
+#[test]
+fn a_body_read_otherwise_than_the_key_sees_it_is_not_blanked() {
+    // A directive after a comment, a line splice inside a name, `$` in a name,
+    // `_Pragma` (directly or through a macro): each would read differently whole
+    // than its key says.
+    let h = "int helper(int);\nint get$val(int);\n#define PUSH _Pragma(\"pack(1)\")\n\
+        static inline int d(void) {\n  /* done */ #undef PICK\n  return 0;\n}\n\
+        static inline int s(int v) { return hel\\\nper(v); }\n\
+        static inline int g(int v) { return get$val(v); }\n\
+        static inline void p(void) { _Pragma(\"pack(1)\") }\n\
+        static inline void q(void) { PUSH }\n\
+        static inline int b(int v) { return helper(v); }\n";
+    let mut recorded = Recorded::default();
+    extract_reusing(
+        &[("x.c", "#define PICK 1\n#include \"h.h\"\n"), ("h.h", h)],
+        &[],
+        &mut recorded,
+    );
+    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
+    let ranges = &recorded.1[&config.bodies_key(h.as_bytes())];
+    assert_eq!(ranges.len(), 1, "b's body alone: {ranges:?}");
+    assert_eq!(
+        &h[ranges[0].0 as usize..ranges[0].1 as usize],
+        " return helper(v); "
+    );
 }
 
 #[test]
