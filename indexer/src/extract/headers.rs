@@ -22,9 +22,10 @@
 //! that read it in a file read once), has no key: its facts are always extracted.
 //! `__COUNTER__`'s value is not in the key; a header whose macros name it is
 //! recorded only when its facts name nothing a numbered paste made (`Pasted`).
-//! The key also holds the function bodies a later unit may blank before its parse
-//! ([`Bodies`]), with every macro they name, expanded there or not: a unit that
-//! blanked them keys the header as one that parsed them.
+//! When bodies may be blanked ([`Config::blanking`], `NCCRS_BLANK=1`), the key also
+//! holds the function bodies a later unit may blank before its parse ([`Bodies`]),
+//! with every macro they name, expanded there or not: a unit that blanked them keys
+//! the header as one that parsed them.
 //! What the key leaves out: a declaration of another header that
 //! reads differently when the header itself does not (a callee `static` in one unit
 //! and `extern` in the other, chosen by that other header's own `#ifdef`s on a macro
