@@ -203,6 +203,11 @@ impl Config {
         }
     }
 
+    /// Whether headers are keyed so that a unit may blank their bodies.
+    pub fn blanks(&self) -> bool {
+        self.blanking
+    }
+
     /// The same, keying headers so that a unit may blank their bodies
     /// ([`super::blank::Bodies`]): another key, another facts cache entry.
     pub fn blanking(mut self) -> Config {
@@ -275,8 +280,8 @@ impl Pasted {
 
 /// What the parse showed of each file, for [`Record::keys`].
 pub(super) struct Seen<'a, 'tu> {
-    /// The macros expanded there, each with where it is first expanded.
-    pub expanded: &'a HashMap<File<'tu>, Vec<(&'a str, u32)>>,
+    /// The macros expanded there.
+    pub expanded: &'a HashMap<File<'tu>, Vec<&'a str>>,
     /// The insides of the function bodies the parse found.
     pub bodies: &'a HashMap<File<'tu>, Vec<(u32, u32)>>,
     /// The bodies this parse did not read (blanked before it).
@@ -536,10 +541,10 @@ impl<'tu> Record<'tu> {
                 continue;
             };
             let direct = expanded.get(&f).map_or(&[][..], Vec::as_slice);
-            if direct.iter().any(|(n, _)| VARYING.contains(&n.as_bytes())) {
+            if direct.iter().any(|n| VARYING.contains(&n.as_bytes())) {
                 continue;
             }
-            let mut counted = direct.iter().any(|(n, _)| n.as_bytes() == COUNTER);
+            let mut counted = direct.iter().any(|n| n.as_bytes() == COUNTER);
             // The bodies a unit may blank: those this parse did not read, or those it
             // found that qualify (see [`Bodies`]).
             let ranges: Vec<(u32, u32)> = match blanked.get(&f) {
@@ -588,11 +593,9 @@ impl<'tu> Record<'tu> {
             // with every macro its bodies name, expanded there or not: what a unit
             // that blanked them cannot see expanded.
             let mut closure: Vec<u32> = Vec::new();
-            // The macros named in the header (the roots of the closure), each with
-            // where it is named.
-            let mut roots: Vec<(u32, u32)> = direct
+            let mut work: Vec<u32> = direct
                 .iter()
-                .filter_map(|(n, at)| Some((*at, number.get(n.as_bytes()).copied()?)))
+                .filter_map(|n| number.get(n.as_bytes()).copied())
                 .collect();
             let mut varying = false;
             for &(s, e) in &ranges {
@@ -609,7 +612,7 @@ impl<'tu> Record<'tu> {
                         // be expanded there: one the unit defines after it cannot.
                         // (A file entered more than once may define it within the
                         // header although first read elsewhere.)
-                        let m = number.get(id).copied().filter(|&m| {
+                        work.extend(number.get(id).copied().filter(|&m| {
                             macros[m as usize].1.iter().any(|d| {
                                 d.ordinal < at
                                     || d.text.is_some_and(|(file, _, _)| {
@@ -617,11 +620,7 @@ impl<'tu> Record<'tu> {
                                             || sources.entered.get(&file).is_some_and(|&n| n > 1)
                                     })
                             })
-                        });
-                        if let Some(m) = m {
-                            let offset = id.as_ptr() as usize - text.as_ptr() as usize;
-                            roots.push((offset as u32, m));
-                        }
+                        }));
                     },
                     |_| {},
                 );
@@ -629,28 +628,23 @@ impl<'tu> Record<'tu> {
             if varying {
                 continue;
             }
-
             let mut ok = true;
-            let mut work: Vec<u32> = Vec::new();
-            'roots: for &(_, root) in &roots {
-                work.push(root);
-                while let Some(m) = work.pop() {
-                    if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
-                        continue;
-                    }
-                    if undone(m, f) {
-                        ok = false;
-                        break 'roots;
-                    }
-                    closure.push(m);
-                    let d = deps[m as usize].get_or_insert_with(|| names_of(m));
-                    let Some((d, counter)) = d else {
-                        ok = false;
-                        break 'roots;
-                    };
-                    counted |= *counter;
-                    work.extend(d.iter().copied());
+            while let Some(m) = work.pop() {
+                if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
+                    continue;
                 }
+                if undone(m, f) {
+                    ok = false;
+                    break;
+                }
+                closure.push(m);
+                let d = deps[m as usize].get_or_insert_with(|| names_of(m));
+                let Some((d, counter)) = d else {
+                    ok = false;
+                    break;
+                };
+                counted |= *counter;
+                work.extend(d.iter().copied());
             }
             if !ok {
                 continue;

@@ -30,24 +30,20 @@ impl<'tu> MacroIndex<'tu> {
     }
 
     /// The names of the macros expanded in each file (where the expansion is
-    /// written), each once, with where it is first expanded there.
-    pub fn expanded_by_file(&self) -> HashMap<File<'tu>, Vec<(&str, u32)>> {
-        let mut first: HashMap<(File<'tu>, u32), u32> = HashMap::default();
-        for (&(file, at), &id) in &self.expansions {
-            let e = first.entry((file, id)).or_insert(at);
-            *e = (*e).min(at);
+    /// written), each once.
+    pub fn expanded_by_file(&self) -> HashMap<File<'tu>, Vec<&str>> {
+        let mut ids: HashMap<File<'tu>, Vec<u32>> = HashMap::default();
+        for (&(file, _), &id) in &self.expansions {
+            ids.entry(file).or_default().push(id);
         }
-        let mut by_file: HashMap<File<'tu>, Vec<(&str, u32)>> = HashMap::default();
-        for ((file, id), at) in first {
-            by_file
-                .entry(file)
-                .or_default()
-                .push((self.names[id as usize].as_str(), at));
-        }
-        for v in by_file.values_mut() {
-            v.sort_unstable();
-        }
-        by_file
+        ids.into_iter()
+            .map(|(file, mut v)| {
+                v.sort_unstable();
+                v.dedup();
+                let names = v.into_iter().map(|i| self.names[i as usize].as_str());
+                (file, names.collect())
+            })
+            .collect()
     }
 
     /// The macro that produced `loc`: the innermost one whose name is written in the

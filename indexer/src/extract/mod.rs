@@ -293,7 +293,9 @@ pub fn extract<'tu>(
     let mut record = headers::Record::default();
     let mut definitions = Vec::new();
     let mut expansions = Vec::new();
-    // The insides of the function bodies, by file: what a later unit may blank.
+    // The insides of the function bodies, by file: what a later unit may blank (found
+    // only when headers are keyed for it).
+    let blanks = reuse.as_ref().is_some_and(|r| r.config.blanks());
     let mut bodies: HashMap<File<'tu>, Vec<(u32, u32)>> = HashMap::default();
     root.visit_children(|c| {
         let k = c.kind();
@@ -304,7 +306,7 @@ pub fn extract<'tu>(
                 }
             }
             kind::MACRO_DEFINITION => definitions.push(c),
-            kind::FUNCTION_DECL if reuse.is_some() && c.is_definition() => {
+            kind::FUNCTION_DECL if blanks && c.is_definition() => {
                 c.visit_children(|b| {
                     if b.kind() == kind::COMPOUND_STMT {
                         if let Some((f, start, end)) = b.extent_in_file() {

@@ -1506,6 +1506,12 @@ const COUNTER_H: &str = "#ifndef COUNTER_H\n#define COUNTER_H\n#define PASTE_(a,
     #define ASSERT(c) ASSERT_(c, __COUNTER__)\n\
     #define KEEP(sym) static void *UNIQUE_ID(keep) __attribute__((used)) = (void *)&sym;\n#endif\n";
 
+/// The bodies recorded for a header with text `h`, read with the tests' arguments.
+fn recorded_bodies<'r>(recorded: &'r Recorded, h: &str) -> &'r Vec<(u32, u32)> {
+    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
+    &recorded.1[&config.bodies_key(h.as_bytes())]
+}
+
 /// How many units [`extract_reusing`] has parsed with headers blanked on this thread.
 fn blanked_units() -> usize {
     BLANKED.with(std::cell::Cell::get)
@@ -1529,9 +1535,8 @@ fn a_unit_blanks_the_bodies_of_recorded_headers_and_keeps_the_facts_of_the_whole
         &[],
         &mut recorded,
     );
-    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
     assert_eq!(
-        recorded.1[&config.bodies_key(h.as_bytes())].len(),
+        recorded_bodies(&recorded, h).len(),
         2,
         "both bodies may be blanked"
     );
@@ -1606,8 +1611,7 @@ fn a_body_that_reaches_the_counter_is_not_blanked() {
     };
     let mut recorded = Recorded::default();
     extract_reusing(&unit("x.c", "#include \"h.h\"\n"), &[], &mut recorded);
-    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
-    let ranges = &recorded.1[&config.bodies_key(h.as_bytes())];
+    let ranges = recorded_bodies(&recorded, h);
     assert_eq!(ranges.len(), 1, "b's body alone");
     assert_eq!(
         &h[ranges[0].0 as usize..ranges[0].1 as usize],
@@ -1663,8 +1667,7 @@ fn a_body_read_otherwise_than_the_key_sees_it_is_not_blanked() {
         &[],
         &mut recorded,
     );
-    let config = super::headers::Config::new(&test_args(&[]), b"test").blanking();
-    let ranges = &recorded.1[&config.bodies_key(h.as_bytes())];
+    let ranges = recorded_bodies(&recorded, h);
     assert_eq!(ranges.len(), 1, "b's body alone: {ranges:?}");
     assert_eq!(
         &h[ranges[0].0 as usize..ranges[0].1 as usize],
