@@ -885,6 +885,13 @@ impl<'tu> Cursor<'tu> {
         self.wrap(unsafe { clang_getCursorSemanticParent(self.raw) })
     }
 
+    /// Where the declaration is written: a function for one inside a body (whose
+    /// semantic parent may be the translation unit, as for a block-scope `extern`).
+    pub fn lexical_parent(&self) -> Option<Cursor<'tu>> {
+        // SAFETY: plain accessor on a valid cursor.
+        self.wrap(unsafe { clang_getCursorLexicalParent(self.raw) })
+    }
+
     pub fn is_definition(&self) -> bool {
         // SAFETY: plain accessor on a valid cursor.
         unsafe { clang_isCursorDefinition(self.raw) != 0 }

@@ -388,14 +388,14 @@ impl<'tu> Record<'tu> {
 
     /// The key of each header of `tu` that has one (see the module's documentation),
     /// whether it leaves `__COUNTER__` out, and the header's [`Bodies`]. `name` gives
-    /// a file's stored name, `None` for the unit's own source file.
+    /// a file's stored name and whether it is a header (not the unit's own file).
     pub fn keys(
         &self,
         tu: &'tu TranslationUnit<'_>,
         sources: &Sources<'tu>,
         seen: Seen<'_, 'tu>,
         config: &Config,
-        mut name: impl FnMut(File<'tu>) -> Option<Vec<u8>>,
+        mut name: impl FnMut(File<'tu>) -> (Vec<u8>, bool),
     ) -> Vec<Keyed<'tu>> {
         let Seen {
             expanded,
@@ -534,9 +534,10 @@ impl<'tu> Record<'tu> {
             {
                 continue;
             }
-            let Some(stored) = name(f) else {
+            let (stored, header) = name(f);
+            if !header {
                 continue;
-            };
+            }
             let Some(&at) = self.included.get(&f) else {
                 continue;
             };
@@ -628,6 +629,11 @@ impl<'tu> Record<'tu> {
             if varying {
                 continue;
             }
+            // The macros written in the header: expanded there, or named in a body a
+            // unit may blank (whose uses of them the recorded facts hold).
+            let mut here = work.clone();
+            here.sort_unstable();
+            here.dedup();
             let mut ok = true;
             while let Some(m) = work.pop() {
                 if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
@@ -704,6 +710,22 @@ impl<'tu> Record<'tu> {
                 // Which definitions came before the header's `#include`.
                 for def in macros[m as usize].1 {
                     buf.push(u8::from(def.ordinal < at));
+                }
+                // A function-like macro expanded in the header is a symbol of the
+                // file and place that define it, which its uses there name: where
+                // each definition is, not only what it says.
+                let (name_m, defs) = macros[m as usize];
+                let function_like = |d: &&Definition<'tu>| {
+                    text_of(d).is_some_and(|t| t.get(name_m.len()) == Some(&b'('))
+                };
+                if here.binary_search(&m).is_ok() {
+                    for (file, start, _) in defs.iter().filter(function_like).filter_map(|d| d.text)
+                    {
+                        let (defined_in, _) = name(file);
+                        buf.extend_from_slice(&(defined_in.len() as u64).to_le_bytes());
+                        buf.extend_from_slice(&defined_in);
+                        buf.extend_from_slice(&start.to_le_bytes());
+                    }
                 }
                 buf.push(b';');
             }

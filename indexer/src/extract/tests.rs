@@ -1593,12 +1593,12 @@ fn a_blanked_header_that_reads_otherwise_is_parsed_again_whole() {
 fn a_body_that_reaches_the_counter_is_not_blanked() {
     // Blanking `a`'s or `p`'s body would number the unit's own pasted names
     // otherwise (`p` reaches the counter through a name a paste makes); `e`'s
-    // declares `later` for the rest of the unit.
+    // declares `later` for the rest of the unit (which `m.h` uses).
     let h = "#include \"counter.h\"\nint g(void);\n\
         #define VIA_1() ASSERT(1)\n#define VIA(n) VIA_##n()\n\
         static inline int a(void) { ASSERT(sizeof(int) == 4); return g(); }\n\
         static inline int p(void) { VIA(1); return g(); }\n\
-        static inline int e(void) { extern int later; return later; }\n\
+        static inline int e(void) { extern int later; return 0; }\n\
         static inline int b(void) { return g(); }\n";
     let m = "extern int later;\nstatic inline void set_later(int v) { later = v; }\n";
     let unit = |main: &'static str, text: &'static str| {
@@ -1988,4 +1988,67 @@ fn a_file_entered_twice_is_skipped_where_both_entries_skipped() {
         ),
     ]);
     assert_eq!(skipped_of(&facts), ["a.c: ", "t.h: 7-7"]);
+}
+
+/// A macro expanded in a header is a symbol of the file and place that define it:
+/// another unit that defines it alike elsewhere (in its own file, or further down a
+/// header) reads the header under another key, so that the header's uses name its
+/// own macro.
+#[test]
+fn a_macro_defined_alike_elsewhere_keys_the_header_apart() {
+    let h = "static inline int twice_of(int v) { return TWICE(v); }\n";
+    let unit = |main: &str| {
+        let main = format!("{main}#include \"t.h\"\nint u(void) {{ return twice_of(1); }}\n");
+        move |name: &str| {
+            [
+                (name.to_owned(), main.clone()),
+                ("t.h".to_owned(), h.to_owned()),
+            ]
+        }
+    };
+    let twice = "#define TWICE(x) ((x) * 2)\n";
+    let mut recorded = Recorded::default();
+    for (name, main) in [
+        ("a.c", twice.to_owned()),
+        ("b.c", format!("int b0;\n{twice}")),
+    ] {
+        let files = unit(&main)(name);
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let (facts, _) = extract_reusing(&files, &[], &mut recorded);
+        assert_eq!(render(&facts), render(&extract_files(&files)), "{name}");
+    }
+    // Defined in a header whose text moves the definition down.
+    let mut recorded = Recorded::default();
+    for (n, defs) in [(0, twice.to_owned()), (1, format!("int m0;\n{twice}"))] {
+        let files = [
+            (
+                "u.c",
+                "#include \"m.h\"\n#include \"t.h\"\nint u(void) { return twice_of(1); }\n",
+            ),
+            ("m.h", defs.as_str()),
+            ("t.h", h),
+        ];
+        let (facts, reused) = extract_reusing(&files, &[], &mut recorded);
+        assert_eq!(render(&facts), render(&extract_files(&files)), "m.h {n}");
+        assert_eq!(reused, 0, "m.h {n}");
+    }
+}
+
+/// A function or variable declared only inside a header's body is declared there in
+/// every unit that uses it, the header taken as recorded or not.
+#[test]
+fn a_declaration_inside_a_header_body_is_kept_when_the_header_is_taken() {
+    let h = "static inline int f(void) { int g(int); extern int level; return g(level); }\n";
+    let mut recorded = Recorded::default();
+    for name in ["a.c", "b.c"] {
+        let files = [
+            (name, "#include \"h.h\"\nint u(void) { return f(); }\n"),
+            ("h.h", h),
+        ];
+        let (facts, _) = extract_reusing(&files, &[], &mut recorded);
+        assert_eq!(render(&facts), render(&extract_files(&files)), "{name}");
+    }
 }
