@@ -873,8 +873,15 @@ fn undefs<'a>(text: &'a [u8], mut undef: impl FnMut(&'a [u8])) {
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1);
+        // `#`, with blanks or comments before and after it (`/**/ #undef M`).
         let before = text[line..at].trim_ascii();
-        if before != b"#" {
+        let Some(hash) = memchr::memrchr(b'#', before) else {
+            continue;
+        };
+        let lead = before[..hash].trim_ascii_end();
+        if !(lead.is_empty() || lead.ends_with(b"*/"))
+            || past_comments(&before[hash + 1..]).is_none_or(|r| !r.is_empty())
+        {
             continue;
         }
         let rest = &text[at + 5..];
@@ -931,11 +938,9 @@ fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnM
                 line_start = false;
             }
             b'#' if line_start => {
-                // `# undef NAME`
-                let mut j = i + 1;
-                while j < n && matches!(text[j], b' ' | b'\t') {
-                    j += 1;
-                }
+                // `# undef NAME`, with comments around the `#` too
+                let after = past_comments(&text[i + 1..]).unwrap_or_default();
+                let j = n - after.len();
                 if text[j.min(n)..].starts_with(b"undef") {
                     let mut k = j + 5;
                     while k < n && matches!(text[k], b' ' | b'\t') {
@@ -1003,21 +1008,32 @@ mod tests {
     #[test]
     fn words_skip_comments_literals_and_numbers() {
         let text: &[u8] = b"#define A(x) B(x) /* C */ // D\n\"E\" 'F' 0x1fUL G_1\n  #  undef H\n#undef\tI\n\
-              #undef J\n#undef K\n\n#define J_ 1\n#define J(x) x\n#undef L\n#include <l.h>\n#define L 1\n";
+              #undef J\n#undef K\n\n#define J_ 1\n#define J(x) x\n#undef L\n#include <l.h>\n#define L 1\n\
+              /* a */ #undef M\n# /**/ undef N\n";
         let (idents, undefs_scanned) = words(text);
         let ids: Vec<_> = idents.iter().map(|i| String::from_utf8_lossy(i)).collect();
         assert_eq!(
             ids,
             [
                 "define", "A", "x", "B", "G_1", "undef", "H", "I", "J", "K", "J_", "L", "include",
-                "l", "h"
+                "l", "h", "M", "N"
             ]
         );
         // `J` is defined again at once; `K` is not, nor `L` before an `#include`.
         let mut found = Vec::new();
         undefs(text, |u| found.push(u));
         assert_eq!(found, undefs_scanned);
-        assert_eq!(found, [&b"H"[..], &b"I"[..], &b"K"[..], &b"L"[..]]);
+        assert_eq!(
+            found,
+            [
+                &b"H"[..],
+                &b"I"[..],
+                &b"K"[..],
+                &b"L"[..],
+                &b"M"[..],
+                &b"N"[..]
+            ]
+        );
     }
 
     #[test]
