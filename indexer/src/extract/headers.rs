@@ -260,12 +260,12 @@ impl Pasted {
         if headers.is_empty() || self.symbols.is_empty() {
             return found;
         }
-        let pasted = |s: SymbolIx| {
-            self.symbols.contains(&s) || {
-                let usr = &facts[s].usr;
-                self.names.iter().any(|n| usr.contains(n.as_str()))
-            }
+        // A symbol named after one (`__UNIQUE_ID_x123` in its USR) holds its name.
+        let Ok(named) = aho_corasick::AhoCorasick::new(&self.names) else {
+            // Too many names for the automaton: every header that names any counts.
+            return headers.clone();
         };
+        let pasted = |s: SymbolIx| self.symbols.contains(&s) || named.is_match(&facts[s].usr);
         facts.for_each_owned(|owner, symbols| {
             if headers.contains(&owner)
                 && !found.contains(&owner)
