@@ -5,7 +5,9 @@
 //! and content, what the preprocessor skipped in it, and every macro expanded in it
 //! (the preprocessing record's expansions written in the header) — with every macro
 //! their definitions name in turn — each by its definitions' text and whether they
-//! came before the header's `#include`. Two units that read a header under the same
+//! came before the header's `#include`, and a function-like macro written in the
+//! header also by where each definition is (its uses there name the macro's symbol,
+//! which is named after the file and place). Two units that read a header under the same
 //! key see the same tokens from it, so its facts (its chunk) are the same: a unit
 //! finds the chunk under the key (the facts cache keeps them) and the walk leaves
 //! the header's declarations alone.
@@ -20,7 +22,9 @@
 //! one whose macros name one that some file of the unit `#undef`s other than to
 //! define it again at once (not in the header's own text, nor after the `#include`
 //! that read it in a file read once), has no key: its facts are always extracted.
-//! `__COUNTER__`'s value is not in the key; a header whose macros name it is
+//! A header whose function body holds the first declaration of something the unit
+//! declares (`{ int g(int); return g(1); }`) is not recorded: a unit taking it looks
+//! for declarations at file scope only. `__COUNTER__`'s value is not in the key; a header whose macros name it is
 //! recorded only when its facts name nothing a numbered paste made (`Pasted`).
 //! When bodies may be blanked ([`Config::blanking`], `NCCRS_BLANK=1`), the key also
 //! holds the function bodies a later unit may blank before its parse ([`Bodies`]),
