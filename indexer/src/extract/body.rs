@@ -261,7 +261,7 @@ impl<'tu> Extractor<'tu, '_> {
         let Some(s) = self.symbol(target, Kind::Variable, None) else {
             return;
         };
-        self.refers.note(s);
+        self.refers.note(s, target);
         if !defined {
             self.declare(target, s);
         }

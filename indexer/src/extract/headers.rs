@@ -63,6 +63,10 @@ pub(super) struct Refers {
     /// The keyed header whose declaration is being walked, by its place in the list.
     pub current: Option<usize>,
     by_header: Vec<HashSet<SymbolIx>>,
+    /// The keyed headers whose code names something through a declaration inside a
+    /// function body (`{ int g(int); return g(1); }`): not recorded, since a unit
+    /// taking their facts looks for declarations at file scope only.
+    pub in_bodies: HashSet<usize>,
 }
 
 impl Refers {
@@ -71,8 +75,14 @@ impl Refers {
         self.current.is_some()
     }
 
-    pub fn note(&mut self, s: SymbolIx) {
+    /// Notes that the current header's code names `s` through the declaration `d`.
+    pub fn note(&mut self, s: SymbolIx, d: Cursor<'_>) {
         if let Some(i) = self.current {
+            if d.lexical_parent()
+                .is_some_and(|p| p.kind() != crate::clang::kind::TRANSLATION_UNIT)
+            {
+                self.in_bodies.insert(i);
+            }
             if self.by_header.len() <= i {
                 self.by_header.resize_with(i + 1, HashSet::default);
             }
@@ -422,9 +432,8 @@ impl<'tu> Record<'tu> {
         // Where each macro is `#undef`ed: the file and the offset.
         let mut undefined: Vec<Vec<(File<'tu>, usize)>> = vec![Vec::new(); macros.len()];
         for (&file, text) in contents {
-            undefs(text, |u| {
+            undefs(text, |u, at| {
                 if let Some(&m) = number.get(u) {
-                    let at = u.as_ptr() as usize - text.as_ptr() as usize;
                     undefined[m as usize].push((file, at));
                 }
             });
@@ -471,15 +480,11 @@ impl<'tu> Record<'tu> {
             let mut v: Vec<u32> = Vec::new();
             let (mut varying, mut counter) = (false, false);
             for t in macros[m as usize].1.iter().filter_map(text_of) {
-                scan(
-                    t,
-                    |id| {
-                        varying |= VARYING.contains(&id);
-                        counter |= id == COUNTER;
-                        v.extend(number.get(id).copied());
-                    },
-                    |_| {},
-                );
+                scan(t, |id| {
+                    varying |= VARYING.contains(&id);
+                    counter |= id == COUNTER;
+                    v.extend(number.get(id).copied());
+                });
             }
             v.sort_unstable();
             v.dedup();
@@ -586,7 +591,6 @@ impl<'tu> Record<'tu> {
                                                 .get(id)
                                                 .is_none_or(|&m| !reaches(m, &mut deps));
                                     },
-                                    |_| {},
                                 );
                                 quiet
                             }
@@ -608,27 +612,23 @@ impl<'tu> Record<'tu> {
                     varying = true;
                     break;
                 };
-                scan(
-                    body,
-                    |id| {
-                        counted |= id == COUNTER;
-                        varying |= VARYING.contains(&id);
-                        // Only a macro defined before the header or within it can
-                        // be expanded there: one the unit defines after it cannot.
-                        // (A file entered more than once may define it within the
-                        // header although first read elsewhere.)
-                        work.extend(number.get(id).copied().filter(|&m| {
-                            macros[m as usize].1.iter().any(|d| {
-                                d.ordinal < at
-                                    || d.text.is_some_and(|(file, _, _)| {
-                                        self.within(file, f)
-                                            || sources.entered.get(&file).is_some_and(|&n| n > 1)
-                                    })
-                            })
-                        }));
-                    },
-                    |_| {},
-                );
+                scan(body, |id| {
+                    counted |= id == COUNTER;
+                    varying |= VARYING.contains(&id);
+                    // Only a macro defined before the header or within it can
+                    // be expanded there: one the unit defines after it cannot.
+                    // (A file entered more than once may define it within the
+                    // header although first read elsewhere.)
+                    work.extend(number.get(id).copied().filter(|&m| {
+                        macros[m as usize].1.iter().any(|d| {
+                            d.ordinal < at
+                                || d.text.is_some_and(|(file, _, _)| {
+                                    self.within(file, f)
+                                        || sources.entered.get(&file).is_some_and(|&n| n > 1)
+                                })
+                        })
+                    }));
+                });
             }
             if varying {
                 continue;
@@ -719,8 +719,12 @@ impl<'tu> Record<'tu> {
                 // file and place that define it, which its uses there name: where
                 // each definition is, not only what it says.
                 let (name_m, defs) = macros[m as usize];
+                // (A name the text does not spell whole, split by a line splice,
+                // counts as function-like.)
                 let function_like = |d: &&Definition<'tu>| {
-                    text_of(d).is_some_and(|t| t.get(name_m.len()) == Some(&b'('))
+                    text_of(d).is_some_and(|t| {
+                        !t.starts_with(name_m.as_bytes()) || t.get(name_m.len()) == Some(&b'(')
+                    })
                 };
                 if here.binary_search(&m).is_ok() {
                     for (file, start, _) in defs.iter().filter(function_like).filter_map(|d| d.text)
@@ -835,19 +839,22 @@ fn ident_len(text: &[u8]) -> usize {
         .unwrap_or(text.len())
 }
 
-/// Whether the lines that follow an `#undef NAME` (`rest`, from the end of the name)
-/// define the name again before anything else: only blank lines, comments and other
-/// `#undef`s and `#define`s in between, as in `#undef NULL` / `#define NULL ...`. Then
-/// no `#include` sees the name undefined.
+/// Whether what follows an `#undef NAME` (`rest`, from the end of the name) defines
+/// the name again before anything else: only blanks, comments and other `#undef`s and
+/// `#define`s in between, as in `#undef NULL` / `#define NULL ...`. Then no
+/// `#include` sees the name undefined. Anything it cannot read so counts as
+/// something else.
 fn redefined(rest: &[u8], name: &[u8]) -> bool {
-    let mut lines = rest.split(|&b| b == b'\n');
-    lines.next(); // the rest of the `#undef` line
-    for line in lines {
-        let l = line.trim_ascii_start();
-        if l.is_empty() || l.starts_with(b"/*") || l.starts_with(b"*") || l.starts_with(b"//") {
-            continue;
-        }
-        let Some(d) = l.strip_prefix(b"#") else {
+    let mut text = rest;
+    loop {
+        // To the next line; the directive's own may hold a splice or a comment.
+        let Some(end) = logical_line_end(text) else {
+            return false;
+        };
+        let Some(t) = past_comments(&text[end..]) else {
+            return false;
+        };
+        let Some(d) = t.strip_prefix(b"#") else {
             return false;
         };
         let d = d.trim_ascii_start();
@@ -860,66 +867,119 @@ fn redefined(rest: &[u8], name: &[u8]) -> bool {
             {
                 return true;
             }
-            continue;
-        }
-        if !d.starts_with(b"undef") {
+        } else if !d.starts_with(b"undef") {
             return false;
         }
+        text = d;
     }
-    false
 }
 
-/// Calls `undef` on each macro a text `#undef`s other than to define it again at once
-/// (an `#undef` in a comment counts too).
-fn undefs<'a>(text: &'a [u8], mut undef: impl FnMut(&'a [u8])) {
-    for at in memchr::memmem::find_iter(text, b"undef") {
-        let line = text[..at]
+/// Where the logical line `text` starts in ends: past its newline, or `None` at the
+/// end of the text. A backslash before the newline continues the line.
+fn logical_line_end(text: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let nl = from + memchr::memchr(b'\n', &text[from..])?;
+        let spliced = text[..nl]
+            .strip_suffix(b"\r")
+            .unwrap_or(&text[..nl])
+            .ends_with(b"\\");
+        if !spliced {
+            return Some(nl + 1);
+        }
+        from = nl + 1;
+    }
+}
+
+/// `text` without its line splices (a backslash and a newline).
+fn unspliced(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if memchr::memchr(b'\\', text).is_none() {
+        return text.into();
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        match &text[i..] {
+            [b'\\', b'\n', ..] => i += 2,
+            [b'\\', b'\r', b'\n', ..] => i += 3,
+            [b, ..] => {
+                out.push(*b);
+                i += 1;
+            }
+            [] => break,
+        }
+    }
+    out.into()
+}
+
+/// Calls `undef` on each macro a text `#undef`s other than to define it again at once,
+/// with where the `undef` is (an `#undef` in a comment counts too). The `#` (or `%:`)
+/// may have blanks, comments and line splices around it and the name; whatever reads
+/// as an `#undef` with more around it counts too, the safe side for the keys.
+fn undefs(text: &[u8], mut undef: impl FnMut(&[u8], usize)) {
+    let line_start = |at: usize| {
+        text[..at]
             .iter()
             .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        // `#`, with blanks or comments before and after it (`/**/ #undef M`).
-        let before = text[line..at].trim_ascii();
-        let Some(hash) = memchr::memrchr(b'#', before) else {
+            .map_or(0, |i| i + 1)
+    };
+    for at in memchr::memmem::find_iter(text, b"undef") {
+        // The logical line up to `undef`: lines joined by splices.
+        let mut line = line_start(at);
+        while line > 0 {
+            let prev = &text[..line - 1];
+            if !prev.strip_suffix(b"\r").unwrap_or(prev).ends_with(b"\\") {
+                break;
+            }
+            line = line_start(line - 1);
+        }
+        let before = unspliced(&text[line..at]);
+        let before = before.trim_ascii();
+        let hash = [
+            memchr::memrchr(b'#', before).map(|h| (h, 1)),
+            memchr::memmem::rfind(before, b"%:").map(|h| (h, 2)),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        let Some((hash, len)) = hash else {
             continue;
         };
         let lead = before[..hash].trim_ascii_end();
         if !(lead.is_empty() || lead.ends_with(b"*/"))
-            || past_comments(&before[hash + 1..]).is_none_or(|r| !r.is_empty())
+            || past_comments(&before[hash + len..]).is_none_or(|r| !r.is_empty())
         {
             continue;
         }
+        // The name, past blanks, comments and splices.
         let rest = &text[at + 5..];
-        let start = rest
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\t'))
-            .unwrap_or(rest.len());
-        if start == 0 {
+        if rest
+            .first()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
             continue; // `#undefined`, not `#undef NAME`
         }
-        let name_len = ident_len(&rest[start..]);
-        let name = &rest[start..start + name_len];
-        if !name.is_empty() && !redefined(&rest[start + name_len..], name) {
-            undef(name);
+        let end = logical_line_end(rest).unwrap_or(rest.len());
+        let directive = unspliced(&rest[..end]);
+        let Some(named) = past_comments(&directive) else {
+            continue;
+        };
+        let name = &named[..ident_len(named)];
+        if !name.is_empty() && !redefined(rest, name) {
+            undef(name, at);
         }
     }
 }
 
-/// Calls `ident` on each identifier a text names (outside comments and literals), and
-/// `undef` on each macro it `#undef`s other than to define it again at once.
-fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnMut(&'a [u8])) {
+/// Calls `ident` on each identifier a text names (outside comments and literals).
+fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8])) {
     let ident_start = |b: u8| b.is_ascii_alphabetic() || b == b'_';
     let ident_rest = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut line_start = true;
     let mut i = 0;
     let n = text.len();
     while i < n {
         let b = text[i];
         match b {
-            b'\n' => {
-                line_start = true;
-                i += 1;
-            }
-            b' ' | b'\t' | b'\r' | b'\x0c' | b'\x0b' => i += 1,
             b'/' if text.get(i + 1) == Some(&b'/') => {
                 while i < n && text[i] != b'\n' {
                     i += 1;
@@ -939,27 +999,6 @@ fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnM
                     i += if text[i] == b'\\' { 2 } else { 1 };
                 }
                 i += 1;
-                line_start = false;
-            }
-            b'#' if line_start => {
-                // `# undef NAME`, with comments around the `#` too
-                let after = past_comments(&text[i + 1..]).unwrap_or_default();
-                let j = n - after.len();
-                if text[j.min(n)..].starts_with(b"undef") {
-                    let mut k = j + 5;
-                    while k < n && matches!(text[k], b' ' | b'\t') {
-                        k += 1;
-                    }
-                    let s = k;
-                    while k < n && ident_rest(text[k]) {
-                        k += 1;
-                    }
-                    if k > s && !redefined(&text[k..], &text[s..k]) {
-                        undef(&text[s..k]);
-                    }
-                }
-                i += 1;
-                line_start = false;
             }
             _ if ident_start(b) => {
                 let s = i;
@@ -967,7 +1006,6 @@ fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnM
                     i += 1;
                 }
                 ident(&text[s..i]);
-                line_start = false;
             }
             _ if b.is_ascii_digit() => {
                 // A preprocessing number (`0x1fUL`, `1e+5`) names nothing.
@@ -980,12 +1018,8 @@ fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnM
                 {
                     i += 1;
                 }
-                line_start = false;
             }
-            _ => {
-                i += 1;
-                line_start = false;
-            }
+            _ => i += 1,
         }
     }
 }
@@ -994,50 +1028,57 @@ fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8]), mut undef: impl FnM
 mod tests {
     use super::*;
 
-    /// The identifiers of `text`, each once, and what it `#undef`s.
-    fn words(text: &[u8]) -> (Vec<&[u8]>, Vec<&[u8]>) {
-        let (mut idents, mut undefs) = (Vec::new(), Vec::new());
-        scan(
-            text,
-            |i| {
-                if !idents.contains(&i) {
-                    idents.push(i)
-                }
-            },
-            |u| undefs.push(u),
-        );
-        (idents, undefs)
+    /// The identifiers of `text`, each once.
+    fn words(text: &[u8]) -> Vec<String> {
+        let mut idents: Vec<String> = Vec::new();
+        scan(text, |i| {
+            let i = String::from_utf8_lossy(i).into_owned();
+            if !idents.contains(&i) {
+                idents.push(i)
+            }
+        });
+        idents
+    }
+
+    /// What `text` `#undef`s, as `undefs` reads it.
+    fn undone(text: &[u8]) -> Vec<String> {
+        let mut found = Vec::new();
+        undefs(text, |u, at| {
+            assert_eq!(&text[at..at + 5], b"undef");
+            found.push(String::from_utf8_lossy(u).into_owned());
+        });
+        found
     }
 
     #[test]
     fn words_skip_comments_literals_and_numbers() {
-        let text: &[u8] = b"#define A(x) B(x) /* C */ // D\n\"E\" 'F' 0x1fUL G_1\n  #  undef H\n#undef\tI\n\
-              #undef J\n#undef K\n\n#define J_ 1\n#define J(x) x\n#undef L\n#include <l.h>\n#define L 1\n\
-              /* a */ #undef M\n# /**/ undef N\n";
-        let (idents, undefs_scanned) = words(text);
-        let ids: Vec<_> = idents.iter().map(|i| String::from_utf8_lossy(i)).collect();
+        let text: &[u8] = b"#define A(x) B(x) /* C */ // D\n\"E\" 'F' 0x1fUL G_1\n#include <l.h>\n";
         assert_eq!(
-            ids,
-            [
-                "define", "A", "x", "B", "G_1", "undef", "H", "I", "J", "K", "J_", "L", "include",
-                "l", "h", "M", "N"
-            ]
+            words(text),
+            ["define", "A", "x", "B", "G_1", "include", "l", "h"]
         );
+    }
+
+    #[test]
+    fn undefs_read_directives_with_comments_and_splices_around_them() {
         // `J` is defined again at once; `K` is not, nor `L` before an `#include`.
-        let mut found = Vec::new();
-        undefs(text, |u| found.push(u));
-        assert_eq!(found, undefs_scanned);
-        assert_eq!(
-            found,
-            [
-                &b"H"[..],
-                &b"I"[..],
-                &b"K"[..],
-                &b"L"[..],
-                &b"M"[..],
-                &b"N"[..]
-            ]
-        );
+        let text: &[u8] = b"  #  undef H\n#undef\tI\n#undef J\n#undef K\n\n#define J_ 1\n\
+            #define J(x) x\n#undef L\n#include <l.h>\n#define L 1\n";
+        assert_eq!(undone(text), ["H", "I", "K", "L"]);
+        // Comments around the `#` and the name, splices, the `%:` digraph.
+        let text: &[u8] = b"/* a */ #undef M\n# /**/ undef N\n#undef /* n */ O\n#undef/**/P\n\
+            %:undef Q\n#\\\nundef R\n#undef S\\\nT\n/* x\n */ #undef U\n";
+        assert_eq!(undone(text), ["M", "N", "O", "P", "Q", "R", "ST", "U"]);
+        // Not an `#undef`: another directive, a word, a name after a comment's end.
+        let text: &[u8] = b"#undefined X\n#ifdef my_undef\nint undef;\n";
+        assert!(undone(text).is_empty());
+        // Defined again at once, past comments; not when an `#include` follows a
+        // comment, nor a line of code that starts with `*`.
+        let text: &[u8] = b"#undef A\n/* again */\n  #define A 1\n\
+            #undef B\n/* t */ #include \"t.h\"\n#define B 1\n\
+            #undef C\n/* the header\n */ #include \"t.h\"\n#define C 1\n\
+            #undef D\n*p = 1;\n#define D 1\n";
+        assert_eq!(undone(text), ["B", "C", "D"]);
     }
 
     #[test]

@@ -106,9 +106,6 @@ struct Extractor<'tu, 'p> {
     /// Functions and variables this unit refers to without defining them, whose
     /// declaration is recorded.
     declared: HashSet<SymbolIx>,
-    /// The files where such a declaration is inside a function body: a unit taking
-    /// their facts as recorded would not find it among the file-scope declarations.
-    declared_in_bodies: HashSet<File<'tu>>,
     /// Variables whose tentative definition (`int x;`) is recorded.
     tentative: HashSet<SymbolIx>,
     /// Above 0 while the walk is in code this configuration never runs (an arm a
@@ -269,7 +266,6 @@ pub fn extract<'tu>(
         sink: sink::Sink::new(paths, main),
         macros: macros::MacroIndex::default(),
         declared: HashSet::default(),
-        declared_in_bodies: HashSet::default(),
         tentative: HashSet::default(),
         dead: 0,
         refers: headers::Refers::default(),
@@ -436,7 +432,6 @@ pub fn extract<'tu>(
     // <linux/sched/sd_flags.h> }` in `topology.h`): walking them gives facts of the
     // included file, which their key does not cover, so they are not recorded under it.
     let mut spilled: HashSet<usize> = HashSet::default();
-    // (And those where a declaration the unit records is inside a function body.)
     root.visit_children(|c| {
         if let Some(file) = walked(&c) {
             let keyed_ix = file.and_then(|f| keyed_at.get(&f).copied());
@@ -467,7 +462,6 @@ pub fn extract<'tu>(
         .pasted
         .owners_naming(&x.sink.facts, &at.iter().flatten().copied().collect());
     let revived = std::mem::take(&mut x.sink.revived);
-    let declared_in_bodies = std::mem::take(&mut x.declared_in_bodies);
     let mut facts = x.sink.facts;
     facts.skipped = skipped;
 
@@ -502,9 +496,9 @@ pub fn extract<'tu>(
     let headers = keyed
         .into_iter()
         .enumerate()
-        .filter(|(i, (f, ..))| {
+        .filter(|(i, _)| {
             !spilled.contains(i)
-                && !declared_in_bodies.contains(f)
+                && !refers.in_bodies.contains(i)
                 && !at[*i].is_some_and(|f| naming.contains(&f))
         })
         .map(|(i, (_, file, key, _, bodies))| RecordedHeader {

@@ -161,16 +161,7 @@ impl<'tu> Extractor<'tu, '_> {
     /// declared (`d`'s first declaration); the fact is the unit's own.
     pub(super) fn declare(&mut self, d: Cursor<'tu>, s: SymbolIx) {
         if self.declared.insert(s) {
-            let first = d.canonical();
-            if first
-                .lexical_parent()
-                .is_some_and(|p| p.kind() != kind::TRANSLATION_UNIT)
-            {
-                if let Some(p) = first.location().file_location() {
-                    self.declared_in_bodies.insert(p.file);
-                }
-            }
-            self.define(first, s, false, true);
+            self.define(d.canonical(), s, false, true);
         }
     }
 
@@ -182,7 +173,7 @@ impl<'tu> Extractor<'tu, '_> {
             return None;
         }
         let s = self.symbol(d, Kind::Function, None)?;
-        self.refers.note(s);
+        self.refers.note(s, d);
         if d.definition().is_none() {
             self.declare(d, s);
         }

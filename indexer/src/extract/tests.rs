@@ -1997,58 +1997,100 @@ fn a_file_entered_twice_is_skipped_where_both_entries_skipped() {
 #[test]
 fn a_macro_defined_alike_elsewhere_keys_the_header_apart() {
     let h = "static inline int twice_of(int v) { return TWICE(v); }\n";
-    let unit = |main: &str| {
-        let main = format!("{main}#include \"t.h\"\nint u(void) {{ return twice_of(1); }}\n");
-        move |name: &str| {
-            [
-                (name.to_owned(), main.clone()),
-                ("t.h".to_owned(), h.to_owned()),
-            ]
-        }
-    };
-    let twice = "#define TWICE(x) ((x) * 2)\n";
-    let mut recorded = Recorded::default();
-    for (name, main) in [
-        ("a.c", twice.to_owned()),
-        ("b.c", format!("int b0;\n{twice}")),
+    let unit = "#include \"t.h\"\nint u(void) { return twice_of(1); }\n";
+    // (The name split by a line splice, too.)
+    for twice in [
+        "#define TWICE(x) ((x) * 2)\n",
+        "#define TWI\\\nCE(x) ((x) * 2)\n",
     ] {
-        let files = unit(&main)(name);
-        let files: Vec<(&str, &str)> = files
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let (facts, _) = extract_reusing(&files, &[], &mut recorded);
-        assert_eq!(render(&facts), render(&extract_files(&files)), "{name}");
+        let (a, b) = (format!("{twice}{unit}"), format!("int b0;\n{twice}{unit}"));
+        let taken = extract_in_turn(&[
+            vec![("a.c", a.as_str()), ("t.h", h)],
+            vec![("b.c", b.as_str()), ("t.h", h)],
+        ]);
+        assert_eq!(taken, [0, 0], "{twice}");
     }
     // Defined in a header whose text moves the definition down.
-    let mut recorded = Recorded::default();
-    for (n, defs) in [(0, twice.to_owned()), (1, format!("int m0;\n{twice}"))] {
-        let files = [
-            (
-                "u.c",
-                "#include \"m.h\"\n#include \"t.h\"\nint u(void) { return twice_of(1); }\n",
-            ),
-            ("m.h", defs.as_str()),
+    let unit = "#include \"m.h\"\n#include \"t.h\"\nint u(void) { return twice_of(1); }\n";
+    let taken = extract_in_turn(&[
+        vec![
+            ("u.c", unit),
+            ("m.h", "#define TWICE(x) ((x) * 2)\n"),
             ("t.h", h),
-        ];
-        let (facts, reused) = extract_reusing(&files, &[], &mut recorded);
-        assert_eq!(render(&facts), render(&extract_files(&files)), "m.h {n}");
-        assert_eq!(reused, 0, "m.h {n}");
-    }
+        ],
+        vec![
+            ("u.c", unit),
+            ("m.h", "int m0;\n#define TWICE(x) ((x) * 2)\n"),
+            ("t.h", h),
+        ],
+    ]);
+    assert_eq!(taken, [0, 0]);
 }
 
-/// A function or variable declared only inside a header's body is declared there in
-/// every unit that uses it, the header taken as recorded or not.
+/// Units taking from one another what they record, each in turn: each one's facts
+/// are those of a plain extraction. How many headers each took.
+fn extract_in_turn(units: &[Vec<(&str, &str)>]) -> Vec<usize> {
+    let mut recorded = Recorded::default();
+    let mut taken = Vec::new();
+    for files in units {
+        let (facts, reused) = extract_reusing(files, &[], &mut recorded);
+        assert_eq!(
+            render(&facts),
+            render(&extract_files(files)),
+            "{}",
+            files[0].0
+        );
+        taken.push(reused);
+    }
+    taken
+}
+
+/// A function or variable a header's code names through a declaration inside its
+/// function body is declared there in every unit that does not define it, the header
+/// taken as recorded or not: such a header is not recorded, whatever the recording
+/// unit declared first or defined itself.
 #[test]
 fn a_declaration_inside_a_header_body_is_kept_when_the_header_is_taken() {
     let h = "static inline int f(void) { int g(int); extern int level; return g(level); }\n";
-    let mut recorded = Recorded::default();
-    for name in ["a.c", "b.c"] {
-        let files = [
-            (name, "#include \"h.h\"\nint u(void) { return f(); }\n"),
-            ("h.h", h),
-        ];
-        let (facts, _) = extract_reusing(&files, &[], &mut recorded);
-        assert_eq!(render(&facts), render(&extract_files(&files)), "{name}");
+    let unit = "#include \"h.h\"\nint u(void) { return f(); }\n";
+    for first in [
+        unit.to_owned(),
+        format!("extern int level;\nint g(int);\n{unit}"),
+        format!("int m(void) {{ extern int level; return level; }}\n{unit}"),
+        format!("{unit}int level = 1;\nint g(int v) {{ return v; }}\n"),
+    ] {
+        let taken = extract_in_turn(&[
+            vec![("a.c", first.as_str()), ("h.h", h)],
+            vec![("b.c", unit), ("h.h", h)],
+        ]);
+        assert_eq!(taken, [0, 0], "{first}");
+    }
+}
+
+/// An `#undef` however it is spelled keeps the header that reads the macro undone
+/// from being taken by a unit that reads it defined (`t.h`'s `N` names `M`; both
+/// units define `M` before the `#include` and after it, the first undoes it between).
+#[test]
+fn an_undef_spelled_with_comments_or_splices_is_seen() {
+    let t = "int (M)(int);\n#define N(x) M(x)\nstatic inline int f(void) { return N(1); }\n";
+    for (undef, include) in [
+        ("#undef M", "#include \"t.h\""),
+        ("#undef /* again below */ M", "#include \"t.h\""),
+        ("#undef M", "/* t */ #include \"t.h\""),
+        ("%:undef M", "#include \"t.h\""),
+        ("#\\\nundef M", "#include \"t.h\""),
+    ] {
+        let unit = |undef: &str| {
+            format!(
+                "int g(int);\n#define M(x) g(x)\n{undef}\n{include}\n#define M(x) g(x)\n\
+                 int u(void) {{ return f(); }}\n"
+            )
+        };
+        let (a, b) = (unit(undef), unit(""));
+        let taken = extract_in_turn(&[
+            vec![("a.c", a.as_str()), ("t.h", t)],
+            vec![("b.c", b.as_str()), ("t.h", t)],
+        ]);
+        assert_eq!(taken, [0, 0], "{undef} {include}");
     }
 }
