@@ -3,7 +3,9 @@
 //! Most of every unit's facts are its headers', the same in unit after unit. A
 //! header's *key* says how this unit read it: the configuration, the header's name
 //! and content, what the preprocessor skipped in it, and every macro expanded in it
-//! (the preprocessing record's expansions written in the header) — with every macro
+//! (the preprocessing record's expansions written in the header, and the macros
+//! named in their arguments, which one of them may expand without the record
+//! listing it: `CALL(PICK, v)`) — with every macro
 //! their definitions name in turn — each by its definitions' text and whether they
 //! came before the header's `#include`, and a function-like macro written in the
 //! header also by where each definition is (its uses there name the macro's symbol,
@@ -296,6 +298,8 @@ impl Pasted {
 pub(super) struct Seen<'a, 'tu> {
     /// The macros expanded there.
     pub expanded: &'a HashMap<File<'tu>, Vec<&'a str>>,
+    /// Where those expansions are written, in order, and their names' lengths.
+    pub written: &'a HashMap<File<'tu>, Vec<(u32, u32)>>,
     /// The insides of the function bodies the parse found.
     pub bodies: &'a HashMap<File<'tu>, Vec<(u32, u32)>>,
     /// The bodies this parse did not read (blanked before it).
@@ -413,6 +417,7 @@ impl<'tu> Record<'tu> {
     ) -> Vec<Keyed<'tu>> {
         let Seen {
             expanded,
+            written,
             bodies,
             blanked,
         } = seen;
@@ -606,6 +611,18 @@ impl<'tu> Record<'tu> {
                 .iter()
                 .filter_map(|n| number.get(n.as_bytes()).copied())
                 .collect();
+            // Only a macro defined before the header or within it can be expanded
+            // there: one the unit defines after it cannot. (A file entered more than
+            // once may define it within the header although first read elsewhere.)
+            let visible = |m: u32| {
+                macros[m as usize].1.iter().any(|d| {
+                    d.ordinal < at
+                        || d.text.is_some_and(|(file, _, _)| {
+                            self.within(file, f)
+                                || sources.entered.get(&file).is_some_and(|&n| n > 1)
+                        })
+                })
+            };
             let mut varying = false;
             for &(s, e) in &ranges {
                 let Some(body) = text.get(s as usize..e as usize) else {
@@ -615,19 +632,7 @@ impl<'tu> Record<'tu> {
                 scan(body, |id| {
                     counted |= id == COUNTER;
                     varying |= VARYING.contains(&id);
-                    // Only a macro defined before the header or within it can
-                    // be expanded there: one the unit defines after it cannot.
-                    // (A file entered more than once may define it within the
-                    // header although first read elsewhere.)
-                    work.extend(number.get(id).copied().filter(|&m| {
-                        macros[m as usize].1.iter().any(|d| {
-                            d.ordinal < at
-                                || d.text.is_some_and(|(file, _, _)| {
-                                    self.within(file, f)
-                                        || sources.entered.get(&file).is_some_and(|&n| n > 1)
-                                })
-                        })
-                    }));
+                    work.extend(number.get(id).copied().filter(|&m| visible(m)));
                 });
             }
             if varying {
@@ -638,6 +643,28 @@ impl<'tu> Record<'tu> {
             let mut here = work.clone();
             here.sort_unstable();
             here.dedup();
+            // And every macro named in the arguments of an invocation written there:
+            // a name not followed by `(` is expanded only once the invoked macro's
+            // text has put it in place (`CALL(PICK, v)` with `#define CALL(m, v)
+            // m(v)`), which the preprocessing record does not list.
+            let mut past = 0;
+            for &(start, len) in written.get(&f).map_or(&[][..], Vec::as_slice) {
+                if start < past {
+                    continue; // within the arguments of the one before
+                }
+                let Some(args) = arguments(text, (start + len) as usize) else {
+                    continue;
+                };
+                past = (args.as_ptr() as usize - text.as_ptr() as usize + args.len()) as u32;
+                scan(args, |id| {
+                    counted |= id == COUNTER;
+                    varying |= VARYING.contains(&id);
+                    work.extend(number.get(id).copied().filter(|&m| visible(m)));
+                });
+            }
+            if varying {
+                continue;
+            }
             let mut ok = true;
             while let Some(m) = work.pop() {
                 if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
@@ -749,6 +776,44 @@ impl<'tu> Record<'tu> {
         }
         keys
     }
+}
+
+/// The arguments of a macro invocation whose name ends at `at` in `text`, without
+/// their parentheses: from past the `(` (blanks and comments before it) to its
+/// matching `)`, or to the end of the text if none matches. `None` when no `(`
+/// follows (an object-like macro, or a function-like one named without arguments).
+fn arguments(text: &[u8], at: usize) -> Option<&[u8]> {
+    let rest = past_comments(text.get(at..)?)?;
+    let open = rest.strip_prefix(b"(")?;
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i < open.len() {
+        match open[i] {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&open[..i]);
+                }
+            }
+            b'"' | b'\'' => {
+                let q = open[i];
+                i += 1;
+                while i < open.len() && open[i] != q && open[i] != b'\n' {
+                    i += if open[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if open.get(i + 1) == Some(&b'*') => {
+                i += memchr::memmem::find(&open[i + 2..], b"*/").map_or(open.len(), |e| e + 3);
+            }
+            b'/' if open.get(i + 1) == Some(&b'/') => {
+                i += memchr::memchr(b'\n', &open[i..]).unwrap_or(open.len() - i);
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some(open)
 }
 
 /// The text of the macro definition that starts at `start`: up to the end of its

@@ -46,6 +46,21 @@ impl<'tu> MacroIndex<'tu> {
             .collect()
     }
 
+    /// Where the expansions written in each file start, in order, with the length of
+    /// the macro's name.
+    pub fn written_by_file(&self) -> HashMap<File<'tu>, Vec<(u32, u32)>> {
+        let mut out: HashMap<File<'tu>, Vec<(u32, u32)>> = HashMap::default();
+        for (&(file, at), &id) in &self.expansions {
+            out.entry(file)
+                .or_default()
+                .push((at, self.names[id as usize].len() as u32));
+        }
+        for v in out.values_mut() {
+            v.sort_unstable();
+        }
+        out
+    }
+
     /// The macro that produced `loc`: the innermost one whose name is written in the
     /// file (`access_ok` rather than the `unlikely` around it), else the outermost
     /// invocation (for a name passed as a macro argument). A macro named like the

@@ -2094,3 +2094,29 @@ fn an_undef_spelled_with_comments_or_splices_is_seen() {
         assert_eq!(taken, [0, 0], "{undef} {include}");
     }
 }
+
+/// A macro named without arguments in another macro's arguments is expanded only
+/// once that macro's text puts it in place (`bitfield.h`'s `____MAKE_OP(le, 16,
+/// cpu_to_le16, le16_to_cpu)`): units defining it otherwise read the header otherwise.
+/// (The `#` keeps `k`'s body from being one a unit may blank, whose names are all in
+/// the key.)
+#[test]
+fn a_macro_passed_by_name_to_another_is_in_the_key() {
+    let t = "#define CALL(m, v) m(v)\n\
+        static inline int k(int v) { const char *s = \"#\"; return CALL(PICK, v); }\n\
+        #define MAKE(name, op) static inline int name(int v) { return op(v); }\n\
+        MAKE(made, /* the op */ PICK)\n";
+    let unit = |pick: &str| {
+        format!(
+            "int g(int);\nint h(int);\n#define PICK(x) {pick}(x)\n#include \"t.h\"\n\
+             int u(void) {{ return k(1) + made(2); }}\n"
+        )
+    };
+    let (a, b, c) = (unit("g"), unit("h"), unit("g"));
+    let taken = extract_in_turn(&[
+        vec![("a.c", a.as_str()), ("t.h", t)],
+        vec![("b.c", b.as_str()), ("t.h", t)],
+        vec![("c.c", c.as_str()), ("t.h", t)],
+    ]);
+    assert_eq!(taken, [0, 0, 1], "read alike, the header is taken");
+}
