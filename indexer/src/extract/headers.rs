@@ -998,22 +998,19 @@ fn undefs(text: &[u8], mut undef: impl FnMut(&[u8], usize)) {
             }
             line = line_start(line - 1);
         }
+        // `#` or `%:` with only comments after it, and before it only comments or the
+        // end of one begun on an earlier line.
         let before = unspliced(&text[line..at]);
-        let before = before.trim_ascii();
-        let hash = [
-            memchr::memrchr(b'#', before).map(|h| (h, 1)),
-            memchr::memmem::rfind(before, b"%:").map(|h| (h, 2)),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        let Some((hash, len)) = hash else {
-            continue;
+        let directive = |b: &[u8]| {
+            let b = b.trim_ascii_start();
+            b.strip_prefix(b"#")
+                .or_else(|| b.strip_prefix(b"%:"))
+                .and_then(past_comments)
+                .is_some_and(<[u8]>::is_empty)
         };
-        let lead = before[..hash].trim_ascii_end();
-        if !(lead.is_empty() || lead.ends_with(b"*/"))
-            || past_comments(&before[hash + len..]).is_none_or(|r| !r.is_empty())
-        {
+        let seen = past_comments(&before).is_some_and(directive)
+            || memchr::memmem::rfind(&before, b"*/").is_some_and(|e| directive(&before[e + 2..]));
+        if !seen {
             continue;
         }
         // The name, past blanks, comments and splices.
@@ -1132,8 +1129,8 @@ mod tests {
         assert_eq!(undone(text), ["H", "I", "K", "L"]);
         // Comments around the `#` and the name, splices, the `%:` digraph.
         let text: &[u8] = b"/* a */ #undef M\n# /**/ undef N\n#undef /* n */ O\n#undef/**/P\n\
-            %:undef Q\n#\\\nundef R\n#undef S\\\nT\n/* x\n */ #undef U\n";
-        assert_eq!(undone(text), ["M", "N", "O", "P", "Q", "R", "ST", "U"]);
+            %:undef Q\n#\\\nundef R\n#undef S\\\nT\n/* x\n */ #undef U\n# /* # */ undef V\n";
+        assert_eq!(undone(text), ["M", "N", "O", "P", "Q", "R", "ST", "U", "V"]);
         // Not an `#undef`: another directive, a word, a name after a comment's end.
         let text: &[u8] = b"#undefined X\n#ifdef my_undef\nint undef;\n";
         assert!(undone(text).is_empty());
