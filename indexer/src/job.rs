@@ -486,12 +486,28 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let Some((index, args, config)) = &parser else {
             unreachable!("set just above")
         };
+        // The headers kbuild says the compile read (with the facts cache, whose
+        // header keys hash their text), handed to libclang as unsaved files: then
+        // their text is what the parse read without asking libclang for it.
+        let t = Instant::now();
+        let read: Vec<(std::ffi::OsString, Vec<u8>)> = match &cache {
+            Some(_) => {
+                let dirs = crate::flags::include_dirs(args);
+                crate::kbuild::headers_read(&job.directory, &unit.object)
+                    .into_iter()
+                    .filter(|p| spelled_alike(p, &dirs))
+                    .filter_map(|p| Some((p.clone().into_os_string(), std::fs::read(&p).ok()?)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        profile.reading += t.elapsed();
         // The bodies of the headers whose facts earlier units recorded are blanked
         // before the parse; when one of those headers reads otherwise here, the unit
         // is parsed again with that header whole.
         let blanks = match &cache {
             Some(cache) if crate::settings::blanking() => {
-                blanks(cache, config, &job.directory, unit, &mut profile)
+                blanks(cache, config, &read, &mut profile)
             }
             _ => Vec::new(),
         };
@@ -501,9 +517,16 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let (facts, hashes, status, reason) = loop {
             attempts += 1;
             let t = Instant::now();
+            let blanked_paths: std::collections::HashSet<&std::ffi::OsStr> =
+                blanking.iter().map(|b| b.path.as_os_str()).collect();
             let files: Vec<(&std::ffi::OsStr, &[u8])> = blanking
                 .iter()
                 .map(|b| (b.path.as_os_str(), b.blanked.as_slice()))
+                .chain(
+                    read.iter()
+                        .filter(|(p, _)| !blanked_paths.contains(p.as_os_str()))
+                        .map(|(p, t)| (p.as_os_str(), t.as_slice())),
+                )
                 .collect();
             let parsed = index.parse_with_files(&unit.source, args, &files);
             profile.parse += t.elapsed();
@@ -525,7 +548,7 @@ pub fn run(job: &IndexJob) -> Result<()> {
                 }
             };
             // Header facts come from the facts cache: without it, all are extracted.
-            let mut sources = cache.is_some().then(|| tu.sources());
+            let mut sources = cache.is_some().then(|| tu.sources_with(&files));
             let blanked = sources
                 .as_mut()
                 .map(|s| crate::extract::blank::restore(s, &blanking))
@@ -624,31 +647,50 @@ pub fn run(job: &IndexJob) -> Result<()> {
     Ok(())
 }
 
-/// The headers of `unit` whose bodies an earlier unit recorded (found by the
-/// headers kbuild says the compile read, and their content), with those bodies
-/// blanked.
+/// Whether libclang names the header at `path` (from the compile's dependency
+/// output) as that output spells it: an absolute path, without `.` or `..`, under an
+/// absolute include directory spelled the same way. libclang names a file after the
+/// first name it was looked up by, and an unsaved file is looked up first: under
+/// another spelling (`arch/um/include/generated/asm/bug.h` for the parse's
+/// `./arch/um/include/generated/asm/bug.h`), its `#include` would name the file
+/// otherwise than its source locations do.
+fn spelled_alike(path: &Path, dirs: &[&str]) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    // Absolute, and no segment empty, `.` or `..`.
+    let plain = |p: &[u8]| {
+        p.strip_prefix(b"/").is_some_and(|p| {
+            p.split(|&b| b == b'/')
+                .all(|s| !matches!(s, b"" | b"." | b".."))
+        })
+    };
+    let path = path.as_os_str().as_bytes();
+    plain(path)
+        && dirs.iter().any(|d| {
+            let d = d.as_bytes();
+            plain(d) && path.starts_with(d) && path.get(d.len()) == Some(&b'/')
+        })
+}
+
+/// The headers among those read (the headers kbuild says the compile read, with
+/// their text) whose bodies an earlier unit recorded, with those bodies blanked.
 fn blanks(
     cache: &crate::cache::Cache,
     config: &Config,
-    directory: &Path,
-    unit: &Unit,
+    read: &[(std::ffi::OsString, Vec<u8>)],
     profile: &mut Profile,
 ) -> Vec<Blank> {
     let t = Instant::now();
     let mut out = Vec::new();
-    for path in crate::kbuild::headers_read(directory, &unit.object) {
-        let Ok(text) = std::fs::read(&path) else {
-            continue;
-        };
-        let key = config.bodies_key(&text);
+    for (path, text) in read {
+        let key = config.bodies_key(text);
         let Some(ranges) = cache.header_bodies(&key) else {
             continue;
         };
-        if let Some(blanked) = crate::extract::blank::blank(&text, &ranges) {
+        if let Some(blanked) = crate::extract::blank::blank(text, &ranges) {
             out.push(Blank {
                 key,
-                path: path.into_os_string(),
-                text,
+                path: path.clone(),
+                text: text.clone(),
                 blanked,
                 ranges,
             });
@@ -697,6 +739,8 @@ struct Profile {
     /// Units recorded already as they are: not written.
     unchanged: usize,
     parse: Duration,
+    /// Reading the headers kbuild says the compile read, before the parse.
+    reading: Duration,
     extract: Duration,
     /// Of `extract`: keying headers, and taking the facts of those recorded.
     keys: Duration,
@@ -726,7 +770,7 @@ impl Profile {
             .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\tblanking_ms={:.1}\tblanked={}\treparsed={}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\treading_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\tblanking_ms={:.1}\tblanked={}\treparsed={}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
@@ -734,6 +778,7 @@ impl Profile {
             self.cache.as_secs_f64() * 1e3,
             self.hits,
             self.parse.as_secs_f64() * 1e3,
+            self.reading.as_secs_f64() * 1e3,
             self.extract.as_secs_f64() * 1e3,
             self.keys.as_secs_f64() * 1e3,
             self.taking.as_secs_f64() * 1e3,
@@ -778,4 +823,26 @@ fn record_assembly(job: &IndexJob, unit: &Unit) -> Result<()> {
     db.write_tu(&rec, &facts)?;
     crate::pending::done(job.pending.as_deref());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_is_handed_over_only_under_the_name_the_parse_gives_it() {
+        let dirs = ["/src/include", "./include", "/src/arch/um/include/"];
+        let alike = |p: &str| spelled_alike(Path::new(p), &dirs);
+        assert!(alike("/src/include/linux/fs.h"));
+        // Relative, or under a relative or slash-ended directory: the parse spells
+        // those `./include/...` or with `//`.
+        assert!(!alike("include/generated/autoconf.h"));
+        assert!(!alike("/build/include/generated/autoconf.h"));
+        assert!(!alike("/src/arch/um/include/asm/page.h"));
+        // `.` and `..` are kept in the names the parse gives.
+        assert!(!alike("/src/include/linux/../linux/fs.h"));
+        assert!(!alike("/src/include/./linux/fs.h"));
+        // A directory's name is not a prefix of another's.
+        assert!(!alike("/src/include2/x.h"));
+    }
 }

@@ -268,6 +268,27 @@ impl<'i> TranslationUnit<'i> {
 
     /// Every file the parse read, how often it entered each, and their text.
     pub fn sources(&self) -> Sources<'_> {
+        self.sources_with(&[])
+    }
+
+    /// [`TranslationUnit::sources`], where the text of a file handed to the parse as
+    /// an unsaved file (`given`: its name and text, as [`Index::parse_with_files`]
+    /// took them) is that text: what the parse read of the file found under that
+    /// name, without asking libclang (which looks each file up among all of the
+    /// unit's source locations).
+    pub fn sources_with<'a>(&'a self, given: &[(&OsStr, &'a [u8])]) -> Sources<'a> {
+        let mut known: std::collections::HashMap<CXFile, &'a [u8]> =
+            std::collections::HashMap::with_capacity(given.len());
+        for (name, text) in given {
+            let Ok(name) = CString::new(name.as_bytes()) else {
+                continue;
+            };
+            // SAFETY: `raw` is live and `name` a valid C string for the call.
+            let file = unsafe { clang_getFile(self.raw, name.as_ptr()) };
+            if !file.is_null() {
+                known.insert(file, text);
+            }
+        }
         extern "C" fn visit(
             file: CXFile,
             stack: *mut CXSourceLocation,
@@ -325,7 +346,11 @@ impl<'i> TranslationUnit<'i> {
                 if preincluded {
                     sources.preincluded.push(file);
                 }
-                if let Some(text) = self.file_contents(file) {
+                if let Some(text) = known
+                    .get(&file.raw)
+                    .copied()
+                    .or_else(|| self.file_contents(file))
+                {
                     sources.text.insert(file, text);
                 }
             }

@@ -69,7 +69,8 @@ fn extract_unit(
         .expect("libclang parses");
     let mut paths = PathMapper::new(Path::new("/t"), Some(Path::new("/t")), None, None);
     let config = super::headers::Config::new(&args, b"test").blanking();
-    let mut sources = tu.sources();
+    // The texts as the indexer knows them: those it handed to libclang.
+    let mut sources = tu.sources_with(&unsaved);
     let blanks: Vec<&super::blank::Blank> = blanks.iter().collect();
     let blanked = super::blank::restore(&mut sources, &blanks);
     let read = blanks
