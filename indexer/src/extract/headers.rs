@@ -623,48 +623,51 @@ impl<'tu> Record<'tu> {
                         })
                 })
             };
+            // The texts that name macros a unit may expand there without the
+            // preprocessing record listing them: the bodies a unit may blank, then the
+            // arguments of every invocation written there (a name not followed by
+            // `(` is expanded only once the invoked macro's text has put it in
+            // place: `CALL(PICK, v)` with `#define CALL(m, v) m(v)`).
+            let mut texts: Vec<&[u8]> = Vec::with_capacity(ranges.len());
             let mut varying = false;
             for &(s, e) in &ranges {
-                let Some(body) = text.get(s as usize..e as usize) else {
-                    varying = true;
-                    break;
-                };
-                scan(body, |id| {
-                    counted |= id == COUNTER;
-                    varying |= VARYING.contains(&id);
-                    work.extend(number.get(id).copied().filter(|&m| visible(m)));
-                });
+                match text.get(s as usize..e as usize) {
+                    Some(body) => texts.push(body),
+                    None => varying = true,
+                }
             }
-            if varying {
-                continue;
-            }
-            // The macros written in the header: expanded there, or named in a body a
-            // unit may blank (whose uses of them the recorded facts hold).
-            let mut here = work.clone();
-            here.sort_unstable();
-            here.dedup();
-            // And every macro named in the arguments of an invocation written there:
-            // a name not followed by `(` is expanded only once the invoked macro's
-            // text has put it in place (`CALL(PICK, v)` with `#define CALL(m, v)
-            // m(v)`), which the preprocessing record does not list.
+            let in_bodies = texts.len();
             let mut past = 0;
             for &(start, len) in written.get(&f).map_or(&[][..], Vec::as_slice) {
                 if start < past {
                     continue; // within the arguments of the one before
                 }
-                let Some(args) = arguments(text, (start + len) as usize) else {
-                    continue;
-                };
-                past = (args.as_ptr() as usize - text.as_ptr() as usize + args.len()) as u32;
-                scan(args, |id| {
+                if let Some(args) = arguments(text, (start + len) as usize) {
+                    past = (args.as_ptr() as usize - text.as_ptr() as usize + args.len()) as u32;
+                    texts.push(args);
+                }
+            }
+            // The macros written in the header: expanded there, or named in a body a
+            // unit may blank (whose uses of them the recorded facts hold).
+            let mut here = Vec::new();
+            for (i, t) in texts.iter().enumerate() {
+                if i == in_bodies {
+                    here = work.clone();
+                }
+                scan(t, |id| {
                     counted |= id == COUNTER;
                     varying |= VARYING.contains(&id);
                     work.extend(number.get(id).copied().filter(|&m| visible(m)));
                 });
             }
+            if texts.len() == in_bodies {
+                here = work.clone();
+            }
             if varying {
                 continue;
             }
+            here.sort_unstable();
+            here.dedup();
             let mut ok = true;
             while let Some(m) = work.pop() {
                 if std::mem::replace(&mut met[m as usize], n as u32) == n as u32 {
