@@ -493,10 +493,23 @@ pub fn run(job: &IndexJob) -> Result<()> {
         let read: Vec<(std::ffi::OsString, Vec<u8>)> = match &cache {
             Some(_) => {
                 let dirs = crate::flags::include_dirs(args);
+                // Each file once: two names of one file would be one file to libclang.
+                let mut seen = std::collections::HashSet::new();
                 crate::kbuild::headers_read(&job.directory, &unit.object)
                     .into_iter()
                     .filter(|p| spelled_alike(p, &dirs))
-                    .filter_map(|p| Some((p.clone().into_os_string(), std::fs::read(&p).ok()?)))
+                    .filter_map(|p| {
+                        use std::io::Read;
+                        use std::os::unix::fs::MetadataExt;
+                        let mut f = std::fs::File::open(&p).ok()?;
+                        let m = f.metadata().ok()?;
+                        if !seen.insert((m.dev(), m.ino())) {
+                            return None;
+                        }
+                        let mut text = Vec::with_capacity(m.len() as usize);
+                        f.read_to_end(&mut text).ok()?;
+                        Some((p.into_os_string(), text))
+                    })
                     .collect()
             }
             None => Vec::new(),
@@ -647,13 +660,14 @@ pub fn run(job: &IndexJob) -> Result<()> {
     Ok(())
 }
 
-/// Whether libclang names the header at `path` (from the compile's dependency
-/// output) as that output spells it: an absolute path, without `.` or `..`, under an
-/// absolute include directory spelled the same way. libclang names a file after the
-/// first name it was looked up by, and an unsaved file is looked up first: under
-/// another spelling (`arch/um/include/generated/asm/bug.h` for the parse's
-/// `./arch/um/include/generated/asm/bug.h`), its `#include` would name the file
-/// otherwise than its source locations do.
+/// Whether libclang names the header at `path` (as the compile's dependency output
+/// spells it) the same way: an absolute path, without `.` or `..`, under an absolute
+/// include directory spelled the same way. libclang names a file after the first
+/// name it was looked up by, and an unsaved file is looked up first: under another
+/// spelling (`arch/um/include/generated/asm/bug.h` for the parse's
+/// `./arch/um/include/generated/asm/bug.h`) its source locations would name it
+/// otherwise than the parse's lookups (the keys' `#include`s are matched by the
+/// file's identity, not its name, but the spelling is what the parse would give).
 fn spelled_alike(path: &Path, dirs: &[&str]) -> bool {
     use std::os::unix::ffi::OsStrExt;
     // Absolute, and no segment empty, `.` or `..`.
@@ -666,7 +680,9 @@ fn spelled_alike(path: &Path, dirs: &[&str]) -> bool {
     let path = path.as_os_str().as_bytes();
     plain(path)
         && dirs.iter().any(|d| {
+            // (A directory's trailing `/` is not part of the names under it.)
             let d = d.as_bytes();
+            let d = d.strip_suffix(b"/").filter(|d| !d.is_empty()).unwrap_or(d);
             plain(d) && path.starts_with(d) && path.get(d.len()) == Some(&b'/')
         })
 }
@@ -834,11 +850,12 @@ mod tests {
         let dirs = ["/src/include", "./include", "/src/arch/um/include/"];
         let alike = |p: &str| spelled_alike(Path::new(p), &dirs);
         assert!(alike("/src/include/linux/fs.h"));
-        // Relative, or under a relative or slash-ended directory: the parse spells
-        // those `./include/...` or with `//`.
+        assert!(alike("/src/arch/um/include/asm/page.h"));
+        // Relative as the dependency output writes it, or outside the absolute
+        // directories: the parse spells those `./include/...`, or relative to an
+        // includer.
         assert!(!alike("include/generated/autoconf.h"));
         assert!(!alike("/build/include/generated/autoconf.h"));
-        assert!(!alike("/src/arch/um/include/asm/page.h"));
         // `.` and `..` are kept in the names the parse gives.
         assert!(!alike("/src/include/linux/../linux/fs.h"));
         assert!(!alike("/src/include/./linux/fs.h"));

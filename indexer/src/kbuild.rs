@@ -125,9 +125,10 @@ pub fn database_here(cwd: &Path) -> PathBuf {
 /// The headers the compile of `object` (relative to `cwd`) read, as far as kbuild's
 /// files say: the compiler's dependency output `DIR/.NAME.o.d` while the compile's
 /// wrapper runs (kbuild deletes it right after), else the `deps_` list fixdep made of
-/// it in `DIR/.NAME.o.cmd` — which may be an earlier build's. Absolute paths, each
-/// ending in `.h`; empty when neither file is there. Only a hint: a header it names
-/// may not be one the parse reads, and the other way round.
+/// it in `DIR/.NAME.o.cmd` — which may be an earlier build's. Paths as the
+/// compiler wrote them (relative ones to `cwd`), each ending in `.h`; empty when
+/// neither file is there. Only a hint: a header it names may not be one the parse
+/// reads, and the other way round.
 pub fn headers_read(cwd: &Path, object: &std::ffi::OsStr) -> Vec<PathBuf> {
     let object = cwd.join(object);
     let (Some(dir), Some(name)) = (object.parent(), object.file_name()) else {
@@ -147,7 +148,7 @@ pub fn headers_read(cwd: &Path, object: &std::ffi::OsStr) -> Vec<PathBuf> {
         },
     };
     dependency_headers(&text)
-        .map(|h| cwd.join(std::ffi::OsStr::from_bytes(h)))
+        .map(|h| PathBuf::from(std::ffi::OsStr::from_bytes(h)))
         .collect()
 }
 
@@ -213,8 +214,8 @@ mod tests {
         assert_eq!(
             headers_read(&dir, std::ffi::OsStr::new("fs/read_write.o")),
             [
-                dir.join("include/linux/compiler-version.h"),
-                dir.join("include/linux/kconfig.h")
+                PathBuf::from("include/linux/compiler-version.h"),
+                PathBuf::from("include/linux/kconfig.h")
             ]
         );
         // The compiler's own output, while it is there, comes first.

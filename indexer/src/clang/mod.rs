@@ -457,6 +457,16 @@ impl File<'_> {
         // SAFETY: `raw` is a non-null file of a live translation unit.
         OsString::from_vec(take_bytes(unsafe { clang_getFileName(self.raw) }))
     }
+
+    /// The file's identity on its device (device, inode, modification time): the
+    /// same for every name of one file.
+    pub fn unique_id(&self) -> Option<[u64; 3]> {
+        let mut id = CXFileUniqueID { data: [0; 3] };
+        // SAFETY: `raw` is a non-null file of a live translation unit; `id` is
+        // written by libclang.
+        let failed = unsafe { clang_getFileUniqueID(self.raw, &mut id) };
+        (failed == 0).then_some(id.data)
+    }
 }
 
 /// A position resolved to a file: 1-based line and column, 0-based byte offset.

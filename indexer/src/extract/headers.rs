@@ -334,9 +334,36 @@ pub(super) struct Record<'tu> {
     directives: HashMap<File<'tu>, Vec<u32>>,
     /// The file whose `#include` first included each file, and where it is.
     includer: HashMap<File<'tu>, (File<'tu>, u32)>,
+    /// The unit's files by identity: an `#include` names a file by the name it was
+    /// looked up by, its source locations by the first name libclang met (an unsaved
+    /// file's), which may differ.
+    files: HashMap<[u64; 3], File<'tu>>,
 }
 
 impl<'tu> Record<'tu> {
+    /// A record for a unit whose files are `files` (as its source locations name
+    /// them).
+    pub fn new(files: &[File<'tu>]) -> Record<'tu> {
+        // (An identity two files share — files that exist only as unsaved files —
+        // tells nothing.)
+        let mut by_id: HashMap<[u64; 3], Option<File<'tu>>> = HashMap::default();
+        for f in files {
+            if let Some(id) = f.unique_id() {
+                by_id
+                    .entry(id)
+                    .and_modify(|e| *e = None)
+                    .or_insert(Some(*f));
+            }
+        }
+        Record {
+            files: by_id
+                .into_iter()
+                .filter_map(|(id, f)| Some((id, f?)))
+                .collect(),
+            ..Record::default()
+        }
+    }
+
     /// Notes a preprocessing record entity: a macro definition or an inclusion.
     pub fn entity(&mut self, c: Cursor<'tu>, kind: clang_sys::CXCursorKind) {
         let ordinal = self.next;
@@ -352,7 +379,12 @@ impl<'tu> Record<'tu> {
                     });
             }
             crate::clang::kind::INCLUSION_DIRECTIVE => {
-                let included = c.included_file();
+                let included = c.included_file().map(|f| {
+                    f.unique_id()
+                        .and_then(|u| self.files.get(&u))
+                        .copied()
+                        .unwrap_or(f)
+                });
                 if let Some(f) = included {
                     self.included.entry(f).or_insert(ordinal);
                 }

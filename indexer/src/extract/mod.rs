@@ -290,7 +290,10 @@ pub fn extract<'tu>(
     };
     let skipped = skipped::skipped(tu, sources, &mut x.sink);
     let root = tu.cursor();
-    let mut record = headers::Record::default();
+    let mut record = match reuse {
+        Some(_) => headers::Record::new(&sources.files),
+        None => headers::Record::default(),
+    };
     let mut definitions = Vec::new();
     let mut expansions = Vec::new();
     // The insides of the function bodies, by file: what a later unit may blank (found
