@@ -490,28 +490,8 @@ pub fn run(job: &IndexJob) -> Result<()> {
         // header keys hash their text), handed to libclang as unsaved files: then
         // their text is what the parse read without asking libclang for it.
         let t = Instant::now();
-        let read: Vec<(std::ffi::OsString, Vec<u8>)> = match &cache {
-            Some(_) => {
-                let dirs = crate::flags::include_dirs(args);
-                // Each file once: two names of one file would be one file to libclang.
-                let mut seen = std::collections::HashSet::new();
-                crate::kbuild::headers_read(&job.directory, &unit.object)
-                    .into_iter()
-                    .filter(|p| spelled_alike(p, &dirs))
-                    .filter_map(|p| {
-                        use std::io::Read;
-                        use std::os::unix::fs::MetadataExt;
-                        let mut f = std::fs::File::open(&p).ok()?;
-                        let m = f.metadata().ok()?;
-                        if !seen.insert((m.dev(), m.ino())) {
-                            return None;
-                        }
-                        let mut text = Vec::with_capacity(m.len() as usize);
-                        f.read_to_end(&mut text).ok()?;
-                        Some((p.into_os_string(), text))
-                    })
-                    .collect()
-            }
+        let read = match &cache {
+            Some(_) => read_headers(&job.directory, unit, args),
             None => Vec::new(),
         };
         profile.reading += t.elapsed();
@@ -658,6 +638,34 @@ pub fn run(job: &IndexJob) -> Result<()> {
     profile.write = t.elapsed();
     profile.save(units, &results);
     Ok(())
+}
+
+/// The headers kbuild says the compile of `unit` read that the parse names as kbuild
+/// spells them ([`spelled_alike`]), each file once (two names of one file would be
+/// one file to libclang), with their text.
+fn read_headers(
+    directory: &Path,
+    unit: &Unit,
+    args: &[String],
+) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let dirs = crate::flags::include_dirs(args);
+    let mut seen = std::collections::HashSet::new();
+    crate::kbuild::headers_read(directory, &unit.object)
+        .into_iter()
+        .filter(|p| spelled_alike(p, &dirs))
+        .filter_map(|p| {
+            let mut f = std::fs::File::open(&p).ok()?;
+            let m = f.metadata().ok()?;
+            if !seen.insert((m.dev(), m.ino())) {
+                return None;
+            }
+            let mut text = Vec::with_capacity(m.len() as usize);
+            f.read_to_end(&mut text).ok()?;
+            Some((p.into_os_string(), text))
+        })
+        .collect()
 }
 
 /// Whether libclang names the header at `path` (as the compile's dependency output

@@ -61,8 +61,8 @@ Environment:
   NCCRS_CACHE_SIZE      the facts cache's limit, as 500M or 2G (default 2G); the least
                         recently used facts go first; 0 turns the cache off
   NCCRS_BLANK           1: do not parse again the function bodies of headers whose
-                        facts earlier compiles recorded (experimental: 2-4% less
-                        processor time; off by default)
+                        facts earlier compiles recorded (experimental, off by
+                        default: it cost more than it saved when last measured)
   NCCRS_CLANG_RESOURCE_DIR  clang's resource directory, if it cannot be found
 
 Read the database with nccnav: nccnav vmlinux.db def|callers|callees|dump ...

@@ -296,10 +296,9 @@ impl Pasted {
 
 /// What the parse showed of each file, for [`Record::keys`].
 pub(super) struct Seen<'a, 'tu> {
-    /// The macros expanded there.
-    pub expanded: &'a HashMap<File<'tu>, Vec<&'a str>>,
-    /// Where those expansions are written, in order, and their names' lengths.
-    pub written: &'a HashMap<File<'tu>, Vec<(u32, u32)>>,
+    /// The macro expansions written there: where each starts, in order, and the
+    /// macro's name.
+    pub written: &'a HashMap<File<'tu>, Vec<(u32, &'a str)>>,
     /// The insides of the function bodies the parse found.
     pub bodies: &'a HashMap<File<'tu>, Vec<(u32, u32)>>,
     /// The bodies this parse did not read (blanked before it).
@@ -448,7 +447,6 @@ impl<'tu> Record<'tu> {
         mut name: impl FnMut(File<'tu>) -> (Vec<u8>, bool),
     ) -> Vec<Keyed<'tu>> {
         let Seen {
-            expanded,
             written,
             bodies,
             blanked,
@@ -562,6 +560,8 @@ impl<'tu> Record<'tu> {
             reach[m as usize] = Some(found);
             found
         };
+        // The stored name of each file that defines a macro keyed by its place.
+        let mut defined_in: HashMap<File<'tu>, Vec<u8>> = HashMap::default();
         // Marks the macros met in the current header's walk (its number).
         let mut met = vec![u32::MAX; macros.len()];
         let mut keys = Vec::new();
@@ -587,11 +587,11 @@ impl<'tu> Record<'tu> {
             let Some(&at) = self.included.get(&f) else {
                 continue;
             };
-            let direct = expanded.get(&f).map_or(&[][..], Vec::as_slice);
-            if direct.iter().any(|n| VARYING.contains(&n.as_bytes())) {
+            let direct = written.get(&f).map_or(&[][..], Vec::as_slice);
+            if direct.iter().any(|(_, n)| VARYING.contains(&n.as_bytes())) {
                 continue;
             }
-            let mut counted = direct.iter().any(|n| n.as_bytes() == COUNTER);
+            let mut counted = direct.iter().any(|(_, n)| n.as_bytes() == COUNTER);
             // The bodies a unit may blank: those this parse did not read, or those it
             // found that qualify (see [`Bodies`]).
             let ranges: Vec<(u32, u32)> = match blanked.get(&f) {
@@ -641,7 +641,7 @@ impl<'tu> Record<'tu> {
             let mut closure: Vec<u32> = Vec::new();
             let mut work: Vec<u32> = direct
                 .iter()
-                .filter_map(|n| number.get(n.as_bytes()).copied())
+                .filter_map(|(_, n)| number.get(n.as_bytes()).copied())
                 .collect();
             // Only a macro defined before the header or within it can be expanded
             // there: one the unit defines after it cannot. (A file entered more than
@@ -655,47 +655,40 @@ impl<'tu> Record<'tu> {
                         })
                 })
             };
-            // The texts that name macros a unit may expand there without the
-            // preprocessing record listing them: the bodies a unit may blank, then the
+            // The macros a unit may expand there without the preprocessing record
+            // listing them: those named in the bodies a unit may blank, and in the
             // arguments of every invocation written there (a name not followed by
             // `(` is expanded only once the invoked macro's text has put it in
             // place: `CALL(PICK, v)` with `#define CALL(m, v) m(v)`).
-            let mut texts: Vec<&[u8]> = Vec::with_capacity(ranges.len());
             let mut varying = false;
-            for &(s, e) in &ranges {
-                match text.get(s as usize..e as usize) {
-                    Some(body) => texts.push(body),
-                    None => varying = true,
-                }
-            }
-            let in_bodies = texts.len();
-            let mut past = 0;
-            for &(start, len) in written.get(&f).map_or(&[][..], Vec::as_slice) {
-                if start < past {
-                    continue; // within the arguments of the one before
-                }
-                if let Some(args) = arguments(text, (start + len) as usize) {
-                    past = (args.as_ptr() as usize - text.as_ptr() as usize + args.len()) as u32;
-                    texts.push(args);
-                }
-            }
-            // The macros written in the header: expanded there, or named in a body a
-            // unit may blank (whose uses of them the recorded facts hold).
-            let mut here = Vec::new();
-            for (i, t) in texts.iter().enumerate() {
-                if i == in_bodies {
-                    here = work.clone();
-                }
+            let mut names = |t: &[u8], work: &mut Vec<u32>| {
                 scan(t, |id| {
                     counted |= id == COUNTER;
                     varying |= VARYING.contains(&id);
                     work.extend(number.get(id).copied().filter(|&m| visible(m)));
                 });
+            };
+            let mut outside = false;
+            for &(s, e) in &ranges {
+                match text.get(s as usize..e as usize) {
+                    Some(body) => names(body, &mut work),
+                    None => outside = true,
+                }
             }
-            if texts.len() == in_bodies {
-                here = work.clone();
+            // The macros written in the header: expanded there, or named in a body a
+            // unit may blank (whose uses of them the recorded facts hold).
+            let mut here = work.clone();
+            let mut past = 0;
+            for &(start, name) in direct {
+                if start < past {
+                    continue; // within the arguments of the one before
+                }
+                if let Some(args) = arguments(text, start as usize + name.len()) {
+                    past = (args.as_ptr() as usize - text.as_ptr() as usize + args.len()) as u32;
+                    names(args, &mut work);
+                }
             }
-            if varying {
+            if varying || outside {
                 continue;
             }
             here.sort_unstable();
@@ -791,9 +784,9 @@ impl<'tu> Record<'tu> {
                 if here.binary_search(&m).is_ok() {
                     for (file, start, _) in defs.iter().filter(function_like).filter_map(|d| d.text)
                     {
-                        let (defined_in, _) = name(file);
+                        let defined_in = defined_in.entry(file).or_insert_with(|| name(file).0);
                         buf.extend_from_slice(&(defined_in.len() as u64).to_le_bytes());
-                        buf.extend_from_slice(&defined_in);
+                        buf.extend_from_slice(defined_in);
                         buf.extend_from_slice(&start.to_le_bytes());
                     }
                 }

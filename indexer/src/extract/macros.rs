@@ -29,31 +29,14 @@ impl<'tu> MacroIndex<'tu> {
         Some(pos)
     }
 
-    /// The names of the macros expanded in each file (where the expansion is
-    /// written), each once.
-    pub fn expanded_by_file(&self) -> HashMap<File<'tu>, Vec<&str>> {
-        let mut ids: HashMap<File<'tu>, Vec<u32>> = HashMap::default();
-        for (&(file, _), &id) in &self.expansions {
-            ids.entry(file).or_default().push(id);
-        }
-        ids.into_iter()
-            .map(|(file, mut v)| {
-                v.sort_unstable();
-                v.dedup();
-                let names = v.into_iter().map(|i| self.names[i as usize].as_str());
-                (file, names.collect())
-            })
-            .collect()
-    }
-
-    /// Where the expansions written in each file start, in order, with the length of
+    /// The macro expansions written in each file: where each starts, in order, and
     /// the macro's name.
-    pub fn written_by_file(&self) -> HashMap<File<'tu>, Vec<(u32, u32)>> {
-        let mut out: HashMap<File<'tu>, Vec<(u32, u32)>> = HashMap::default();
+    pub fn written_by_file(&self) -> HashMap<File<'tu>, Vec<(u32, &str)>> {
+        let mut out: HashMap<File<'tu>, Vec<(u32, &str)>> = HashMap::default();
         for (&(file, at), &id) in &self.expansions {
             out.entry(file)
                 .or_default()
-                .push((at, self.names[id as usize].len() as u32));
+                .push((at, self.names[id as usize].as_str()));
         }
         for v in out.values_mut() {
             v.sort_unstable();

@@ -346,13 +346,11 @@ pub fn extract<'tu>(
     // The blanked headers with a key.
     let mut keyed_blanks: HashSet<File<'tu>> = HashSet::default();
     if let Some(reuse) = reuse.filter(|_| !tu.has_errors()) {
-        let expanded = x.macros.expanded_by_file();
         let written = x.macros.written_by_file();
         let keys = record.keys(
             tu,
             reuse.sources,
             headers::Seen {
-                expanded: &expanded,
                 written: &written,
                 bodies: &bodies,
                 blanked: reuse.blanked,
