@@ -1,7 +1,9 @@
 //! How long libclang parses a unit, and how long with the bodies of the functions its
 //! headers define blanked (their text turned into spaces, lines kept, handed to
 //! libclang as unsaved files): what a parse would cost if the headers whose facts are
-//! recorded were not parsed again. Best of three parses each.
+//! recorded were not parsed again. With `BLANK_WRAP=1` the bodies are blanked as the
+//! indexer does (`extract::blank::wrap`: handed to a macro that expands and drops
+//! them, so the preprocessor still reads them). Best of three parses each.
 //!
 //!     cargo run --release --example blank-parse -- DIR COMPILER_ARGS...
 //!
@@ -28,7 +30,11 @@ fn main() {
     };
     indexer::clang::load().expect("libclang");
     let resource = indexer::job::resource_dir().expect("clang's resource directory");
-    let parse_args = indexer::flags::parse_args(&compile, &resource).args;
+    let mut parse_args = indexer::flags::parse_args(&compile, &resource).args;
+    let wrap_mode = std::env::var_os("BLANK_WRAP").is_some();
+    if wrap_mode {
+        parse_args.extend(indexer::extract::blank::ARGS.map(str::to_owned));
+    }
     let source = &compile.units[0].source;
     let index = Index::new();
 
@@ -98,9 +104,16 @@ fn main() {
             {
                 continue;
             }
-            for b in &mut t[s as usize..e as usize] {
-                if *b != b'\n' {
-                    *b = b' ';
+            if wrap_mode {
+                match indexer::extract::blank::wrap(body) {
+                    Some(w) => t[s as usize..e as usize].copy_from_slice(&w),
+                    None => continue,
+                }
+            } else {
+                for b in &mut t[s as usize..e as usize] {
+                    if *b != b'\n' {
+                        *b = b' ';
+                    }
                 }
             }
             count += 1;

@@ -476,10 +476,11 @@ pub fn run(job: &IndexJob) -> Result<()> {
         // libclang is loaded for the first unit the cache did not have.
         if parser.is_none() {
             crate::clang::load()?;
-            let args = parse_args(job, &compile)?;
+            let mut args = parse_args(job, &compile)?;
             let mut config = Config::new(&args, &crate::cache::self_identity());
             if crate::settings::blanking() {
                 config = config.blanking();
+                args.extend(crate::extract::blank::ARGS.map(str::to_owned));
             }
             parser = Some((Index::new(), args, config));
         }

@@ -247,7 +247,7 @@ impl Config {
 }
 
 /// Changes whenever what [`Bodies`] holds, or how they are chosen, changes.
-const BODIES: &[u8] = b"nccrs header bodies 1";
+const BODIES: &[u8] = b"nccrs header bodies 2";
 
 /// The symbols whose name a macro made by pasting a number to something
 /// (`__UNIQUE_ID(x)`: `__UNIQUE_ID_x123`), which may be the value of [`COUNTER`]: a
@@ -525,13 +525,13 @@ impl<'tu> Record<'tu> {
             v.dedup();
             (!varying).then_some((v, counter))
         };
-        // Whether a macro's definitions reach [`COUNTER`] or one of [`VARYING`],
-        // through the macros they name, or may: a definition that pastes (`##`)
-        // makes names no definition spells (`this_cpu_read` pastes
-        // `this_cpu_read_1`, which reaches `READ_ONCE`'s `__COUNTER__`); or one that
-        // says `extern` (a declaration in a function body declares what the rest
-        // of the unit sees) or `_Pragma` (which acts on what follows); worked out
-        // when first needed.
+        // Whether a macro's definitions say `extern` before a name they do not make
+        // by a paste (a declaration in a function body declares what the rest of
+        // the unit sees; `compiletime_assert`'s `extern void prefix ## suffix(void)`
+        // declares a name made with `__COUNTER__`) or `_Pragma` (which acts on
+        // what follows, and which a blanked body's dropping macro drops), or name
+        // one of [`VARYING`], through the macros they name; worked out when first
+        // needed. (Names a paste makes are not followed.)
         let mut reach: Vec<Option<bool>> = vec![None; macros.len()];
         let mut reaches = |m: u32, deps: &mut Vec<Option<Names>>| -> bool {
             if let Some(r) = reach[m as usize] {
@@ -544,13 +544,13 @@ impl<'tu> Record<'tu> {
                 if !seen.insert(x) {
                     continue;
                 }
-                let pastes = macros[x as usize].1.iter().filter_map(text_of).any(|t| {
-                    memchr::memmem::find(t, b"##").is_some()
-                        || memchr::memmem::find(t, b"extern").is_some()
+                let declares = macros[x as usize].1.iter().filter_map(text_of).any(|t| {
+                    declares_by_name(t)
                         || memchr::memmem::find(t, b"_Pragma").is_some()
+                        || memchr::memmem::find(t, b"__pragma").is_some()
                 });
                 match deps[x as usize].get_or_insert_with(|| names_of(x)) {
-                    Some((d, false)) if !pastes => work.extend(d.iter().copied()),
+                    Some((d, _)) if !declares => work.extend(d.iter().copied()),
                     _ => {
                         found = true;
                         break;
@@ -619,8 +619,7 @@ impl<'tu> Record<'tu> {
                                 scan(
                                     &text[s..e],
                                     |id| {
-                                        quiet &= id != COUNTER
-                                            && id != b"extern"
+                                        quiet &= id != b"extern"
                                             && id != b"_Pragma"
                                             && id != b"__pragma"
                                             && !VARYING.contains(&id)
@@ -635,6 +634,15 @@ impl<'tu> Record<'tu> {
                     found
                 }
             };
+            // The expansions written in those bodies are left to the scan of their
+            // names below: a unit that blanked them read them at other places.
+            let direct: Vec<&(u32, &str)> = direct
+                .iter()
+                .filter(|(at, _)| {
+                    let i = ranges.partition_point(|&(_, e)| e <= *at);
+                    ranges.get(i).is_none_or(|&(s, _)| *at < s)
+                })
+                .collect();
             // The macros expanded in the header, and those their definitions name;
             // with every macro its bodies name, expanded there or not: what a unit
             // that blanked them cannot see expanded.
@@ -679,7 +687,7 @@ impl<'tu> Record<'tu> {
             // unit may blank (whose uses of them the recorded facts hold).
             let mut here = work.clone();
             let mut past = 0;
-            for &(start, name) in direct {
+            for &&(start, name) in &direct {
                 if start < past {
                     continue; // within the arguments of the one before
                 }
@@ -1112,6 +1120,19 @@ fn scan<'a>(text: &'a [u8], mut ident: impl FnMut(&'a [u8])) {
             _ => i += 1,
         }
     }
+}
+
+/// Whether a macro definition's text says `extern` before a declared name that no
+/// paste makes: `##` between the `extern` and the `(`, `;`, `=` or `,` after it.
+fn declares_by_name(text: &[u8]) -> bool {
+    memchr::memmem::find_iter(text, b"extern").any(|at| {
+        let rest = &text[at + b"extern".len()..];
+        let end = rest
+            .iter()
+            .position(|b| matches!(b, b'(' | b';' | b'=' | b','))
+            .unwrap_or(rest.len());
+        memchr::memmem::find(&rest[..end], b"##").is_none()
+    })
 }
 
 #[cfg(test)]

@@ -104,8 +104,10 @@ fn extract_unit(
 /// libclang's arguments for a test unit, with `extra` ones (see [`extract_unit`]).
 fn test_args(extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["-x", "c", "-std=gnu11", "-nostdinc", "-I/t", "-w"]
+        .into_iter()
+        .chain(super::blank::ARGS)
         .map(str::to_owned)
-        .to_vec();
+        .collect();
     for d in extra {
         match d.strip_prefix('-') {
             Some(_) => args.extend(d.split(' ').map(str::to_owned)),
@@ -1502,9 +1504,10 @@ fn a_taken_header_whose_symbols_read_otherwise_is_hashed_again() {
 const COUNTER_H: &str = "#ifndef COUNTER_H\n#define COUNTER_H\n#define PASTE_(a, b) a##b\n\
     #define PASTE(a, b) PASTE_(a, b)\n\
     #define UNIQUE_ID(p) PASTE(PASTE(__UNIQUE_ID_, p), __COUNTER__)\n\
-    #define ASSERT_(c, n) do { extern void PASTE(__compiletime_assert_, n)(void); \\\n\
-        if (!(c)) PASTE(__compiletime_assert_, n)(); } while (0)\n\
-    #define ASSERT(c) ASSERT_(c, __COUNTER__)\n\
+    #define ASSERT__(c, p, n) do { extern void p ## n(void); \\\n\
+        if (!(c)) p ## n(); } while (0)\n\
+    #define ASSERT_(c, p, n) ASSERT__(c, p, n)\n\
+    #define ASSERT(c) ASSERT_(c, __compiletime_assert_, __COUNTER__)\n\
     #define KEEP(sym) static void *UNIQUE_ID(keep) __attribute__((used)) = (void *)&sym;\n#endif\n";
 
 /// The bodies recorded for a header with text `h`, read with the tests' arguments.
@@ -1591,10 +1594,11 @@ fn a_blanked_header_that_reads_otherwise_is_parsed_again_whole() {
 }
 
 #[test]
-fn a_body_that_reaches_the_counter_is_not_blanked() {
-    // Blanking `a`'s or `p`'s body would number the unit's own pasted names
-    // otherwise (`p` reaches the counter through a name a paste makes); `e`'s
-    // declares `later` for the rest of the unit (which `m.h` uses).
+fn a_body_that_reaches_the_counter_is_blanked_and_the_count_kept() {
+    // `a`'s and `p`'s bodies reach the counter (`p` through a name a paste makes):
+    // blanked, their expansions still count, so the unit's own pasted names keep
+    // their numbers. `e`'s declares `later` for the rest of the unit (which `m.h`
+    // uses): not blanked.
     let h = "#include \"counter.h\"\nint g(void);\n\
         #define VIA_1() ASSERT(1)\n#define VIA(n) VIA_##n()\n\
         static inline int a(void) { ASSERT(sizeof(int) == 4); return g(); }\n\
@@ -1613,10 +1617,30 @@ fn a_body_that_reaches_the_counter_is_not_blanked() {
     let mut recorded = Recorded::default();
     extract_reusing(&unit("x.c", "#include \"h.h\"\n"), &[], &mut recorded);
     let ranges = recorded_bodies(&recorded, h);
-    assert_eq!(ranges.len(), 1, "b's body alone");
+    let bodies: Vec<&str> = ranges
+        .iter()
+        .map(|&(s, e)| &h[s as usize..e as usize])
+        .collect();
     assert_eq!(
-        &h[ranges[0].0 as usize..ranges[0].1 as usize],
-        " return g(); "
+        bodies,
+        [
+            " ASSERT(sizeof(int) == 4); return g(); ",
+            " VIA(1); return g(); ",
+            " return g(); "
+        ]
+    );
+    let blanked = super::blank::blank(h.as_bytes(), ranges).expect("bodies blanked");
+    assert_eq!(
+        String::from_utf8(blanked)
+            .expect("ASCII")
+            .lines()
+            .collect::<Vec<_>>()[4..8],
+        [
+            "static inline int a(void) {$(ASSERT(sizeof(int)==4)return g())    }",
+            "static inline int p(void) {$(VIA(1)return g())  }",
+            "static inline int e(void) { extern int later; return 0; }",
+            "static inline int b(void) {$(return g())}",
+        ]
     );
     let before = blanked_units();
     // `extract_reusing` checks that the facts are those of the whole parse.
