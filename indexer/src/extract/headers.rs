@@ -107,7 +107,7 @@ impl Refers {
 }
 
 /// Changes whenever what goes into a key changes.
-const FORMAT: &[u8] = b"nccrs header key 6";
+const FORMAT: &[u8] = b"nccrs header key 7";
 
 /// A header's key (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -751,6 +751,61 @@ impl<'tu> Record<'tu> {
                 })
                 .collect();
             entries.sort_unstable();
+            // The macros this header's text may read before each of its `#include`s
+            // (worked out for those through which a keyed macro is defined).
+            let mut read_before: HashMap<u32, Option<HashSet<u32>>> = HashMap::default();
+            // Whether a definition counts as made before the header's `#include`: it
+            // was, or a file the header itself includes makes it (first read there)
+            // before the header's text may read the macro — no name written before
+            // that `#include` is the macro or reaches it. Then the header reads the
+            // same whichever of its own `#include`s or an earlier file's made it,
+            // and include order alone makes no new key.
+            let mut before = |def: &Definition<'tu>, m: u32, deps: &mut Vec<Option<Names>>| {
+                if def.ordinal < at {
+                    return true;
+                }
+                let Some((mut file, _, _)) = def.text else {
+                    return false;
+                };
+                if file == f || sources.entered.get(&file) != Some(&1) {
+                    return false;
+                }
+                let mut inc = None;
+                for _ in 0..64 {
+                    match self.includer.get(&file) {
+                        Some(&(by, at)) if by == f => {
+                            inc = Some(at);
+                            break;
+                        }
+                        Some(&(by, _)) if sources.entered.get(&by) == Some(&1) => file = by,
+                        _ => break,
+                    }
+                }
+                let Some(inc) = inc else {
+                    return false;
+                };
+                let reads = read_before.entry(inc).or_insert_with(|| {
+                    let prefix = text.get(..inc as usize)?;
+                    // (A name split by a line splice, or spelled with `$` or bytes
+                    // beyond ASCII, the scan would not read whole.)
+                    if prefix.iter().any(|&b| b == b'\\' || b == b'$' || b >= 0x80) {
+                        return None;
+                    }
+                    let mut work = Vec::new();
+                    scan(prefix, |id| work.extend(number.get(id).copied()));
+                    let mut seen = HashSet::default();
+                    while let Some(x) = work.pop() {
+                        if seen.insert(x) {
+                            let (d, _) = deps[x as usize]
+                                .get_or_insert_with(|| names_of(x))
+                                .as_ref()?;
+                            work.extend(d.iter().copied());
+                        }
+                    }
+                    Some(seen)
+                });
+                reads.as_ref().is_some_and(|r| !r.contains(&m))
+            };
             let mut buf: Vec<u8> = Vec::with_capacity(entries.len() * 18 + 256);
             let mut field = |b: &[u8]| {
                 buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
@@ -774,9 +829,9 @@ impl<'tu> Record<'tu> {
             }
             for (d, m) in entries {
                 buf.extend_from_slice(&d);
-                // Which definitions came before the header's `#include`.
+                // Which definitions came before the header's `#include`, or as good.
                 for def in macros[m as usize].1 {
-                    buf.push(u8::from(def.ordinal < at));
+                    buf.push(u8::from(before(def, m, &mut deps)));
                 }
                 // A function-like macro expanded in the header is a symbol of the
                 // file and place that define it, which its uses there name: where

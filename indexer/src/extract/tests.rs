@@ -2145,3 +2145,60 @@ fn a_macro_passed_by_name_to_another_is_in_the_key() {
     ]);
     assert_eq!(taken, [0, 0, 1], "read alike, the header is taken");
 }
+
+#[test]
+fn a_header_reads_alike_whether_its_own_include_or_an_earlier_file_defines_a_macro() {
+    // `h.h` includes `m.h`, which defines `HELP`, before its text names it: a unit
+    // that read `m.h` first and one that reads it through `h.h` key `h.h` alike.
+    let m = "#ifndef M_H\n#define M_H\n#define HELP(x) ((x) + 1)\n#define SLOT other\n#endif\n";
+    let h = "#ifndef H_H\n#define H_H\n#include \"m.h\"\n\
+        int other(int);\nstatic inline int f(int v) { return SLOT(HELP(v)); }\n#endif\n";
+    let mut recorded = Recorded::default();
+    extract_reusing(
+        &[
+            ("a.c", "#include \"m.h\"\n#include \"h.h\"\n"),
+            ("h.h", h),
+            ("m.h", m),
+        ],
+        &[],
+        &mut recorded,
+    );
+    let files = [
+        ("b.c", "#include \"h.h\"\nint g(void) { return f(1); }\n"),
+        ("h.h", h),
+        ("m.h", m),
+    ];
+    let (facts, taken) = extract_reusing(&files, &[], &mut recorded);
+    assert_eq!(taken, 2, "h.h and m.h taken as recorded");
+    assert_eq!(render(&facts), render(&extract_files(&files)));
+    assert!(render(&facts).contains("f -> other"), "{}", render(&facts));
+}
+
+#[test]
+fn a_header_that_names_a_macro_before_its_include_defines_it_reads_otherwise() {
+    // `early` is initialized before `m.h` defines `helper`: `helper` itself in a unit
+    // that reads `m.h` through `h.h`, `other` in one that read `m.h` first.
+    let m = "#ifndef M_H\n#define M_H\n#define helper other\n#endif\n";
+    let h = "#ifndef H_H\n#define H_H\nint helper(int);\nint other(int);\n\
+        int (*early)(int) = helper;\n#include \"m.h\"\n\
+        static inline int f(int v) { return helper(v); }\n#endif\n";
+    // Through a macro written before the `#include` that reaches it, too.
+    let via = "#ifndef H_H\n#define H_H\nint helper(int);\nint other(int);\n\
+        #define EARLY helper\nint (*early)(int) = EARLY;\n#include \"m.h\"\n#endif\n";
+    for h in [h, via] {
+        let mut recorded = Recorded::default();
+        extract_reusing(
+            &[
+                ("a.c", "#include \"m.h\"\n#include \"h.h\"\n"),
+                ("h.h", h),
+                ("m.h", m),
+            ],
+            &[],
+            &mut recorded,
+        );
+        let files = [("b.c", "#include \"h.h\"\n"), ("h.h", h), ("m.h", m)];
+        let (facts, _) = extract_reusing(&files, &[], &mut recorded);
+        assert_eq!(render(&facts), render(&extract_files(&files)), "{h}");
+        assert!(render(&facts).contains("early"), "{}", render(&facts));
+    }
+}
