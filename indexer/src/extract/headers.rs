@@ -331,6 +331,8 @@ pub(super) struct Record<'tu> {
     included: HashMap<File<'tu>, u32>,
     /// Where each file's `#include`s are, in order (byte offsets).
     directives: HashMap<File<'tu>, Vec<u32>>,
+    /// Their places among the preprocessing record's entities, in the same order.
+    directive_ordinals: HashMap<File<'tu>, Vec<u32>>,
     /// The file whose `#include` first included each file, and where it is.
     includer: HashMap<File<'tu>, (File<'tu>, u32)>,
     /// The unit's files by identity: an `#include` names a file by the name it was
@@ -389,6 +391,10 @@ impl<'tu> Record<'tu> {
                 }
                 if let Some(p) = c.location().file_location() {
                     self.directives.entry(p.file).or_default().push(p.offset);
+                    self.directive_ordinals
+                        .entry(p.file)
+                        .or_default()
+                        .push(ordinal);
                     if let Some(f) = included {
                         self.includer.entry(f).or_insert((p.file, p.offset));
                     }
@@ -770,20 +776,44 @@ impl<'tu> Record<'tu> {
                 if file == f || sources.entered.get(&file) != Some(&1) {
                     return false;
                 }
-                let mut inc = None;
+                // The header's `#include` through which the file was first read; and
+                // whether a file on the way was entered more than once (which of its
+                // entries read the next one, the first says nothing of).
+                let (mut inc, mut loose) = (None, false);
                 for _ in 0..64 {
                     match self.includer.get(&file) {
                         Some(&(by, at)) if by == f => {
                             inc = Some(at);
                             break;
                         }
-                        Some(&(by, _)) if sources.entered.get(&by) == Some(&1) => file = by,
-                        _ => break,
+                        Some(&(by, _)) => {
+                            loose |= sources.entered.get(&by) != Some(&1);
+                            file = by;
+                        }
+                        None => break,
                     }
                 }
                 let Some(inc) = inc else {
                     return false;
                 };
+                // The definition came while that `#include` was read: after it, and
+                // before the header's next one.
+                let (Some(offsets), Some(ordinals)) =
+                    (self.directives.get(&f), self.directive_ordinals.get(&f))
+                else {
+                    return false;
+                };
+                let Ok(k) = offsets.binary_search(&inc) else {
+                    return false;
+                };
+                let during = ordinals.get(k).is_some_and(|&o| o < def.ordinal)
+                    && match ordinals.get(k + 1) {
+                        Some(&next) => def.ordinal < next,
+                        None => !loose,
+                    };
+                if !during {
+                    return false;
+                }
                 let reads = read_before.entry(inc).or_insert_with(|| {
                     let prefix = text.get(..inc as usize)?;
                     // (A name split by a line splice, or spelled with `$` or bytes

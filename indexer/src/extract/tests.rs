@@ -2202,3 +2202,30 @@ fn a_header_that_names_a_macro_before_its_include_defines_it_reads_otherwise() {
         assert!(render(&facts).contains("early"), "{}", render(&facts));
     }
 }
+
+#[test]
+fn a_macro_defined_through_a_file_entered_more_than_once_counts_as_defined_before() {
+    // `w.h` has no guard (as kbuild's generated `asm/` wrappers): every unit enters it
+    // again; `m.h` is read through its first entry, within `h.h` in `b.c`.
+    let m = "#ifndef M_H\n#define M_H\n#define HELP(x) ((x) + 1)\n#endif\n";
+    let w = "#include \"m.h\"\n";
+    let h = "#ifndef H_H\n#define H_H\n#include \"w.h\"\n#include \"n.h\"\n\
+        static inline int f(int v) { return HELP(v) + N; }\n#endif\n";
+    let n = "#ifndef N_H\n#define N_H\n#define N 2\n#endif\n";
+    let mut recorded = Recorded::default();
+    let unit = |main: &'static str, text: &'static str| {
+        [(main, text), ("h.h", h), ("w.h", w), ("m.h", m), ("n.h", n)]
+    };
+    extract_reusing(
+        &unit("a.c", "#include \"w.h\"\n#include \"h.h\"\n"),
+        &[],
+        &mut recorded,
+    );
+    let files = unit(
+        "b.c",
+        "#include \"h.h\"\n#include \"w.h\"\nint g(void) { return f(1); }\n",
+    );
+    let (facts, taken) = extract_reusing(&files, &[], &mut recorded);
+    assert_eq!(render(&facts), render(&extract_files(&files)));
+    assert_eq!(taken, 3, "h.h, m.h and n.h taken as recorded");
+}
