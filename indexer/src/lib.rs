@@ -62,7 +62,7 @@ Environment:
                         recently used facts go first; 0 turns the cache off
   NCCRS_BLANK           1: do not parse again the function bodies of headers whose
                         facts earlier compiles recorded (experimental, off by
-                        default: it cost more than it saved when last measured)
+                        default: it saved no processor time when last measured)
   NCCRS_CLANG_RESOURCE_DIR  clang's resource directory, if it cannot be found
 
 Read the database with nccnav: nccnav vmlinux.db def|callers|callees|dump ...

@@ -24,9 +24,9 @@ pub const ARGS: [&str; 3] = [
 /// each from just after its `{` to its `}`, in order. A body qualifies when its
 /// braces are written in the header (not made by a macro), it holds no directive,
 /// line splice, `$` or byte beyond ASCII, and neither it nor a macro it names says
-/// `extern` (a declaration in a body is seen by the rest of the unit) or `_Pragma`
-/// (which the dropping macro would drop), and it declares nothing (as the parse that
-/// recorded it saw it). They are part of the header's key, with every macro of the
+/// `extern` before a name it does not paste (a declaration in a body is seen by the
+/// rest of the unit) or `_Pragma` (which the dropping macro would drop). They are
+/// part of the header's key, with every macro of the
 /// unit that the bodies name: a unit that blanked them and one that parsed them key
 /// the header alike, and one whose parse would have found other bodies, or read them
 /// otherwise, finds no facts under its key (and parses again without blanking).

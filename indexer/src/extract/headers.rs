@@ -7,7 +7,8 @@
 //! named in their arguments, which one of them may expand without the record
 //! listing it: `CALL(PICK, v)`) — with every macro
 //! their definitions name in turn — each by its definitions' text and whether they
-//! came before the header's `#include`, and a function-like macro written in the
+//! came before the header's `#include` (or as good as before: made through one of the
+//! header's own `#include`s before its text may read the macro), and a function-like macro written in the
 //! header also by where each definition is (its uses there name the macro's symbol,
 //! which is named after the file and place). Two units that read a header under the same
 //! key see the same tokens from it, so its facts (its chunk) are the same: a unit
