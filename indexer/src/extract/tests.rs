@@ -2153,22 +2153,19 @@ fn a_header_reads_alike_whether_its_own_include_or_an_earlier_file_defines_a_mac
     let m = "#ifndef M_H\n#define M_H\n#define HELP(x) ((x) + 1)\n#define SLOT other\n#endif\n";
     let h = "#ifndef H_H\n#define H_H\n#include \"m.h\"\n\
         int other(int);\nstatic inline int f(int v) { return SLOT(HELP(v)); }\n#endif\n";
-    let mut recorded = Recorded::default();
-    extract_reusing(
-        &[
-            ("a.c", "#include \"m.h\"\n#include \"h.h\"\n"),
-            ("h.h", h),
-            ("m.h", m),
-        ],
-        &[],
-        &mut recorded,
-    );
     let files = [
         ("b.c", "#include \"h.h\"\nint g(void) { return f(1); }\n"),
         ("h.h", h),
         ("m.h", m),
     ];
-    let (facts, taken) = extract_reusing(&files, &[], &mut recorded);
+    let (facts, taken) = recorded_then_taken(
+        &[
+            ("a.c", "#include \"m.h\"\n#include \"h.h\"\n"),
+            ("h.h", h),
+            ("m.h", m),
+        ],
+        &files,
+    );
     assert_eq!(taken, 2, "h.h and m.h taken as recorded");
     assert_eq!(render(&facts), render(&extract_files(&files)));
     assert!(render(&facts).contains("f -> other"), "{}", render(&facts));
@@ -2186,18 +2183,15 @@ fn a_header_that_names_a_macro_before_its_include_defines_it_reads_otherwise() {
     let via = "#ifndef H_H\n#define H_H\nint helper(int);\nint other(int);\n\
         #define EARLY helper\nint (*early)(int) = EARLY;\n#include \"m.h\"\n#endif\n";
     for h in [h, via] {
-        let mut recorded = Recorded::default();
-        extract_reusing(
+        let files = [("b.c", "#include \"h.h\"\n"), ("h.h", h), ("m.h", m)];
+        let (facts, _) = recorded_then_taken(
             &[
                 ("a.c", "#include \"m.h\"\n#include \"h.h\"\n"),
                 ("h.h", h),
                 ("m.h", m),
             ],
-            &[],
-            &mut recorded,
+            &files,
         );
-        let files = [("b.c", "#include \"h.h\"\n"), ("h.h", h), ("m.h", m)];
-        let (facts, _) = extract_reusing(&files, &[], &mut recorded);
         assert_eq!(render(&facts), render(&extract_files(&files)), "{h}");
         assert!(render(&facts).contains("early"), "{}", render(&facts));
     }
@@ -2212,20 +2206,23 @@ fn a_macro_defined_through_a_file_entered_more_than_once_counts_as_defined_befor
     let h = "#ifndef H_H\n#define H_H\n#include \"w.h\"\n#include \"n.h\"\n\
         static inline int f(int v) { return HELP(v) + N; }\n#endif\n";
     let n = "#ifndef N_H\n#define N_H\n#define N 2\n#endif\n";
-    let mut recorded = Recorded::default();
     let unit = |main: &'static str, text: &'static str| {
         [(main, text), ("h.h", h), ("w.h", w), ("m.h", m), ("n.h", n)]
     };
-    extract_reusing(
-        &unit("a.c", "#include \"w.h\"\n#include \"h.h\"\n"),
-        &[],
-        &mut recorded,
-    );
     let files = unit(
         "b.c",
         "#include \"h.h\"\n#include \"w.h\"\nint g(void) { return f(1); }\n",
     );
-    let (facts, taken) = extract_reusing(&files, &[], &mut recorded);
+    let (facts, taken) =
+        recorded_then_taken(&unit("a.c", "#include \"w.h\"\n#include \"h.h\"\n"), &files);
     assert_eq!(render(&facts), render(&extract_files(&files)));
     assert_eq!(taken, 3, "h.h, m.h and n.h taken as recorded");
+}
+
+/// Records the headers of the unit `first`, then extracts `then` taking what it may:
+/// its facts and how many headers it took.
+fn recorded_then_taken(first: &[(&str, &str)], then: &[(&str, &str)]) -> (TuFacts, usize) {
+    let mut recorded = Recorded::default();
+    extract_reusing(first, &[], &mut recorded);
+    extract_reusing(then, &[], &mut recorded)
 }
