@@ -23,11 +23,11 @@ pub const ARGS: [&str; 3] = [
 /// The function bodies of a header that a later unit may blank before its parse:
 /// each from just after its `{` to its `}`, in order. A body qualifies when its
 /// braces are written in the header (not made by a macro), it holds no directive,
-/// line splice, `$` or byte beyond ASCII, and neither it nor a macro it names says
-/// `extern` before a name it does not paste (a declaration in a body is seen by the
-/// rest of the unit) or `_Pragma` (which the dropping macro would drop). They are
-/// part of the header's key, with every macro of the
-/// unit that the bodies name: a unit that blanked them and one that parsed them key
+/// line splice, `$` or byte beyond ASCII, it says neither `extern` (a declaration in
+/// a body is seen by the rest of the unit) nor `_Pragma` (which the dropping macro
+/// would drop), and no macro it names says `_Pragma`, or `extern` before a name it
+/// does not paste. They are part of the header's key, with every macro of the unit
+/// that the bodies name: a unit that blanked them and one that parsed them key
 /// the header alike, and one whose parse would have found other bodies, or read them
 /// otherwise, finds no facts under its key (and parses again without blanking).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,12 +82,22 @@ pub fn wrap(body: &[u8]) -> Option<Vec<u8>> {
                 space = true;
                 i += 1;
             }
+            // (A backslash in a comment may splice it with the next line, or make
+            // its end: not read here.)
             b'/' if body.get(i + 1) == Some(&b'/') => {
-                i += memchr::memchr(b'\n', &body[i..]).unwrap_or(body.len() - i);
+                let end = i + memchr::memchr(b'\n', &body[i..]).unwrap_or(body.len() - i);
+                if body[i..end].contains(&b'\\') {
+                    return None;
+                }
+                i = end;
                 space = true;
             }
             b'/' if body.get(i + 1) == Some(&b'*') => {
-                i += 2 + memchr::memmem::find(&body[i + 2..], b"*/")? + 2;
+                let end = i + 2 + memchr::memmem::find(&body[i + 2..], b"*/")? + 2;
+                if body[i..end].contains(&b'\\') {
+                    return None;
+                }
+                i = end;
                 space = true;
             }
             b'"' | b'\'' => {
@@ -254,6 +264,13 @@ mod tests {
             "\n\tx = 1; \\\n y = 2;\n",
             " s = \"open; ",
             " (a; ",
+        ] {
+            assert_eq!(wrap(body.as_bytes()), None, "{body:?}");
+        }
+        // A comment a splice may continue (`\` and blanks before the line end) or end.
+        for body in [
+            " int x = 1; // note \\ \n  x = HELP;\n  return x;\n",
+            " x = 1; /* a *\\\n/ y = 2; */ return x;\n",
         ] {
             assert_eq!(wrap(body.as_bytes()), None, "{body:?}");
         }

@@ -24,7 +24,8 @@
 //! entered twice (trace headers; not one whose guard kept every later entry out), or
 //! one whose macros name one that some file of the unit `#undef`s other than to
 //! define it again at once (not in the header's own text, nor after the `#include`
-//! that read it in a file read once), has no key: its facts are always extracted.
+//! that read it in a file read once) or names in a `#pragma pop_macro`, has no key:
+//! its facts are always extracted.
 //! A header whose function body holds the first declaration of something the unit
 //! declares (`{ int g(int); return g(1); }`) is not recorded: a unit taking it looks
 //! for declarations at file scope only. `__COUNTER__`'s value is not in the key; a header whose macros name it is
@@ -473,12 +474,17 @@ impl<'tu> Record<'tu> {
             .collect();
         // Where each macro is `#undef`ed: the file and the offset.
         let mut undefined: Vec<Vec<(File<'tu>, usize)>> = vec![Vec::new(); macros.len()];
+        // The macros a `#pragma pop_macro` (or `_Pragma`) may give back whatever
+        // definition the unit had when it pushed them: read otherwise from unit to
+        // unit wherever it stands.
+        let mut popped: HashSet<u32> = HashSet::default();
         for (&file, text) in contents {
             undefs(text, |u, at| {
                 if let Some(&m) = number.get(u) {
                     undefined[m as usize].push((file, at));
                 }
             });
+            popped.extend(pops(text).filter_map(|u| number.get(u).copied()));
         }
         // Whether header `f` may read macro `m` with some of its definitions undone: an
         // `#undef` of it anywhere but in `f`'s own text after its last `#include`
@@ -486,18 +492,19 @@ impl<'tu> Record<'tu> {
         // define the macro again), or after the `#include` that read `f` in a file
         // read once.
         let undone = |m: u32, f: File<'tu>| {
-            undefined[m as usize].iter().any(|&(u, at)| {
-                let own = u == f
-                    && self
-                        .directives
-                        .get(&f)
-                        .and_then(|d| d.last())
-                        .is_none_or(|&last| (last as usize) < at);
-                let after = self.includer.get(&f).is_some_and(|&(i, inc)| {
-                    i == u && (inc as usize) < at && sources.entered.get(&u) == Some(&1)
-                });
-                !own && !after
-            })
+            popped.contains(&m)
+                || undefined[m as usize].iter().any(|&(u, at)| {
+                    let own = u == f
+                        && self
+                            .directives
+                            .get(&f)
+                            .and_then(|d| d.last())
+                            .is_none_or(|&last| (last as usize) < at);
+                    let after = self.includer.get(&f).is_some_and(|&(i, inc)| {
+                        i == u && (inc as usize) < at && sources.entered.get(&u) == Some(&1)
+                    });
+                    !own && !after
+                })
         };
         // Each macro's digest (its name and its definitions' text) and the macros
         // its definitions name, worked out when first needed.
@@ -619,8 +626,7 @@ impl<'tu> Record<'tu> {
                             // scan reads them: no line splice, `$` or other byte
                             // beyond ASCII.
                             && !text[s..e].iter().any(|&b| b == b'#' || b == b'$' || b >= 0x80)
-                            && memchr::memmem::find(&text[s..e], b"\\\n").is_none()
-                            && memchr::memmem::find(&text[s..e], b"\\\r\n").is_none()
+                            && !spliced(&text[s..e])
                             && {
                                 let mut quiet = true;
                                 scan(
@@ -818,7 +824,8 @@ impl<'tu> Record<'tu> {
                 let reads = read_before.entry(inc).or_insert_with(|| {
                     let prefix = text.get(..inc as usize)?;
                     // (A name split by a line splice, or spelled with `$` or bytes
-                    // beyond ASCII, the scan would not read whole.)
+                    // beyond ASCII, the scan would not read whole; one a paste
+                    // makes, it would not read at all.)
                     if prefix.iter().any(|&b| b == b'\\' || b == b'$' || b >= 0x80) {
                         return None;
                     }
@@ -827,6 +834,14 @@ impl<'tu> Record<'tu> {
                     let mut seen = HashSet::default();
                     while let Some(x) = work.pop() {
                         if seen.insert(x) {
+                            let pastes = macros[x as usize]
+                                .1
+                                .iter()
+                                .filter_map(text_of)
+                                .any(|t| memchr::memmem::find(t, b"##").is_some());
+                            if pastes {
+                                return None;
+                            }
                             let (d, _) = deps[x as usize]
                                 .get_or_insert_with(|| names_of(x))
                                 .as_ref()?;
@@ -1218,6 +1233,37 @@ fn declares_by_name(text: &[u8]) -> bool {
             .position(|b| matches!(b, b'(' | b';' | b'=' | b','))
             .unwrap_or(rest.len());
         memchr::memmem::find(&rest[..end], b"##").is_none()
+    })
+}
+
+/// Whether `text` has a line splice: a backslash, blanks and a line end (clang takes
+/// `\\ ` before a line end for one too).
+fn spliced(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'\\', text).any(|at| {
+        let rest = &text[at + 1..];
+        let blank = rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | 0x0b | 0x0c))
+            .unwrap_or(rest.len());
+        matches!(rest.get(blank), Some(b'\n' | b'\r'))
+    })
+}
+
+/// The names `text`'s `pop_macro` pragmas name (`#pragma pop_macro("X")`, and in
+/// `_Pragma("pop_macro(\"X\")")`): the first identifier after each `pop_macro`.
+fn pops(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    memchr::memmem::find_iter(text, b"pop_macro").filter_map(move |at| {
+        let rest = &text[at + b"pop_macro".len()..];
+        let start = rest
+            .iter()
+            .take(16)
+            .position(|b| b.is_ascii_alphabetic() || *b == b'_')?;
+        let name = &rest[start..];
+        let end = name
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .unwrap_or(name.len());
+        Some(&name[..end])
     })
 }
 

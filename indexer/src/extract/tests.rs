@@ -2226,3 +2226,75 @@ fn recorded_then_taken(first: &[(&str, &str)], then: &[(&str, &str)]) -> (TuFact
     extract_reusing(first, &[], &mut recorded);
     extract_reusing(then, &[], &mut recorded)
 }
+
+/// `h.h` read in a unit that read `m.h` first, then in one that reads `m.h` through
+/// `h.h`: the second takes what it may of the first's and has the whole parse's facts.
+fn same_facts_in_both_orders(h: &str, m: &str, more: &[(&str, &str)]) {
+    let unit = |main: &'static str, text: &'static str| {
+        let mut files = vec![(main, text), ("h.h", h), ("m.h", m)];
+        files.extend_from_slice(more);
+        files
+    };
+    let files = unit("b.c", "#include \"h.h\"\n");
+    let (facts, taken) =
+        recorded_then_taken(&unit("a.c", "#include \"m.h\"\n#include \"h.h\"\n"), &files);
+    assert_eq!(
+        render(&facts),
+        render(&extract_files(&files)),
+        "taken {taken}\n{h}"
+    );
+}
+
+#[test]
+fn a_name_pasted_before_the_include_that_defines_it_reads_otherwise() {
+    // `CAT(HE, LP)` makes `HELP` before `m.h` defines it: `other` in one order, the
+    // name `HELP` itself in the other.
+    let m = "#ifndef M_H\n#define M_H\n#define HELP other\n#endif\n";
+    let h = "#ifndef H_H\n#define H_H\n#define CAT(a, b) a##b\nint other(int);\n\
+        int CAT(HE, LP)(int);\nint (*early)(int) = CAT(HE, LP);\n#include \"m.h\"\n\
+        static inline int f(int v) { return HELP(v); }\n#endif\n";
+    same_facts_in_both_orders(h, m, &[]);
+}
+
+#[test]
+fn a_macro_pushed_and_popped_reads_otherwise_from_unit_to_unit() {
+    // `pop_macro` gives back what the unit had when it pushed: nothing in one order,
+    // `other` in the other; in the header's own text or in files it includes.
+    let m = "#ifndef M_H\n#define M_H\n#define HELP other\n#endif\n";
+    let code = "int ID(HELP)(int);\nstatic inline int f(int v) { return ID(HELP)(v); }\n#endif\n";
+    let own = format!(
+        "#ifndef H_H\n#define H_H\n#define ID(x) x\nint other(int);\n\
+         #pragma push_macro(\"HELP\")\n#include \"m.h\"\n#pragma pop_macro(\"HELP\")\n{code}"
+    );
+    same_facts_in_both_orders(&own, m, &[]);
+    let p = "#ifndef P_H\n#define P_H\n#pragma push_macro(\"HELP\")\n#endif\n";
+    let q = "#ifndef Q_H\n#define Q_H\n_Pragma(\"pop_macro(\\\"HELP\\\")\")\n#endif\n";
+    let through = format!(
+        "#ifndef H_H\n#define H_H\n#define ID(x) x\nint other(int);\n\
+         #include \"p.h\"\n#include \"m.h\"\n#include \"q.h\"\n{code}"
+    );
+    same_facts_in_both_orders(&through, m, &[("p.h", p), ("q.h", q)]);
+}
+
+#[test]
+fn a_blanked_body_whose_comment_a_splice_continues_is_left_whole() {
+    // `\` and a blank before the line end splice the comment with the next line (for
+    // clang): the `__COUNTER__` there is in no code.
+    let t = "#ifndef T_H\n#define T_H\nstatic inline int f(void) { int x = 1; // note \\ \n\
+        x = __COUNTER__;\n  return x;\n}\n#endif\n";
+    let main = |name: &'static str| -> String {
+        format!(
+            "#include \"t.h\"\n#define CAT2(a, b) a##b\n#define CAT(a, b) CAT2(a, b)\n\
+             int CAT({name}, __COUNTER__);\n"
+        )
+    };
+    let (a, b) = (main("a"), main("b"));
+    let files = [("b.c", b.as_str()), ("t.h", t)];
+    let (facts, taken) = recorded_then_taken(&[("a.c", a.as_str()), ("t.h", t)], &files);
+    assert_eq!(
+        render(&facts),
+        render(&extract_files(&files)),
+        "taken {taken}"
+    );
+    assert!(render(&facts).contains("b0"), "{}", render(&facts));
+}
