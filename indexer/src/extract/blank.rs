@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::clang::{File, Sources};
 
+/// The first character of the next token in `text`.
+fn next_token(text: &[u8]) -> Option<&u8> {
+    super::headers::past_comments(text)?.first()
+}
+
 /// The arguments that define the macros a blanked body is handed to: `$` expands its
 /// arguments (so that every macro in them is expanded as in the body) and passes them
 /// to `$$`, which drops them. No kernel file names `$` alone.
@@ -106,7 +111,7 @@ pub fn wrap(body: &[u8]) -> Option<Vec<u8>> {
                 out.extend_from_slice(&body[i..end]);
                 i = end;
             }
-            b';' | b'{' | b'}' if depth == 0 && next_token(&body[i + 1..]) != Some(b'(') => {
+            b';' | b'{' | b'}' if depth == 0 && next_token(&body[i + 1..]) != Some(&b'(') => {
                 space = true;
                 i += 1;
             }
@@ -169,19 +174,6 @@ fn needs_space(prev: u8, next: u8) -> bool {
         word(next) || quote(next)
     } else {
         !word(next) && !quote(next) && !quote(prev) && !single(prev) && !single(next)
-    }
-}
-
-/// The first character of the next token in `text`: white space and comments skipped.
-fn next_token(mut text: &[u8]) -> Option<u8> {
-    loop {
-        match text {
-            [b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c, rest @ ..] => text = rest,
-            [b'/', b'/', ..] => text = &text[memchr::memchr(b'\n', text)?..],
-            [b'/', b'*', ..] => text = &text[2 + memchr::memmem::find(&text[2..], b"*/")? + 2..],
-            [c, ..] => return Some(*c),
-            [] => return None,
-        }
     }
 }
 

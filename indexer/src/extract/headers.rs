@@ -331,10 +331,9 @@ pub(super) struct Record<'tu> {
     definitions: HashMap<String, Vec<Definition<'tu>>>,
     /// Where each file was first `#include`d.
     included: HashMap<File<'tu>, u32>,
-    /// Where each file's `#include`s are, in order (byte offsets).
-    directives: HashMap<File<'tu>, Vec<u32>>,
-    /// Their places among the preprocessing record's entities, in the same order.
-    directive_ordinals: HashMap<File<'tu>, Vec<u32>>,
+    /// Where each file's `#include`s are, in order: byte offset, and place among the
+    /// preprocessing record's entities.
+    directives: HashMap<File<'tu>, Vec<(u32, u32)>>,
     /// The file whose `#include` first included each file, and where it is.
     includer: HashMap<File<'tu>, (File<'tu>, u32)>,
     /// The unit's files by identity: an `#include` names a file by the name it was
@@ -392,11 +391,10 @@ impl<'tu> Record<'tu> {
                     self.included.entry(f).or_insert(ordinal);
                 }
                 if let Some(p) = c.location().file_location() {
-                    self.directives.entry(p.file).or_default().push(p.offset);
-                    self.directive_ordinals
+                    self.directives
                         .entry(p.file)
                         .or_default()
-                        .push(ordinal);
+                        .push((p.offset, ordinal));
                     if let Some(f) = included {
                         self.includer.entry(f).or_insert((p.file, p.offset));
                     }
@@ -407,17 +405,27 @@ impl<'tu> Record<'tu> {
     }
 
     /// Whether `file` is `header` or was first read by an `#include` within it.
-    fn within(&self, mut file: File<'tu>, header: File<'tu>) -> bool {
+    fn within(&self, file: File<'tu>, header: File<'tu>) -> bool {
+        file == header || self.read_through(file, header, |_| ()).is_some()
+    }
+
+    /// The `#include` in `header`'s text (its offset) through which `file` was first
+    /// read, if it was; `on_way` is told each file between them.
+    fn read_through(
+        &self,
+        mut file: File<'tu>,
+        header: File<'tu>,
+        mut on_way: impl FnMut(File<'tu>),
+    ) -> Option<u32> {
         for _ in 0..64 {
-            if file == header {
-                return true;
+            let &(by, at) = self.includer.get(&file)?;
+            if by == header {
+                return Some(at);
             }
-            match self.includer.get(&file) {
-                Some(&(by, _)) => file = by,
-                None => return false,
-            }
+            on_way(by);
+            file = by;
         }
-        false
+        None
     }
 
     /// Whether the declaration `c`, written in `file`, has an `#include` inside it
@@ -425,21 +433,21 @@ impl<'tu> Record<'tu> {
     /// it then gives facts of the included file, which the header's own facts do not
     /// hold.
     pub fn includes_inside(&self, c: Cursor<'tu>, file: File<'tu>) -> bool {
-        let Some(offsets) = self.directives.get(&file) else {
+        let Some(directives) = self.directives.get(&file) else {
             return false;
         };
         // Most declarations have no `#include` after where they are named: no extent.
         let Some(at) = c.location().file_location() else {
             return false;
         };
-        if offsets.last().is_none_or(|&o| o <= at.offset) {
+        if directives.last().is_none_or(|&(o, _)| o <= at.offset) {
             return false;
         }
         // The first `#include` after the declaration's start is inside it when it
         // comes before its end.
         c.extent_in_file().is_some_and(|(f, start, end)| {
-            let after = offsets.partition_point(|&o| o <= start);
-            f == file && offsets.get(after).is_some_and(|&o| o < end)
+            let after = directives.partition_point(|&(o, _)| o <= start);
+            f == file && directives.get(after).is_some_and(|&(o, _)| o < end)
         })
     }
 
@@ -499,7 +507,7 @@ impl<'tu> Record<'tu> {
                             .directives
                             .get(&f)
                             .and_then(|d| d.last())
-                            .is_none_or(|&last| (last as usize) < at);
+                            .is_none_or(|&(last, _)| (last as usize) < at);
                     let after = self.includer.get(&f).is_some_and(|&(i, inc)| {
                         i == u && (inc as usize) < at && sources.entered.get(&u) == Some(&1)
                     });
@@ -777,7 +785,7 @@ impl<'tu> Record<'tu> {
                 if def.ordinal < at {
                     return true;
                 }
-                let Some((mut file, _, _)) = def.text else {
+                let Some((file, _, _)) = def.text else {
                     return false;
                 };
                 if file == f || sources.entered.get(&file) != Some(&1) {
@@ -786,36 +794,23 @@ impl<'tu> Record<'tu> {
                 // The header's `#include` through which the file was first read; and
                 // whether a file on the way was entered more than once (which of its
                 // entries read the next one, the first says nothing of).
-                let (mut inc, mut loose) = (None, false);
-                for _ in 0..64 {
-                    match self.includer.get(&file) {
-                        Some(&(by, at)) if by == f => {
-                            inc = Some(at);
-                            break;
-                        }
-                        Some(&(by, _)) => {
-                            loose |= sources.entered.get(&by) != Some(&1);
-                            file = by;
-                        }
-                        None => break,
-                    }
-                }
-                let Some(inc) = inc else {
+                let mut loose = false;
+                let Some(inc) = self.read_through(file, f, |by| {
+                    loose |= sources.entered.get(&by) != Some(&1);
+                }) else {
                     return false;
                 };
                 // The definition came while that `#include` was read: after it, and
                 // before the header's next one.
-                let (Some(offsets), Some(ordinals)) =
-                    (self.directives.get(&f), self.directive_ordinals.get(&f))
-                else {
+                let Some(directives) = self.directives.get(&f) else {
                     return false;
                 };
-                let Ok(k) = offsets.binary_search(&inc) else {
+                let Ok(k) = directives.binary_search_by_key(&inc, |&(o, _)| o) else {
                     return false;
                 };
-                let during = ordinals.get(k).is_some_and(|&o| o < def.ordinal)
-                    && match ordinals.get(k + 1) {
-                        Some(&next) => def.ordinal < next,
+                let during = directives[k].1 < def.ordinal
+                    && match directives.get(k + 1) {
+                        Some(&(_, next)) => def.ordinal < next,
                         None => !loose,
                     };
                 if !during {
@@ -1021,7 +1016,7 @@ fn wrapped(text: &[u8]) -> bool {
 
 /// `text` from its first character that is neither blank nor in a comment; `None`
 /// when a comment does not end.
-fn past_comments(mut text: &[u8]) -> Option<&[u8]> {
+pub(super) fn past_comments(mut text: &[u8]) -> Option<&[u8]> {
     loop {
         text = text.trim_ascii_start();
         if let Some(r) = text.strip_prefix(b"/*") {
@@ -1259,11 +1254,7 @@ fn pops(text: &[u8]) -> impl Iterator<Item = &[u8]> {
             .take(16)
             .position(|b| b.is_ascii_alphabetic() || *b == b'_')?;
         let name = &rest[start..];
-        let end = name
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
-            .unwrap_or(name.len());
-        Some(&name[..end])
+        Some(&name[..ident_len(name)])
     })
 }
 
