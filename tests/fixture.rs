@@ -1038,6 +1038,65 @@ fn background_indexing_records_the_same_facts_after_make_returns() {
     );
 }
 
+/// In the background the indexers live across units: the drainer hands each of its
+/// indexers job after job (libclang loaded once), never more indexers at once than
+/// processors, and the facts are those of an inline build. (The jobs are registered
+/// while this test holds the drainer's lock; `nccrs --wait` then indexes them all.)
+#[test]
+fn background_indexers_live_across_units() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let objdir = dir.path().join("build");
+    let db = objdir.join("vmlinux.db");
+    let pending = objdir.join("vmlinux.db.pending");
+    std::fs::create_dir_all(&pending).expect("pending directory");
+    let lock = std::fs::File::create(pending.join("drain.lock")).expect("lock file");
+    lock.try_lock().expect("the drainer's lock");
+    let out = make(
+        "minikernel",
+        &objdir,
+        &bin("nccrs"),
+        &[("NCCRS_INDEX", Path::new("background"))],
+        &["all"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let registered = schema::pending::progress(&db);
+    assert_eq!(registered.indexed, 0, "no drainer ran");
+    drop(lock);
+    let profile = dir.path().join("profile");
+    let wait = Command::new(bin("nccrs"))
+        .arg("--wait")
+        .arg(&db)
+        .env("NCCRS_PROFILE", &profile)
+        .output()
+        .expect("nccrs --wait runs");
+    assert_eq!(wait.status.code(), Some(0), "{wait:?}");
+    let text = std::fs::read_to_string(&profile).expect("profile");
+    let indexers: std::collections::BTreeSet<&str> = text
+        .lines()
+        .map(|l| l.rsplit_once("\tindexer=").expect("indexer column").1)
+        .collect();
+    let units_of_c = text.lines().count();
+    let processors = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(units_of_c >= 10, "{text}");
+    assert!(
+        indexers.len() <= processors.min(units_of_c - 1),
+        "{} units of C indexed by {} processes",
+        units_of_c,
+        indexers.len()
+    );
+    let not_ok: Vec<Value> = units(&db)
+        .into_iter()
+        .filter(|t| t["status"] != "ok")
+        .collect();
+    assert!(not_ok.is_empty(), "{not_ok:#?}");
+    let shared: String = facts_text(&built().db)
+        .lines()
+        .filter(|l| !l.contains("broken"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(facts_text(&db), shared);
+}
+
 #[test]
 fn rebuilding_a_unit_replaces_its_facts() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -7,7 +7,8 @@
 //! finished. The drainer — one per database, the holder of `DB.pending/drain.lock` —
 //! indexes the jobs in child processes, as many at once as there are processors, at
 //! the lowest CPU priority (nice 19) so that the build's compiles come first, and
-//! leaves when nothing is pending any more. Problems are written to
+//! leaves when nothing is pending any more. Its indexers live across jobs
+//! ([`crate::worker`]). Problems are written to
 //! `DB.pending/warnings` instead of the build's standard error, which may be gone.
 //!
 //! `nccrs --wait [DB]` returns when every job is recorded (indexing the rest itself,
@@ -25,7 +26,8 @@ use std::time::Duration;
 use crate::job::IndexJob;
 use crate::pending;
 use crate::settings;
-use crate::supervise::{index_within, Limit, Process, Report};
+use crate::supervise::{index_within, Launch, Limit, Process, Report};
+use crate::worker::Pool;
 
 /// The processor time one background indexing may take, unless `NCCRS_INDEX_TIMEOUT`
 /// says otherwise (the largest kernel units take a few seconds).
@@ -101,6 +103,8 @@ fn background_limit(job: &IndexJob) -> Limit {
 /// How many jobs an indexer ran for.
 fn drain_locked(db: &Path, workers: usize) -> usize {
     let warnings = warnings_path(db);
+    // Indexers that live across jobs, shared by the jobs' threads.
+    let pool = std::sync::Arc::new(Pool::default());
     let (done_tx, done_rx) = mpsc::channel::<bool>();
     let mut running = 0usize;
     let mut indexed = 0usize;
@@ -113,13 +117,13 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
             for job in IndexJob::claim_orphans(db, workers - running) {
                 running += 1;
                 let tx = done_tx.clone();
-                let (mine, report) = (job.clone(), warnings.clone());
+                let (mine, report, workers) = (job.clone(), warnings.clone(), pool.clone());
                 let spawned = std::thread::Builder::new().spawn(move || {
-                    let _ = tx.send(index_once(&mine, &report));
+                    let _ = tx.send(index_once(&mine, &report, &workers));
                 });
                 if spawned.is_err() {
                     // No thread to spare: index it here.
-                    indexed += usize::from(index_once(&job, &warnings));
+                    indexed += usize::from(index_once(&job, &warnings, &pool));
                     running -= 1;
                 }
             }
@@ -134,17 +138,19 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
     }
 }
 
-/// Indexes `job` once. A job whose outcome could not even be recorded as a failure (an
-/// unusable database, an indexer that cannot start) has had its warning; it is
-/// dropped rather than left pending under this drainer's name, which nobody else
-/// would claim while it runs. Whether an indexer ran.
-fn index_once(job: &IndexJob, warnings: &Path) -> bool {
+/// Indexes `job` once, in a worker of `pool` (a retry, which runs without the fault a
+/// test injects, in a process of its own). A job whose outcome could not even be
+/// recorded as a failure (an unusable database, an indexer that cannot start) has had
+/// its warning; it is dropped rather than left pending under this drainer's name,
+/// which nobody else would claim while it runs. Whether an indexer ran.
+fn index_once(job: &IndexJob, warnings: &Path, pool: &Pool) -> bool {
     // A rebuild that gives what the database holds needs no indexer.
     if job.recorded_already() {
         pending::done(job.pending.as_deref());
         return false;
     }
-    if !index_within(&Process, job, background_limit(job), Report::File(warnings))
+    let launch: &dyn Launch = if job.retry { &Process } else { pool };
+    if !index_within(launch, job, background_limit(job), Report::File(warnings))
         && pending::is_pending(job.pending.as_deref())
     {
         pending::done(job.pending.as_deref());

@@ -374,14 +374,7 @@ pub fn run_child() -> i32 {
     // Deep ASTs make for deep visits: give the walk room.
     let worker = std::thread::Builder::new()
         .stack_size(512 << 20)
-        .spawn(move || {
-            run(&job).map_err(|e| {
-                // Record the failure if the database itself is not the problem.
-                let msg = format!("{e:#}");
-                let _ = job.record_failure(&msg);
-                msg
-            })
-        });
+        .spawn(move || index(&job));
     match worker.map(|w| w.join()) {
         Ok(Ok(Ok(()))) => 0,
         Ok(Ok(Err(msg))) => {
@@ -397,6 +390,17 @@ pub fn run_child() -> i32 {
             1
         }
     }
+}
+
+/// Indexes `job` on this thread (which needs room for deep visits); when its facts are
+/// not recorded, records the failure if the database itself is not the problem, and
+/// gives its reason.
+pub fn index(job: &IndexJob) -> std::result::Result<(), String> {
+    run(job).map_err(|e| {
+        let msg = format!("{e:#}");
+        let _ = job.record_failure(&msg);
+        msg
+    })
 }
 
 /// How long a writer tries again when SQLite says "database is locked" without
@@ -754,7 +758,7 @@ fn parse_args(job: &IndexJob, compile: &Compile) -> Result<Vec<String>> {
 }
 
 /// Where the child's time goes, appended to the file `NCCRS_PROFILE` names (for
-/// benchmarks; one line per compiler call).
+/// benchmarks; one line per compiler call, the indexer's process id last).
 #[derive(Default)]
 struct Profile {
     /// Looking the units up in the facts cache.
@@ -795,7 +799,7 @@ impl Profile {
             .map(|f| f.definitions.len() + f.calls.len())
             .sum();
         let line = format!(
-            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\treading_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\tblanking_ms={:.1}\tblanked={}\treparsed={}\n",
+            "{}\tcache_ms={:.1}\tcache_hits={}\tparse_ms={:.1}\treading_ms={:.1}\textract_ms={:.1}\tkeys_ms={:.1}\ttaking_ms={:.1}\tstore_ms={:.1}\twrite_ms={:.1}\tunchanged={}\tfacts={facts}\theaders_reused={}\theaders_extracted={}\tblanking_ms={:.1}\tblanked={}\treparsed={}\tindexer={}\n",
             units
                 .first()
                 .map(|u| u.source.to_string_lossy().into_owned())
@@ -815,6 +819,7 @@ impl Profile {
             self.blanking.as_secs_f64() * 1e3,
             self.blanked,
             self.reparsed,
+            std::process::id(),
         );
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

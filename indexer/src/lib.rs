@@ -4,6 +4,7 @@
 //! - [`flags`]: from the compiler's arguments to libclang's (pure)
 //! - [`wrapper`]: runs the real compiler and an indexing child beside it
 //! - [`drain`]: indexing after the compile, in one background drainer per database
+//! - [`worker`]: the drainer's indexers, each living across jobs
 //! - [`kbuild`]: which kernel build a compile belongs to (trees, external module)
 //! - [`job`]: the child: parse, extract, write
 //! - [`clang`]: the only place with libclang; with [`sys`] (system calls std does not
@@ -24,6 +25,7 @@ pub mod pending;
 pub mod settings;
 pub mod supervise;
 pub mod sys;
+pub mod worker;
 pub mod wrapper;
 
 use std::ffi::OsString;
@@ -95,6 +97,7 @@ Exit status 0 when there was no warning, 1 when there was, 2 when DB does not ex
 pub fn main_entry(argv: Vec<OsString>) -> i32 {
     match argv.get(1).and_then(|a| a.to_str()) {
         Some("--index-job") if argv.len() == 2 => job::run_child(),
+        Some("--index-jobs") if argv.len() == 2 => worker::run_worker(),
         Some("--finish") if argv.len() <= 3 && invoked_as_nccrs(&argv[0]) => {
             match argv.get(2).map(|a| a.as_os_str()) {
                 Some(a) if a == "--help" => {

@@ -48,6 +48,27 @@ pub fn die_with_parent(parent: u32) -> bool {
     }
 }
 
+/// Ends this process at once with `code`, whatever its other threads are doing (a
+/// worker whose parent is gone, maybe in the middle of a parse).
+pub fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit(2) takes an integer and does not return.
+    unsafe { libc::_exit(code) }
+}
+
+/// A descriptor for what standard output was, which from now on goes to /dev/null:
+/// a channel nothing else in the process writes to by accident.
+pub fn take_stdout() -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let kept = std::os::fd::AsFd::as_fd(&std::io::stdout()).try_clone_to_owned()?;
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+    // SAFETY: dup2(2) on two descriptors this process holds open; descriptor 1 is
+    // replaced, not closed, so nothing that refers to it is left dangling.
+    if unsafe { libc::dup2(null.as_raw_fd(), 1) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(std::fs::File::from(kept))
+}
+
 /// What `/proc/PID/stat` says of a process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProcStat {
