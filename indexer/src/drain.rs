@@ -129,6 +129,9 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
             }
         }
         if running == 0 && !pending::any(db) {
+            // Every job's thread has given its worker back (or lost it): they leave
+            // now, not when the last thread lets go of the pool.
+            pool.close();
             return indexed;
         }
         if let Ok(ran) = done_rx.recv_timeout(POLL) {

@@ -134,6 +134,18 @@ pub struct Pool {
     idle: Arc<Mutex<Vec<Worker>>>,
 }
 
+impl Pool {
+    /// Lets the idle workers go, and waits for them to leave.
+    pub fn close(&self) {
+        let idle = self
+            .idle
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        drop(idle);
+    }
+}
+
 impl Launch for Pool {
     fn launch(&self, job: &IndexJob) -> std::io::Result<Box<dyn Indexer>> {
         // An idle worker may have died since (killed from outside): the next one.
