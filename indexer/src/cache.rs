@@ -819,8 +819,21 @@ fn on_disk_hash(f: &NewFile, trees: &Trees) -> Option<FileHash> {
     Some(file_hash(&std::fs::read(on_disk(f, trees)?).ok()?))
 }
 
-/// This nccrs and the libclang it loads: their files' sizes and times.
+/// This nccrs and the libclang it loads: their files' sizes and times (as they were
+/// when [`pin_identity`] was called, in a process that indexes many units with what
+/// it loaded once).
 pub fn self_identity() -> Vec<u8> {
+    PINNED.get().cloned().unwrap_or_else(identity_now)
+}
+
+static PINNED: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
+/// Makes [`self_identity`] what it is now for the rest of this process.
+pub fn pin_identity() {
+    let _ = PINNED.set(identity_now());
+}
+
+fn identity_now() -> Vec<u8> {
     let mut id = Vec::new();
     let mut add = |p: &Path| {
         if let Ok(m) = std::fs::metadata(p) {

@@ -5,8 +5,10 @@
 //!
 //! The drainer's side is a [`Pool`] of idle workers: a job takes one (or starts one),
 //! writes the job on its standard input as one line of JSON, and reads one line back
-//! on its standard output: `ok`, or `failed`, a tab and the reason. A worker that
-//! answered goes back to the pool. Supervision is the same as for a process per job
+//! on its standard output: `ok`, or `failed`, a tab and the reason, either one after
+//! `last` and a tab when the worker leaves after this job (libclang recovered from a
+//! crash in it: what the crash left behind is not to be trusted with another unit). A
+//! worker that answered goes back to the pool. Supervision is the same as for a process per job
 //! ([`crate::supervise`]): a worker that crashes, hangs or runs past the job's limit
 //! is killed and costs that job alone (one warning, the unit recorded as failed); the
 //! next job starts a new worker. A worker leaves when its standard input ends, when the
@@ -32,6 +34,11 @@ const STDERR_KEPT: usize = 64 * 1024;
 /// What a worker answers for a job.
 const OK: &str = "ok";
 const FAILED: &str = "failed\t";
+/// Before the answer of a worker's last job.
+const LAST: &str = "last\t";
+
+/// How long the reason a dying worker wrote on its standard error is waited for.
+const STDERR_WAIT: Duration = Duration::from_secs(2);
 
 /// A running worker, as the drainer holds it.
 struct Worker {
@@ -42,24 +49,52 @@ struct Worker {
     answers: mpsc::Receiver<String>,
     /// What it wrote on its standard error since its current job began.
     stderr: Arc<Mutex<String>>,
+    /// Disconnected once its standard error has ended.
+    stderr_open: mpsc::Receiver<()>,
     jobs: usize,
+    /// It said it leaves after its current job.
+    leaving: bool,
 }
 
 impl Worker {
-    fn start(job: &IndexJob) -> std::io::Result<Worker> {
-        let me = std::env::current_exe()?;
-        let mut child = Command::new(me)
-            .arg("--index-jobs")
+    fn start(program: Option<&(std::path::PathBuf, Vec<String>)>) -> std::io::Result<Worker> {
+        let mut cmd = match program {
+            Some((path, args)) => {
+                let mut cmd = Command::new(path);
+                cmd.args(args);
+                cmd
+            }
+            None => {
+                let mut cmd = Command::new(std::env::current_exe()?);
+                cmd.arg("--index-jobs");
+                cmd
+            }
+        };
+        // It enters each job's directory itself, and holds none while idle.
+        let mut child = cmd
             .env(settings::INDEX_PARENT, std::process::id().to_string())
             .env(settings::ACTIVE, "1")
-            .current_dir(&job.directory)
+            .current_dir("/")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
         let stdin = child.stdin.take();
+        let (out, err) = (child.stdout.take(), child.stderr.take());
         let (tx, answers) = mpsc::channel();
-        if let Some(out) = child.stdout.take() {
+        let (stderr_tx, stderr_open) = mpsc::channel::<()>();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        // Made first, so that it is reaped whatever fails below.
+        let worker = Worker {
+            child,
+            stdin,
+            answers,
+            stderr: stderr.clone(),
+            stderr_open,
+            jobs: 0,
+            leaving: false,
+        };
+        if let Some(out) = out {
             std::thread::Builder::new().spawn(move || {
                 for line in std::io::BufReader::new(out).lines() {
                     let Ok(line) = line else { break };
@@ -69,13 +104,12 @@ impl Worker {
                 }
             })?;
         }
-        let stderr = Arc::new(Mutex::new(String::new()));
-        if let Some(mut err) = child.stderr.take() {
-            let kept = stderr.clone();
+        if let Some(mut err) = err {
             std::thread::Builder::new().spawn(move || {
+                let _open = stderr_tx;
                 let mut buf = [0u8; 4096];
                 while let Ok(n @ 1..) = err.read(&mut buf) {
-                    if let Ok(mut s) = kept.lock() {
+                    if let Ok(mut s) = stderr.lock() {
                         if s.len() < STDERR_KEPT {
                             s.push_str(&String::from_utf8_lossy(&buf[..n]));
                         }
@@ -83,13 +117,7 @@ impl Worker {
                 }
             })?;
         }
-        Ok(Worker {
-            child,
-            stdin,
-            answers,
-            stderr,
-            jobs: 0,
-        })
+        Ok(worker)
     }
 
     /// Hands it `job`.
@@ -132,6 +160,8 @@ impl Drop for Worker {
 #[derive(Default)]
 pub struct Pool {
     idle: Arc<Mutex<Vec<Worker>>>,
+    /// The program its workers run, when not this one's `--index-jobs` (tests).
+    program: Option<(std::path::PathBuf, Vec<String>)>,
 }
 
 impl Pool {
@@ -156,7 +186,7 @@ impl Launch for Pool {
                 return Ok(Box::new(Run::new(worker, &self.idle)));
             }
         }
-        let mut worker = Worker::start(job)?;
+        let mut worker = Worker::start(self.program.as_ref())?;
         worker.send(job)?;
         Ok(Box::new(Run::new(worker, &self.idle)))
     }
@@ -168,7 +198,9 @@ struct Run {
     pool: Arc<Mutex<Vec<Worker>>>,
     /// The worker's processor time when the job began.
     cpu_before: Duration,
-    /// The reason of a failure the worker answered.
+    /// The outcome the worker answered (the worker back in the pool since).
+    answered: Option<ExitStatus>,
+    /// The reason of a failure the worker answered, or of its death.
     failure: Option<String>,
 }
 
@@ -181,6 +213,7 @@ impl Run {
             worker: Some(worker),
             pool: pool.clone(),
             cpu_before,
+            answered: None,
             failure: None,
         }
     }
@@ -189,7 +222,7 @@ impl Run {
     /// has run its share.
     fn release(&mut self) {
         if let Some(w) = self.worker.take() {
-            if w.jobs < JOBS_PER_WORKER {
+            if w.jobs < JOBS_PER_WORKER && !w.leaving {
                 if let Ok(mut idle) = self.pool.lock() {
                     idle.push(w);
                 }
@@ -201,24 +234,53 @@ impl Run {
 impl Indexer for Run {
     fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
         use std::os::unix::process::ExitStatusExt;
+        if let Some(status) = self.answered {
+            return Ok(Some(status));
+        }
         let Some(w) = self.worker.as_mut() else {
-            return Ok(Some(ExitStatus::from_raw(0)));
+            return Ok(None);
         };
         match w.answers.try_recv() {
             Ok(answer) => {
-                let status = if answer == OK {
-                    0
-                } else {
-                    let reason = answer.strip_prefix(FAILED).unwrap_or(&answer);
-                    self.failure = Some(reason.to_owned());
-                    1 << 8
+                let answer = match answer.strip_prefix(LAST) {
+                    Some(rest) => {
+                        w.leaving = true;
+                        rest
+                    }
+                    None => &answer,
                 };
+                let status = if answer == OK {
+                    ExitStatus::from_raw(0)
+                } else {
+                    let reason = answer.strip_prefix(FAILED).unwrap_or(answer);
+                    self.failure = Some(reason.to_owned());
+                    ExitStatus::from_raw(1 << 8)
+                };
+                self.answered = Some(status);
                 self.release();
-                Ok(Some(ExitStatus::from_raw(status)))
+                Ok(Some(status))
             }
             Err(mpsc::TryRecvError::Empty) => Ok(None),
             // Its output ended: it died (or is dying) in this job.
-            Err(mpsc::TryRecvError::Disconnected) => w.child.try_wait(),
+            Err(mpsc::TryRecvError::Disconnected) => {
+                let Some(status) = w.child.try_wait()? else {
+                    return Ok(None);
+                };
+                // Its reason, all of what it wrote (the reader may lag behind).
+                let _ = w.stderr_open.recv_timeout(STDERR_WAIT);
+                let said = w.stderr.lock().map(|s| first_line(&s)).unwrap_or_default();
+                if status.success() {
+                    // Gone without a word about the job: not indexed.
+                    self.failure = Some(if said.is_empty() {
+                        "indexer left without answering".to_owned()
+                    } else {
+                        said
+                    });
+                    return Ok(Some(ExitStatus::from_raw(1 << 8)));
+                }
+                self.failure = (!said.is_empty()).then_some(said);
+                Ok(Some(status))
+            }
         }
     }
 
@@ -236,13 +298,7 @@ impl Indexer for Run {
     }
 
     fn message(&mut self) -> String {
-        if let Some(f) = &self.failure {
-            return f.clone();
-        }
-        self.worker
-            .as_ref()
-            .and_then(|w| w.stderr.lock().ok().map(|s| first_line(&s)))
-            .unwrap_or_default()
+        self.failure.clone().unwrap_or_default()
     }
 }
 
@@ -272,13 +328,22 @@ pub fn run_worker() -> i32 {
             return 1;
         }
         // A worker nobody watches any more could run forever, even in a hung parse.
-        let _ = std::thread::Builder::new().spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(500));
+        // (Not the kernel's parent-death signal: that follows the thread which
+        // started the worker, one of the drainer's short-lived job threads.)
+        let watch = std::thread::Builder::new().spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(200));
             if std::os::unix::process::parent_id() != parent {
                 crate::sys::exit_now(1);
             }
         });
+        if let Err(e) = watch {
+            eprintln!("cannot watch the indexer's parent: {e}");
+            return 1;
+        }
     }
+    // What identifies the parser in the facts cache is what this process loads, for
+    // every job it takes.
+    crate::cache::pin_identity();
     // The answers have the standard output to themselves: whatever else prints there
     // goes nowhere.
     let mut answers = match crate::sys::take_stdout() {
@@ -294,7 +359,7 @@ pub fn run_worker() -> i32 {
         .stack_size(512 << 20)
         .spawn(move || {
             for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else { return 0 };
+                let Ok(line) = line else { return 1 };
                 let outcome = match serde_json::from_str::<IndexJob>(&line) {
                     Err(e) => Err(format!("bad job description: {e}")),
                     Ok(job) => match std::env::set_current_dir(&job.directory) {
@@ -316,9 +381,12 @@ pub fn run_worker() -> i32 {
                         }
                     },
                 };
+                // Idle, it holds no build's directory.
+                let _ = std::env::set_current_dir("/");
+                let last = if crate::clang::crashed() { LAST } else { "" };
                 let answer = match outcome {
-                    Ok(()) => format!("{OK}\n"),
-                    Err(reason) => format!("{FAILED}{}\n", reason.replace('\n', " ")),
+                    Ok(()) => format!("{last}{OK}\n"),
+                    Err(reason) => format!("{last}{FAILED}{}\n", reason.replace('\n', " ")),
                 };
                 if answers
                     .write_all(answer.as_bytes())
@@ -326,6 +394,9 @@ pub fn run_worker() -> i32 {
                     .is_err()
                 {
                     return 1;
+                }
+                if !last.is_empty() {
+                    return 0;
                 }
             }
             0
@@ -337,5 +408,139 @@ pub fn run_worker() -> i32 {
             eprintln!("cannot start the indexer thread: {e}");
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::supervise::{finish, Limit, Report};
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    /// A pool whose workers run `script` in `sh`: one line read a job.
+    fn pool(script: &str) -> Pool {
+        Pool {
+            program: Some(("sh".into(), vec!["-c".into(), script.into()])),
+            ..Pool::default()
+        }
+    }
+
+    fn job(dir: &Path) -> IndexJob {
+        IndexJob {
+            db: dir.join("t.db"),
+            directory: dir.to_owned(),
+            args: ["-c", "a.c", "-o", "a.o"].map(OsString::from).to_vec(),
+            command: vec!["gcc".into(), "-c".into(), "a.c".into()],
+            srctree: None,
+            objtree: None,
+            extmod: None,
+            pending: None,
+            retry: false,
+            background: true,
+            timeout: None,
+            cache_dir: None,
+            cache_size: 0,
+        }
+    }
+
+    /// Runs one job in `pool` under supervision: (indexed, the unit's failure reason
+    /// as recorded, the warning).
+    fn run(pool: &Pool, dir: &Path, limit: Duration) -> (bool, String, String) {
+        let j = job(dir);
+        let warnings = dir.join("warnings");
+        let _ = std::fs::remove_file(&warnings);
+        let _ = std::fs::remove_file(&j.db);
+        let ok = match pool.launch(&j) {
+            Ok(run) => finish(
+                &j,
+                run,
+                Limit::from_now(limit, None),
+                Report::File(&warnings),
+            ),
+            Err(e) => panic!("{e}"),
+        };
+        let reason = schema::Db::open_readonly(&j.db)
+            .ok()
+            .and_then(|db| db.tus().ok())
+            .and_then(|t| t.into_iter().next())
+            .and_then(|t| t.reason)
+            .unwrap_or_default();
+        (
+            ok,
+            reason,
+            std::fs::read_to_string(&warnings).unwrap_or_default(),
+        )
+    }
+
+    const AMPLE: Duration = Duration::from_secs(30);
+
+    #[test]
+    fn a_worker_takes_job_after_job_and_its_answers_are_each_jobs_own() {
+        let dir = tempfile::tempdir().unwrap();
+        // Each answer names the worker's process and how many jobs it had.
+        let p = pool(r#"n=0; while read l; do n=$((n+1)); printf 'failed\t%s %s\n' $$ $n; done"#);
+        let (ok, first, warning) = run(&p, dir.path(), AMPLE);
+        assert!(!ok);
+        assert!(warning.contains("a.c: not indexed: "), "{warning}");
+        let (pid, n) = first.split_once(' ').unwrap();
+        assert_eq!(n, "1");
+        let (_, second, _) = run(&p, dir.path(), AMPLE);
+        assert_eq!(second, format!("{pid} 2"));
+        // `ok` is indexed.
+        let p = pool("while read l; do echo ok; done");
+        assert!(run(&p, dir.path(), AMPLE).0);
+        assert!(run(&p, dir.path(), AMPLE).0);
+        p.close();
+    }
+
+    #[test]
+    fn a_worker_that_says_it_leaves_is_not_used_again() {
+        let dir = tempfile::tempdir().unwrap();
+        // (It would take another job: the pool must not give it one.)
+        let p = pool(r#"while read l; do printf 'last\tfailed\t%s\n' $$; done"#);
+        let (_, first, _) = run(&p, dir.path(), AMPLE);
+        let (_, second, _) = run(&p, dir.path(), AMPLE);
+        assert!(!first.is_empty() && !second.is_empty());
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn a_worker_gone_without_an_answer_costs_its_job_with_its_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        // Dies with a word on its standard error...
+        let p = pool("read l; echo 'LLVM ERROR: out of luck' >&2; exit 1");
+        let (ok, reason, warning) = run(&p, dir.path(), AMPLE);
+        assert!(!ok);
+        assert_eq!(reason, "LLVM ERROR: out of luck");
+        assert!(
+            warning.contains("not indexed: LLVM ERROR: out of luck"),
+            "{warning}"
+        );
+        // ... without one ...
+        let p = pool("read l; kill -9 $$");
+        let (ok, reason, _) = run(&p, dir.path(), AMPLE);
+        assert!(!ok);
+        assert_eq!(reason, "indexer killed by signal 9");
+        // ... or leaves as if all were well: not indexed either.
+        let p = pool("read l; exit 0");
+        let (ok, reason, _) = run(&p, dir.path(), AMPLE);
+        assert!(!ok);
+        assert_eq!(reason, "indexer left without answering");
+        // The next job has a worker of its own.
+        let p = pool("read l; exit 0");
+        assert!(!run(&p, dir.path(), AMPLE).0);
+        assert!(!run(&p, dir.path(), AMPLE).0);
+    }
+
+    #[test]
+    fn a_hung_worker_is_killed_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = pool("read l; exec sleep 60");
+        let (ok, reason, _) = run(&p, dir.path(), Duration::from_millis(300));
+        assert!(!ok);
+        assert_eq!(reason, "indexer timed out");
+        assert!(p.idle.lock().unwrap().is_empty());
     }
 }

@@ -82,6 +82,15 @@ pub fn candidates() -> Vec<std::path::PathBuf> {
     found
 }
 
+/// Set once a parse of this process crashed and libclang recovered.
+static CRASHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether libclang recovered from a crash in a parse of this process: what it left
+/// behind (a lock held, memory half written) is not to be trusted with another parse.
+pub fn crashed() -> bool {
+    CRASHED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// libclang could not be loaded (clang-sys says why).
 #[derive(Debug, thiserror::Error)]
 #[error("cannot load libclang: {0}")]
@@ -161,6 +170,9 @@ impl Index {
                 &mut tu,
             )
         };
+        if code == CXError_Crashed {
+            CRASHED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         if code != CXError_Success || tu.is_null() {
             return Err(ParseError::Code(code));
         }
