@@ -371,11 +371,7 @@ pub fn run_child() -> i32 {
             return 2;
         }
     };
-    // Deep ASTs make for deep visits: give the walk room.
-    let worker = std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(move || index(&job));
-    match worker.map(|w| w.join()) {
+    match on_deep_stack(move || index(&job)) {
         Ok(Ok(Ok(()))) => 0,
         Ok(Ok(Err(msg))) => {
             eprintln!("{msg}");
@@ -390,6 +386,15 @@ pub fn run_child() -> i32 {
             1
         }
     }
+}
+
+/// Runs `f` on a thread of its own with room for the deep visits of deep ASTs, and
+/// waits for it: what it gave, or whether it panicked, once it could start.
+pub fn on_deep_stack<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<std::thread::Result<T>> {
+    let thread = std::thread::Builder::new().stack_size(512 << 20).spawn(f)?;
+    Ok(thread.join())
 }
 
 /// Indexes `job` on this thread (which needs room for deep visits); when its facts are

@@ -252,7 +252,7 @@ fn forget_if_unrecordable(job: &IndexJob, error: &anyhow::Error) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use std::cell::Cell;
@@ -314,7 +314,7 @@ mod tests {
     }
 
     /// A job of one unit, `a.c`, into `db`, pending under `dir`.
-    fn job(dir: &Path, db: PathBuf) -> IndexJob {
+    pub(crate) fn job(dir: &Path, db: PathBuf) -> IndexJob {
         let marker = dir.join("1-1.job");
         std::fs::write(&marker, b"{}").unwrap();
         IndexJob {

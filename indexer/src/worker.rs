@@ -353,55 +353,52 @@ pub fn run_worker() -> i32 {
             return 1;
         }
     };
-    // One thread for every job (libclang is loaded per thread), with room for the
-    // deep visits of deep ASTs.
-    let worker = std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(move || {
-            for line in std::io::stdin().lock().lines() {
-                let Ok(line) = line else { return 1 };
-                let outcome = match serde_json::from_str::<IndexJob>(&line) {
-                    Err(e) => Err(format!("bad job description: {e}")),
-                    Ok(job) => match std::env::set_current_dir(&job.directory) {
-                        Err(e) => Err(format!("{}: {e}", job.directory.display())),
-                        Ok(()) => {
-                            let indexed =
-                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                    crate::job::index(&job)
-                                }));
-                            match indexed {
-                                Ok(outcome) => outcome,
-                                // What a panic left behind is not to be trusted with
-                                // another job: the drainer records this one.
-                                Err(_) => {
-                                    eprintln!("indexer panicked");
-                                    return 1;
-                                }
+    // One thread for every job: libclang is loaded per thread.
+    let worker = crate::job::on_deep_stack(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { return 1 };
+            let outcome = match serde_json::from_str::<IndexJob>(&line) {
+                Err(e) => Err(format!("bad job description: {e}")),
+                Ok(job) => match std::env::set_current_dir(&job.directory) {
+                    Err(e) => Err(format!("{}: {e}", job.directory.display())),
+                    Ok(()) => {
+                        let indexed =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                crate::job::index(&job)
+                            }));
+                        match indexed {
+                            Ok(outcome) => outcome,
+                            // What a panic left behind is not to be trusted with
+                            // another job: the drainer records this one.
+                            Err(_) => {
+                                eprintln!("indexer panicked");
+                                return 1;
                             }
                         }
-                    },
-                };
-                // Idle, it holds no build's directory.
-                let _ = std::env::set_current_dir("/");
-                let last = if crate::clang::crashed() { LAST } else { "" };
-                let answer = match outcome {
-                    Ok(()) => format!("{last}{OK}\n"),
-                    Err(reason) => format!("{last}{FAILED}{}\n", reason.replace('\n', " ")),
-                };
-                if answers
-                    .write_all(answer.as_bytes())
-                    .and_then(|()| answers.flush())
-                    .is_err()
-                {
-                    return 1;
-                }
-                if !last.is_empty() {
-                    return 0;
-                }
+                    }
+                },
+            };
+            // Idle, it holds no build's directory.
+            let _ = std::env::set_current_dir("/");
+            let last = if crate::clang::crashed() { LAST } else { "" };
+            let answer = match outcome {
+                Ok(()) => format!("{last}{OK}\n"),
+                Err(reason) => format!("{last}{FAILED}{}\n", reason.replace('\n', " ")),
+            };
+            if answers
+                .write_all(answer.as_bytes())
+                .and_then(|()| answers.flush())
+                .is_err()
+            {
+                return 1;
             }
-            0
-        });
-    match worker.map(|w| w.join()) {
+            if !last.is_empty() {
+                return 0;
+            }
+        }
+        0
+    });
+    match worker {
         Ok(Ok(code)) => code,
         Ok(Err(_)) => 1,
         Err(e) => {
@@ -416,7 +413,6 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::supervise::{finish, Limit, Report};
-    use std::ffi::OsString;
     use std::path::Path;
 
     /// A pool whose workers run `script` in `sh`: one line read a job.
@@ -427,22 +423,11 @@ mod tests {
         }
     }
 
+    /// A job of `a.c` into `dir/t.db`, not pending.
     fn job(dir: &Path) -> IndexJob {
-        IndexJob {
-            db: dir.join("t.db"),
-            directory: dir.to_owned(),
-            args: ["-c", "a.c", "-o", "a.o"].map(OsString::from).to_vec(),
-            command: vec!["gcc".into(), "-c".into(), "a.c".into()],
-            srctree: None,
-            objtree: None,
-            extmod: None,
-            pending: None,
-            retry: false,
-            background: true,
-            timeout: None,
-            cache_dir: None,
-            cache_size: 0,
-        }
+        let mut j = crate::supervise::tests::job(dir, dir.join("t.db"));
+        j.pending = None;
+        j
     }
 
     /// Runs one job in `pool` under supervision: (indexed, the unit's failure reason

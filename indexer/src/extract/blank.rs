@@ -13,7 +13,7 @@ use crate::clang::{File, Sources};
 
 /// The first character of the next token in `text`.
 fn next_token(text: &[u8]) -> Option<&u8> {
-    super::headers::past_comments(text)?.first()
+    super::text::past_comments(text)?.first()
 }
 
 /// The arguments that define the macros a blanked body is handed to: `$` expands its

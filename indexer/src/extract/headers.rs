@@ -47,6 +47,7 @@ use schema::{FileIx, NewSymbol, SymbolIx, TuFacts};
 use serde::{Deserialize, Serialize};
 
 use super::blank::{Blank, Bodies};
+use super::text::past_comments;
 use crate::clang::{Cursor, File, Sources, TranslationUnit};
 
 /// A header's facts as a unit recorded them: the facts (its chunk), what its code
@@ -1012,21 +1013,6 @@ fn wrapped(text: &[u8]) -> bool {
     }
     // Nothing but comments and blanks after it.
     past_comments(text.get(at..).unwrap_or_default()).is_some_and(<[u8]>::is_empty)
-}
-
-/// `text` from its first character that is neither blank nor in a comment; `None`
-/// when a comment does not end.
-pub(super) fn past_comments(mut text: &[u8]) -> Option<&[u8]> {
-    loop {
-        text = text.trim_ascii_start();
-        if let Some(r) = text.strip_prefix(b"/*") {
-            text = &r[memchr::memmem::find(r, b"*/")? + 2..];
-        } else if text.starts_with(b"//") {
-            text = memchr::memchr(b'\n', text).map_or(&[][..], |e| &text[e..]);
-        } else {
-            return Some(text);
-        }
-    }
 }
 
 /// The length of the identifier `text` starts with.

@@ -11,7 +11,8 @@
 //! - `dead`: code this configuration never runs, whose calls are recorded as dead;
 //! - `stores`: what initializers, assignments and arguments store into pointers;
 //! - `expr`: looking through what wraps an expression;
-//! - `skipped`: the lines the preprocessor skipped in each file.
+//! - `skipped`: the lines the preprocessor skipped in each file;
+//! - `text`: reading source text past blanks and comments.
 //!
 //! - `headers`: the keys under which a header's facts are the same in every unit, so
 //!   that a header an earlier unit recorded is not extracted again;
@@ -36,6 +37,7 @@ mod stores;
 mod symbols;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
