@@ -5,11 +5,11 @@
 //! the compile alone. A pending job whose owner is gone can be claimed (see
 //! [`crate::pending`]), so each job becomes the drainer's as soon as its compile has
 //! finished. The drainer — one per database, the holder of `DB.pending/drain.lock` —
-//! indexes the jobs in child processes, as many at once as there are processors, at
-//! the lowest CPU priority (nice 19) so that the build's compiles come first, and
-//! leaves when nothing is pending any more. Its indexers live across jobs
-//! ([`crate::worker`]). Problems are written to
-//! `DB.pending/warnings` instead of the build's standard error, which may be gone.
+//! indexes the jobs in worker processes that live across jobs ([`crate::worker`]), as
+//! many at once as there are processors, at the lowest CPU priority (nice 19) so that
+//! the build's compiles come first, and leaves when nothing is pending any more.
+//! Problems are written to `DB.pending/warnings` instead of the build's standard
+//! error, which may be gone.
 //!
 //! `nccrs --wait [DB]` returns when every job is recorded (indexing the rest itself,
 //! at full priority, when no drainer runs), prints those warnings and removes them.
@@ -117,9 +117,9 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
             for job in IndexJob::claim_orphans(db, workers - running) {
                 running += 1;
                 let tx = done_tx.clone();
-                let (mine, report, workers) = (job.clone(), warnings.clone(), pool.clone());
+                let (mine, report, shared) = (job.clone(), warnings.clone(), pool.clone());
                 let spawned = std::thread::Builder::new().spawn(move || {
-                    let _ = tx.send(index_once(&mine, &report, &workers));
+                    let _ = tx.send(index_once(&mine, &report, &shared));
                 });
                 if spawned.is_err() {
                     // No thread to spare: index it here.

@@ -352,9 +352,7 @@ fn inject_fault(source: &str) {
 /// on standard error (recorded as the unit's failure when the database allows).
 pub fn run_child() -> i32 {
     // An indexer nobody watches any more could run forever: it dies with its parent.
-    let parent = std::env::var(crate::settings::INDEX_PARENT)
-        .ok()
-        .and_then(|p| p.parse().ok());
+    let parent = crate::settings::index_parent();
     if parent.is_some_and(|p| !crate::sys::die_with_parent(p)) {
         eprintln!("the process that started the indexer is gone");
         return 1;

@@ -52,6 +52,12 @@ pub const FAULT: &str = "NCCRS_FAULT";
 /// The indexing child's parent, which watches its time limit.
 pub const INDEX_PARENT: &str = "NCCRS_INDEX_PARENT";
 
+/// The process id [`INDEX_PARENT`] names, in an indexer started by a wrapper or a
+/// drainer.
+pub fn index_parent() -> Option<u32> {
+    std::env::var(INDEX_PARENT).ok()?.parse().ok()
+}
+
 /// A variable's value, when set and not empty.
 pub fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())

@@ -8,10 +8,10 @@
 //! on its standard output: `ok`, or `failed`, a tab and the reason, either one after
 //! `last` and a tab when the worker leaves after this job (libclang recovered from a
 //! crash in it: what the crash left behind is not to be trusted with another unit). A
-//! worker that answered goes back to the pool. Supervision is the same as for a process per job
-//! ([`crate::supervise`]): a worker that crashes, hangs or runs past the job's limit
-//! is killed and costs that job alone (one warning, the unit recorded as failed); the
-//! next job starts a new worker. A worker leaves when its standard input ends, when the
+//! worker that answered goes back to the pool. Supervision is the same as for a
+//! process per job ([`crate::supervise`]): a worker that crashes, hangs or runs past
+//! the job's limit is killed and costs that job alone (one warning, the unit recorded
+//! as failed); the next job starts a new worker. A worker leaves when its standard input ends, when the
 //! drainer is gone, and after [`JOBS_PER_WORKER`] jobs (what a parse may leak stays
 //! bounded).
 
@@ -319,10 +319,7 @@ fn first_line(text: &str) -> String {
 /// line of JSON each, and answers each with one line on standard output; leaves when
 /// its input ends or its parent is gone.
 pub fn run_worker() -> i32 {
-    let parent: Option<u32> = std::env::var(settings::INDEX_PARENT)
-        .ok()
-        .and_then(|p| p.parse().ok());
-    if let Some(parent) = parent {
+    if let Some(parent) = settings::index_parent() {
         if std::os::unix::process::parent_id() != parent {
             eprintln!("the process that started the indexer is gone");
             return 1;
@@ -361,21 +358,10 @@ pub fn run_worker() -> i32 {
                 Err(e) => Err(format!("bad job description: {e}")),
                 Ok(job) => match std::env::set_current_dir(&job.directory) {
                     Err(e) => Err(format!("{}: {e}", job.directory.display())),
-                    Ok(()) => {
-                        let indexed =
-                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                crate::job::index(&job)
-                            }));
-                        match indexed {
-                            Ok(outcome) => outcome,
-                            // What a panic left behind is not to be trusted with
-                            // another job: the drainer records this one.
-                            Err(_) => {
-                                eprintln!("indexer panicked");
-                                return 1;
-                            }
-                        }
-                    }
+                    // A panic ends the thread, and the worker with it: what it
+                    // left behind is not to be trusted with another job, and the
+                    // drainer records this one.
+                    Ok(()) => crate::job::index(&job),
                 },
             };
             // Idle, it holds no build's directory.
@@ -400,7 +386,10 @@ pub fn run_worker() -> i32 {
     });
     match worker {
         Ok(Ok(code)) => code,
-        Ok(Err(_)) => 1,
+        Ok(Err(_)) => {
+            eprintln!("indexer panicked");
+            1
+        }
         Err(e) => {
             eprintln!("cannot start the indexer thread: {e}");
             1
