@@ -37,7 +37,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use schema::{
     FileIx, NewCall, NewDefinition, NewFile, NewSkipped, NewStore, NewSymbol, NewUse, SymbolIx,
@@ -142,11 +144,11 @@ pub struct ReadFiles {
 }
 
 impl ReadFiles {
-    /// From the parse's file names and contents, and the include directories of its
-    /// arguments (`include_dirs`, as the compile names them); `None` when a file could
-    /// not be read.
-    pub fn new<'a>(
-        files: impl IntoIterator<Item = (OsString, Option<&'a [u8]>)>,
+    /// From the parse's file names and the BLAKE3 hashes of their contents, and the
+    /// include directories of its arguments (`include_dirs`, as the compile names
+    /// them); `None` when a file could not be read.
+    pub fn new(
+        files: impl IntoIterator<Item = (OsString, Option<[u8; 32]>)>,
         include_dirs: &[&str],
         cwd: &Path,
         paths: &mut PathMapper,
@@ -160,7 +162,7 @@ impl ReadFiles {
         for (name, content) in files {
             let path = crate::paths::absolute(cwd, Path::new(&name));
             dirs.extend(path.parent().map(Path::to_owned));
-            read.push((paths.file(&name), file_hash(content?)));
+            read.push((paths.file(&name), short_hash(&content?)));
             paths_read.push(path);
         }
         let names = names_looked_for(&paths_read, &dirs);
@@ -220,8 +222,13 @@ fn names_in(dir: &Path, wanted: &BTreeSet<OsString>) -> FileHash {
 }
 
 fn file_hash(content: &[u8]) -> FileHash {
+    short_hash(blake3::hash(content).as_bytes())
+}
+
+/// [`file_hash`] of the content whose BLAKE3 hash is `hash`.
+fn short_hash(hash: &[u8; 32]) -> FileHash {
     let mut h = [0; 16];
-    h.copy_from_slice(&blake3::hash(content).as_bytes()[..16]);
+    h.copy_from_slice(&hash[..16]);
     h
 }
 
@@ -340,10 +347,8 @@ impl Cache {
     pub fn find(&self, key: &InputKey, trees: &Trees) -> Option<FactsName> {
         let manifest_path = self.path(key.0.as_bytes(), "m");
         let manifest: Manifest = read_entry(&manifest_path)?;
-        let mut hashes: std::collections::HashMap<&NewFile, Option<FileHash>> =
-            std::collections::HashMap::new();
-        let mut listings: std::collections::HashMap<(&NewFile, &Vec<OsString>), FileHash> =
-            std::collections::HashMap::new();
+        let mut hashes: HashMap<&NewFile, Option<FileHash>> = HashMap::default();
+        let mut listings: HashMap<(&NewFile, &Vec<OsString>), FileHash> = HashMap::default();
         let entry = manifest.entries.iter().find(|e| {
             e.files.iter().all(|(f, want)| {
                 let now = hashes.entry(f).or_insert_with(|| on_disk_hash(f, trees));
@@ -436,7 +441,7 @@ impl Cache {
             .filter(|(_, name)| touch(&self.path(name.as_slice(), "c")))
             .map(|(&owner, &name)| (owner, name))
             .collect();
-        let mut by_owner: HashMap<NewFile, (TuFacts, [u8; 32])> = HashMap::new();
+        let mut by_owner: HashMap<NewFile, (TuFacts, [u8; 32])> = HashMap::default();
         for (owner, chunk) in split_except(facts, &chunks) {
             let encoded = postcard::to_stdvec(&chunk).ok()?;
             let hash = *blake3::hash(&encoded).as_bytes();
@@ -693,8 +698,8 @@ fn split_except<T>(facts: &TuFacts, except: &BTreeMap<FileIx, T>) -> Vec<(FileIx
             let mut p = Part {
                 from,
                 into: TuFacts::default(),
-                files: HashMap::new(),
-                symbols: HashMap::new(),
+                files: HashMap::default(),
+                symbols: HashMap::default(),
             };
             p.file(owner);
             p
@@ -743,8 +748,8 @@ impl Renumber for Merged<'_> {
 /// The facts of a unit whose main file is `main_file` from its parts ([`split`]).
 fn merge(main_file: Option<NewFile>, parts: Vec<TuFacts>) -> TuFacts {
     let mut out = TuFacts::default();
-    let mut files: HashMap<NewFile, FileIx> = HashMap::new();
-    let mut symbols: HashMap<NewSymbol, SymbolIx> = HashMap::new();
+    let mut files: HashMap<NewFile, FileIx> = HashMap::default();
+    let mut symbols: HashMap<NewSymbol, SymbolIx> = HashMap::default();
     let mut file = |out: &mut TuFacts, f: &NewFile| -> FileIx {
         *files
             .entry(f.clone())
@@ -857,7 +862,13 @@ fn identity_now() -> Vec<u8> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// Magic of an entry file; then a hash of the rest, the length of the encoded entry

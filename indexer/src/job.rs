@@ -597,12 +597,12 @@ pub fn run(job: &IndexJob) -> Result<()> {
                 let read = sources
                     .files
                     .iter()
-                    .map(|f| (f.name(), sources.text.get(f).copied()));
+                    .map(|f| (f.name(), sources.text.get(f).map(|t| sources.hash(t))));
                 let dirs = crate::flags::include_dirs(args);
                 if let Some(read) = ReadFiles::new(read, &dirs, &job.directory, &mut paths) {
                     // The chunks of the headers taken whose facts the unit left
                     // as recorded: those whose recorded hash the chunk hashes kept.
-                    let taken: std::collections::HashMap<schema::FileIx, [u8; 32]> = x
+                    let taken: rustc_hash::FxHashMap<schema::FileIx, [u8; 32]> = x
                         .chunks
                         .iter()
                         .filter(|(o, _)| hashes.get(o) == x.known.get(o).map(|k| &k.hash))

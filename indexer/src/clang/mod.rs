@@ -289,8 +289,8 @@ impl<'i> TranslationUnit<'i> {
     /// name, without asking libclang (which looks each file up among all of the
     /// unit's source locations).
     pub fn sources_with<'a>(&'a self, given: &[(&OsStr, &'a [u8])]) -> Sources<'a> {
-        let mut known: std::collections::HashMap<CXFile, &'a [u8]> =
-            std::collections::HashMap::with_capacity(given.len());
+        let mut known: rustc_hash::FxHashMap<CXFile, &'a [u8]> =
+            rustc_hash::FxHashMap::with_capacity_and_hasher(given.len(), Default::default());
         for (name, text) in given {
             let Ok(name) = CString::new(name.as_bytes()) else {
                 continue;
@@ -342,9 +342,10 @@ impl<'i> TranslationUnit<'i> {
         }
         let mut sources = Sources {
             files: Vec::new(),
-            entered: std::collections::HashMap::new(),
-            text: std::collections::HashMap::new(),
+            entered: Default::default(),
+            text: Default::default(),
             preincluded: Vec::new(),
+            hashes: Default::default(),
         };
         for (raw, preincluded) in raw {
             let file = File {
@@ -379,14 +380,14 @@ impl<'i> TranslationUnit<'i> {
 
     /// The byte ranges the preprocessor skipped (`#if 0` ... `#endif`), by file, each
     /// file's in order.
-    pub fn skipped_ranges(&self) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
+    pub fn skipped_ranges(&self) -> rustc_hash::FxHashMap<File<'_>, Vec<(u32, u32)>> {
         self.skipped(|_, offset| offset)
     }
 
     /// The lines of the ranges the preprocessor skipped, by file, each file's in
     /// order: the line of the directive that began skipping (`#ifdef CONFIG_FOO`) and
     /// of the one that ended it (`#else`, `#elif`, `#endif`).
-    pub fn skipped_lines(&self) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
+    pub fn skipped_lines(&self) -> rustc_hash::FxHashMap<File<'_>, Vec<(u32, u32)>> {
         self.skipped(|line, _| line)
     }
 
@@ -394,8 +395,8 @@ impl<'i> TranslationUnit<'i> {
     fn skipped(
         &self,
         at: impl Fn(u32, u32) -> u32,
-    ) -> std::collections::HashMap<File<'_>, Vec<(u32, u32)>> {
-        let mut out: std::collections::HashMap<File<'_>, Vec<(u32, u32)>> = Default::default();
+    ) -> rustc_hash::FxHashMap<File<'_>, Vec<(u32, u32)>> {
+        let mut out: rustc_hash::FxHashMap<File<'_>, Vec<(u32, u32)>> = Default::default();
         // SAFETY: `raw` is live; the list is read within its length and disposed of
         // once. (One list for the unit: `clang_getSkippedRanges` looks each file up
         // among all of the unit's source locations.)
@@ -450,10 +451,25 @@ impl<'i> TranslationUnit<'i> {
 /// once (libclang looks a file up among all of the unit's source locations).
 pub struct Sources<'tu> {
     pub files: Vec<File<'tu>>,
-    pub entered: std::collections::HashMap<File<'tu>, u32>,
-    pub text: std::collections::HashMap<File<'tu>, &'tu [u8]>,
+    pub entered: rustc_hash::FxHashMap<File<'tu>, u32>,
+    pub text: rustc_hash::FxHashMap<File<'tu>, &'tu [u8]>,
     /// The files the command line's `-include`s read, and those they include.
     pub preincluded: Vec<File<'tu>>,
+    /// The BLAKE3 hash of each text asked for, by where the text is (each text lives
+    /// as long as the unit: one place, one content).
+    hashes: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize), [u8; 32]>>,
+}
+
+impl Sources<'_> {
+    /// The BLAKE3 hash of `text`, one of the texts of this unit (the header keys, the
+    /// bodies' keys and the facts cache's manifest all hash the same headers).
+    pub fn hash(&self, text: &[u8]) -> [u8; 32] {
+        *self
+            .hashes
+            .borrow_mut()
+            .entry((text.as_ptr() as usize, text.len()))
+            .or_insert_with(|| *blake3::hash(text).as_bytes())
+    }
 }
 
 /// A source file of a translation unit. Equal handles mean the same file.

@@ -240,11 +240,16 @@ impl Config {
     /// The name under which the function bodies of a header with this content, read
     /// with these arguments, are kept ([`Bodies`]): known before the parse.
     pub fn bodies_key(&self, content: &[u8]) -> [u8; 32] {
+        self.bodies_key_of(blake3::hash(content).as_bytes())
+    }
+
+    /// [`Config::bodies_key`] of the content whose BLAKE3 hash is `content_hash`.
+    pub fn bodies_key_of(&self, content_hash: &[u8; 32]) -> [u8; 32] {
         let mut h = blake3::Hasher::new();
         h.update(BODIES);
         h.update(&(self.identity.len() as u64).to_le_bytes());
         h.update(&self.identity);
-        h.update(blake3::hash(content).as_bytes());
+        h.update(content_hash);
         *h.finalize().as_bytes()
     }
 }
@@ -856,7 +861,8 @@ impl<'tu> Record<'tu> {
             field(&config.identity);
             field(&preincluded);
             field(&stored);
-            field(blake3::hash(text).as_bytes());
+            let text_hash = sources.hash(text);
+            field(&text_hash);
             field(&[u8::from(counted)]);
             let skips = skipped.get(&f).map_or(&[][..], Vec::as_slice);
             field(&(skips.len() as u64).to_le_bytes());
@@ -902,7 +908,7 @@ impl<'tu> Record<'tu> {
                 key: HeaderKey(*blake3::hash(&buf).as_bytes()),
                 counted,
                 bodies: Bodies {
-                    key: config.bodies_key(text),
+                    key: config.bodies_key_of(&text_hash),
                     ranges,
                 },
             });
