@@ -341,6 +341,7 @@ pub fn run_worker() -> i32 {
     // What identifies the parser in the facts cache is what this process loads, for
     // every job it takes.
     crate::cache::pin_identity();
+    crate::sys::keep_heap();
     // The answers have the standard output to themselves: whatever else prints there
     // goes nowhere.
     let mut answers = match crate::sys::take_stdout() {
