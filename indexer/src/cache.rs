@@ -375,7 +375,7 @@ impl Cache {
         for c in &unit.chunks {
             let path = self.path(c, "c");
             chunks.push(read_entry(&path)?);
-            touch(&path);
+            touch_if_stale(&path);
         }
         touch(&path);
         Some(merge(unit.main_file, chunks))
@@ -438,7 +438,7 @@ impl Cache {
         // touched, not made again (unless one is gone).
         let mut chunks: BTreeMap<FileIx, [u8; 32]> = taken
             .iter()
-            .filter(|(_, name)| touch(&self.path(name.as_slice(), "c")))
+            .filter(|(_, name)| touch_if_stale(&self.path(name.as_slice(), "c")))
             .map(|(&owner, &name)| (owner, name))
             .collect();
         let mut by_owner: HashMap<NewFile, (TuFacts, [u8; 32])> = HashMap::default();
@@ -447,7 +447,7 @@ impl Cache {
             let hash = *blake3::hash(&encoded).as_bytes();
             let path = self.path(&hash, "c");
             // Another unit that saw the file read the same way stored it already.
-            if !touch(&path) {
+            if !touch_if_stale(&path) {
                 write_entry(&path, &encoded).ok()?;
                 written.extend(path.parent().map(Path::to_owned));
             }
@@ -955,19 +955,19 @@ fn read_entry<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     decoded
 }
 
-/// Marks `path` as used now; whether it exists.
 /// Touches `path` when it was last touched over an hour ago: least recently used is
-/// then right to the hour, at a tenth of the system calls.
-fn touch_if_stale(path: &Path) {
+/// then right to the hour, at a tenth of the system calls (the entries a unit takes
+/// by the hundred: headers' facts and chunks). Whether it exists.
+fn touch_if_stale(path: &Path) -> bool {
     let hour_ago = SystemTime::now() - Duration::from_secs(3600);
-    if std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t < hour_ago)
-    {
-        touch(path);
+    match std::fs::metadata(path).and_then(|m| m.modified()) {
+        Ok(t) if t < hour_ago => touch(path),
+        Ok(_) => true,
+        Err(_) => path.exists(),
     }
 }
 
+/// Marks `path` as used now; whether it exists.
 fn touch(path: &Path) -> bool {
     match std::fs::File::options().write(true).open(path) {
         Ok(f) => {
@@ -1311,7 +1311,7 @@ mod tests {
         // A unit that took inc.h names its chunk instead of making it again: the
         // same entry as when it does.
         let again = InputKey(blake3::hash(b"again"));
-        let taken = HashMap::from([(owner, header.chunk)]);
+        let taken: HashMap<_, _> = [(owner, header.chunk)].into_iter().collect();
         let b = cache
             .store(&again, files(), &t, &[], &hashes, &taken)
             .unwrap();
