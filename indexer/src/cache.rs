@@ -27,9 +27,12 @@
 //!
 //! On disk, `DIR/xx/KEY.m` (a manifest) and `DIR/xx/KEY.f` (a unit's facts, zstd over
 //! postcard), each written to a temporary file and renamed into place, so a reader
-//! sees whole entries or none. A hit touches what it read; when the directory grows
-//! past its limit, the least recently used entries go first. An entry that cannot be
-//! read is a miss, and removed: the cache never fails an indexing.
+//! sees whole entries or none. A hit touches what it read (the entries a unit reads
+//! by the hundred, headers' facts and chunks, once an hour); when the directory grows
+//! past its limit, the least recently used entries go first (right to the hour, when
+//! the cache holds more than an hour of writes). An entry that cannot be read, or a
+//! unit's facts whose chunk is gone, is a miss, and removed: the cache never fails an
+//! indexing.
 
 use std::ffi::{OsStr, OsString};
 use std::io::Read;

@@ -19,20 +19,46 @@ pub fn lowest_priority() {
 /// allocates much the same hundreds of megabytes, which the C library would otherwise
 /// hand back to the kernel when the unit is freed, and the next parse would fault in
 /// again, page by page (about a tenth of an indexer's processor time goes to the
-/// kernel). For a process that parses unit after unit, and lives no longer than its
-/// drain.
+/// kernel). For a process that parses unit after unit while there are units to
+/// parse ([`release_heap`] when there are none).
 pub fn keep_heap() {
     #[cfg(target_env = "gnu")]
     // SAFETY: mallopt(3) takes two integers and changes only how this process's
-    // allocator gets and returns memory; called before the first parse.
+    // allocator gets and returns memory, in every thread's arena; called before the
+    // first parse.
     unsafe {
         // Large blocks from the heap, not from mappings of their own (the most the C
         // library allows: 32 MB)...
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        // ...which keeps what was freed at its top, and asks for more in large steps.
+        // ...which keeps what was freed at its top. The padding is what keeps a
+        // thread's heap (the parses run on one) whole once it is emptied: the C
+        // library unmaps one left with less.
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
         libc::mallopt(libc::M_TOP_PAD, 64 << 20);
     }
+}
+
+/// Hands back to the kernel the memory [`keep_heap`] kept, in every arena: for a
+/// process that waits for work.
+pub fn release_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim(3) takes an integer and only returns free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Whether standard input has something to read, or has ended, within `wait`.
+pub fn input_within(wait: std::time::Duration) -> bool {
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: poll(2) reads and writes the one descriptor entry it is given, which
+    // outlives the call.
+    unsafe { libc::poll(&mut fd, 1, ms) != 0 }
 }
 
 /// Closes every file descriptor but standard input, output and error. A process that

@@ -27,6 +27,10 @@ use crate::supervise::{Indexer, Launch};
 /// How many jobs a worker runs before it is replaced.
 pub const JOBS_PER_WORKER: usize = 64;
 
+/// How long a worker waits for its next job before it gives back the memory it keeps
+/// for parses.
+const IDLE: Duration = Duration::from_secs(1);
+
 /// The most of a worker's standard error kept (the first line of a job's is its
 /// failure's reason when it died).
 const STDERR_KEPT: usize = 64 * 1024;
@@ -353,8 +357,19 @@ pub fn run_worker() -> i32 {
     };
     // One thread for every job: libclang is loaded per thread.
     let worker = crate::job::on_deep_stack(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { return 1 };
+        let mut input = std::io::stdin().lock();
+        loop {
+            // A worker that waits gives back the memory its parses kept
+            // (`keep_heap`): the compiles may want it.
+            if !crate::sys::input_within(IDLE) {
+                crate::sys::release_heap();
+            }
+            let mut line = String::new();
+            match input.read_line(&mut line) {
+                Ok(0) => return 0,
+                Ok(_) => {}
+                Err(_) => return 1,
+            }
             let outcome = match serde_json::from_str::<IndexJob>(&line) {
                 Err(e) => Err(format!("bad job description: {e}")),
                 Ok(job) => match std::env::set_current_dir(&job.directory) {
@@ -383,7 +398,6 @@ pub fn run_worker() -> i32 {
                 return 0;
             }
         }
-        0
     });
     match worker {
         Ok(Ok(code)) => code,

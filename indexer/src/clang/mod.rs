@@ -460,10 +460,10 @@ pub struct Sources<'tu> {
     hashes: std::cell::RefCell<rustc_hash::FxHashMap<(usize, usize), [u8; 32]>>,
 }
 
-impl Sources<'_> {
+impl<'tu> Sources<'tu> {
     /// The BLAKE3 hash of `text`, one of the texts of this unit (the header keys, the
     /// bodies' keys and the facts cache's manifest all hash the same headers).
-    pub fn hash(&self, text: &[u8]) -> [u8; 32] {
+    pub fn hash(&self, text: &'tu [u8]) -> [u8; 32] {
         *self
             .hashes
             .borrow_mut()
