@@ -966,7 +966,7 @@ fn touch_if_stale(path: &Path) -> bool {
     match std::fs::metadata(path).and_then(|m| m.modified()) {
         Ok(t) if t < hour_ago => touch(path),
         Ok(_) => true,
-        Err(_) => path.exists(),
+        Err(_) => false,
     }
 }
 

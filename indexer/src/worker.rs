@@ -11,9 +11,10 @@
 //! worker that answered goes back to the pool. Supervision is the same as for a
 //! process per job ([`crate::supervise`]): a worker that crashes, hangs or runs past
 //! the job's limit is killed and costs that job alone (one warning, the unit recorded
-//! as failed); the next job starts a new worker. A worker leaves when its standard input ends, when the
-//! drainer is gone, and after [`JOBS_PER_WORKER`] jobs (what a parse may leak stays
-//! bounded).
+//! as failed); the next job starts a new worker. A worker keeps the memory of its
+//! parses for the next one while jobs come, and gives it back when it waits. It
+//! leaves when its standard input ends, when the drainer is gone, and after
+//! [`JOBS_PER_WORKER`] jobs (what a parse may leak stays bounded).
 
 use std::io::{BufRead, Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};

@@ -532,7 +532,7 @@ impl<'tu> Record<'tu> {
         let mut preincluded = Vec::new();
         for f in &sources.preincluded {
             if let Some(text) = contents.get(f) {
-                preincluded.extend_from_slice(blake3::hash(text).as_bytes());
+                preincluded.extend_from_slice(&sources.hash(text));
             }
         }
         let text_of = |d: &Definition<'tu>| {
