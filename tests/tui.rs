@@ -1122,6 +1122,16 @@ fn in_tmux_nccrs_wait_shows_progress_then_the_warnings() {
         &["all"],
     );
     assert!(out.status.success(), "{out:?}");
+    // The build's jobs indexed first: beside a compile under way, the drainer leaves a
+    // small machine's processors to the build.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while schema::pending::count(&db) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the build's jobs are not indexed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // A compile still under way (this process): --wait waits for it.
     let job = nccrs_e2e::pending_job_of_this_process(&db);
     let script = format!(

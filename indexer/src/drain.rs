@@ -6,8 +6,10 @@
 //! [`crate::pending`]), so each job becomes the drainer's as soon as its compile has
 //! finished. The drainer — one per database, the holder of `DB.pending/drain.lock` —
 //! indexes the jobs in worker processes that live across jobs ([`crate::worker`]), as
-//! many at once as there are processors, at the lowest CPU priority (nice 19) so that
-//! the build's compiles come first, and leaves when nothing is pending any more.
+//! many at once as there are processors that the build's running compiles leave (less
+//! one for its next compile; all of them once no compile runs), at the lowest CPU
+//! priority (idle class, nice 19) so that the build's compiles come first, and leaves
+//! when nothing is pending any more.
 //! Problems are written to `DB.pending/warnings` instead of the build's standard
 //! error, which may be gone.
 //!
@@ -113,8 +115,9 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
             running -= 1;
             indexed += usize::from(ran);
         }
-        if running < workers {
-            for job in IndexJob::claim_orphans(db, workers - running) {
+        let room = indexers_beside(pending::compiling(db), workers);
+        if running < room {
+            for job in IndexJob::claim_orphans(db, room - running) {
                 running += 1;
                 let tx = done_tx.clone();
                 let (mine, report, shared) = (job.clone(), warnings.clone(), pool.clone());
@@ -138,6 +141,20 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
             running -= 1;
             indexed += usize::from(ran);
         }
+    }
+}
+
+/// How many indexers may run beside `compiling` compiles of the build on `processors`
+/// processors: all of them when no compile runs; otherwise those the compiles leave
+/// free, less one kept for the build's next compile — none on a machine that make
+/// keeps busy. Idle-class indexers take only a processor nothing else wants, but one
+/// that runs beside a compile still slows it (caches and memory are shared), and on a
+/// busy machine what it indexes meanwhile is little: the build first, then the rest.
+fn indexers_beside(compiling: usize, processors: usize) -> usize {
+    if compiling == 0 {
+        processors
+    } else {
+        processors.saturating_sub(compiling + 1)
     }
 }
 
@@ -315,4 +332,22 @@ fn take_warnings(db: &Path) -> String {
     let text = std::fs::read_to_string(&taken).unwrap_or_default();
     let _ = std::fs::remove_file(&taken);
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::indexers_beside;
+
+    #[test]
+    fn indexers_leave_the_build_its_processors() {
+        // Two processors, make -j2: nothing beside one or two compiles.
+        assert_eq!(indexers_beside(2, 2), 0);
+        assert_eq!(indexers_beside(1, 2), 0);
+        assert_eq!(indexers_beside(0, 2), 2);
+        // Many processors, a few compiles: the rest, less one for the next compile.
+        assert_eq!(indexers_beside(4, 64), 59);
+        assert_eq!(indexers_beside(80, 64), 0);
+        assert_eq!(indexers_beside(0, 1), 1);
+        assert_eq!(indexers_beside(1, 1), 0);
+    }
 }

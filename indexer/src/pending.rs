@@ -67,11 +67,17 @@ fn my_tag() -> String {
     process_tag(pid).unwrap_or_else(|| format!("{pid}-0"))
 }
 
+/// The state (`R`, `S`, `T`, ...) of the live process that `tag` names; `None` for
+/// one that is gone or a zombie.
+fn state_of(tag: &str) -> Option<char> {
+    let pid = tag.split('-').next()?.parse::<u32>().ok()?;
+    let stat = crate::sys::proc_stat(pid)?;
+    let live = !matches!(stat.state, 'Z' | 'X') && format!("{pid}-{}", stat.start) == tag;
+    live.then_some(stat.state)
+}
+
 fn is_alive(tag: &str) -> bool {
-    let Some(pid) = tag.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-        return false;
-    };
-    process_tag(pid).is_some_and(|t| t == tag)
+    state_of(tag).is_some()
 }
 
 /// Writes a job (its bytes) as pending for database `db`, owned by this process;
@@ -112,6 +118,24 @@ pub fn is_pending(marker: Option<&Path>) -> bool {
 /// being indexed.
 pub fn any(db: &Path) -> bool {
     schema::pending::count(db) > 0
+}
+
+/// How many compiles into database `db` run now: jobs registered by a wrapper that
+/// is still alive (it became the compiler), not stopped (a build suspended with
+/// Ctrl-Z holds no processor), and claimed by nobody yet.
+pub fn compiling(db: &Path) -> usize {
+    let running = |tag: &str| state_of(tag).is_some_and(|s| !matches!(s, 'T' | 't'));
+    std::fs::read_dir(dir(db)).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".job"))
+                    .is_some_and(running)
+            })
+            .count()
+    })
 }
 
 /// The owner of a pending file: the last process tag in its name.
@@ -184,5 +208,41 @@ mod tests {
         assert!(is_alive(&my_tag()));
         assert!(!is_alive("999999999-1"));
         assert!(!is_alive(&format!("{}-1", std::process::id())));
+    }
+
+    #[test]
+    fn compiles_running_are_jobs_of_live_wrappers_not_claimed() {
+        let scratch = tempfile::tempdir().unwrap();
+        let db = scratch.path().join("x.db");
+        assert_eq!(compiling(&db), 0, "no directory yet");
+        register(&db, b"job").unwrap();
+        assert_eq!(compiling(&db), 1);
+        let dir = dir(&db);
+        // A compile that ended, and a job a drainer claimed: neither compiles.
+        std::fs::write(dir.join("999999999-1.job"), b"job").unwrap();
+        std::fs::write(dir.join(format!("999999998-1.job.{}", my_tag())), b"job").unwrap();
+        assert_eq!(compiling(&db), 1);
+        assert_eq!(schema::pending::count(&db), 3);
+        // A compile stopped (the build suspended) holds no processor.
+        let mut stopped = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let tag = process_tag(stopped.id()).unwrap();
+        std::fs::write(dir.join(format!("{tag}.job")), b"job").unwrap();
+        assert_eq!(compiling(&db), 2);
+        let stop = std::process::Command::new("kill")
+            .args(["-STOP", &stopped.id().to_string()])
+            .status();
+        assert!(stop.unwrap().success());
+        for _ in 0..100 {
+            if state_of(&tag) == Some('T') {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(compiling(&db), 1);
+        stopped.kill().unwrap();
+        stopped.wait().unwrap();
     }
 }
