@@ -212,29 +212,29 @@ mod tests {
 
     #[test]
     fn compiles_running_are_jobs_of_live_wrappers_not_claimed() {
-        let scratch = tempfile::tempdir().unwrap();
+        let scratch = tempfile::tempdir().expect("tempdir");
         let db = scratch.path().join("x.db");
         assert_eq!(compiling(&db), 0, "no directory yet");
-        register(&db, b"job").unwrap();
+        register(&db, b"job").expect("registered");
         assert_eq!(compiling(&db), 1);
         let dir = dir(&db);
         // A compile that ended, and a job a drainer claimed: neither compiles.
-        std::fs::write(dir.join("999999999-1.job"), b"job").unwrap();
-        std::fs::write(dir.join(format!("999999998-1.job.{}", my_tag())), b"job").unwrap();
+        std::fs::write(dir.join("999999999-1.job"), b"job").expect("write");
+        std::fs::write(dir.join(format!("999999998-1.job.{}", my_tag())), b"job").expect("write");
         assert_eq!(compiling(&db), 1);
         assert_eq!(schema::pending::count(&db), 3);
         // A compile stopped (the build suspended) holds no processor.
         let mut stopped = std::process::Command::new("sleep")
             .arg("60")
             .spawn()
-            .unwrap();
-        let tag = process_tag(stopped.id()).unwrap();
-        std::fs::write(dir.join(format!("{tag}.job")), b"job").unwrap();
+            .expect("sleep");
+        let tag = process_tag(stopped.id()).expect("alive");
+        std::fs::write(dir.join(format!("{tag}.job")), b"job").expect("write");
         assert_eq!(compiling(&db), 2);
         let stop = std::process::Command::new("kill")
             .args(["-STOP", &stopped.id().to_string()])
             .status();
-        assert!(stop.unwrap().success());
+        assert!(stop.is_ok_and(|s| s.success()));
         for _ in 0..100 {
             if state_of(&tag) == Some('T') {
                 break;
@@ -242,7 +242,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(compiling(&db), 1);
-        stopped.kill().unwrap();
-        stopped.wait().unwrap();
+        stopped.kill().expect("kill");
+        stopped.wait().expect("wait");
     }
 }
