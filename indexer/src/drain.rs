@@ -14,7 +14,8 @@
 //! error, which may be gone.
 //!
 //! `nccrs --wait [DB]` returns when every job is recorded (indexing the rest itself,
-//! at full priority, when no drainer runs), prints those warnings and removes them.
+//! at full priority but leaving the processors to running compiles as the drainer
+//! does, when no drainer runs), prints those warnings and removes them.
 
 use std::ffi::OsStr;
 use std::fs::{File, TryLockError};
@@ -110,12 +111,13 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
     let (done_tx, done_rx) = mpsc::channel::<bool>();
     let mut running = 0usize;
     let mut indexed = 0usize;
+    let mut compiles = pending::Compiles::default();
     loop {
         while let Ok(ran) = done_rx.try_recv() {
             running -= 1;
             indexed += usize::from(ran);
         }
-        let room = indexers_beside(pending::compiling(db), workers);
+        let room = indexers_beside(compiles.running(db), workers);
         if running < room {
             for job in IndexJob::claim_orphans(db, room - running) {
                 running += 1;
@@ -146,10 +148,14 @@ fn drain_locked(db: &Path, workers: usize) -> usize {
 
 /// How many indexers may run beside `compiling` compiles of the build on `processors`
 /// processors: all of them when no compile runs; otherwise those the compiles leave
-/// free, less one kept for the build's next compile — none on a machine that make
-/// keeps busy. Idle-class indexers take only a processor nothing else wants, but one
-/// that runs beside a compile still slows it (caches and memory are shared), and on a
-/// busy machine what it indexes meanwhile is little: the build first, then the rest.
+/// free, less one kept for the build's next compile — none while make keeps every
+/// processor compiling (a job started in a moment between compiles, when a recipe runs
+/// its other steps or make archives and links, runs on to its end). Idle-class
+/// indexers take only a processor nothing else wants, but one that runs beside a
+/// compile still slows it (caches and memory are shared), and on a busy machine what
+/// it indexes meanwhile is little: the build first, then the rest. Compiles elsewhere
+/// (distcc) count as running too: with more of them than processors, the indexing
+/// waits for the build's end.
 fn indexers_beside(compiling: usize, processors: usize) -> usize {
     if compiling == 0 {
         processors

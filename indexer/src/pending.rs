@@ -67,17 +67,17 @@ fn my_tag() -> String {
     process_tag(pid).unwrap_or_else(|| format!("{pid}-0"))
 }
 
-/// The state (`R`, `S`, `T`, ...) of the live process that `tag` names; `None` for
-/// one that is gone or a zombie.
-fn state_of(tag: &str) -> Option<char> {
+/// The state and times of the live process that `tag` names; `None` for one that is
+/// gone or a zombie.
+fn live_stat(tag: &str) -> Option<crate::sys::ProcStat> {
     let pid = tag.split('-').next()?.parse::<u32>().ok()?;
     let stat = crate::sys::proc_stat(pid)?;
     let live = !matches!(stat.state, 'Z' | 'X') && format!("{pid}-{}", stat.start) == tag;
-    live.then_some(stat.state)
+    live.then_some(stat)
 }
 
 fn is_alive(tag: &str) -> bool {
-    state_of(tag).is_some()
+    live_stat(tag).is_some()
 }
 
 /// Writes a job (its bytes) as pending for database `db`, owned by this process;
@@ -120,22 +120,52 @@ pub fn any(db: &Path) -> bool {
     schema::pending::count(db) > 0
 }
 
-/// How many compiles into database `db` run now: jobs registered by a wrapper that
-/// is still alive (it became the compiler), not stopped (a build suspended with
-/// Ctrl-Z holds no processor), and claimed by nobody yet.
-pub fn compiling(db: &Path) -> usize {
-    let running = |tag: &str| state_of(tag).is_some_and(|s| !matches!(s, 'T' | 't'));
-    std::fs::read_dir(dir(db)).map_or(0, |entries| {
-        entries
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_suffix(".job"))
-                    .is_some_and(running)
-            })
-            .count()
-    })
+/// A compile running longer than this is not counted as running: one that hangs, or a
+/// compiler that a killed make left behind, does not hold the indexing back for ever.
+/// (The largest kernel units compile in well under a minute.)
+const STALE_COMPILE: Duration = Duration::from_secs(600);
+
+/// The compiles into a database that run now, counted poll after poll: jobs
+/// registered by a wrapper that is still alive (it became the compiler), not stopped
+/// (a build suspended with Ctrl-Z holds no processor), not running for longer than
+/// `STALE_COMPILE` (ten minutes), and claimed by nobody yet. A tag names one process
+/// only, so the owners found gone are remembered and each count looks at `/proc`
+/// only for the jobs of compiles, not for every job a backlog holds.
+#[derive(Default)]
+pub struct Compiles {
+    gone: std::collections::HashSet<String>,
+}
+
+impl Compiles {
+    pub fn running(&mut self, db: &Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir(db)) else {
+            return 0;
+        };
+        let now = crate::sys::uptime_ticks();
+        let stale = STALE_COMPILE.as_secs() * 100;
+        let mut running = 0;
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(tag) = name.to_str().and_then(|n| n.strip_suffix(".job")) else {
+                continue;
+            };
+            if self.gone.contains(tag) {
+                continue;
+            }
+            match live_stat(tag) {
+                None => {
+                    self.gone.insert(tag.to_owned());
+                }
+                Some(s) => {
+                    let young = now.is_none_or(|now| now.saturating_sub(s.start) < stale);
+                    if young && !matches!(s.state, 'T' | 't') {
+                        running += 1;
+                    }
+                }
+            }
+        }
+        running
+    }
 }
 
 /// The owner of a pending file: the last process tag in its name.
@@ -214,6 +244,8 @@ mod tests {
     fn compiles_running_are_jobs_of_live_wrappers_not_claimed() {
         let scratch = tempfile::tempdir().expect("tempdir");
         let db = scratch.path().join("x.db");
+        let mut compiles = Compiles::default();
+        let mut compiling = |db: &Path| compiles.running(db);
         assert_eq!(compiling(&db), 0, "no directory yet");
         register(&db, b"job").expect("registered");
         assert_eq!(compiling(&db), 1);
@@ -236,7 +268,7 @@ mod tests {
             .status();
         assert!(stop.is_ok_and(|s| s.success()));
         for _ in 0..100 {
-            if state_of(&tag) == Some('T') {
+            if live_stat(&tag).is_some_and(|s| s.state == 'T') {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));

@@ -127,6 +127,14 @@ pub struct ProcStat {
     pub start: u64,
 }
 
+/// How long since the machine booted, in the clock ticks of [`ProcStat::start`].
+pub fn uptime_ticks() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+    // USER_HZ, as for the processor times below.
+    Some((seconds * 100.0) as u64)
+}
+
 /// The state, processor time and start time of process `pid`, if it exists.
 pub fn proc_stat(pid: u32) -> Option<ProcStat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
