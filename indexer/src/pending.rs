@@ -52,14 +52,20 @@ fn count_compile(db: &Path) {
     count_one(&dir, COMPILED);
 }
 
-/// A live process, named so that a recycled pid is not taken for it: pid and start
-/// time. `None` for a process that is gone or a zombie.
+/// The state and times of process `pid` while it lives; `None` for a process that is
+/// gone or a zombie.
+fn live(pid: u32) -> Option<crate::sys::ProcStat> {
+    crate::sys::proc_stat(pid).filter(|s| !matches!(s.state, 'Z' | 'X'))
+}
+
+/// A process named so that a recycled pid is not taken for it: pid and start time.
+fn tag_of(pid: u32, stat: &crate::sys::ProcStat) -> String {
+    format!("{pid}-{}", stat.start)
+}
+
+/// The tag of live process `pid`.
 fn process_tag(pid: u32) -> Option<String> {
-    let stat = crate::sys::proc_stat(pid)?;
-    if matches!(stat.state, 'Z' | 'X') {
-        return None;
-    }
-    Some(format!("{pid}-{}", stat.start))
+    live(pid).map(|s| tag_of(pid, &s))
 }
 
 fn my_tag() -> String {
@@ -67,13 +73,10 @@ fn my_tag() -> String {
     process_tag(pid).unwrap_or_else(|| format!("{pid}-0"))
 }
 
-/// The state and times of the live process that `tag` names; `None` for one that is
-/// gone or a zombie.
+/// The state and times of the live process that `tag` names.
 fn live_stat(tag: &str) -> Option<crate::sys::ProcStat> {
     let pid = tag.split('-').next()?.parse::<u32>().ok()?;
-    let stat = crate::sys::proc_stat(pid)?;
-    let live = !matches!(stat.state, 'Z' | 'X') && format!("{pid}-{}", stat.start) == tag;
-    live.then_some(stat)
+    live(pid).filter(|s| tag_of(pid, s) == tag)
 }
 
 fn is_alive(tag: &str) -> bool {
